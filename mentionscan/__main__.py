@@ -1,0 +1,3 @@
+from mentionscan.cli import main
+
+main()

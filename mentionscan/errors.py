@@ -1,0 +1,67 @@
+"""The exceptions mentionscan raises, each carrying a one-line message meant for the user."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit statuses; the README documents each one."""
+
+    OK = 0
+    ERROR = 1  # a run could not complete: unreadable database, disk full, SMTP refused
+    USAGE = 2  # bad command line or bad config
+    SOURCES_FAILED = 3  # the run finished, but one or more sources failed
+    LOCKED = 4  # another mentionscan run holds the database
+
+
+class MentionscanError(Exception):
+    """Base class: `str(error)` is the whole line shown after `Error: `."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+
+class ConfigError(MentionscanError):
+    """The config file (or a value given on the command line) is wrong."""
+
+    exit_code = ExitCode.USAGE
+
+
+class QuerySyntaxError(ConfigError):
+    """A query expression cannot be parsed; the message quotes it and points at the spot."""
+
+    def __init__(self, message: str, query: str = "", position: int = 0) -> None:
+        self.query = query
+        self.position = position
+        if query:
+            message = f"{message} at position {position + 1} in {query!r}"
+        super().__init__(message)
+
+
+class StoreError(MentionscanError):
+    """The database cannot be read or written; nothing stored was changed."""
+
+
+class StoreLocked(StoreError):
+    """Another run holds the database lock."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class NotFound(MentionscanError):
+    """No stored mention answers to an id or prefix (or more than one does)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class FetchError(MentionscanError):
+    """One request failed; the message names the URL (credentials redacted) and the reason."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class SendError(MentionscanError):
+    """An email could not be delivered."""

@@ -1,0 +1,168 @@
+"""The records that flow through mentionscan: an `Entry` read from a source, a `Mention` stored.
+
+JSON form of a mention (the only fields any output carries, in this order):
+`id`, `url`, `title`, `snippet`, `author`, `author_url`, `author_email`, `published`,
+`found_at`, `source`, `source_type`, `queries`, `status`. Times are ISO 8601 UTC strings
+(`2026-11-23T07:00:00Z`), missing values are `null`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+
+STATUSES = ("new", "todo", "contacted", "replied", "resolved", "ignored")
+
+RECORD_FIELDS = (
+    "id",
+    "url",
+    "title",
+    "snippet",
+    "author",
+    "author_url",
+    "author_email",
+    "published",
+    "found_at",
+    "source",
+    "source_type",
+    "queries",
+    "status",
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def to_iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item as a source delivered it, already reduced to clean plain text.
+
+    `native_id` is the source's own identity for the item (a feed GUID, `hn:123`, ...);
+    `key_scope` says whether it is unique across the web (`global`) or only within the
+    source that produced it (`source`, feed GUIDs).
+    """
+
+    source: str
+    source_type: str
+    url: str
+    title: str
+    text: str = ""
+    author: str | None = None
+    author_url: str | None = None
+    author_email: str | None = None
+    published: datetime | None = None
+    tags: tuple[str, ...] = ()
+    native_id: str | None = None
+    key_scope: str = "source"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of a mention's timeline: found, a status change, a note, a draft, a contact found."""
+
+    at: datetime
+    kind: str
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": to_iso(self.at), "kind": self.kind, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        at = from_iso(data.get("at")) or utcnow()
+        return cls(at=at, kind=str(data.get("kind", "")), text=str(data.get("text", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A stored mention: the public record fields, plus what the program and the user added."""
+
+    id: str
+    url: str
+    title: str
+    snippet: str
+    author: str | None
+    author_url: str | None
+    author_email: str | None
+    published: datetime | None
+    found_at: datetime
+    source: str
+    source_type: str
+    queries: tuple[str, ...]
+    status: str = "new"
+    # Not part of the public record:
+    keys: tuple[str, ...] = ()
+    text: str = ""
+    tags: tuple[str, ...] = ()
+    timeline: tuple[Event, ...] = ()
+    due: datetime | None = None
+    digested_at: datetime | None = None
+    contacts: tuple[dict[str, str], ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_record(self) -> dict[str, Any]:
+        """The public JSON form: exactly `RECORD_FIELDS`, in that order."""
+        return {
+            "id": self.id,
+            "url": self.url,
+            "title": self.title,
+            "snippet": self.snippet,
+            "author": self.author,
+            "author_url": self.author_url,
+            "author_email": self.author_email,
+            "published": to_iso(self.published),
+            "found_at": to_iso(self.found_at),
+            "source": self.source,
+            "source_type": self.source_type,
+            "queries": list(self.queries),
+            "status": self.status,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, as stored in the database."""
+        data = self.to_record()
+        data.update(
+            keys=list(self.keys),
+            text=self.text,
+            tags=list(self.tags),
+            timeline=[event.to_dict() for event in self.timeline],
+            due=to_iso(self.due),
+            digested_at=to_iso(self.digested_at),
+            contacts=[dict(c) for c in self.contacts],
+            extra=dict(self.extra),
+        )
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Mention:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        for key in ("published", "found_at", "due", "digested_at"):
+            values[key] = from_iso(values.get(key))
+        if values["found_at"] is None:
+            values["found_at"] = utcnow()
+        for key in ("queries", "keys", "tags"):
+            values[key] = tuple(values.get(key) or ())
+        values["timeline"] = tuple(Event.from_dict(e) for e in values.get("timeline") or ())
+        values["contacts"] = tuple(dict(c) for c in values.get("contacts") or ())
+        values["extra"] = dict(values.get("extra") or {})
+        return cls(**values)
+
+    def with_event(self, kind: str, text: str = "", at: datetime | None = None, **changes: Any) -> Mention:
+        """A copy with `changes` applied and one more timeline event."""
+        event = Event(at=at or utcnow(), kind=kind, text=text)
+        return replace(self, timeline=(*self.timeline, event), **changes)
