@@ -1,0 +1,191 @@
+"""The main job: `init`, `fetch`, `list`, `demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mentionscan.cli import app
+from mentionscan.cli.common import (
+    AllOption,
+    ConfigOption,
+    DbOption,
+    FormatOption,
+    LimitOption,
+    QueryFilterOption,
+    QuietOption,
+    SinceOption,
+    SourceFilterOption,
+    StatusOption,
+    config_or_none,
+    database,
+    err_console,
+    load_config,
+    progress_wanted,
+    say,
+    warn,
+    write_out,
+)
+from mentionscan.errors import ExitCode
+from mentionscan.output import Format, write_mentions
+
+if TYPE_CHECKING:
+    from mentionscan.pipeline import RunResult
+
+
+@app.command()
+def init(
+    path: Annotated[
+        Path | None, typer.Argument(help="Where to write it [default: the user config dir].")
+    ] = None,
+) -> None:
+    """Write a commented starter config (never over an existing file)."""
+    from mentionscan.starter import write_starter_config
+
+    written = write_starter_config(path)
+    say(f"Wrote {written}: name your product in [[queries]] and your feeds in [[sources]], then run:")
+    say(f"  mentionscan fetch --config {written}" if path else "  mentionscan fetch")
+
+
+@app.command()
+def fetch(
+    config: ConfigOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+    quiet: QuietOption = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Fetch and match, but store nothing.")] = False,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source (repeatable).", show_default=False)
+    ] = None,
+) -> None:
+    """Fetch every source, keep what the queries match, store and print what is new.
+
+    Exit status: 0 when the run finished, 3 when it finished but a source failed.
+    """
+    cfg = load_config(config)
+    result = run_and_report(cfg, database(cfg, db), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source)
+    if result.failed:
+        raise typer.Exit(int(ExitCode.SOURCES_FAILED))
+
+
+def run_and_report(
+    cfg: object,
+    location: str,
+    *,
+    fmt: Format,
+    quiet: bool,
+    dry_run: bool = False,
+    only: list[str] | None = None,
+) -> RunResult:
+    """Run a fetch and print it as `fetch` does; `demo` goes through here too."""
+    from mentionscan.config import Config
+    from mentionscan.pipeline import run_fetch
+
+    assert isinstance(cfg, Config)
+    if progress_wanted(quiet):
+        result = _run_with_progress(cfg, location, dry_run, only)
+    else:
+        result = run_fetch(cfg, location, dry_run=dry_run, only=only)
+    write_out(lambda out: write_mentions(result.new, fmt, out))
+    _summary(result, quiet, dry_run)
+    return result
+
+
+def _run_with_progress(cfg: object, location: str, dry_run: bool, only: list[str] | None) -> RunResult:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mentionscan.config import Config
+    from mentionscan.pipeline import run_fetch
+
+    assert isinstance(cfg, Config)
+    columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console(), transient=True) as bar:
+        task = bar.add_task("fetch", total=None)
+
+        def advance(label: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run_fetch(cfg, location, dry_run=dry_run, only=only, progress=advance)
+
+
+def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
+    for report in result.reports:
+        for message in report.errors:
+            say(f"Error: {report.name}: {message}", "bold red")
+        if quiet:
+            continue
+        for message in report.warnings:
+            warn(f"{report.name}: {message}")
+        if report.status in ("skipped", "failed"):
+            continue
+        parts = [f"{report.entries} entries"]
+        if report.status == "not modified" and not report.entries:
+            parts = ["not modified"]
+        parts += [f"{report.matched} matched", f"{report.new} new"]
+        if report.not_a_match:
+            parts.append(f"{report.not_a_match} not a match")
+        if report.too_old:
+            parts.append(f"{report.too_old} too old")
+        say(f"{report.name}: {', '.join(parts)}", "dim")
+    if quiet:
+        return
+    count = len(result.new)
+    noun = "mention" if count == 1 else "mentions"
+    failed = len(result.failed)
+    tail = f"; {failed} source{'s' if failed != 1 else ''} failed" if failed else ""
+    stored = " (dry run: nothing stored)" if dry_run else ""
+    say(f"{count} new {noun}{tail}{stored}", "bold")
+
+
+@app.command("list")
+def list_(
+    config: ConfigOption = None,
+    db: DbOption = None,
+    status: StatusOption = None,
+    query: QueryFilterOption = None,
+    source: SourceFilterOption = None,
+    since: SinceOption = None,
+    limit: LimitOption = None,
+    show_all: AllOption = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Print stored mentions, newest first (new and todo unless --all or --status)."""
+    from mentionscan.selection import Filter, select, statuses_for
+    from mentionscan.store import open_store
+    from mentionscan.timeutil import parse_since
+
+    cfg = config_or_none(config, db)
+    selection = Filter(
+        statuses=statuses_for(status, show_all),
+        queries=tuple(query or ()),
+        sources=tuple(source or ()),
+        since=parse_since(since) if since else None,
+        limit=limit,
+    )
+    with open_store(database(cfg, db), write=False) as store:
+        mentions = select(store.mentions(), selection)
+    write_out(lambda out: write_mentions(mentions, fmt, out))
+    if not mentions and fmt is Format.table:
+        say("No mentions to show." + ("" if show_all or status else " (--all shows every status)"))
+
+
+@app.command()
+def demo(
+    fmt: FormatOption = Format.table,
+    keep: Annotated[
+        Path | None, typer.Option("--keep", help="Keep the demo config and database in this folder.")
+    ] = None,
+) -> None:
+    """See it work offline: serve sample feeds on 127.0.0.1 and run a real fetch against them."""
+    from mentionscan.demo import demo_environment
+
+    with demo_environment(keep) as (cfg, location):
+        say(f"Serving sample feeds on {cfg.sources[0].get('url', '').rsplit('/', 1)[0]}/ ...")
+        result = run_and_report(cfg, location, fmt=fmt, quiet=False)
+        say("Run it again and nothing is new: mentions are stored once. Now try `mentionscan init`.")
+        if keep:
+            say(f"Config and database kept in {keep}")
+    if result.failed:
+        raise typer.Exit(int(ExitCode.SOURCES_FAILED))

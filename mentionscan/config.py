@@ -1,0 +1,397 @@
+"""Reading and checking the TOML config: every error names the file, the table and the key."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mentionscan import __version__
+from mentionscan.errors import ConfigError, QuerySyntaxError
+from mentionscan.urls import is_http_url
+
+ENV_CONFIG = "MENTIONSCAN_CONFIG"
+ENV_DB = "MENTIONSCAN_DB"
+ENV_HOME = "MENTIONSCAN_HOME"
+DEFAULT_USER_AGENT = f"mentionscan/{__version__} (+https://pypi.org/project/mentionscan/)"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One allowed key of a table: its type(s), whether it must be given, its default."""
+
+    types: tuple[type, ...]
+    required: bool = False
+    default: Any = None
+    help: str = ""
+
+
+def opt(*types: type, required: bool = False, default: Any = None, help: str = "") -> Option:
+    return Option(types, required, default, help)
+
+
+SETTINGS_OPTIONS: dict[str, Option] = {
+    "database": opt(str, help="path of the database, or sqlite:///path"),
+    "timeout": opt(int, float, default=20, help="seconds per request"),
+    "concurrency": opt(int, default=8, help="requests in flight"),
+    "per_host": opt(int, default=4, help="requests in flight to one host"),
+    "max_age_days": opt(int, default=14, help="entries older than this are ignored (0: no limit)"),
+    "user_agent": opt(str, default=DEFAULT_USER_AGENT),
+    "max_response_mb": opt(int, float, default=15, help="largest response body, after decompression"),
+    "lock_timeout": opt(int, float, default=60, help="seconds to wait for another run's lock"),
+    "allow_private_redirects": opt(bool, default=False),
+    "reply_template": opt(str, help="path of the email reply template"),
+}
+QUERY_OPTIONS: dict[str, Option] = {
+    "name": opt(str, required=True),
+    "match": opt(str, required=True),
+    "sources": opt(list),
+}
+EMAIL_OPTIONS: dict[str, Option] = {
+    "to": opt(str, list, required=True),
+    "from": opt(str, required=True),
+    "smtp_host": opt(str, default="localhost"),
+    "smtp_port": opt(int),
+    "security": opt(str, default="starttls"),
+    "username": opt(str),
+    "password_env": opt(str),
+    "verify_certificate": opt(bool, default=True),
+    "timeout": opt(int, float, default=30),
+}
+# Keys every [[sources]] table may carry, whatever its type.
+SOURCE_COMMON_OPTIONS: dict[str, Option] = {
+    "name": opt(str, required=True),
+    "type": opt(str, required=True),
+    "enabled": opt(bool, default=True),
+    "base_url": opt(str, help="replaces the scheme and host of the site's endpoint"),
+    "rate_per_minute": opt(int, float, help="requests per minute to this source's host"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database: str
+    timeout: float = 20
+    concurrency: int = 8
+    per_host: int = 4
+    max_age_days: int = 14
+    user_agent: str = DEFAULT_USER_AGENT
+    max_response_mb: float = 15
+    lock_timeout: float = 60
+    allow_private_redirects: bool = False
+    reply_template: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySpec:
+    name: str
+    match: str
+    sources: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A `[[sources]]` table: the common keys, and the type's own in `options`."""
+
+    name: str
+    type: str
+    index: int
+    options: Mapping[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+    base_url: str | None = None
+    rate_per_minute: float | None = None
+
+    @property
+    def where(self) -> str:
+        return f'[[sources]] #{self.index} ("{self.name}")'
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.options.get(key, default)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSpec:
+    to: tuple[str, ...]
+    sender: str
+    smtp_host: str = "localhost"
+    smtp_port: int | None = None
+    security: str = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    verify_certificate: bool = True
+    timeout: float = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    settings: Settings
+    queries: tuple[QuerySpec, ...]
+    sources: tuple[SourceSpec, ...]
+    email: EmailSpec | None = None
+
+    def source(self, name: str) -> SourceSpec:
+        for spec in self.sources:
+            if spec.name == name:
+                return spec
+        raise ConfigError(
+            f"{self.path}: no source named {name!r}{_suggest(name, [s.name for s in self.sources])}"
+        )
+
+
+def home() -> Path | None:
+    value = os.environ.get(ENV_HOME)
+    return Path(value).expanduser() if value else None
+
+
+def default_config_path() -> Path:
+    """`$MENTIONSCAN_CONFIG`, else `$MENTIONSCAN_HOME/config.toml`, else the user config dir."""
+    if value := os.environ.get(ENV_CONFIG):
+        return Path(value).expanduser()
+    if base := home():
+        return base / "config.toml"
+    from platformdirs import user_config_path
+
+    return user_config_path("mentionscan") / "config.toml"
+
+
+def default_database_path() -> Path:
+    if base := home():
+        return base / "mentions.json"
+    from platformdirs import user_data_path
+
+    return user_data_path("mentionscan") / "mentions.json"
+
+
+def resolve_database(location: str, relative_to: Path) -> str:
+    """A database location with `~` expanded and relative paths taken from the config's folder."""
+    if location.startswith("sqlite:///"):
+        path = Path(location.removeprefix("sqlite:///")).expanduser()
+        if not path.is_absolute():
+            path = relative_to / path
+        return f"sqlite:///{path}"
+    path = Path(location).expanduser()
+    return str(path if path.is_absolute() else relative_to / path)
+
+
+def database_location(config: Config | None, override: str | None = None) -> str:
+    """`--db`, else `$MENTIONSCAN_DB`, else the config's `database`, else the user data dir."""
+    if override:
+        return resolve_database(override, Path.cwd())
+    if value := os.environ.get(ENV_DB):
+        return resolve_database(value, Path.cwd())
+    if config is not None:
+        return config.settings.database
+    return str(default_database_path())
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    names = {str: "a string", int: "a number", float: "a number", bool: "true or false", list: "a list"}
+    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
+
+
+def check_table(table: Any, options: Mapping[str, Option], where: str) -> dict[str, Any]:
+    """The table's values with defaults filled in; a ConfigError for any unknown, missing or ill-typed key."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    for key in table:
+        if key not in options:
+            raise ConfigError(f"{where}: unknown key {key!r}{_suggest(key, list(options))}")
+    values: dict[str, Any] = {}
+    for key, option in options.items():
+        if key not in table:
+            if option.required:
+                raise ConfigError(f"{where}: missing key {key!r}")
+            values[key] = option.default
+            continue
+        value = table[key]
+        # bool is an int in Python; a number key must not take `true`.
+        wrong_bool = isinstance(value, bool) and bool not in option.types
+        if wrong_bool or not isinstance(value, option.types):
+            raise ConfigError(f"{where}: {key!r} must be {_type_name(option.types)}, not {value!r}")
+        values[key] = value
+    return values
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and check the config at `path` (or the default location)."""
+    config_path = Path(path).expanduser() if path else default_config_path()
+    try:
+        raw = config_path.read_bytes()
+    except FileNotFoundError:
+        hint = "" if path else "; create one with `mentionscan init`"
+        raise ConfigError(f"config file {config_path} does not exist{hint}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {config_path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{config_path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: {exc}") from None
+    return parse_config(data, config_path)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    """Check an already-decoded config; `path` is used in messages and for relative paths."""
+    top = {
+        "settings": opt(dict),
+        "queries": opt(list),
+        "sources": opt(list),
+        "email": opt(dict),
+    }
+    check_table(data, top, str(path))
+    folder = path.parent.resolve()
+    settings = _settings(data.get("settings") or {}, path, folder)
+    sources = tuple(_source(t, i, path) for i, t in enumerate(data.get("sources") or [], start=1))
+    _unique([s.name for s in sources], "[[sources]]", path)
+    source_names = [s.name for s in sources]
+    queries = tuple(
+        _query(t, i, path, source_names) for i, t in enumerate(data.get("queries") or [], start=1)
+    )
+    _unique([q.name for q in queries], "[[queries]]", path)
+    email = _email(data["email"], path) if "email" in data else None
+    config = Config(path=path, settings=settings, queries=queries, sources=sources, email=email)
+    _check_queries(config)
+    return config
+
+
+def _unique(names: list[str], what: str, path: Path) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ConfigError(f"{path}: {what}: the name {name!r} is used twice")
+        seen.add(name)
+
+
+def _positive(value: float, key: str, where: str, *, zero: bool = False) -> None:
+    if value < 0 or (value == 0 and not zero):
+        raise ConfigError(f"{where}: {key!r} must be {'0 or more' if zero else 'more than 0'}, not {value!r}")
+
+
+def _settings(table: Any, path: Path, folder: Path) -> Settings:
+    where = f"{path}: [settings]"
+    values = check_table(table, SETTINGS_OPTIONS, where)
+    for key in ("timeout", "concurrency", "per_host", "max_response_mb", "lock_timeout"):
+        _positive(values[key], key, where)
+    _positive(values["max_age_days"], "max_age_days", where, zero=True)
+    if values["concurrency"] > 256:
+        raise ConfigError(f"{where}: 'concurrency' must be 256 or less, not {values['concurrency']}")
+    if not values["user_agent"].strip():
+        raise ConfigError(f"{where}: 'user_agent' must not be empty")
+    database = values["database"]
+    values["database"] = resolve_database(database, folder) if database else str(default_database_path())
+    if values["reply_template"]:
+        values["reply_template"] = resolve_database(values["reply_template"], folder)
+    return Settings(**values)
+
+
+def _query(table: Any, index: int, path: Path, source_names: list[str]) -> QuerySpec:
+    name = table.get("name") if isinstance(table, dict) else None
+    where = f"{path}: [[queries]] #{index}" + (f' ("{name}")' if isinstance(name, str) else "")
+    values = check_table(table, QUERY_OPTIONS, where)
+    if not _NAME.match(values["name"]):
+        raise ConfigError(f"{where}: 'name' may hold letters, digits, '.', '_' and '-' only")
+    sources = values["sources"]
+    if sources is not None:
+        for source in sources:
+            if not isinstance(source, str) or source not in source_names:
+                suggestion = _suggest(str(source), source_names)
+                raise ConfigError(f"{where}: 'sources' names no source {source!r}{suggestion}")
+        sources = tuple(sources)
+    return QuerySpec(name=values["name"], match=values["match"], sources=sources)
+
+
+def _source(table: Any, index: int, path: Path) -> SourceSpec:
+    from mentionscan.sources import SOURCE_TYPES
+
+    name = table.get("name") if isinstance(table, dict) else None
+    where = f"{path}: [[sources]] #{index}" + (f' ("{name}")' if isinstance(name, str) else "")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    kind = table.get("type")
+    if not isinstance(kind, str):
+        raise ConfigError(f"{where}: missing key 'type' (one of: {', '.join(sorted(SOURCE_TYPES))})")
+    if kind not in SOURCE_TYPES:
+        raise ConfigError(f"{where}: unknown type {kind!r}{_suggest(kind, list(SOURCE_TYPES))}")
+    source_class = SOURCE_TYPES[kind]
+    values = check_table(table, {**SOURCE_COMMON_OPTIONS, **source_class.options}, where)
+    if not _NAME.match(values["name"]):
+        raise ConfigError(f"{where}: 'name' may hold letters, digits, '.', '_' and '-' only")
+    for key, value in values.items():
+        if key in ("url", "base_url", "instance") and value is not None and not is_http_url(value):
+            raise ConfigError(f"{where}: {key!r} must be an http:// or https:// URL, not {value!r}")
+    if values["rate_per_minute"] is not None:
+        _positive(values["rate_per_minute"], "rate_per_minute", where)
+    options = {k: v for k, v in values.items() if k in source_class.options}
+    spec = SourceSpec(
+        name=values["name"],
+        type=kind,
+        index=index,
+        options=options,
+        enabled=values["enabled"],
+        base_url=values["base_url"],
+        rate_per_minute=values["rate_per_minute"],
+    )
+    source_class.check(spec, where)
+    return spec
+
+
+def _email(table: Any, path: Path) -> EmailSpec:
+    where = f"{path}: [email]"
+    values = check_table(table, EMAIL_OPTIONS, where)
+    to = values["to"]
+    recipients = (to,) if isinstance(to, str) else tuple(to)
+    if not recipients or not all(isinstance(r, str) and "@" in r for r in recipients):
+        raise ConfigError(f"{where}: 'to' must be an email address or a list of them")
+    if "@" not in values["from"]:
+        raise ConfigError(f"{where}: 'from' must be an email address, not {values['from']!r}")
+    if values["security"] not in ("starttls", "ssl", "none"):
+        raise ConfigError(
+            f'{where}: \'security\' must be "starttls", "ssl" or "none", not {values["security"]!r}'
+        )
+    if values["password_env"] and not values["username"]:
+        raise ConfigError(f"{where}: 'password_env' needs 'username' too")
+    return EmailSpec(
+        to=recipients,
+        sender=values["from"],
+        smtp_host=values["smtp_host"],
+        smtp_port=values["smtp_port"],
+        security=values["security"],
+        username=values["username"],
+        password_env=values["password_env"],
+        verify_certificate=values["verify_certificate"],
+        timeout=values["timeout"],
+    )
+
+
+def _check_queries(config: Config) -> None:
+    """Every query must parse; errors name the table and quote the query."""
+    from mentionscan.match import parse_query
+
+    for index, query in enumerate(config.queries, start=1):
+        try:
+            parse_query(query.match)
+        except QuerySyntaxError as exc:
+            raise ConfigError(
+                f"{config.path}: [[queries]] #{index} (\"{query.name}\"): 'match': {exc}"
+            ) from None
+
+
+def require_env(name: str, where: str, purpose: str) -> str:
+    """The value of environment variable `name`; a ConfigError saying what it is for when unset."""
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(f"{where}: environment variable {name} is not set ({purpose})")
+    return value

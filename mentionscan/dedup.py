@@ -1,0 +1,35 @@
+"""Identity of an item across runs, sources and URL forms: its dedup keys and its short id."""
+
+from __future__ import annotations
+
+import hashlib
+
+from mentionscan.models import Entry
+from mentionscan.urls import canonical_url
+
+ID_LENGTH = 12
+
+
+def entry_keys(entry: Entry) -> list[str]:
+    """Every key that identifies `entry`; two items sharing any key are the same item.
+
+    `u:` canonical URL, `n:` a site's global id (`hn:123`), `g:` a feed GUID (only unique
+    within its feed), `h:` a content hash when there is neither link nor id.
+    """
+    keys: list[str] = []
+    if entry.url:
+        keys.append("u:" + canonical_url(entry.url))
+    if entry.native_id:
+        if entry.key_scope == "global":
+            keys.append("n:" + entry.native_id)
+        else:
+            keys.append(f"g:{entry.source}:{entry.native_id}")
+    if not keys:
+        digest = hashlib.sha256(f"{entry.title}\n{entry.text[:2000]}".encode()).hexdigest()[:32]
+        keys.append(f"h:{entry.source}:{digest}")
+    return keys
+
+
+def mention_id(key: str, taken: object = None, length: int = ID_LENGTH) -> str:
+    """A short, stable id from the mention's first key (hex, so any prefix is unambiguous to type)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:length]

@@ -1,0 +1,107 @@
+"""`mentionscan demo`: sample feeds served on 127.0.0.1, a temporary config, a real fetch."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
+from pathlib import Path
+
+from mentionscan.config import Config, load_config
+from mentionscan.models import to_iso, utcnow
+
+FEEDS = {
+    "blog.rss": "application/rss+xml",
+    "questions.atom": "application/atom+xml",
+    "social.json": "application/feed+json",
+}
+_PLACEHOLDER = re.compile(r"@@(RFC822|ISO)\((\d+)\)@@")
+
+CONFIG = """\
+# Written by `mentionscan demo`: three sample feeds on this machine.
+[settings]
+database = "mentions.json"
+
+[[queries]]
+name = "quillpad"
+match = 'quillpad OR "quill pad" -"quillpad careers" -title:calligraphy'
+
+[[queries]]
+name = "quillpad-support"
+match = "tag:quillpadhelp"
+
+[[sources]]
+name = "small-tools-blog"
+type = "feed"
+url = "{base}/blog.rss"
+
+[[sources]]
+name = "questions"
+type = "feed"
+url = "{base}/questions.atom"
+
+[[sources]]
+name = "social"
+type = "feed"
+url = "{base}/social.json"
+"""
+
+
+def render(name: str) -> bytes:
+    """A sample feed with its dates set relative to now, so they are always recent."""
+    text = files("mentionscan").joinpath(f"data/demo/{name}").read_text(encoding="utf-8")
+    now = utcnow()
+
+    def date(match: re.Match[str]) -> str:
+        when = now - timedelta(hours=int(match.group(2)))
+        return format_datetime(when, usegmt=True) if match.group(1) == "RFC822" else to_iso(when) or ""
+
+    return _PLACEHOLDER.sub(date, text).encode("utf-8")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        name = self.path.lstrip("/").split("?")[0]
+        if name not in FEEDS:
+            self.send_error(404)
+            return
+        body = render(name)
+        self.send_response(200)
+        self.send_header("Content-Type", f"{FEEDS[name]}; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # the demo's output is the fetch, not an access log
+
+
+@contextmanager
+def serve() -> Iterator[str]:
+    """Serve the sample feeds from a thread; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def demo_environment(keep: Path | None = None) -> Iterator[tuple[Config, str]]:
+    """A running sample server and a config pointing at it; yields the config and database."""
+    with serve() as base, tempfile.TemporaryDirectory(prefix="mentionscan-demo-") as scratch:
+        folder = keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "config.toml"
+        path.write_text(CONFIG.format(base=base), encoding="utf-8")
+        config = load_config(path)
+        yield config, config.settings.database

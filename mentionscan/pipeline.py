@@ -1,0 +1,393 @@
+"""One `fetch` run: ask every source, keep what a query matches, store what is new.
+
+config -> sources (HttpClient, threads) -> parse (processes when there is much to parse)
+       -> match -> dedup against the store -> one atomic save -> RunResult
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from mentionscan.config import Config, SourceSpec
+from mentionscan.dedup import entry_keys, mention_id
+from mentionscan.errors import ConfigError, MentionscanError
+from mentionscan.match import Document, Hit, Matcher, parse_query
+from mentionscan.models import Entry, Event, Mention, to_iso, utcnow
+from mentionscan.sources import SOURCE_TYPES, Source
+from mentionscan.sources.base import ParsedFeed, QueryPlan, Task, TaskResult
+from mentionscan.store import Store, open_store
+from mentionscan.text import snippet
+
+FAILING_AFTER = 3  # failed runs in a row before a source is flagged as broken
+PARSE_IN_PROCESSES_AFTER = 8  # documents to parse before a process pool pays for itself
+MAX_KEYS = 8  # keys one mention keeps (a feed that changes GUIDs each fetch must not grow it forever)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(slots=True)
+class SourceReport:
+    """What one source did in this run, for the summary on stderr and for `doctor`."""
+
+    name: str
+    type: str
+    status: str = "ok"  # ok | not modified | failed | skipped
+    entries: int = 0
+    matched: int = 0
+    new: int = 0
+    not_a_match: int = 0
+    too_old: int = 0
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    failing_runs: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+@dataclass(slots=True)
+class RunResult:
+    new: list[Mention]
+    updated: list[Mention]
+    reports: list[SourceReport]
+    saved: bool
+
+    @property
+    def failed(self) -> list[SourceReport]:
+        return [r for r in self.reports if r.failed]
+
+
+def build_sources(config: Config, names: Iterable[str] | None = None) -> list[Source]:
+    """The enabled sources (or those named), with their credentials checked before any request."""
+    wanted = set(names) if names else None
+    specs: list[SourceSpec] = [s for s in config.sources if (s.name in wanted if wanted else s.enabled)]
+    if wanted:
+        for name in wanted - {s.name for s in specs}:
+            config.source(name)  # raises, with a suggestion
+    sources = [SOURCE_TYPES[spec.type](spec, config.settings) for spec in specs]
+    for source in sources:
+        source.prepare()
+    return sources
+
+
+def query_plans(config: Config) -> list[QueryPlan]:
+    return [QueryPlan(q.name, q.match, parse_query(q.match)) for q in config.queries]
+
+
+def queries_for(config: Config, source: str) -> list[str]:
+    return [q.name for q in config.queries if q.sources is None or source in q.sources]
+
+
+def make_client(config: Config) -> Any:
+    from mentionscan.http import HttpClient
+
+    s = config.settings
+    return HttpClient(
+        user_agent=s.user_agent,
+        timeout=s.timeout,
+        max_bytes=int(s.max_response_mb * 1024 * 1024),
+        concurrency=s.concurrency,
+        per_host=s.per_host,
+        allow_private_redirects=s.allow_private_redirects,
+    )
+
+
+def run_fetch(
+    config: Config,
+    database: str,
+    *,
+    dry_run: bool = False,
+    client: Any = None,
+    progress: Progress | None = None,
+    only: Sequence[str] | None = None,
+    now: datetime | None = None,
+) -> RunResult:
+    """Fetch every source, match every query, store and return what is new."""
+    if not config.queries:
+        raise ConfigError(f"{config.path}: no [[queries]]: add one to say what to look for")
+    sources = build_sources(config, only)
+    if not sources:
+        raise ConfigError(f"{config.path}: no enabled [[sources]]: add one to say where to look")
+    matcher = Matcher([(q.name, q.match) for q in config.queries])
+    plans = {p.name: p for p in query_plans(config)}
+    now = now or utcnow()
+    own_client = client is None
+    client = client or make_client(config)
+    try:
+        with open_store(database, write=not dry_run, lock_timeout=config.settings.lock_timeout) as store:
+            run = _Run(config, store, matcher, plans, now)
+            run.execute(sources, client, progress)
+            if not dry_run:
+                store.save()
+            return RunResult(run.new, list(run.updated.values()), run.reports, saved=not dry_run)
+    finally:
+        if own_client:
+            client.close()
+
+
+class _Run:
+    def __init__(
+        self, config: Config, store: Store, matcher: Matcher, plans: Mapping[str, QueryPlan], now: datetime
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.matcher = matcher
+        self.plans = plans
+        self.now = now
+        days = config.settings.max_age_days
+        self.oldest = now - timedelta(days=days) if days else None
+        self.new: list[Mention] = []
+        self.updated: dict[str, Mention] = {}
+        self.reports: list[SourceReport] = []
+
+    def execute(self, sources: list[Source], client: Any, progress: Progress | None) -> None:
+        work: list[tuple[Source, Task, SourceReport]] = []
+        for source in sources:
+            report = SourceReport(source.name, source.type)
+            self.reports.append(report)
+            health = self.store.state(f"source:{source.name}")
+            report.failing_runs = int(health.get("failures", 0))
+            if skip := self._skip_reason(health):
+                report.status = "skipped"
+                report.warnings.append(skip)
+                continue
+            names = queries_for(self.config, source.name)
+            tasks = source.tasks([self.plans[n] for n in names])
+            work.extend((source, task, report) for task in tasks)
+        total = len(work)
+        done = 0
+        parse_pool: Executor | None = None
+        parse_in_processes = sum(1 for s, _, _ in work if not s.per_query) > PARSE_IN_PROCESSES_AFTER
+        pending_parses: dict[Future[ParsedFeed], tuple[Source, Task, SourceReport, TaskResult]] = {}
+        workers = min(self.config.settings.concurrency, max(1, total))
+        try:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+                futures = {
+                    pool.submit(self._fetch_one, source, task, client): (source, task, report)
+                    for source, task, report in work
+                }
+                for future in as_completed(futures):
+                    source, task, report = futures[future]
+                    outcome = future.result()
+                    if isinstance(outcome, TaskResult) and outcome.parse is not None:
+                        if parse_in_processes:
+                            parse_pool = parse_pool or _process_pool()
+                            pending_parses[parse_pool.submit(outcome.parse)] = (source, task, report, outcome)
+                            continue
+                        outcome = self._parse_inline(outcome)
+                    self._finish(source, task, report, outcome)
+                    done += 1
+                    if progress:
+                        progress(task.label, done, total)
+            for parse_future in as_completed(pending_parses):
+                source, task, report, result = pending_parses[parse_future]
+                try:
+                    parsed = parse_future.result()
+                except MentionscanError as exc:
+                    self._finish(source, task, report, exc)
+                except Exception as exc:  # a parser crash fails one source, never the run
+                    self._finish(source, task, report, _internal(exc))
+                else:
+                    result.entries.extend(parsed.entries)
+                    result.warnings.extend(parsed.warnings)
+                    if not parsed.clean:
+                        result.validators = {}
+                    self._finish(source, task, report, result)
+                done += 1
+                if progress:
+                    progress(task.label, done, total)
+        finally:
+            if parse_pool is not None:
+                parse_pool.shutdown(wait=True, cancel_futures=True)
+        for report in self.reports:
+            self._record_health(report)
+
+    def _skip_reason(self, health: Mapping[str, Any]) -> str | None:
+        if health.get("gone"):
+            return "gone (HTTP 410): remove it from the config, or delete and re-add it to try again"
+        not_before = health.get("not_before")
+        if not_before and not_before > to_iso(self.now):
+            return f"rate limited by the site: skipped until {not_before}"
+        return None
+
+    def _fetch_one(self, source: Source, task: Task, client: Any) -> TaskResult | MentionscanError:
+        state = self.store.state(f"task:{task.state_key}")
+        query = self.plans.get(task.query) if task.query else None
+        try:
+            return source.run(task, query, client, state)
+        except MentionscanError as exc:
+            return exc
+        except Exception as exc:  # one broken source must never stop the others
+            return _internal(exc)
+
+    def _parse_inline(self, result: TaskResult) -> TaskResult | MentionscanError:
+        assert result.parse is not None
+        try:
+            parsed = result.parse()
+        except MentionscanError as exc:
+            return exc
+        except Exception as exc:
+            return _internal(exc)
+        result.entries.extend(parsed.entries)
+        result.warnings.extend(parsed.warnings)
+        if not parsed.clean:
+            result.validators = {}
+        return result
+
+    def _finish(
+        self, source: Source, task: Task, report: SourceReport, outcome: TaskResult | MentionscanError
+    ) -> None:
+        key = f"task:{task.state_key}"
+        if isinstance(outcome, MentionscanError):
+            report.status = "failed"
+            report.errors.append(str(outcome))
+            report.requests += 1
+            status = getattr(outcome, "status", None)
+            retry_after = getattr(outcome, "retry_after", None)
+            health = self.store.state(f"source:{source.name}")
+            if retry_after:
+                health["not_before"] = to_iso(self.now + timedelta(seconds=retry_after))
+            if status == 410:
+                health["gone"] = True
+            self.store.set_state(f"source:{source.name}", health)
+            return
+        report.requests += outcome.requests
+        report.warnings.extend(outcome.warnings)
+        state = self.store.state(key)
+        state.update(outcome.state)
+        if outcome.validators or not outcome.not_modified:
+            for name in ("etag", "last_modified"):
+                state.pop(name, None)
+            state.update(outcome.validators)
+        if outcome.moved_to and state.get("moved_to") != outcome.moved_to:
+            state["moved_to"] = outcome.moved_to
+            report.warnings.append(
+                f"moved permanently to {outcome.moved_to}: update the source's URL in the config"
+            )
+        self.store.set_state(key, state)
+        if outcome.not_modified and report.status == "ok" and not outcome.entries:
+            report.status = "not modified"
+        names = queries_for(self.config, source.name)
+        for entry in outcome.entries:
+            self._consider(entry, names, report)
+
+    def _record_health(self, report: SourceReport) -> None:
+        if report.status == "skipped":
+            return
+        name = f"source:{report.name}"
+        health = self.store.state(name)
+        if report.failed:
+            health["failures"] = int(health.get("failures", 0)) + 1
+            health["last_error"] = report.errors[-1]
+            health["last_error_at"] = to_iso(self.now)
+            if health["failures"] >= FAILING_AFTER:
+                report.warnings.append(f"has failed {health['failures']} runs in a row")
+        else:
+            health.update(failures=0, last_ok=to_iso(self.now))
+            health.pop("not_before", None)
+        report.failing_runs = int(health.get("failures", 0))
+        self.store.set_state(name, health)
+
+    def _consider(self, entry: Entry, names: list[str], report: SourceReport) -> None:
+        report.entries += 1
+        published = entry.published
+        if published is not None and published > self.now:
+            published = self.now  # a date in the future sorts as "now"
+        if self.oldest is not None and published is not None and published < self.oldest:
+            report.too_old += 1
+            return
+        document = Document(
+            title=entry.title, text=entry.text, tags=entry.tags, url=entry.url, author=entry.author or ""
+        )
+        hits = self.matcher.match(document, names)
+        if not hits:
+            report.not_a_match += 1
+            return
+        report.matched += 1
+        keys = entry_keys(entry)
+        query_names = tuple(hit.query for hit in hits)
+        existing = self.store.find_by_keys(keys)
+        if existing is not None:
+            self._merge(existing, keys, query_names)
+            return
+        mention = self._new_mention(entry, published, keys, query_names, hits)
+        self.store.put(mention)
+        self.new.append(mention)
+        report.new += 1
+
+    def _merge(self, existing: Mention, keys: list[str], query_names: tuple[str, ...]) -> None:
+        added = tuple(q for q in query_names if q not in existing.queries)
+        new_keys = tuple(k for k in keys if k not in existing.keys)[: max(0, MAX_KEYS - len(existing.keys))]
+        if not added and not new_keys:
+            return
+        merged = replace(existing, queries=existing.queries + added, keys=existing.keys + new_keys)
+        if added:
+            merged = merged.with_event("matched", "also matched " + ", ".join(added), at=self.now)
+        self.store.put(merged)
+        if any(m.id == merged.id for m in self.new):
+            self.new = [merged if m.id == merged.id else m for m in self.new]
+        elif added:
+            self.updated[merged.id] = merged
+
+    def _new_mention(
+        self,
+        entry: Entry,
+        published: datetime | None,
+        keys: list[str],
+        query_names: tuple[str, ...],
+        hits: list[Hit],
+    ) -> Mention:
+        mention_key = keys[0]
+        new_id = mention_id(mention_key)
+        salt = 0
+        while self.store.get(new_id) is not None:  # a hash prefix collision: rare, but never merge two items
+            salt += 1
+            new_id = mention_id(f"{mention_key}#{salt}")
+        start, end = _first_text_span(hits)
+        return Mention(
+            id=new_id,
+            url=entry.url,
+            title=entry.title or snippet(entry.text, 0, 0, 80),
+            snippet=snippet(entry.text or entry.title, start, end),
+            author=entry.author,
+            author_url=entry.author_url,
+            author_email=entry.author_email,
+            published=published,
+            found_at=self.now,
+            source=entry.source,
+            source_type=entry.source_type,
+            queries=query_names,
+            status="new",
+            keys=tuple(keys),
+            text=entry.text,
+            tags=entry.tags,
+            timeline=(Event(self.now, "found", f"found by {entry.source} for {', '.join(query_names)}"),),
+        )
+
+
+def _first_text_span(hits: list[Hit]) -> tuple[int, int]:
+    spans = [s for hit in hits for s in hit.spans if s.field == "text"]
+    if not spans:
+        return 0, 0
+    first = min(spans, key=lambda s: s.start)
+    return first.start, first.end
+
+
+def _internal(exc: Exception) -> MentionscanError:
+    return MentionscanError(f"internal error: {type(exc).__name__}: {exc} (please report this)")
+
+
+def _process_pool() -> Executor:
+    import multiprocessing
+
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(
+        max_workers=max(1, min(os.cpu_count() or 1, 4)), mp_context=multiprocessing.get_context(method)
+    )

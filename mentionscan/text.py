@@ -1,0 +1,80 @@
+"""Turning text from strangers into safe plain text: no markup, no control characters."""
+
+from __future__ import annotations
+
+import html
+import re
+
+# Terminal escape sequences first (so their parameters go too), then any lone control
+# character: C0 but tab and newline, DEL, C1, and the bidirectional overrides and isolates
+# that can make displayed text read backwards.
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clear screen
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window title, clipboard, hyperlinks
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b[@-_]?"  # any other escape
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_TAG = re.compile(r"<[^>]*>?")
+_INVISIBLE_BLOCK = re.compile(r"<(script|style|template|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_SPACE = re.compile(r"\s+")
+
+
+def clean(value: object) -> str:
+    """Any value as a string with escape sequences and control characters removed."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if text.isprintable():
+        return text
+    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+
+
+def one_line(value: object) -> str:
+    """`clean`, with every run of white space (newlines included) folded to one space."""
+    return _SPACE.sub(" ", clean(value)).strip()
+
+
+def html_to_text(value: object) -> str:
+    """Plain text of an HTML fragment: tags dropped, entities decoded, white space folded.
+
+    Entities are decoded twice where a feed escaped them twice (Reddit does: `&amp;#39;`).
+    """
+    text = clean(value)
+    if "<" in text:
+        text = _TAG.sub(" ", _INVISIBLE_BLOCK.sub(" ", text))
+    if "&" in text:
+        text = html.unescape(text)
+        if "&" in text and re.search(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);", text):
+            text = html.unescape(text)
+        text = clean(text)  # entities may have spelled out control characters
+    return _SPACE.sub(" ", text).strip()
+
+
+def truncate(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word where one is near, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.7:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def snippet(text: str, start: int = 0, end: int = 0, width: int = 240) -> str:
+    """About `width` characters of `text` around `text[start:end]`, cut at words."""
+    text = one_line(text) if ("\n" in text or "  " in text) else text
+    if len(text) <= width:
+        return text
+    middle = (start + end) // 2 if end > start else 0
+    left = max(0, min(middle - width // 2, len(text) - width))
+    right = left + width
+    if left > 0:
+        space = text.find(" ", left, left + 30)
+        left = space + 1 if space != -1 else left
+    if right < len(text):
+        space = text.rfind(" ", right - 30, right)
+        right = space if space != -1 else right
+    return ("…" if left > 0 else "") + text[left:right].strip() + ("…" if right < len(text) else "")
