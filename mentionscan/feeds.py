@@ -14,11 +14,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from typing import Any
 
 from mentionscan.errors import MentionscanError
-from mentionscan.models import Entry
-from mentionscan.sources.base import ParsedFeed
+from mentionscan.models import Entry, ParsedFeed
 from mentionscan.text import clean, html_to_text, one_line
 from mentionscan.urls import canonical_url, redact, safe_link
 
@@ -107,7 +107,7 @@ def _xml_feed(
 
 def _text_of(value: Any, detail: Mapping[str, Any] | None) -> str:
     kind = str((detail or {}).get("type") or "")
-    return html_to_text(value) if "html" in kind or "<" in str(value or "") else one_line(value)
+    return html_to_text(value) if "html" in kind else one_line(value)
 
 
 def _date(raw: Mapping[str, Any], *keys: str) -> datetime | None:
@@ -142,6 +142,12 @@ def _xml_entry(
         author_detail = feed_author
     author = one_line(author_detail.get("name") or raw.get("author")) or None
     email = one_line(author_detail.get("email")) or None
+    written = one_line(raw.get("author"))
+    if "@" in written:
+        # feedparser cuts `hr@acme.example (Acme HR)` at a 4-letter TLD; the stdlib parses it whole.
+        name, address = parseaddr(written)
+        if "@" in address:
+            author, email = one_line(name) or author, address
     tags = tuple(
         t for t in (one_line(tag.get("term") or tag.get("label")) for tag in raw.get("tags") or []) if t
     )

@@ -71,6 +71,15 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What a parser made of one document: its entries, and what was wrong with it."""
+
+    entries: list[Entry]
+    warnings: list[str] = field(default_factory=list)
+    clean: bool = True  # False: usable but malformed, so don't keep validators that would hide a fix
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One line of a mention's timeline: found, a status change, a note, a draft, a contact found."""
 

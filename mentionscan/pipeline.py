@@ -17,9 +17,9 @@ from mentionscan.config import Config, SourceSpec
 from mentionscan.dedup import entry_keys, mention_id
 from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.match import Document, Hit, Matcher, parse_query
-from mentionscan.models import Entry, Event, Mention, to_iso, utcnow
+from mentionscan.models import Entry, Event, Mention, ParsedFeed, to_iso, utcnow
 from mentionscan.sources import SOURCE_TYPES, Source
-from mentionscan.sources.base import ParsedFeed, QueryPlan, Task, TaskResult
+from mentionscan.sources.base import QueryPlan, Task, TaskResult
 from mentionscan.store import Store, open_store
 from mentionscan.text import snippet
 
@@ -126,7 +126,9 @@ def run_fetch(
             run.execute(sources, client, progress)
             if not dry_run:
                 store.save()
-            return RunResult(run.new, list(run.updated.values()), run.reports, saved=not dry_run)
+            return RunResult(
+                newest_first(run.new), list(run.updated.values()), run.reports, saved=not dry_run
+            )
     finally:
         if own_client:
             client.close()

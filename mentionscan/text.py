@@ -16,7 +16,13 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_TAG = re.compile(r"<[^>]*>?")
+# Only real tags: "5 < 6 and 7 > 3" in text is not markup.
+_TAG = re.compile(r"<(?:(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*|!--.*?--|![^>]*)>", re.DOTALL)
+# Tags that separate words; any other tag (b, em, a, span) sits inside a word's run of text.
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
+    "header hr img li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
+)
 _INVISIBLE_BLOCK = re.compile(r"<(script|style|template|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 
@@ -43,13 +49,18 @@ def html_to_text(value: object) -> str:
     """
     text = clean(value)
     if "<" in text:
-        text = _TAG.sub(" ", _INVISIBLE_BLOCK.sub(" ", text))
+        text = _TAG.sub(_tag_replacement, _INVISIBLE_BLOCK.sub(" ", text))
     if "&" in text:
         text = html.unescape(text)
         if "&" in text and re.search(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);", text):
             text = html.unescape(text)
         text = clean(text)  # entities may have spelled out control characters
     return _SPACE.sub(" ", text).strip()
+
+
+def _tag_replacement(match: re.Match[str]) -> str:
+    name = (match.group(2) or "").lower()
+    return " " if not name or name in _BLOCK_TAGS else ""
 
 
 def truncate(text: str, limit: int) -> str:

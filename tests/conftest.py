@@ -82,8 +82,8 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
         extra: str = "",
         name: str = "config.toml",
     ) -> Path:
-        lines = ["[settings]", 'database = "mentions.json"', "max_age_days = 0"]
-        for key, value in (settings or {}).items():
+        lines = ["[settings]"]
+        for key, value in {"database": "mentions.json", "max_age_days": 0, **(settings or {})}.items():
             lines.append(f"{key} = {json.dumps(value)}")
         for query_name, match in queries.items():
             lines += ["", "[[queries]]", f"name = {toml_string(query_name)}", f"match = {toml_string(match)}"]

@@ -69,13 +69,13 @@ def write_table(
     from rich.text import Text
 
     console = Console(file=out, markup=False, highlight=False, emoji=False, soft_wrap=False)
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
-    table.add_column("id", no_wrap=True, style="dim")
-    table.add_column("query", no_wrap=True)
-    table.add_column("source", no_wrap=True)
-    table.add_column("title", ratio=1, overflow="fold")
-    table.add_column("author", max_width=24, overflow="ellipsis", no_wrap=True)
-    table.add_column("age", justify="right", no_wrap=True)
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=True)
+    table.add_column("id", no_wrap=True, style="dim", width=7)
+    table.add_column("query", no_wrap=True, max_width=16, overflow="ellipsis")
+    table.add_column("source", no_wrap=True, max_width=14, overflow="ellipsis")
+    table.add_column("title", ratio=1, min_width=24, overflow="fold")
+    table.add_column("author", max_width=18, overflow="ellipsis", no_wrap=True)
+    table.add_column("age", justify="right", no_wrap=True, width=4)
     for column in extra or {}:
         table.add_column(column, justify="right", no_wrap=True)
     now = utcnow()

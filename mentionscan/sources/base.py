@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from mentionscan.config import Option, Settings, SourceSpec, opt, require_env
-from mentionscan.models import Entry
+from mentionscan.models import Entry, ParsedFeed
 
 if TYPE_CHECKING:
     from mentionscan.http import HttpClient, Response
@@ -39,13 +39,6 @@ class Task:
     @property
     def label(self) -> str:
         return self.source if self.query is None else f"{self.source} ({self.query})"
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedFeed:
-    entries: list[Entry]
-    warnings: list[str] = field(default_factory=list)
-    clean: bool = True  # False: usable but malformed, so don't keep validators that would hide a fix
 
 
 @dataclass(frozen=True, slots=True)
