@@ -18,6 +18,7 @@ from mentionscan.dedup import entry_keys, mention_id
 from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.match import Document, Hit, Matcher, parse_query
 from mentionscan.models import Entry, Event, Mention, ParsedFeed, to_iso, utcnow
+from mentionscan.selection import newest_first
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.base import QueryPlan, Task, TaskResult
 from mentionscan.store import Store, open_store
