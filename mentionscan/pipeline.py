@@ -172,8 +172,11 @@ class _Run:
         workers = min(self.config.settings.concurrency, max(1, total))
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+                # States are read here, in one thread: the store is not shared with the workers.
                 futures = {
-                    pool.submit(self._fetch_one, source, task, client): (source, task, report)
+                    pool.submit(
+                        self._fetch_one, source, task, client, self.store.state(f"task:{task.state_key}")
+                    ): (source, task, report)
                     for source, task, report in work
                 }
                 for future in as_completed(futures):
@@ -220,8 +223,9 @@ class _Run:
             return f"rate limited by the site: skipped until {not_before}"
         return None
 
-    def _fetch_one(self, source: Source, task: Task, client: Any) -> TaskResult | MentionscanError:
-        state = self.store.state(f"task:{task.state_key}")
+    def _fetch_one(
+        self, source: Source, task: Task, client: Any, state: Mapping[str, Any]
+    ) -> TaskResult | MentionscanError:
         query = self.plans.get(task.query) if task.query else None
         try:
             return source.run(task, query, client, state)
