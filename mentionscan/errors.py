@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum
 
 
@@ -55,12 +56,26 @@ class NotFound(MentionscanError):
 
 
 class FetchError(MentionscanError):
-    """One request failed; the message names the URL (credentials redacted) and the reason."""
+    """One request failed; the message names the URL (credentials redacted) and the reason.
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+    For an HTTP error status, `headers` and `body` hold the response (body capped), so that a
+    source can read the site's own explanation (a JSON error, rate-limit headers).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.headers: Mapping[str, str] = headers or {}
+        self.body = body
 
 
 class SendError(MentionscanError):

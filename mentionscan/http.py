@@ -28,6 +28,7 @@ MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_DELAYS = (0.5, 1.5)  # two quick retries, then the source fails for this run
 CHUNK = 64 * 1024
+ERROR_BODY = 64 * 1024  # bytes of an error response kept for the source to read
 
 Resolver = Callable[[str], list[str]]
 
@@ -369,4 +370,10 @@ def _status_error(url: str, status: int, headers: Mapping[str, str], body: bytes
         reason = _REASONS.get(status) or f"HTTP {status}"
     if retry_after is not None:
         reason += f", retry after {retry_after:.0f} s"
-    return FetchError(f"{redact(url)}: {reason}", status=status, retry_after=retry_after)
+    return FetchError(
+        f"{redact(url)}: {reason}",
+        status=status,
+        retry_after=retry_after,
+        headers=CaseInsensitiveDict(headers),
+        body=body[:ERROR_BODY],
+    )
