@@ -214,15 +214,17 @@ class HttpClient:
         json: Any,
         rate_per_minute: float | None,
     ) -> Response:
-        started = time.monotonic()
-        deadline = started + self.deadline
+        started = deadline = 0.0
         origin = url
         moved_to: str | None = None
         permanent = True
-        for _hop in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
             state = self._host(url)
             with state.slots:
                 self._pace(state, rate_per_minute)
+                if hop == 0:  # the clock starts at our turn: waiting for a paced host is not the server
+                    started = time.monotonic()
+                    deadline = started + self.deadline
                 status, response_headers, body, final = self._send(
                     method, url, params, headers, json, deadline
                 )
