@@ -1,0 +1,81 @@
+"""`mentionscan digest`: email what is new since the last digest."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mentionscan.cli import app
+from mentionscan.cli.common import ConfigOption, DbOption, QuietOption, database, load_config, say
+from mentionscan.errors import ConfigError
+
+
+@app.command()
+def digest(
+    config: ConfigOption = None,
+    db: DbOption = None,
+    send: Annotated[bool, typer.Option("--send", help="Send it through the [email] SMTP server.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the message to this .eml file.", show_default=False),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Every mention found since 24h, 7d or a date, sent before or not.",
+            show_default=False,
+        ),
+    ] = None,
+    always: Annotated[
+        bool, typer.Option("--always", help='Send an "all quiet" email when nothing is new.')
+    ] = False,
+    no_mark: Annotated[
+        bool, typer.Option("--no-mark", help="A preview: record nothing, the next digest repeats it.")
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Email the mentions no digest has carried yet, grouped by query, newest first.
+
+    With --send it goes through the [email] SMTP server; with --output to a file; else the
+    whole message goes to stdout, for `mentionscan digest | sendmail -t`. Mentions are marked
+    as sent only once the server accepted the message (or the file or stdout was written).
+    Nothing new: no email, exit 0.
+    """
+    from mentionscan.digest import run_digest
+    from mentionscan.mail import FileDelivery, SmtpDelivery, StreamDelivery
+    from mentionscan.timeutil import parse_since
+
+    if send and output is not None:
+        raise ConfigError("--send and --output cannot be used together: choose one")
+    cfg = load_config(config)
+    when = parse_since(since) if since else None
+    if cfg.email is None:
+        raise ConfigError(f"{cfg.path}: no [email] table: add one with 'to' and 'from' (see README)")
+    if send:
+        delivery: SmtpDelivery | FileDelivery | StreamDelivery = SmtpDelivery(
+            cfg.email, f"{cfg.path}: [email]"
+        )
+    elif output is not None:
+        delivery = FileDelivery(output)
+    else:
+        delivery = StreamDelivery(sys.stdout.buffer)
+    delivery.prepare()
+    result = run_digest(cfg, database(cfg, db), delivery, since=when, always=always, mark=not no_mark)
+    if quiet:
+        return
+    count = result.digest.count
+    noun = "mention" if count == 1 else "mentions"
+    if not result.delivered:
+        say(
+            f"No mentions found since {since}: no email."
+            if since
+            else "Nothing new since the last digest: no email."
+        )
+    elif no_mark:
+        say(f"Digest of {count} {noun} {result.where} (--no-mark: nothing recorded)")
+    else:
+        say(f"Digest of {count} {noun} {result.where}")

@@ -1,0 +1,366 @@
+"""The digest email: the mentions not yet sent, grouped by query, as one multipart message.
+
+Building is pure (`build_digest`, `build_message`); `run_digest` is the whole job: lock the
+store, choose the mentions, build the message, hand it to a delivery, and only when the
+delivery succeeded mark the mentions as digested and save. A crash between the two sends at
+most one digest twice; it never loses one (at-least-once).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import quote
+
+from mentionscan import __version__
+from mentionscan.config import Config, EmailSpec
+from mentionscan.errors import ConfigError, StoreError
+from mentionscan.models import Mention, to_iso, utcnow
+from mentionscan.output import age
+from mentionscan.selection import newest_first, sort_time
+from mentionscan.text import one_line, truncate
+from mentionscan.urls import safe_link
+
+SUBJECT_LIMIT = 110  # characters of a subject; mail clients show about this many
+TITLE_LIMIT = 300
+SNIPPET_LIMIT = 400
+NO_QUERY = "(no query)"
+STATE = "digest"  # program state: when the last digest went out, and with how many mentions
+_ADDRESS = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+\.[^\s@<>()\[\]\\,;:\"]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What one digest holds: every mention once, under the first of its queries."""
+
+    groups: tuple[tuple[str, tuple[Mention, ...]], ...]
+    now: datetime
+    since: datetime | None = None  # set with `--since`: chosen by date, not by "not yet sent"
+    last_sent: datetime | None = None
+
+    @property
+    def mentions(self) -> list[Mention]:
+        return [m for _, group in self.groups for m in group]
+
+    @property
+    def count(self) -> int:
+        return sum(len(group) for _, group in self.groups)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestResult:
+    """What `run_digest` did: the digest it built, whether it delivered it, and where."""
+
+    digest: Digest
+    delivered: bool
+    where: str = ""
+    marked: int = 0
+
+
+def pending(mentions: Iterable[Mention], since: datetime | None = None) -> list[Mention]:
+    """Mentions found at or after `since`; without it, those no digest has carried yet."""
+    if since is not None:
+        return [m for m in mentions if m.found_at >= since]
+    return [m for m in mentions if m.digested_at is None]
+
+
+def build_digest(
+    mentions: Iterable[Mention],
+    query_order: Sequence[str] = (),
+    *,
+    now: datetime | None = None,
+    since: datetime | None = None,
+    last_sent: datetime | None = None,
+) -> Digest:
+    """Group `mentions` by their first query (in `query_order`, then by name), newest first."""
+    by_query: dict[str, list[Mention]] = {}
+    for mention in mentions:
+        by_query.setdefault(mention.queries[0] if mention.queries else NO_QUERY, []).append(mention)
+    rank = {name: index for index, name in enumerate(query_order)}
+    names = sorted(by_query, key=lambda n: (n not in rank, rank.get(n, 0), n == NO_QUERY, n))
+    groups = tuple((name, tuple(newest_first(by_query[name]))) for name in names)
+    return Digest(groups=groups, now=now or utcnow(), since=since, last_sent=last_sent)
+
+
+def subject(digest: Digest) -> str:
+    """`mentionscan: 7 new mentions (acme 5, acme-support 2)`, one line, at most SUBJECT_LIMIT."""
+    count = digest.count
+    noun = "mention" if count == 1 else "mentions"
+    if digest.since is not None:
+        head = f"mentionscan: {count} {noun} since {_when(digest.since)}"
+    elif count:
+        head = f"mentionscan: {count} new {noun}"
+    else:
+        return "mentionscan: no new mentions"
+    parts = [f"{one_line(name)} {len(group)}" for name, group in digest.groups]
+    if not parts:
+        return head
+    shown: list[str] = []
+    for index, part in enumerate(parts):
+        left = len(parts) - index - 1
+        tail = f", +{left} more" if left else ""
+        if len(f"{head} ({', '.join([*shown, part])}{tail})") > SUBJECT_LIMIT:
+            break
+        shown.append(part)
+    if len(shown) < len(parts):
+        shown.append(f"+{len(parts) - len(shown)} more")
+        if len(shown) == 1:  # not even one query name fits
+            return truncate(head, SUBJECT_LIMIT)
+    return truncate(f"{head} ({', '.join(shown)})", SUBJECT_LIMIT)
+
+
+def _when(moment: datetime) -> str:
+    return (to_iso(moment) or "").replace("T", " ").removesuffix(":00Z") + " UTC"
+
+
+def reply_link(mention: Mention) -> tuple[str, str]:
+    """(label, href): a `mailto:` to the author when the address is known, else the page itself."""
+    address = one_line(mention.author_email)
+    if address and _ADDRESS.match(address):
+        title = truncate(one_line(mention.title) or "your post", 150)
+        return "Reply by email", f"mailto:{quote(address, safe='@')}?subject={quote('Re: ' + title)}"
+    if link := safe_link(mention.url):
+        return "Reply on the page", link
+    return "", ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One mention reduced to the plain-text values both parts show."""
+
+    title: str
+    link: str
+    meta: str
+    snippet: str
+    author: str
+    author_link: str
+    reply_label: str
+    reply_href: str
+    source: str
+    when: str
+    also: str
+    id: str
+
+
+def _item(mention: Mention, group: str, now: datetime) -> _Item:
+    others = [q for q in mention.queries if q != group]
+    author = truncate(one_line(mention.author), 80)
+    label, href = reply_link(mention)
+    source = one_line(mention.source)
+    when = f"{age(sort_time(mention), now)} ago"
+    also = f"also: {', '.join(one_line(q) for q in others)}" if others else ""
+    meta = " · ".join(p for p in (source, author, when, also, f"id {mention.id[:7]}") if p)
+    return _Item(
+        title=truncate(one_line(mention.title) or "(no title)", TITLE_LIMIT),
+        link=safe_link(mention.url),
+        meta=meta,
+        snippet=truncate(one_line(mention.snippet), SNIPPET_LIMIT),
+        author=author,
+        author_link=safe_link(mention.author_url),
+        reply_label=label,
+        reply_href=href,
+        source=source,
+        when=when,
+        also=also,
+        id=mention.id[:7],
+    )
+
+
+def _quiet_line(digest: Digest) -> str:
+    since = f" since the last digest ({_when(digest.last_sent)})" if digest.last_sent else ""
+    return f"All quiet: nothing new{since}."
+
+
+FOOTER = "Sent by mentionscan {version}. `mentionscan list` shows what still wants an answer."
+
+
+def render_text(digest: Digest) -> str:
+    """The plain-text part."""
+    lines = [subject(digest).removeprefix("mentionscan: "), ""]
+    if not digest.count:
+        lines += [_quiet_line(digest), ""]
+    for name, group in digest.groups:
+        heading = f"{one_line(name)} ({len(group)})"
+        lines += [heading, "=" * len(heading), ""]
+        for mention in group:
+            item = _item(mention, name, digest.now)
+            lines.append(f"* {item.title}")
+            lines += [f"  {value}" for value in (item.link, item.meta, item.snippet) if value]
+            if item.reply_href:
+                lines.append(f"  {item.reply_label}: {item.reply_href}")
+            lines.append("")
+    lines += ["-- ", FOOTER.format(version=__version__), ""]
+    return "\n".join(lines)
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _a(href: str, text: str, style: str) -> str:
+    """A link; `href` was made by safe_link or reply_link (http, https or our own mailto:)."""
+    return f'<a href="{_e(href)}" style="{style}">{_e(text)}</a>'
+
+
+_LINK = "color:#1a56db;text-decoration:none;"
+_MUTED = "color:#666666;font-size:12px;margin:2px 0 0;"
+
+
+def render_html(digest: Digest) -> str:
+    """The HTML part: inline styles only, no scripts, no images; every web value escaped."""
+    out = [
+        "<!DOCTYPE html>",
+        '<html><head><meta charset="utf-8">',
+        f"<title>{_e(subject(digest))}</title></head>",
+        '<body style="margin:0;padding:16px;background:#f4f4f5;color:#222222;'
+        'font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;line-height:1.45;">',
+        '<div style="max-width:680px;margin:0 auto;background:#ffffff;padding:16px 20px;border-radius:6px;">',
+        '<h1 style="font-size:18px;margin:0 0 8px;">'
+        f"{_e(subject(digest).removeprefix('mentionscan: '))}</h1>",
+    ]
+    if not digest.count:
+        out.append(f'<p style="margin:8px 0;">{_e(_quiet_line(digest))}</p>')
+    for name, group in digest.groups:
+        out.append(
+            '<h2 style="font-size:16px;margin:20px 0 8px;padding-bottom:4px;border-bottom:1px solid #ddd;">'
+            f'{_e(one_line(name))} <span style="color:#666666;font-weight:normal;">({len(group)})</span></h2>'
+        )
+        for mention in group:
+            item = _item(mention, name, digest.now)
+            title = _a(item.link, item.title, _LINK) if item.link else _e(item.title)
+            author = (
+                _a(item.author_link, item.author, "color:#666666;") if item.author_link else _e(item.author)
+            )
+            meta = " · ".join(
+                p for p in (_e(item.source), author, _e(item.when), _e(item.also), _e(f"id {item.id}")) if p
+            )
+            out.append('<div style="margin:0 0 16px;">')
+            out.append(f'<div style="font-size:15px;font-weight:bold;">{title}</div>')
+            out.append(f'<div style="{_MUTED}">{meta}</div>')
+            if item.snippet:
+                out.append(f'<div style="margin:4px 0 0;">{_e(item.snippet)}</div>')
+            if item.reply_href:
+                reply = _a(item.reply_href, item.reply_label, _LINK)
+                out.append(f'<div style="font-size:12px;margin:4px 0 0;">{reply}</div>')
+            out.append("</div>")
+    out += [
+        f'<p style="{_MUTED}margin-top:24px;">{_e(FOOTER.format(version=__version__))}</p>',
+        "</div></body></html>",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def header_value(value: str) -> str:
+    """A value safe for a header: control characters gone, CR, LF and runs of space folded."""
+    return one_line(value)
+
+
+def build_message(digest: Digest, spec: EmailSpec) -> EmailMessage:
+    """The RFC 5322 message: From, To, Subject, Date, Message-ID, text and HTML alternatives."""
+    message = EmailMessage()
+    try:
+        message["From"] = header_value(spec.sender)
+        message["To"] = ", ".join(header_value(to) for to in spec.to)
+    except (ValueError, IndexError) as exc:  # the header registry's parse errors
+        raise ConfigError(f"[email]: 'from' or 'to' is not a valid address: {exc}") from None
+    message["Subject"] = header_value(subject(digest))
+    message["Date"] = format_datetime(digest.now)
+    message["Message-ID"] = make_msgid("mentionscan", domain=_domain(spec.sender))
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
+    message["X-Mailer"] = f"mentionscan {__version__}"
+    # Quoted-printable keeps both parts 7-bit, so any relay or `sendmail -t` takes them as they are.
+    message.set_content(render_text(digest), subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(render_html(digest), subtype="html", charset="utf-8", cte="quoted-printable")
+    for part in message.iter_parts():
+        del part["MIME-Version"]  # add_alternative copies it into the parts; it belongs on top only
+    return message
+
+
+def _domain(sender: str) -> str:
+    address = _parse_address(sender)
+    return (address.domain if address else "") or "localhost"
+
+
+def _parse_address(text: str) -> Address | None:
+    from email.headerregistry import HeaderRegistry
+
+    try:
+        header = HeaderRegistry()("From", header_value(text))
+    except (ValueError, IndexError):
+        return None
+    found = getattr(header, "addresses", ())
+    return found[0] if found else None
+
+
+def addresses(values: Iterable[str]) -> list[str]:
+    """The bare `user@host` of each configured address (`Name <user@host>` or `user@host`)."""
+    result = []
+    for value in values:
+        address = _parse_address(value)
+        if address is None or not address.username or not address.domain:
+            raise ConfigError(f"[email]: {value!r} is not a valid email address")
+        result.append(address.addr_spec)
+    return result
+
+
+Deliver = Callable[[EmailMessage], str]
+
+
+def run_digest(
+    config: Config,
+    location: str,
+    deliver: Deliver,
+    *,
+    since: datetime | None = None,
+    always: bool = False,
+    mark: bool = True,
+    now: datetime | None = None,
+) -> DigestResult:
+    """Build the digest and hand it to `deliver`; mark its mentions only once `deliver` returned.
+
+    `deliver(message)` sends or writes the message and returns where it went, or raises (a
+    MentionscanError) and then nothing is marked: the next run includes the same mentions.
+    The store stays locked throughout, so two digests (or a digest and a fetch) never interleave.
+    """
+    from mentionscan.store import open_store
+
+    if config.email is None:
+        raise ConfigError(f"{config.path}: no [email] table: add one with 'to' and 'from' (see README)")
+    now = now or utcnow()
+    with open_store(location, write=True, lock_timeout=config.settings.lock_timeout) as store:
+        state = store.state(STATE)
+        last = state.get("last_sent")
+        last_sent = datetime.fromisoformat(last.replace("Z", "+00:00")) if isinstance(last, str) else None
+        chosen = pending(store.mentions(), since)
+        digest = build_digest(
+            chosen, [q.name for q in config.queries], now=now, since=since, last_sent=last_sent
+        )
+        if not digest.count and not always:
+            return DigestResult(digest, delivered=False)
+        message = build_message(digest, config.email)
+        where = deliver(message)
+        if not mark:
+            return DigestResult(digest, delivered=True, where=where)
+        marked = 0
+        for mention in digest.mentions:
+            if mention.digested_at is None:
+                store.put(
+                    mention.with_event("digest", f"included in a digest {where}", at=now, digested_at=now)
+                )
+                marked += 1
+        store.set_state(STATE, {"last_sent": to_iso(now), "count": digest.count, "where": where})
+        try:
+            store.save()
+        except StoreError as exc:
+            raise StoreError(
+                f"the digest was {where}, but recording that failed ({exc}); "
+                "the next digest will carry these mentions again"
+            ) from None
+        return DigestResult(digest, delivered=True, where=where, marked=marked)
