@@ -32,6 +32,7 @@ TITLE_LIMIT = 300
 SNIPPET_LIMIT = 400
 NO_QUERY = "(no query)"
 STATE = "digest"  # program state: when the last digest went out, and with how many mentions
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ADDRESS = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+\.[^\s@<>()\[\]\\,;:\"]+$")
 
 
@@ -262,14 +263,12 @@ def header_value(value: str) -> str:
     return one_line(value)
 
 
-def build_message(digest: Digest, spec: EmailSpec) -> EmailMessage:
+def build_message(digest: Digest, spec: EmailSpec, where: str = "[email]") -> EmailMessage:
     """The RFC 5322 message: From, To, Subject, Date, Message-ID, text and HTML alternatives."""
+    addresses([spec.sender, *spec.to], where)  # a ConfigError for anything that is not an address
     message = EmailMessage()
-    try:
-        message["From"] = header_value(spec.sender)
-        message["To"] = ", ".join(header_value(to) for to in spec.to)
-    except (ValueError, IndexError) as exc:  # the header registry's parse errors
-        raise ConfigError(f"[email]: 'from' or 'to' is not a valid address: {exc}") from None
+    message["From"] = header_value(spec.sender)
+    message["To"] = ", ".join(header_value(to) for to in spec.to)
     message["Subject"] = header_value(subject(digest))
     message["Date"] = format_datetime(digest.now)
     message["Message-ID"] = make_msgid("mentionscan", domain=_domain(spec.sender))
@@ -299,13 +298,13 @@ def _parse_address(text: str) -> Address | None:
     return found[0] if found else None
 
 
-def addresses(values: Iterable[str]) -> list[str]:
+def addresses(values: Iterable[str], where: str = "[email]") -> list[str]:
     """The bare `user@host` of each configured address (`Name <user@host>` or `user@host`)."""
     result = []
     for value in values:
-        address = _parse_address(value)
+        address = None if _CONTROL.search(value) else _parse_address(value)
         if address is None or not address.username or not address.domain:
-            raise ConfigError(f"[email]: {value!r} is not a valid email address")
+            raise ConfigError(f"{where}: {value!r} is not one valid email address")
         result.append(address.addr_spec)
     return result
 
@@ -344,7 +343,7 @@ def run_digest(
         )
         if not digest.count and not always:
             return DigestResult(digest, delivered=False)
-        message = build_message(digest, config.email)
+        message = build_message(digest, config.email, f"{config.path}: [email]")
         where = deliver(message)
         if not mark:
             return DigestResult(digest, delivered=True, where=where)

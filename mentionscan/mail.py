@@ -80,8 +80,8 @@ class SmtpDelivery:
             )
         if spec.password_env:
             self._password = require_env(spec.password_env, self.where, "the SMTP password")
-        self._sender = addresses([spec.sender])[0]
-        self._recipients = addresses(spec.to)
+        self._sender = addresses([spec.sender], self.where)[0]
+        self._recipients = addresses(spec.to, self.where)
 
     def __call__(self, message: EmailMessage) -> str:
         if not self._recipients:
@@ -147,6 +147,8 @@ class SmtpDelivery:
             return f"sender {self._sender} refused ({exc.smtp_code} {_server_text(exc.smtp_error)})"
         if isinstance(exc, smtplib.SMTPResponseException):
             return f"the server answered {exc.smtp_code} {_server_text(exc.smtp_error)}"
+        if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
+            exc = exc.__context__  # smtplib reports a read that timed out as a closed connection
         if isinstance(exc, smtplib.SMTPServerDisconnected):
             return "the server closed the connection" + (
                 " (is security right for this port?)" if self.spec.security != "ssl" else ""
