@@ -1,0 +1,147 @@
+"""Why a mention matched, what a query would match, and plain search over stored mentions."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mentionscan.match import Document, Hit, Matcher, Span, fold, parse_query
+from mentionscan.models import Mention
+from mentionscan.selection import newest_first
+from mentionscan.text import one_line
+
+if TYPE_CHECKING:
+    from mentionscan.config import Config, QuerySpec
+    from mentionscan.pipeline import SourceReport
+
+CONTEXT = 30  # characters shown on each side of a matched word
+TEST_QUERY = "test-query"
+_WORD = re.compile(r"[^\W_]+")
+
+
+def document(mention: Mention) -> Document:
+    """The stored mention as the matcher saw it when it was fetched."""
+    return Document(
+        title=mention.title,
+        text=mention.text or mention.snippet,
+        tags=mention.tags,
+        url=mention.url,
+        author=mention.author or "",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One matched term: the field, the term as written, the words found and a bit around them."""
+
+    field: str
+    term: str
+    found: str
+    context: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """One query and a mention: whether it matches now, and whether it matched when stored."""
+
+    query: str
+    expression: str | None  # None: the query is no longer in the config
+    matches: bool
+    stored: bool  # the mention records this query
+    evidence: tuple[Evidence, ...] = ()
+
+
+def evidence(doc: Document, hit: Hit) -> tuple[Evidence, ...]:
+    return tuple(_evidence(doc, span) for span in hit.spans)
+
+
+def _evidence(doc: Document, span: Span) -> Evidence:
+    text = {"title": doc.title, "text": doc.text, "author": doc.author, "url": doc.url}.get(span.field, "")
+    if span.field == "tag" and 0 <= span.tag_index < len(doc.tags):
+        text = doc.tags[span.tag_index]
+    before = text[max(0, span.start - CONTEXT) : span.start]
+    after = text[span.end : span.end + CONTEXT]
+    found = text[span.start : span.end]
+    context = ("…" if span.start > CONTEXT else "") + before + "[" + found + "]" + after
+    context += "…" if span.end + CONTEXT < len(text) else ""
+    return Evidence(span.field, span.term, one_line(found), one_line(context))
+
+
+def explain(mention: Mention, queries: Sequence[QuerySpec]) -> list[Explanation]:
+    """Every configured query that matches `mention` now, and every query it was stored for."""
+    doc = document(mention)
+    matcher = Matcher([(q.name, q.match) for q in queries])
+    result = []
+    for spec in queries:
+        hit = matcher.explain(doc, spec.name)
+        stored = spec.name in mention.queries
+        if hit is not None or stored:
+            result.append(
+                Explanation(spec.name, spec.match, hit is not None, stored, evidence(doc, hit) if hit else ())
+            )
+    names = {q.name for q in queries}
+    result += [Explanation(name, None, False, True) for name in mention.queries if name not in names]
+    return result
+
+
+def try_query(expr: str, mentions: Iterable[Mention]) -> list[tuple[Mention, tuple[Evidence, ...]]]:
+    """The mentions `expr` matches, newest first, with what matched (QuerySyntaxError if bad)."""
+    parse_query(expr)  # the error names the position in `expr`, with no query name in front
+    matcher = Matcher([(TEST_QUERY, expr)])
+    result = []
+    for mention in newest_first(mentions):
+        doc = document(mention)
+        hit = matcher.explain(doc, TEST_QUERY)
+        if hit is not None:
+            result.append((mention, evidence(doc, hit)))
+    return result
+
+
+@dataclass(slots=True)
+class LiveResult:
+    matches: list[tuple[Mention, tuple[Evidence, ...], bool]]  # (mention, evidence, already stored)
+    reports: list[SourceReport]
+
+
+def try_query_live(config: Config, database: str, expr: str, only: Sequence[str] | None = None) -> LiveResult:
+    """Fetch every source now (or those in `only`) and match `expr`, storing nothing.
+
+    The fetch runs against an empty scratch database, so every entry is seen whole (no
+    conditional GET, no skipped source); `database` is only read, to say what is already stored.
+    """
+    from mentionscan.config import QuerySpec
+    from mentionscan.pipeline import run_fetch
+    from mentionscan.store import open_store
+
+    parse_query(expr)
+    trial = replace(config, queries=(QuerySpec(TEST_QUERY, expr),))
+    with tempfile.TemporaryDirectory(prefix="mentionscan-test-query-") as scratch:
+        result = run_fetch(trial, str(Path(scratch) / "scratch.json"), dry_run=True)
+    matcher = Matcher([(TEST_QUERY, expr)])
+    found = newest_first(result.new)
+    with open_store(database, write=False) as store:
+        stored = [store.find_by_keys(m.keys) is not None for m in found]
+    matches = []
+    for mention, known in zip(found, stored, strict=True):
+        doc = document(mention)
+        hit = matcher.explain(doc, TEST_QUERY)
+        matches.append((mention, evidence(doc, hit) if hit else (), known))
+    return LiveResult(matches, result.reports)
+
+
+def search(mentions: Iterable[Mention], text: str) -> list[Mention]:
+    """Stored mentions whose title, snippet or text hold every word of `text` (or a word starting
+    with it), folded: case and accents do not count. Newest first."""
+    wanted = _WORD.findall(fold(text))
+    if not wanted:
+        return []
+    found = []
+    for mention in mentions:
+        words = set(_WORD.findall(fold(f"{mention.title} {mention.snippet} {mention.text}")))
+        if all(any(word.startswith(w) for word in words) for w in wanted):
+            found.append(mention)
+    return newest_first(found)

@@ -1,0 +1,139 @@
+"""Drafting a personal reply to the author of a mention: an RFC 5322 message, or a mailto: link.
+
+The body comes from a `string.Template` (`$author`, `$title`, `$url`, `$snippet`, `$source`,
+`$date`), filled with `safe_substitute`: text from the web is inserted as it is, never read as
+a template itself, so a `$` or `{` in a title cannot break or inject anything. Every header value
+is folded to one line first, so no title or name can add a header.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from string import Template
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from mentionscan.errors import ConfigError
+from mentionscan.models import utcnow
+from mentionscan.text import clean, one_line, truncate
+
+if TYPE_CHECKING:
+    from mentionscan.models import Mention
+
+SUBJECT_LIMIT = 200
+MAX_LINE = 998  # octets in a line of an RFC 5322 message
+_ADDRESS = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+\.[^@\s<>()\[\]\\,;:\"]+$")
+
+DEFAULT_TEMPLATE = """\
+Hi $author,
+
+I read what you wrote in "$title":
+$url
+
+> $snippet
+
+Thank you for taking the time to write about it. You deserve a straight answer:
+
+1. What happened: [what went wrong, in plain words, without excuses]
+
+2. What we are doing about it: [the fix, or the workaround you can use today]
+
+3. How we will stop it happening again: [the change to how we work]
+
+4. I will write to you again when this is done, by [date].
+
+If I got anything wrong, please tell me; you can reply to this email directly.
+
+Best regards,
+[your name]
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    message: EmailMessage
+    to: str | None  # the author's address, when known
+    subject: str
+    body: str
+
+    def as_bytes(self) -> bytes:
+        """The RFC 5322 message, with `\\n` line ends (for stdout, `sendmail -t`, an .eml file)."""
+        return self.message.as_bytes()
+
+    def mailto(self) -> str:
+        """A `mailto:` URL (RFC 6068) carrying the address, subject and body, percent-encoded."""
+        address = quote(self.to, safe="@") if self.to else ""
+        body = self.body.replace("\r\n", "\n").replace("\n", "\r\n")
+        return f"mailto:{address}?subject={quote(self.subject, safe='')}&body={quote(body, safe='')}"
+
+    def log_text(self) -> str:
+        """What the timeline keeps of the draft: recipient, subject and body."""
+        return f"To: {self.to or '(unknown)'}\nSubject: {self.subject}\n\n{self.body}"
+
+
+def load_template(path: str | None) -> str:
+    """The template text: the file at `path` (`reply_template` in [settings]), else the built-in."""
+    if not path:
+        return DEFAULT_TEMPLATE
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"reply_template {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"cannot read reply_template {path}: {reason}") from None
+
+
+def valid_address(value: str | None) -> str | None:
+    """`value` if it is one plain `local@domain` address, else None."""
+    value = (value or "").strip()
+    return value if _ADDRESS.match(value) else None
+
+
+def subject_for(title: str) -> str:
+    """`Re: <title>` on one line (no second `Re:` when the title already has one)."""
+    line = truncate(one_line(title), SUBJECT_LIMIT) or "your post"
+    return line if line.lower().startswith("re:") else f"Re: {line}"
+
+
+def draft_reply(
+    mention: Mention,
+    template: str = DEFAULT_TEMPLATE,
+    *,
+    sender: str | None = None,
+    now: datetime | None = None,
+) -> Draft:
+    """The draft email to the author of `mention`, its body made from `template`."""
+    author = one_line(mention.author or "")
+    values = {
+        "author": author or "there",
+        "title": one_line(mention.title),
+        "url": one_line(mention.url),
+        "snippet": one_line(mention.snippet),
+        "source": one_line(mention.source),
+        "date": (mention.published or mention.found_at).strftime("%Y-%m-%d"),
+    }
+    body = clean(Template(template).safe_substitute(values))
+    if not body.endswith("\n"):
+        body += "\n"
+    to = valid_address(mention.author_email)
+    subject = subject_for(mention.title)
+    message = EmailMessage()
+    if sender and (plain := valid_address(sender)):
+        message["From"] = plain
+    if to:
+        message["To"] = Address(display_name=author, addr_spec=to) if author else to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now or utcnow())
+    # 7bit or 8bit keep the body readable in a terminal or a mail client's editor; only lines
+    # longer than RFC 5322 allows need quoted-printable.
+    too_long = any(len(line.encode()) > MAX_LINE for line in body.splitlines())
+    cte = "quoted-printable" if too_long else "7bit" if body.isascii() else "8bit"
+    message.set_content(body, cte=cte)
+    return Draft(message=message, to=to, subject=subject, body=body)
