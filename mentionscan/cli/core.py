@@ -165,8 +165,15 @@ def list_(
         limit=limit,
     )
     with open_store(database(cfg, db), write=False) as store:
-        mentions = select(store.mentions(), selection)
-    write_out(lambda out: write_mentions(mentions, fmt, out))
+        everything = store.mentions()
+    mentions = select(everything, selection)
+    extra = None
+    if fmt is Format.table:
+        from mentionscan.triage import histories, history_cell
+
+        found = histories(everything, mentions)
+        extra = {"history": [history_cell(found[m.id]) for m in mentions]}
+    write_out(lambda out: write_mentions(mentions, fmt, out, extra=extra))
     if not mentions and fmt is Format.table:
         say("No mentions to show." + ("" if show_all or status else " (--all shows every status)"))
 
