@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from mentionscan.sources.base import Source
+from mentionscan.sources.bluesky import BlueskySource
+from mentionscan.sources.devto import DevtoSource
 from mentionscan.sources.feed import FeedSource
+from mentionscan.sources.lemmy import LemmySource
+from mentionscan.sources.lobsters import LobstersSource
+from mentionscan.sources.mastodon import MastodonSource
 
-SOURCE_TYPES: dict[str, type[Source]] = {cls.type: cls for cls in (FeedSource,)}
+SOURCE_TYPES: dict[str, type[Source]] = {
+    cls.type: cls
+    for cls in (
+        FeedSource,
+        MastodonSource,
+        DevtoSource,
+        LobstersSource,
+        LemmySource,
+        BlueskySource,
+    )
+}
 
 __all__ = ["SOURCE_TYPES", "Source"]
