@@ -39,6 +39,12 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     reset_consoles()
 
 
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver listens on 127.0.0.1 and its URLs say so (its default is "localhost")."""
+    return ("127.0.0.1", 0)
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
