@@ -77,6 +77,7 @@ def _root(
 from mentionscan.cli import core  # noqa: E402, F401
 from mentionscan.cli import digest  # noqa: E402, F401
 from mentionscan.cli import followup  # noqa: E402, F401
+from mentionscan.cli import sources  # noqa: E402, F401
 
 
 def main() -> None:
