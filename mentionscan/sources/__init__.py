@@ -6,6 +6,7 @@ from mentionscan.sources.base import Source
 from mentionscan.sources.bluesky import BlueskySource
 from mentionscan.sources.devto import DevtoSource
 from mentionscan.sources.feed import FeedSource
+from mentionscan.sources.hackernews import HackerNewsSource
 from mentionscan.sources.lemmy import LemmySource
 from mentionscan.sources.lobsters import LobstersSource
 from mentionscan.sources.mastodon import MastodonSource
@@ -14,6 +15,7 @@ SOURCE_TYPES: dict[str, type[Source]] = {
     cls.type: cls
     for cls in (
         FeedSource,
+        HackerNewsSource,
         MastodonSource,
         DevtoSource,
         LobstersSource,
