@@ -310,6 +310,36 @@ def test_one_save_is_one_write(tmp_path):
         assert store.get("m000003").status == "todo"
 
 
+def test_saves_that_add_replace_or_add_nothing_all_leave_an_exact_file(tmp_path):
+    # A save that only adds mentions writes the block it read as it is and extends its CRC;
+    # a wrong CRC would not fail a load, only slow it down, so check the file itself each time.
+    db = tmp_path / "db.json"
+    with open_store(db) as store:
+        store.set_state("s", {"n": 0})
+        store.save()  # no mentions at all
+    expected = {}
+    steps = [[1], [2, 3], [], [2], [4], [1, 5], [6]]
+    with open_store(db) as store:
+        for number, step in enumerate(steps):
+            for i in step:
+                mention = make(i, title=f"step {number}")
+                store.put(mention)
+                expected[mention.id] = mention
+            store.set_state("s", {"n": number + 1})
+            store.save()
+            assert split_own_file(db.read_bytes()) is not None, step
+            with open_store(db, write=False) as reader:
+                assert {m.id: m for m in reader.mentions()} == expected
+                assert reader.state("s") == {"n": number + 1}
+        assert store.writes == len(steps)
+    with open_store(db) as store:  # and again after a fresh load
+        store.put(make(7))
+        store.save()
+    assert split_own_file(db.read_bytes()) is not None
+    with open_store(db, write=False) as store:
+        assert len(store.mentions()) == 7
+
+
 def test_nothing_is_saved_implicitly(tmp_path):
     db = tmp_path / "db.json"
     with pytest.raises(RuntimeError), open_store(db) as store:

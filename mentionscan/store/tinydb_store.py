@@ -31,6 +31,8 @@ import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +80,8 @@ class AtomicJSONStorage(Storage):
     def write(self, data: Tables) -> None:
         tables = dict(data)
         mentions = tables.pop(MENTIONS, {})
-        self.write_bytes(*encode(tables, [mention_line(i, ordered(doc)) for i, doc in mentions.items()]))
+        block = Block.of(mention_line(i, ordered(doc)) for i, doc in mentions.items())
+        self.write_bytes(*encode(tables, block))
 
     def read_bytes(self) -> bytes | None:
         """The file's bytes; None when there is no file."""
@@ -94,7 +97,7 @@ class AtomicJSONStorage(Storage):
             raise unreadable(self.path, "the file is empty")
         return raw
 
-    def write_bytes(self, *payload: bytes) -> None:
+    def write_bytes(self, *payload: bytes | memoryview) -> None:
         """Replace the file with the `payload` pieces atomically; on failure the old file is untouched."""
         ensure_folder(self.path)
         folder = self.path.parent
@@ -144,12 +147,17 @@ class TinyDBStore(Store):
         self._doc_ids: dict[str, str] = {}  # mention id -> doc id
         self._keys: dict[str, str] = {}  # dedup key -> mention id
         self._next_id = 1  # the next free doc id
+        # The mentions part of the file as it is on disk, while it is the start of `_lines`
+        # unchanged: then a save that only adds mentions writes it as it is and extends its
+        # CRC, rather than joining and checking all the lines again.
+        self._block: Block | None = None
         if raw is not None:
             with _gc_paused():
                 if not self._load_own_file(raw):
                     self._load_any_file(raw)
         self._states = self._tables.setdefault(STATE, {})
         self._state_ids, self._next_state_id = self._index_states(self._states)
+        self._first_unsaved_id = self._next_id  # doc ids from here on are not in `_block` yet
 
     @property
     def writes(self) -> int:
@@ -217,6 +225,8 @@ class TinyDBStore(Store):
             if old[old.index(b":") + 1 :] == payload:
                 return
             old_keys = list(self._doc(doc_id).get("keys") or ())
+            if self._block is not None and int(doc_id) < self._first_unsaved_id:
+                self._block = None
         self._lines[doc_id] = orjson.dumps(doc_id) + b":" + payload
         new_keys = doc["keys"]
         for key in old_keys:
@@ -248,12 +258,17 @@ class TinyDBStore(Store):
             raise StoreError(f"database {self.path} was opened read-only; nothing was saved")
         if not self._dirty:
             return
-        self._storage.write_bytes(*encode(self._tables, self._lines.values()))
+        if self._block is None:
+            block = Block.of(self._lines.values())
+        else:
+            block = self._block.extended(list(islice(self._lines.values(), self._block.lines, None)))
+        self._storage.write_bytes(*encode(self._tables, block))
+        self._block, self._first_unsaved_id = block, self._next_id
         self._dirty = False
 
     def close(self) -> None:
         self._closed = True
-        self._lines, self._tables, self._states = {}, {}, {}
+        self._lines, self._tables, self._states, self._block = {}, {}, {}, None
         self._doc_ids, self._keys, self._state_ids = {}, {}, {}
 
     # Loading
@@ -263,7 +278,7 @@ class TinyDBStore(Store):
         split = split_own_file(raw)
         if split is None:
             return False
-        tables, lines = split
+        tables, lines, block = split
         try:
             # Each line's `"<doc id>":{"id":…,"keys":[…]` part; the first `],"` after the keys
             # opens the next field, since a `"` inside a string is always escaped.
@@ -281,6 +296,7 @@ class TinyDBStore(Store):
             return False
         self._tables = tables
         self._lines = dict(zip(parsed, lines, strict=True))
+        self._block = block
         return True
 
     def _load_any_file(self, raw: bytes) -> None:
@@ -343,25 +359,45 @@ class TinyDBStore(Store):
 # The file format
 
 
-def encode(tables: Tables, lines: Iterable[bytes]) -> list[bytes]:
+@dataclass(frozen=True)
+class Block:
+    """The mentions part of a file: its bytes (in pieces, to spare copying them), CRC and line count."""
+
+    pieces: tuple[bytes | memoryview, ...]
+    crc: int
+    lines: int
+
+    @classmethod
+    def of(cls, lines: Iterable[bytes]) -> Block:
+        lines = list(lines)
+        body = LINE_SEP.join(lines)
+        return cls((body,), zlib.crc32(body), len(lines))
+
+    def extended(self, lines: list[bytes]) -> Block:
+        """This block with `lines` after it, without reading its bytes again."""
+        if not lines:
+            return self
+        tail = (LINE_SEP if self.lines else b"") + LINE_SEP.join(lines)
+        return Block((*self.pieces, tail), zlib.crc32(tail, self.crc), self.lines + len(lines))
+
+
+def encode(tables: Tables, block: Block) -> list[bytes | memoryview]:
     """The whole file, in pieces: `tables` on one line, then one line per mention.
 
     The CRC of the mentions goes into the first document of `_meta`, when there is one.
     """
-    body = LINE_SEP.join(lines)
     tables = dict(tables)
     meta = dict(tables.get(META) or {})
     first = next(iter(meta), None)
     if first is not None and isinstance(meta[first], dict):
-        meta[first] = {**meta[first], CRC: zlib.crc32(body)}
+        meta[first] = {**meta[first], CRC: block.crc}
         tables[META] = meta
     head = orjson.dumps(tables)
-    # Pieces rather than one bytes object: joining would copy the whole database once more.
-    return [head[:-1] + (b"," if tables else b"") + MENTIONS_OPEN, body, MENTIONS_CLOSE]
+    return [head[:-1] + (b"," if tables else b"") + MENTIONS_OPEN, *block.pieces, MENTIONS_CLOSE]
 
 
-def split_own_file(raw: bytes) -> tuple[Tables, list[bytes]] | None:
-    """The tables before the mentions, and the mention lines, if this backend wrote `raw`."""
+def split_own_file(raw: bytes) -> tuple[Tables, list[bytes], Block] | None:
+    """The tables before the mentions, the mention lines and their block, if this backend wrote `raw`."""
     start = raw.find(MENTIONS_OPEN)
     if start < 1 or raw[start - 1 : start] != b"," or not raw.endswith(MENTIONS_CLOSE):
         return None
@@ -372,20 +408,19 @@ def split_own_file(raw: bytes) -> tuple[Tables, list[bytes]] | None:
         crc = next(iter(meta.values()))[CRC]
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, StopIteration):
         return None
-    with memoryview(raw) as view:
-        actual = zlib.crc32(view[body_start:body_end])
-    if not isinstance(tables, dict) or MENTIONS in tables or crc != actual:
+    body = memoryview(raw)[body_start:body_end]
+    if not isinstance(tables, dict) or MENTIONS in tables or crc != zlib.crc32(body):
         return None
     if not all(isinstance(table, dict) for table in tables.values()):
         return None
     if body_end == body_start:
-        return tables, []
+        return tables, [], Block((), crc, 0)
     # Splitting the whole file rather than a slice of it saves a copy of the mentions; the
     # tables line holds no newline, so only the first and last pieces need trimming.
     lines = raw.split(LINE_SEP)
     lines[0] = lines[0][body_start:]
     lines[-1] = lines[-1][: -len(MENTIONS_CLOSE)]
-    return tables, lines
+    return tables, lines, Block((body,), crc, len(lines))
 
 
 def parse_tables(raw: bytes, path: Path) -> Tables:
