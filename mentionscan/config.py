@@ -39,6 +39,7 @@ def opt(*types: type, required: bool = False, default: Any = None, help: str = "
 SETTINGS_OPTIONS: dict[str, Option] = {
     "database": opt(str, help="path of the database, or sqlite:///path"),
     "timeout": opt(int, float, default=20, help="seconds per request"),
+    "deadline": opt(int, float, default=60, help="seconds one source may take in all, retries included"),
     "concurrency": opt(int, default=8, help="requests in flight"),
     "per_host": opt(int, default=4, help="requests in flight to one host"),
     "max_age_days": opt(int, default=14, help="entries older than this are ignored (0: no limit)"),
@@ -78,6 +79,7 @@ SOURCE_COMMON_OPTIONS: dict[str, Option] = {
 class Settings:
     database: str
     timeout: float = 20
+    deadline: float = 60
     concurrency: int = 8
     per_host: int = 4
     max_age_days: int = 14
@@ -283,7 +285,7 @@ def _positive(value: float, key: str, where: str, *, zero: bool = False) -> None
 def _settings(table: Any, path: Path, folder: Path) -> Settings:
     where = f"{path}: [settings]"
     values = check_table(table, SETTINGS_OPTIONS, where)
-    for key in ("timeout", "concurrency", "per_host", "max_response_mb", "lock_timeout"):
+    for key in ("timeout", "deadline", "concurrency", "per_host", "max_response_mb", "lock_timeout"):
         _positive(values[key], key, where)
     _positive(values["max_age_days"], "max_age_days", where, zero=True)
     if values["concurrency"] > 256:

@@ -93,6 +93,7 @@ def make_client(config: Config) -> Any:
     return HttpClient(
         user_agent=s.user_agent,
         timeout=s.timeout,
+        deadline=s.deadline,
         max_bytes=int(s.max_response_mb * 1024 * 1024),
         concurrency=s.concurrency,
         per_host=s.per_host,
