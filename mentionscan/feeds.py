@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -27,6 +28,8 @@ MAX_TEXT = 20_000  # characters of body text kept per entry: enough to match and
 _HARMLESS = ("CharacterEncodingOverride", "NonXMLContentType")
 
 Adapter = Callable[[Entry, Mapping[str, Any]], Entry | None]
+# A document whose first element (after an XML declaration and comments) is an HTML page.
+_HTML_PAGE = re.compile(rb"(?:\s|<\?xml[^>]*>|<!--.*?-->)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
 
 
 class FeedError(MentionscanError):
@@ -53,6 +56,10 @@ def parse_feed(
     if not stripped:
         raise FeedError(f"{where}: empty response")
     content_type = (headers.get("content-type") or headers.get("Content-Type") or "").lower()
+    if _HTML_PAGE.match(stripped[:4096]):
+        # A login wall, a bot check or a site's home page: feedparser would read any <item>
+        # inside it as an entry, so it is never handed to it.
+        raise FeedError(f"{where}: not a feed (the server sent an HTML page)")
     if stripped[:1] in (b"{", b"[") or "json" in content_type:
         entries, warnings = _json_feed(stripped, where, source, source_type, key_scope, adapt)
         return ParsedFeed(_disambiguate(entries), warnings)
