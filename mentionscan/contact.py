@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 GITHUB_API = "https://api.github.com"
 MAX_PAGES = 5
-MAX_CONTACTS = 20
+MAX_CONTACTS = 10  # of each kind
 _CONTACT_PAGE = re.compile(r"\b(contact|about|impressum|kontakt)\b", re.IGNORECASE)
 _GITHUB_LOGIN = re.compile(r"^/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/?$")
 
@@ -61,7 +61,8 @@ class Found:
             value = valid_address(unquote(value.removeprefix("mailto:").split("?", 1)[0])) or ""
         elif not is_http_url(value):
             value = ""
-        if not value or len(self.contacts) >= MAX_CONTACTS:
+        # A cap per kind: a page with a hundred links must not crowd out the one address.
+        if not value or sum(c["kind"] == kind for c in self.contacts) >= MAX_CONTACTS:
             return
         same = value.lower() if kind == "email" else value
         if any(
@@ -171,6 +172,13 @@ class _Search:
             # The same rule as a redirect: a link from the web may not lead into a network
             # the page it came from is not on.
             self.client._check_redirect(self.origin, url)
+        except FetchError:
+            self.found.problems.append(
+                f"{redact(url)}: not fetched: it leads into a private network that "
+                f"{redact(self.origin)} is not on (allow_private_redirects = true in [settings] allows it)"
+            )
+            return None
+        try:
             self.budget -= 1
             self.found.pages.append(url)
             response = self.client.get(url, headers={"Accept": "text/html,application/xhtml+xml"})
@@ -319,11 +327,10 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _decode(body: bytes, content_type: str) -> str:
-    charset = re.search(r"charset=[\"']?([\w.:-]+)", content_type)
-    if charset is None:
-        charset = re.search(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", body[:4096], re.IGNORECASE)
-    name = charset.group(1) if charset else "utf-8"
-    name = name.decode("ascii", "replace") if isinstance(name, bytes) else name
+    """The page as text: the charset of the Content-Type header, else of a <meta>, else UTF-8."""
+    header = re.search(r"charset=[\"']?([\w.:-]+)", content_type)
+    meta = re.search(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", body[:4096], re.IGNORECASE)
+    name = header.group(1) if header else meta.group(1).decode("ascii") if meta else "utf-8"
     try:
         return body.decode(name, errors="replace")
     except LookupError:

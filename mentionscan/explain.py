@@ -101,6 +101,18 @@ def try_query(expr: str, mentions: Iterable[Mention]) -> list[tuple[Mention, tup
     return result
 
 
+def try_query_stored(
+    location: str, expr: str, *, sources: Sequence[str] | None = None
+) -> list[tuple[Mention, tuple[Evidence, ...]]]:
+    """`try_query` on the mentions stored at `location` (only those from `sources`, if given)."""
+    from mentionscan.store import open_store
+
+    parse_query(expr)  # before the database is read
+    with open_store(location, write=False) as store:
+        mentions = [m for m in store.mentions() if not sources or m.source in sources]
+    return try_query(expr, mentions)
+
+
 @dataclass(slots=True)
 class LiveResult:
     matches: list[tuple[Mention, tuple[Evidence, ...], bool]]  # (mention, evidence, already stored)

@@ -371,40 +371,39 @@ def try_query_command(
 ) -> None:
     """Run a query against every stored mention (or a live fetch) and print what it matches."""
     from mentionscan.errors import QuerySyntaxError
-    from mentionscan.explain import try_query, try_query_live
+    from mentionscan.explain import try_query_live, try_query_stored
 
     try:
         if fetch:
-            cfg = load_config(config)
-            live = try_query_live(cfg, database(cfg, db), expr, only=source)
+            live_cfg = load_config(config)
+            live = try_query_live(live_cfg, database(live_cfg, db), expr, only=source)
             matches = [(m, ev) for m, ev, _stored in live.matches]
             stored = ["yes" if known else "no" for _m, _ev, known in live.matches]
             for report in live.reports:
                 for message in report.errors:
                     error_line(f"{report.name}: {message}")
         else:
-            from mentionscan.store import open_store
-
             cfg = config_or_none(config, db)
-            with open_store(database(cfg, db), write=False) as store:
-                everything = [m for m in store.mentions() if not source or m.source in source]
-            matches = try_query(expr, everything)
+            matches = try_query_stored(database(cfg, db), expr, sources=source)
     except QuerySyntaxError as exc:
         error_line(str(exc))
         say(f"  {expr}")
         say("  " + " " * exc.position + "^")
         raise typer.Exit(int(exc.exit_code)) from None
     mentions = [m for m, _ev in matches]
-    extra = {"matched": ["; ".join(sorted({f"{e.field}: {e.found}" for e in ev})) for _m, ev in matches]}
+    # The words found, once each (`explain ID` gives fields and context).
+    extra = {"matched": [", ".join(dict.fromkeys(e.found for e in ev)) for _m, ev in matches]}
     if fetch:
         extra["stored"] = stored
     write_out(lambda out: write_mentions(mentions, fmt, out, extra=extra))
-    where = "fetched entries" if fetch else "stored mentions"
-    say(
-        f"{len(mentions)} {where} match"
-        + ("" if len(mentions) != 1 else "es")
-        + (" (nothing stored)" if fetch else "")
+    count = len(mentions)
+    noun = (
+        ("fetched entry" if count == 1 else "fetched entries")
+        if fetch
+        else "stored mention" + "s" * (count != 1)
     )
+    verb = "matches" if count == 1 else "match"
+    say(f"{count} {noun} {verb}" + (" (nothing stored)" if fetch else ""))
 
 
 @app.command()
