@@ -8,6 +8,7 @@ loopback or link-local one unless the user allowed it.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import threading
@@ -16,10 +17,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+import requests.auth
 from requests.structures import CaseInsensitiveDict
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import DecodeError, ReadTimeoutError
 
 from mentionscan.errors import FetchError
 from mentionscan.urls import redact
@@ -29,6 +34,7 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_DELAYS = (0.5, 1.5)  # two quick retries, then the source fails for this run
 CHUNK = 64 * 1024
 ERROR_BODY = 64 * 1024  # bytes of an error response kept for the source to read
+MAX_RETRY_AFTER = 7 * 24 * 3600.0  # a site asking for a longer pause is asked again after a week
 
 Resolver = Callable[[str], list[str]]
 
@@ -52,8 +58,12 @@ def address_class(address: str) -> str:
         ip = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return "public"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv6 address that carries an IPv4 one reaches that IPv4 address.
+        if ip.ipv4_mapped or ip.sixtofour:
+            ip = ip.ipv4_mapped or ip.sixtofour or ip
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if ip.is_loopback:
         return "loopback"
     # 100.100.100.200 (Alibaba) and fd00:ec2::254 (AWS IPv6) are metadata services too.
@@ -65,6 +75,7 @@ def address_class(address: str) -> str:
 
 
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 @dataclass(slots=True)
@@ -86,17 +97,18 @@ class Response:
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """`Retry-After` as seconds from now (seconds or an HTTP date), never negative."""
+    """`Retry-After` as seconds from now (seconds or an HTTP date), between 0 and a week."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        seconds = when.timestamp() - (now if now is not None else time.time())
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 @dataclass
@@ -104,6 +116,132 @@ class _Host:
     slots: threading.BoundedSemaphore
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_at: float = 0.0
+
+
+@dataclass(slots=True)
+class _Clock:
+    deadline: float | None = None  # set when the first attempt gets its turn at the host
+
+
+class _Watch:
+    """Shuts a request's sockets down at its deadline, whatever the request is doing then.
+
+    A socket timeout bounds each read, not their sum: a server that sends its status line and
+    headers one byte at a time would hold a request for hours before any body is read. The
+    connection classes below register their sockets here while a request runs.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
+        self.fired = False
+        self.stopped = False
+
+    def add(self, sock: socket.socket) -> None:
+        with self.lock:
+            if self.stopped:
+                return
+            if self.fired:
+                _shut(sock)
+                return
+            self.sockets.append(sock)
+            if self.timer is None:
+                self.timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._fire)
+                self.timer.daemon = True
+                self.timer.start()
+
+    def _fire(self) -> None:
+        with self.lock:
+            if self.stopped:
+                return
+            self.fired = True
+            for sock in self.sockets:
+                _shut(sock)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            if self.timer is not None:
+                self.timer.cancel()
+            self.sockets.clear()
+
+
+def _shut(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also for a TLS socket: the blocked read sees the end.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_current = threading.local()  # the _Watch of the request this thread is sending, if any
+
+
+def _watch(sock: socket.socket | None) -> None:
+    watch: _Watch | None = getattr(_current, "watch", None)
+    if watch is not None and sock is not None:
+        watch.add(sock)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _watch(sock)  # before TLS, so a dripped handshake is cut too
+        return sock
+
+    def getresponse(self) -> Any:  # type: ignore[override]
+        _watch(self.sock)  # a connection reused from the pool made no new socket
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _watch(sock)
+        return sock
+
+    def getresponse(self) -> Any:  # type: ignore[override]
+        _watch(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, with connections whose sockets the deadline can shut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+class _NoAuth(requests.auth.AuthBase):
+    """Stands for "no credentials", so that requests does not send any from ~/.netrc."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+def _auth_for(url: str) -> requests.auth.AuthBase:
+    parts = urlsplit(url)
+    if parts.username is None:
+        return _NoAuth()
+    return requests.auth.HTTPBasicAuth(unquote(parts.username), unquote(parts.password or ""))
 
 
 class HttpClient:
@@ -135,9 +273,10 @@ class HttpClient:
         self.session.headers["User-Agent"] = user_agent
         self.session.headers["Accept-Encoding"] = "gzip, deflate"
         self.session.max_redirects = MAX_REDIRECTS
-        # Proxies from the environment are honoured; .netrc credentials are not sent anywhere.
+        # Proxies from the environment are honoured; .netrc credentials are not sent anywhere
+        # (every request carries its own auth: the URL's user and password, or none).
         self.session.trust_env = True
-        adapter = requests.adapters.HTTPAdapter(pool_connections=concurrency, pool_maxsize=concurrency)
+        adapter = _Adapter(pool_connections=concurrency, pool_maxsize=concurrency)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._hosts: dict[str, _Host] = {}
@@ -193,16 +332,20 @@ class HttpClient:
             send_headers["If-None-Match"] = etag
         if last_modified:
             send_headers["If-Modified-Since"] = last_modified
+        clock = _Clock()  # one deadline for every attempt and every redirect
         attempt = 0
         while True:
             try:
-                return self._request_once(method, url, params, send_headers, json, rate_per_minute)
+                return self._request_once(method, url, params, send_headers, json, rate_per_minute, clock)
             except FetchError as exc:
                 retryable = exc.status in RETRY_STATUSES and exc.retry_after is None
                 retryable = retryable or getattr(exc, "transient", False)
                 if not retryable or attempt >= len(self.retry_delays) or method != "GET":
                     raise
-                time.sleep(self.retry_delays[attempt])
+                delay = self.retry_delays[attempt]
+                if clock.deadline is not None and time.monotonic() + delay >= clock.deadline:
+                    raise
+                time.sleep(delay)
                 attempt += 1
 
     def _request_once(
@@ -213,8 +356,9 @@ class HttpClient:
         headers: dict[str, str],
         json: Any,
         rate_per_minute: float | None,
+        clock: _Clock,
     ) -> Response:
-        started = deadline = 0.0
+        started = 0.0
         origin = url
         moved_to: str | None = None
         permanent = True
@@ -224,13 +368,21 @@ class HttpClient:
                 self._pace(state, rate_per_minute)
                 if hop == 0:  # the clock starts at our turn: waiting for a paced host is not the server
                     started = time.monotonic()
-                    deadline = started + self.deadline
+                    if clock.deadline is None:
+                        clock.deadline = started + self.deadline
+                assert clock.deadline is not None
                 status, response_headers, body, final = self._send(
-                    method, url, params, headers, json, deadline
+                    method, url, params, headers, json, clock.deadline
                 )
             if status in (301, 302, 303, 307, 308) and "location" in response_headers:
-                target = urljoin(final, response_headers["location"])
-                self._check_redirect(origin, target)
+                try:
+                    target = urljoin(final, response_headers["location"].strip())
+                    urlsplit(target).hostname  # noqa: B018 - raises ValueError for a broken host
+                except ValueError:
+                    raise FetchError(f"{redact(final)}: redirect to an invalid URL") from None
+                # Each hop is checked against the one that sent it: a public site may not send
+                # us into a private network, even after a detour through another public site.
+                self._check_redirect(final, target)
                 permanent = permanent and status in (301, 308)
                 if permanent:
                     moved_to = target
@@ -245,17 +397,27 @@ class HttpClient:
         raise FetchError(f"{redact(origin)}: more than {MAX_REDIRECTS} redirects (last to {redact(url)})")
 
     def _check_redirect(self, origin: str, target: str) -> None:
-        scheme = urlsplit(target).scheme.lower()
+        """Raise FetchError unless a redirect (or a link) from `origin` to `target` may be followed.
+
+        Only http and https; and unless `allow_private_redirects`, no move from a public address
+        into a loopback, private or link-local one (nor into link-local from anywhere).
+        """
+        try:
+            parts = urlsplit(target)
+            target_host = parts.hostname or ""
+            origin_host = urlsplit(origin).hostname or ""
+        except ValueError:
+            raise FetchError(f"{redact(origin)}: refused a redirect to an invalid URL") from None
+        scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
             raise FetchError(f"{redact(origin)}: refused a redirect to a {scheme or 'relative'}: URL")
         if self.allow_private_redirects:
             return
-        target_host = urlsplit(target).hostname or ""
         target_classes = {self.classify(a) for a in self.resolver(target_host)}
         sensitive = target_classes - {"public"}
         if not sensitive:
             return
-        origin_classes = {self.classify(a) for a in self.resolver(urlsplit(origin).hostname or "")}
+        origin_classes = {self.classify(a) for a in self.resolver(origin_host)}
         # A URL the user wrote may point anywhere, and its own network's redirects are its
         # business; but the metadata service is never a place a feed should send us.
         if "link-local" in sensitive or not sensitive <= origin_classes:
@@ -276,58 +438,78 @@ class HttpClient:
     ) -> tuple[int, CaseInsensitiveDict[str], bytes, str]:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchError(f"{redact(url)}: gave up after {self.deadline:g} s")
+            raise self._too_slow(url)
         timeout = (min(5.0, self.timeout, remaining), min(self.timeout, remaining))
+        watch = _Watch(deadline)
+        _current.watch = watch
         try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                headers=headers,
-                json=json,
-                timeout=timeout,
-                stream=True,
-                allow_redirects=False,
-            )
-        except requests.exceptions.InvalidSchema:
-            raise FetchError(f"{redact(url)}: only http and https URLs can be fetched") from None
-        except requests.exceptions.RequestException as exc:
-            raise _connection_error(url, exc) from None
-        try:
-            body = self._read(response, url, deadline)
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    headers=headers,
+                    json=json,
+                    auth=_auth_for(url),
+                    timeout=timeout,
+                    stream=True,
+                    allow_redirects=False,
+                )
+            except requests.exceptions.InvalidSchema:
+                raise FetchError(f"{redact(url)}: only http and https URLs can be fetched") from None
+            except requests.exceptions.RequestException as exc:
+                if watch.fired:
+                    raise self._too_slow(url) from None
+                raise _connection_error(url, exc) from None
+            try:
+                body = self._read(response, url, deadline, watch)
+            finally:
+                response.close()
         finally:
-            response.close()
+            watch.stop()
+            _current.watch = None
         return response.status_code, response.headers, body, response.url
 
-    def _read(self, response: requests.Response, url: str, deadline: float) -> bytes:
+    def _too_slow(self, url: str) -> FetchError:
+        return FetchError(f"{redact(url)}: gave up after {self.deadline:g} s (the server is too slow)")
+
+    def _read(self, response: requests.Response, url: str, deadline: float, watch: _Watch) -> bytes:
         # read1 returns whatever one socket read gave, so a server that drips a byte at a
-        # time is checked against the deadline at every byte, not after a full buffer.
+        # time is checked against the deadline at every byte, not after a full buffer. The
+        # decompressed size is counted, and urllib3 decompresses at most CHUNK bytes at a time.
         raw = response.raw
         chunks: list[bytes] = []
         size = 0
         try:
             while True:
                 if time.monotonic() > deadline:
-                    raise FetchError(
-                        f"{redact(url)}: gave up after {self.deadline:g} s (the server is too slow)"
-                    )
+                    raise self._too_slow(url)
                 chunk = raw.read1(CHUNK, decode_content=True)
                 if not chunk:  # urllib3 2 returns b"" only at the end of the body
                     break
                 size += len(chunk)
                 if size > self.max_bytes:
                     raise FetchError(
-                        f"{redact(url)}: response too large (more than {self.max_bytes // (1024 * 1024)} MiB)"
+                        f"{redact(url)}: response too large "
+                        f"(more than {self.max_bytes / (1024 * 1024):g} MiB after decompression)"
                     )
                 chunks.append(chunk)
         except FetchError:
             raise
-        except requests.exceptions.RequestException as exc:
-            raise _connection_error(url, exc) from None
-        except Exception as exc:  # urllib3 and zlib errors while streaming the body
-            error = FetchError(f"{redact(url)}: connection broken while reading ({type(exc).__name__})")
+        except DecodeError:
+            raise FetchError(f"{redact(url)}: the response is not valid gzip or deflate data") from None
+        except Exception as exc:  # urllib3 and socket errors while streaming the body
+            if watch.fired or time.monotonic() > deadline:
+                raise self._too_slow(url) from None
+            if isinstance(exc, ReadTimeoutError | TimeoutError):
+                reason = "the server stopped answering (read timed out)"
+            else:
+                reason = f"connection broken while reading ({type(exc).__name__})"
+            error = FetchError(f"{redact(url)}: {reason}")
             error.transient = True  # type: ignore[attr-defined]
             raise error from None
+        if watch.fired:
+            raise self._too_slow(url)
         return b"".join(chunks)
 
 
@@ -366,8 +548,9 @@ _REASONS = {
 
 def _status_error(url: str, status: int, headers: Mapping[str, str], body: bytes) -> FetchError:
     retry_after = retry_after_seconds(headers.get("retry-after")) if status in (429, 503) else None
-    if status in (403, 503) and headers.get("cf-mitigated") == "challenge":
-        reason = f"blocked by a Cloudflare challenge page (HTTP {status})"
+    if (headers.get("cf-mitigated") or "").strip().lower() == "challenge":
+        # A bot check for browsers: an HTML page, never a feed, whatever the status.
+        reason = f"not a feed: the site answered with a Cloudflare challenge page (HTTP {status})"
     else:
         reason = _REASONS.get(status) or f"HTTP {status}"
     if retry_after is not None:
