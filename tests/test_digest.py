@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -437,3 +440,39 @@ def test_non_ascii_names_are_encoded_and_read_back() -> None:
     assert parsed["From"].addresses[0].display_name == "Bötchen"
     text, html = parts(parsed)  # type: ignore[arg-type]
     assert "日本語のブログで acme" in text and "Jöse" in html
+
+
+def test_a_digest_shown_on_a_terminal_is_not_marked(store_config: Path, tmp_path: Path) -> None:
+    database = store_config.parent / "mentions.json"
+    write_store(database, [make_mention("a")])
+    leader, follower = os.openpty()
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "mentionscan", "digest", "--config", str(store_config)],
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal has no writer left
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert process.returncode == 0, process.stderr
+    assert b"Subject: mentionscan: 1 new mention (acme 1)" in shown
+    assert b"stdout is a terminal: nothing recorded; pipe it to sendmail -t, or use --send" in process.stderr
+    assert all(m.digested_at is None for m in read_store(database).values())
+
+
+def test_digest_has_help(cli: Any) -> None:
+    result = cli("digest", "--help")
+    assert result.exit_code == 0
+    assert "sendmail -t" in result.stdout and "--since" in result.stdout and "--always" in result.stdout

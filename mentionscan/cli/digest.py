@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 from mentionscan.cli import app
-from mentionscan.cli.common import ConfigOption, DbOption, QuietOption, database, load_config, say
+from mentionscan.cli.common import (
+    ConfigOption,
+    DbOption,
+    QuietOption,
+    database,
+    load_config,
+    say,
+    stdout_is_terminal,
+)
 from mentionscan.errors import ConfigError
 
 
@@ -17,7 +25,9 @@ from mentionscan.errors import ConfigError
 def digest(
     config: ConfigOption = None,
     db: DbOption = None,
-    send: Annotated[bool, typer.Option("--send", help="Send it through the [email] SMTP server.")] = False,
+    send: Annotated[
+        bool, typer.Option("--send", help="Send it through the SMTP server of the email table.")
+    ] = False,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write the message to this .eml file.", show_default=False),
@@ -40,10 +50,11 @@ def digest(
 ) -> None:
     """Email the mentions no digest has carried yet, grouped by query, newest first.
 
-    With --send it goes through the [email] SMTP server; with --output to a file; else the
-    whole message goes to stdout, for `mentionscan digest | sendmail -t`. Mentions are marked
-    as sent only once the server accepted the message (or the file or stdout was written).
-    Nothing new: no email, exit 0.
+    --send: through the SMTP server of the config's email table; --output FILE: into a file.
+
+    Neither: the whole message on stdout, for `mentionscan digest | sendmail -t`.
+
+    Mentions are marked as sent only once the message was accepted. Nothing new: no email, exit 0.
     """
     from mentionscan.digest import run_digest
     from mentionscan.mail import FileDelivery, SmtpDelivery, StreamDelivery
@@ -55,6 +66,7 @@ def digest(
     when = parse_since(since) if since else None
     if cfg.email is None:
         raise ConfigError(f"{cfg.path}: no [email] table: add one with 'to' and 'from' (see README)")
+    preview = "--no-mark: nothing recorded"
     if send:
         delivery: SmtpDelivery | FileDelivery | StreamDelivery = SmtpDelivery(
             cfg.email, f"{cfg.path}: [email]"
@@ -63,6 +75,10 @@ def digest(
         delivery = FileDelivery(output)
     else:
         delivery = StreamDelivery(sys.stdout.buffer)
+        if not no_mark and stdout_is_terminal():
+            # A message shown on a terminal was read by a person, not handed to a mail program.
+            preview = "stdout is a terminal: nothing recorded; pipe it to sendmail -t, or use --send"
+            no_mark = True
     delivery.prepare()
     result = run_digest(cfg, database(cfg, db), delivery, since=when, always=always, mark=not no_mark)
     if quiet:
@@ -76,6 +92,6 @@ def digest(
             else "Nothing new since the last digest: no email."
         )
     elif no_mark:
-        say(f"Digest of {count} {noun} {result.where} (--no-mark: nothing recorded)")
+        say(f"Digest of {count} {noun} {result.where} ({preview})")
     else:
         say(f"Digest of {count} {noun} {result.where}")
