@@ -6,6 +6,7 @@ from mentionscan.sources.base import Source
 from mentionscan.sources.bluesky import BlueskySource
 from mentionscan.sources.devto import DevtoSource
 from mentionscan.sources.feed import FeedSource
+from mentionscan.sources.github import GitHubSource
 from mentionscan.sources.hackernews import HackerNewsSource
 from mentionscan.sources.lemmy import LemmySource
 from mentionscan.sources.lobsters import LobstersSource
@@ -16,6 +17,7 @@ SOURCE_TYPES: dict[str, type[Source]] = {
     for cls in (
         FeedSource,
         HackerNewsSource,
+        GitHubSource,
         MastodonSource,
         DevtoSource,
         LobstersSource,
