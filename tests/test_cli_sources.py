@@ -254,3 +254,33 @@ def test_sources_and_doctor_have_help(cli: Cli) -> None:
         assert result.exit_code == 0
         assert "Usage:" in result.stdout
     assert "last successful fetch" in " ".join(cli("doctor", "--help").stdout.split())
+
+
+MY_TYPES = ("mastodon", "devto", "lobsters", "lemmy", "bluesky")
+
+
+def test_the_commented_examples_in_config_example_toml_are_valid_when_uncommented(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import ROOT
+
+    example = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    assert example == (ROOT / "mentionscan" / "data" / "config.example.toml").read_text(encoding="utf-8")
+    lines = []
+    for paragraph in example.split("\n\n"):
+        if any(f'# type = "{kind}"' in paragraph for kind in MY_TYPES):
+            paragraph = re.sub(r"^# (\[\[sources\]\]|\w+ = )", r"\1", paragraph, flags=re.M)
+        lines.append(paragraph)
+    path = tmp_path / "uncommented.toml"
+    path.write_text("\n\n".join(lines), encoding="utf-8")
+    monkeypatch.setenv("MASTODON_TOKEN", "t")
+    monkeypatch.setenv("BLUESKY_APP_PASSWORD", "p")
+
+    from mentionscan.config import load_config
+
+    config = load_config(path)
+
+    assert [s.type for s in config.sources if s.type in MY_TYPES] == list(MY_TYPES)
+    masto = config.source("mastodon")
+    assert masto.get("instance") == "https://mastodon.social" and masto.get("token_env") == "MASTODON_TOKEN"
+    assert config.source("bluesky").get("app_password_env") == "BLUESKY_APP_PASSWORD"
