@@ -11,12 +11,14 @@ from mentionscan.sources.hackernews import HackerNewsSource
 from mentionscan.sources.lemmy import LemmySource
 from mentionscan.sources.lobsters import LobstersSource
 from mentionscan.sources.mastodon import MastodonSource
+from mentionscan.sources.stackexchange import StackExchangeSource
 
 SOURCE_TYPES: dict[str, type[Source]] = {
     cls.type: cls
     for cls in (
         FeedSource,
         HackerNewsSource,
+        StackExchangeSource,
         GitHubSource,
         MastodonSource,
         DevtoSource,
