@@ -11,6 +11,7 @@ from mentionscan.sources.hackernews import HackerNewsSource
 from mentionscan.sources.lemmy import LemmySource
 from mentionscan.sources.lobsters import LobstersSource
 from mentionscan.sources.mastodon import MastodonSource
+from mentionscan.sources.reddit import RedditSource
 from mentionscan.sources.stackexchange import StackExchangeSource
 
 SOURCE_TYPES: dict[str, type[Source]] = {
@@ -18,6 +19,7 @@ SOURCE_TYPES: dict[str, type[Source]] = {
     for cls in (
         FeedSource,
         HackerNewsSource,
+        RedditSource,
         StackExchangeSource,
         GitHubSource,
         MastodonSource,
