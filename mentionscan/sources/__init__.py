@@ -7,6 +7,7 @@ from mentionscan.sources.bluesky import BlueskySource
 from mentionscan.sources.devto import DevtoSource
 from mentionscan.sources.feed import FeedSource
 from mentionscan.sources.github import GitHubSource
+from mentionscan.sources.google_news import GoogleNewsSource
 from mentionscan.sources.hackernews import HackerNewsSource
 from mentionscan.sources.lemmy import LemmySource
 from mentionscan.sources.lobsters import LobstersSource
@@ -19,6 +20,7 @@ SOURCE_TYPES: dict[str, type[Source]] = {
     for cls in (
         FeedSource,
         HackerNewsSource,
+        GoogleNewsSource,
         RedditSource,
         StackExchangeSource,
         GitHubSource,
