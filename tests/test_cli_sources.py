@@ -73,7 +73,7 @@ def five(httpserver: HTTPServer, write_config, monkeypatch: pytest.MonkeyPatch) 
     httpserver.expect_request("/m/api/v1/timelines/tag/hoot").respond_with_json(fixture_json(HOOT))
     httpserver.expect_request("/d/api/articles").respond_with_json(fixture_json(ARTICLES))
     httpserver.expect_request("/d/api/articles/latest").respond_with_json(fixture_json(ARTICLES))
-    httpserver.expect_request("/l/t/hoot.json").respond_with_json([])
+    httpserver.expect_request("/l/newest.json").respond_with_json([])
     httpserver.expect_request("/y/api/v3/search").respond_with_json({"posts": [], "comments": []})
     httpserver.expect_request("/b/xrpc/com.atproto.server.createSession", method="POST").respond_with_json(
         {"accessJwt": "jwt"}

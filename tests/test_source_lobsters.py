@@ -37,18 +37,19 @@ def fetch(cli: Cli, config: Path):
     return cli("fetch", "--config", str(config), "--format", "json")
 
 
-def test_tag_queries_read_one_listing_for_all_their_tags_and_map_every_field(
+def test_tag_queries_read_each_tag_listing_and_map_every_field(
     cli: Cli, httpserver: HTTPServer, config
 ) -> None:
-    httpserver.expect_request("/lob/t/go,debugging.json").respond_with_json(stories())
+    httpserver.expect_request("/lob/t/go.json").respond_with_json(stories())
+    httpserver.expect_request("/lob/t/debugging.json").respond_with_json(stories()[1:2])
     path = config({"go": "tag:go OR tag:Debugging"})
 
     result = fetch(cli, path)
 
     assert result.exit_code == 0, result.stderr
-    [request] = asked(httpserver)
-    assert request.path == "/lob/t/go,debugging.json" and not request.args
-    assert request.headers["User-Agent"].startswith("mentionscan/")
+    requests = asked(httpserver)
+    assert sorted(r.path for r in requests) == ["/lob/t/debugging.json", "/lob/t/go.json"]
+    assert all(not r.args and r.headers["User-Agent"].startswith("mentionscan/") for r in requests)
     records = {r["title"]: r for r in json.loads(result.stdout)}
     assert sorted(records) == [
         "How GitHub uses eBPF to improve deployment safety",
@@ -76,6 +77,23 @@ def test_tag_queries_read_one_listing_for_all_their_tags_and_map_every_field(
     mention = next(m for m in stored(path) if m.title == "Swissing a table")
     assert "n:lobsters:2lzsw6" in mention.keys
     assert mention.tags == ("go",)
+    assert "lob: 4 entries, 4 matched, 3 new" in result.stderr  # the eBPF story came twice, stored once
+
+
+def test_a_tag_lobsters_does_not_have_is_a_warning_and_the_other_tags_are_still_read(
+    cli: Cli, httpserver: HTTPServer, config
+) -> None:
+    httpserver.expect_request("/lob/t/go.json").respond_with_json(stories())
+    httpserver.expect_request("/lob/t/acmequestion.json").respond_with_data("not found", status=404)
+    path = config({"support": "tag:acmequestion OR tag:go"})
+
+    result = fetch(cli, path)
+
+    assert result.exit_code == 0
+    assert len(json.loads(result.stdout)) == 3
+    assert "Warning: lob: Lobsters has no tag 'acmequestion' (see lobste.rs/tags): query 'support'" in (
+        result.stderr
+    )
 
 
 def test_word_queries_share_the_newest_listing_and_are_matched_here(

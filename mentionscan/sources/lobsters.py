@@ -1,8 +1,8 @@
 """Lobsters: tag listings for `tag:` queries, the newest stories for words (matched here).
 
 Lobsters' search is an HTML page that refuses logged-out clients, so words are looked for in
-`/newest.json` (one listing for every query) and tags in `/t/{tag,tag}.json`, the JSON twins
-of the RSS feeds. A story is kept at its discussion page; the link it points at is in its text.
+`/newest.json` (one listing for every query) and tags in `/t/{tag}.json`, the JSON twins of
+the RSS feeds. A story is kept at its discussion page; the link it points at is in its text.
 """
 
 from __future__ import annotations
@@ -57,9 +57,8 @@ class LobstersSource(Source):
     ) -> TaskResult:
         tags = tag_cover(query.node) if query is not None else None
         if tags:
-            # One listing for several tags: /t/a,b.json holds stories carrying any of them.
-            path = "/t/" + ",".join(quote(t.lower(), safe="") for t in tags) + ".json"
-            return TaskResult(entries=self._stories(client, path))
+            assert query is not None
+            return self._tags(query.name, tags, client)
         cursor = parse_time(state.get("newest"))
 
         def page(number: int) -> list[Entry]:
@@ -69,6 +68,22 @@ class LobstersSource(Source):
         return TaskResult(
             entries=entries, state={"newest": to_iso(newest)} if newest else {}, requests=requests
         )
+
+    def _tags(self, name: str, tags: list[str], client: HttpClient) -> TaskResult:
+        # One listing per tag: /t/a,b.json answers 404 unless every tag in it exists.
+        entries: list[Entry] = []
+        warnings: list[str] = []
+        for tag in tags:
+            try:
+                entries += self._stories(client, f"/t/{quote(tag.lower(), safe='')}.json")
+            except FetchError as exc:
+                if exc.status != 404:
+                    raise
+                warnings.append(
+                    f"Lobsters has no tag {tag!r} (see lobste.rs/tags): query {name!r} asks nothing "
+                    "there; its `sources` key can name the sources it is for"
+                )
+        return TaskResult(entries=entries, warnings=warnings, requests=len(tags))
 
     def _stories(self, client: HttpClient, path: str) -> list[Entry]:
         response = self._request(client, path)
@@ -113,9 +128,7 @@ class LobstersSource(Source):
         )
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan], state: Mapping[str, Any]) -> Response:
-        for query in queries:
-            if tags := tag_cover(query.node):
-                return self._request(client, f"/t/{quote(tags[0].lower(), safe='')}.json")
+        # The newest stories, whatever the queries: a tag Lobsters lacks is a warning, not a failure.
         return self._request(client, "/newest.json")
 
 
