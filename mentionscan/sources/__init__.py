@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mentionscan.sources.base import Source
+from mentionscan.sources.bing_news import BingNewsSource
 from mentionscan.sources.bluesky import BlueskySource
 from mentionscan.sources.devto import DevtoSource
 from mentionscan.sources.feed import FeedSource
@@ -20,11 +21,12 @@ SOURCE_TYPES: dict[str, type[Source]] = {
     for cls in (
         FeedSource,
         HackerNewsSource,
-        GoogleNewsSource,
         RedditSource,
+        GoogleNewsSource,
+        BingNewsSource,
+        MastodonSource,
         StackExchangeSource,
         GitHubSource,
-        MastodonSource,
         DevtoSource,
         LobstersSource,
         LemmySource,
