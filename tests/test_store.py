@@ -23,7 +23,7 @@ from tinydb import TinyDB
 from mentionscan.errors import NotFound, StoreError, StoreLocked
 from mentionscan.models import Event, Mention
 from mentionscan.store import open_store
-from mentionscan.store.tinydb_store import split_own_file
+from mentionscan.store.tinydb_store import AtomicJSONStorage, split_own_file
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -448,6 +448,20 @@ def test_a_file_tinydb_wrote_is_read_and_rewritten(tmp_path):
     tiny = TinyDB(db, access_mode="r")
     assert len(tiny.table("mentions")) == 3
     tiny.close()
+
+
+def test_the_storage_works_under_tinydb(tmp_path):
+    db = tmp_path / "db.json"
+    populate(db, 2)
+    tiny = TinyDB(db, storage=AtomicJSONStorage)
+    tiny.table("mentions").insert(make(5).to_dict())
+    assert len(tiny.table("mentions")) == 3
+    tiny.close()
+    assert split_own_file(db.read_bytes()) is not None  # and still loads the quick way
+    with open_store(db, write=False) as store:
+        assert store.get("m000005") == make(5)
+        assert store.find_by_keys(["guid:blog:5"]) == make(5)
+        assert len(store.mentions()) == 3
 
 
 def test_a_file_edited_by_tinydb_is_read_in_full(tmp_path):
