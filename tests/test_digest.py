@@ -476,3 +476,14 @@ def test_digest_has_help(cli: Any) -> None:
     result = cli("digest", "--help")
     assert result.exit_code == 0
     assert "sendmail -t" in result.stdout and "--since" in result.stdout and "--always" in result.stdout
+
+
+def test_a_huge_title_and_snippet_are_cut_in_both_parts() -> None:
+    huge = make_mention("big", title="acme " + "word " * 200_000, snippet="x" * 1_000_000)
+    message = build_message(build_digest([huge], ["acme"]), SPEC)
+    raw = message.as_bytes()
+    assert len(raw) < 20_000
+    text, html = parts(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
+    [title_line] = [line for line in text.splitlines() if line.startswith("* ")]
+    assert len(title_line) <= 2 + 300 and title_line.endswith("…")
+    assert "x" * 399 + "…" in text and "x" * 401 not in html
