@@ -1,0 +1,369 @@
+"""The query language: `fold`, the AST, and `parse_query` (text -> AST).
+
+Grammar (AND binds tighter than OR; `OR` is upper case only):
+
+    query   = or_expr
+    or_expr = and_expr ("OR" and_expr)*
+    and_expr= unary unary*
+    unary   = "-" primary | primary            (no space after "-")
+    primary = "(" or_expr ")" | term
+    term    = word | word* | "phrase" | title:value | author:value | site:domain | tag:name
+
+The AST is made of frozen dataclasses. Terms (`Word`, `Phrase`, `Field`, `Site`, `Tag`) carry
+`source`, the term as written, and every node carries `pos`, where it starts in the query; both
+are left out of equality, so `parse_query("a  b") == parse_query("a b")`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mentionscan.errors import QuerySyntaxError
+
+_ALNUM_RUN = re.compile(r"[^\W_]+")  # `re`'s \w is exactly str.isalnum() plus "_"
+_PORT = re.compile(r":\d*$")
+_MAX_DEPTH = 50  # keeps the recursive parser and evaluator far from Python's recursion limit
+_FIELD_NAMES = frozenset({"title", "author", "site", "tag"})
+
+
+def fold(text: str) -> str:
+    """Casefold, NFKD-decompose and drop combining marks: 'Ácme ﬁx Straße' -> 'acme fix strasse'."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    if decomposed.isascii():
+        return decomposed
+    return "".join(itertools.filterfalse(unicodedata.combining, decomposed))
+
+
+def tokens(text: str) -> list[str]:
+    """The folded words of `text`, as a phrase is matched: runs of letters and digits."""
+    return _ALNUM_RUN.findall(fold(text))
+
+
+def tag_key(tag: str) -> str:
+    """The form tags are compared in: folded, trimmed, without leading '#'."""
+    return fold(tag).strip().lstrip("#")
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A whole word (`acme`, `node.js`), or with `prefix` a word start (`acme*`). `text` as written."""
+
+    text: str
+    prefix: bool = False
+    pos: int = field(default=0, compare=False)
+    source: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """Words in order with only non-alphanumeric characters between them (`"acme widgets"`)."""
+
+    words: tuple[str, ...]
+    pos: int = field(default=0, compare=False)
+    source: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A word or phrase matched in one field only: `name` is "title" or "author"."""
+
+    name: str
+    value: Word | Phrase
+    pos: int = field(default=0, compare=False)
+    source: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The entry's URL host is `domain` or a subdomain of it (lower case, no `www.`, no port)."""
+
+    domain: str
+    pos: int = field(default=0, compare=False)
+    source: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """The entry carries tag `name` (as written, without '#'), or its title/text has `#name`."""
+
+    name: str
+    pos: int = field(default=0, compare=False)
+    source: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """Matches when `node` does not."""
+
+    node: Node
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """Matches when every node does (terms side by side); always two or more nodes."""
+
+    nodes: tuple[Node, ...]
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """Matches when any node does; always two or more nodes."""
+
+    nodes: tuple[Node, ...]
+    pos: int = field(default=0, compare=False)
+
+
+Term = Word | Phrase | Field | Site | Tag
+Node = Term | Not | And | Or
+
+
+def evaluate(node: Node, present: Callable[[Term], bool]) -> bool:
+    """Whether `node` matches, given which terms are present."""
+    if isinstance(node, Not):
+        return not evaluate(node.node, present)
+    if isinstance(node, And):
+        return all(evaluate(n, present) for n in node.nodes)
+    if isinstance(node, Or):
+        return any(evaluate(n, present) for n in node.nodes)
+    return present(node)
+
+
+def signed_terms(node: Node, positive: bool = True) -> list[tuple[Term, bool]]:
+    """Every term in query order, with False for those under an odd number of `-`."""
+    if isinstance(node, Not):
+        return signed_terms(node.node, not positive)
+    if isinstance(node, And | Or):
+        return [pair for child in node.nodes for pair in signed_terms(child, positive)]
+    return [(node, positive)]
+
+
+def positive_terms(node: Node) -> list[Term]:
+    """The terms that count for a match (not excluded), in query order."""
+    return [term for term, positive in signed_terms(node) if positive]
+
+
+def excluded_terms(node: Node) -> list[Term]:
+    """The terms whose presence counts against a match, in query order."""
+    return [term for term, positive in signed_terms(node) if not positive]
+
+
+def format_query(node: Node) -> str:
+    """Query text that parses back to `node`."""
+    if isinstance(node, Word):
+        return node.text + ("*" if node.prefix else "")
+    if isinstance(node, Phrase):
+        return '"' + " ".join(node.words) + '"'
+    if isinstance(node, Field):
+        return f"{node.name}:{format_query(node.value)}"
+    if isinstance(node, Site | Tag):
+        name, value = ("site", node.domain) if isinstance(node, Site) else ("tag", node.name)
+        plain = bool(value) and not any(c.isspace() or c in '()"' for c in value)
+        return f"{name}:{value}" if plain else f'{name}:"{value}"'
+    if isinstance(node, Not):
+        return "-" + _grouped(node.node, (And, Or))
+    if isinstance(node, And):
+        return " ".join(_grouped(n, (And, Or)) for n in node.nodes)
+    return " OR ".join(_grouped(n, (Or,)) for n in node.nodes)
+
+
+def _grouped(node: Node, kinds: tuple[type, ...]) -> str:
+    text = format_query(node)
+    return f"({text})" if isinstance(node, kinds) else text
+
+
+def normalize_domain(value: str) -> str:
+    """`https://www.Acme.example:8080/x` -> `acme.example`: the form `site:` compares."""
+    host = value.strip().lower().split("://", 1)[-1]
+    host = host.split("/", 1)[0].rsplit("@", 1)[-1]
+    # repeat so that normalizing twice changes nothing ("www.www.x", "x:80:80")
+    while True:
+        shorter = _PORT.sub("", host).strip().strip(".").removeprefix("*.").removeprefix("www.")
+        if shorter == host:
+            return host
+        host = shorter
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "(", ")", "-", "OR", "term"
+    pos: int
+    term: Term | None = None
+
+
+class _Parser:
+    def __init__(self, expr: str, prefix: str) -> None:
+        self.expr = expr
+        self.prefix = prefix
+        self.tokens = list(self._lex())
+        self.at = 0
+        self.depth = 0
+
+    def fail(self, message: str, pos: int) -> QuerySyntaxError:
+        return QuerySyntaxError(self.prefix + message, self.expr, pos)
+
+    def _lex(self) -> list[_Token]:
+        expr, out, i = self.expr, [], 0
+        while i < len(expr):
+            c = expr[i]
+            if c.isspace():
+                i += 1
+            elif c in "()":
+                out.append(_Token(c, i))
+                i += 1
+            elif c == "-":
+                if i + 1 == len(expr) or expr[i + 1].isspace() or expr[i + 1] in ")-":
+                    raise self.fail("'-' needs a term right after it", i)
+                out.append(_Token("-", i))
+                i += 1
+            elif c == '"':
+                phrase, i = self._phrase(i, i)
+                out.append(_Token("term", phrase.pos, phrase))
+            else:
+                token, i = self._word(i)
+                out.append(token)
+        return out
+
+    def _phrase(self, quote: int, start: int) -> tuple[Phrase, int]:
+        close = self.expr.find('"', quote + 1)
+        if close < 0:
+            raise self.fail("unbalanced quote", quote)
+        words = tuple(_ALNUM_RUN.findall(self.expr[quote + 1 : close]))
+        if not words or not tokens(" ".join(words)):
+            raise self.fail("empty phrase", quote)
+        return Phrase(words, start, self.expr[start : close + 1]), close + 1
+
+    def _word(self, start: int) -> tuple[_Token, int]:
+        expr, end = self.expr, start
+        while end < len(expr) and not expr[end].isspace() and expr[end] not in '()"':
+            end += 1
+        raw = expr[start:end]
+        if raw == "OR":
+            return _Token("OR", start), end
+        name, colon, value = raw.partition(":")
+        if not (colon and name.lower() in _FIELD_NAMES):
+            return _Token("term", start, self._plain(raw, start, start, raw)), end
+        name = name.lower()
+        if not value and end < len(expr) and expr[end] == '"':
+            close = expr.find('"', end + 1)
+            if close < 0:
+                raise self.fail("unbalanced quote", end)
+            value = expr[end + 1 : close]
+            phrase, end = self._phrase(end, start) if name in ("title", "author") else (None, close + 1)
+        else:
+            phrase = None
+        if not value.strip():
+            raise self.fail(f"{name}: needs a value", start)
+        source = expr[start:end]
+        term: Term
+        if name == "site":
+            term = Site(normalize_domain(value), start, source)
+            if not any(ch.isalnum() for ch in term.domain):
+                raise self.fail("site: needs a domain", start)
+        elif name == "tag":
+            term = Tag(value.strip().lstrip("#"), start, source)
+            if not any(ch.isalnum() for ch in tag_key(term.name)):
+                raise self.fail("tag: needs a name with a letter or digit", start)
+        else:
+            inner = phrase or self._plain(value, start + len(name) + 1, start, source)
+            term = Field(name, inner, start, source)
+        return _Token("term", start, term), end
+
+    def _plain(self, raw: str, pos: int, start: int, source: str) -> Word:
+        text = raw.rstrip("*")
+        if not any(ch.isalnum() for ch in fold(text)):
+            raise self.fail("a term needs a letter or digit", pos)
+        return Word(text, len(text) < len(raw), start, source)
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self) -> _Token:
+        self.at += 1
+        return self.tokens[self.at - 1]
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise self.fail("empty query", 0)
+        node = self.or_expr()
+        extra = self.peek()
+        if extra is not None:  # only a ")" can stop or_expr early
+            raise self.fail("unbalanced parenthesis", extra.pos)
+        if evaluate(node, lambda term: False):
+            raise self.fail("a query needs a term that is not excluded", _unanchored(node))
+        return node
+
+    def or_expr(self) -> Node:
+        nodes = [self.and_expr()]
+        while (token := self.peek()) is not None and token.kind == "OR":
+            self.take()
+            after = self.peek()
+            if after is None or after.kind == ")":
+                raise self.fail("OR needs a term on each side", token.pos)
+            nodes.append(self.and_expr())
+        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes), nodes[0].pos)
+
+    def and_expr(self) -> Node:
+        nodes: list[Node] = []
+        while (token := self.peek()) is not None and token.kind not in ("OR", ")"):
+            nodes.append(self.unary())
+        if not nodes:
+            if token is None:  # unreachable: callers check for a token first
+                raise self.fail("unexpected end of query", len(self.expr))
+            if token.kind == "OR":
+                raise self.fail("OR needs a term on each side", token.pos)
+            raise self.fail("unbalanced parenthesis", token.pos)
+        return nodes[0] if len(nodes) == 1 else And(tuple(nodes), nodes[0].pos)
+
+    def unary(self) -> Node:
+        token = self.take()
+        if token.kind == "-":
+            after = self.peek()
+            if after is None or after.kind not in ("(", "term"):
+                raise self.fail("'-' needs a term right after it", token.pos)
+            return Not(self.primary(), token.pos)
+        self.at -= 1
+        return self.primary()
+
+    def primary(self) -> Node:
+        token = self.take()
+        if token.kind == "term":
+            assert token.term is not None
+            return token.term
+        # the callers only get here with "(" (and_expr stops at ")" and "OR", unary checks after "-")
+        after = self.peek()
+        if after is not None and after.kind == ")":
+            raise self.fail("empty group", token.pos)
+        if after is None:
+            raise self.fail("unbalanced parenthesis", token.pos)
+        if self.depth == _MAX_DEPTH:
+            raise self.fail("too many nested parentheses", token.pos)
+        self.depth += 1
+        node = self.or_expr()
+        self.depth -= 1
+        close = self.peek()
+        if close is None or close.kind != ")":
+            raise self.fail("unbalanced parenthesis", token.pos)
+        self.take()
+        return node
+
+
+def _unanchored(node: Node) -> int:
+    """Where a query that matches without any of its terms goes wrong: the culprit OR branch."""
+    if isinstance(node, Or):
+        for child in node.nodes:
+            if evaluate(child, lambda term: False):
+                return _unanchored(child)
+    return node.pos
+
+
+def parse_query(expr: str, *, context: str = "") -> Node:
+    """The AST of `expr`; raises QuerySyntaxError (message prefixed by `context`) at the culprit."""
+    return _Parser(expr, context).parse()
