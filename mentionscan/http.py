@@ -383,6 +383,9 @@ class HttpClient:
                 # Each hop is checked against the one that sent it: a public site may not send
                 # us into a private network, even after a detour through another public site.
                 self._check_redirect(final, target)
+                if _origin(target) != _origin(final):
+                    # Credentials belong to the host they were written for (requests does the same).
+                    headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
                 permanent = permanent and status in (301, 308)
                 if permanent:
                     moved_to = target
@@ -511,6 +514,19 @@ class HttpClient:
         if watch.fired:
             raise self._too_slow(url)
         return b"".join(chunks)
+
+
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def _connection_error(url: str, exc: Exception) -> FetchError:
