@@ -232,3 +232,29 @@ def test_an_empty_search_answer_is_zero_entries_not_an_error(
 
     assert result.exit_code == 0
     assert "masto: 0 entries, 0 matched, 0 new" in result.stderr
+
+
+def test_the_token_is_not_sent_on_to_another_host_after_a_redirect(
+    cli: Cli, httpserver: HTTPServer, config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTO_TOKEN", "s3cret-token")
+    other = HTTPServer(host="127.0.0.1")  # another origin: same address, another port
+    other.start()
+    try:
+        other.expect_request("/elsewhere/hoot").respond_with_json(fixture_json(HOOT))
+        httpserver.expect_request("/social/api/v1/timelines/tag/hoot").respond_with_data(
+            "", status=302, headers={"Location": other.url_for("/elsewhere/hoot")}
+        )
+        path = config({"support": "tag:hoot"}, token_env="MASTO_TOKEN")
+
+        result = fetch(cli, path)
+
+        assert result.exit_code == 0, result.stderr
+        [first] = asked(httpserver)
+        assert first.headers["Authorization"] == "Bearer s3cret-token"
+        [followed] = [request for request, _ in other.log]
+        assert "Authorization" not in followed.headers
+        assert len(json.loads(result.stdout)) == 1
+    finally:
+        other.clear()
+        other.stop()
