@@ -284,3 +284,29 @@ def test_the_commented_examples_in_config_example_toml_are_valid_when_uncommente
     masto = config.source("mastodon")
     assert masto.get("instance") == "https://mastodon.social" and masto.get("token_env") == "MASTODON_TOKEN"
     assert config.source("bluesky").get("app_password_env") == "BLUESKY_APP_PASSWORD"
+
+
+def test_a_source_type_without_probe_is_checked_by_running_its_first_task(
+    cli: Cli, httpserver: HTTPServer, write_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mentionscan.sources.base import Source, TaskResult
+
+    class Plain(Source):
+        type = "plain"
+        summary = "a test type that asks one URL"
+
+        def run(self, task, query, client, state):  # type: ignore[no-untyped-def]
+            client.get(self.url("/plain"))
+            return TaskResult()
+
+    monkeypatch.setitem(SOURCE_TYPES, "plain", Plain)
+    httpserver.expect_request("/p/plain").respond_with_data("ok")
+    path = write_config(
+        {"acme": "acme"}, [{"name": "pl", "type": "plain", "base_url": httpserver.url_for("/p")}]
+    )
+
+    result = cli("doctor", "--config", str(path))
+
+    assert result.exit_code == 0
+    assert row(result.stdout, "pl")[:4] == ["pl", "plain", "OK", "-"]  # answered; its status was not kept
+    assert [r.path for r in asked(httpserver)] == ["/p/plain"]
