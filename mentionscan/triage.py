@@ -235,6 +235,12 @@ def record_draft(
     return changed
 
 
+def find(location: str, prefix: str) -> Mention:
+    """The mention `prefix` names (NotFound for none, or more than one)."""
+    with open_store(location, write=False) as store:
+        return store.resolve(prefix)
+
+
 def show_in_store(location: str, prefix: str) -> tuple[Mention, AuthorHistory]:
     """The mention `prefix` names, and its author's history."""
     with open_store(location, write=False) as store:

@@ -81,7 +81,10 @@ def _filter(
 
 @app.command()
 def mark(
-    args: Annotated[list[str], typer.Argument(help="Ids (or unique prefixes), then the new status.")],
+    args: Annotated[
+        list[str],
+        typer.Argument(metavar="ID... STATUS", help="Ids (or unique prefixes), then the new status."),
+    ],
     config: ConfigOption = None,
     db: DbOption = None,
     note: Annotated[str | None, typer.Option("--note", help="Add this note too.", show_default=False)] = None,
@@ -244,13 +247,13 @@ def reply(
     from mentionscan.export import write_file
     from mentionscan.models import to_iso
     from mentionscan.reply import draft_reply, load_template
-    from mentionscan.triage import record_draft, show_in_store
+    from mentionscan.triage import find, record_draft
 
     if due is not None and not mark_contacted:
         raise ConfigError("--due needs --mark (the report-back date is set when you write)")
     cfg = config_or_none(config, db)
     location = database(cfg, db)
-    mention, _history = show_in_store(location, mention_id)
+    mention = find(location, mention_id)
     template = load_template(cfg.settings.reply_template if cfg else None)
     sender = cfg.email.sender if cfg is not None and cfg.email is not None else None
     draft = draft_reply(mention, template, sender=sender)
@@ -336,10 +339,10 @@ def explain(
     """Which query matched a mention, in which field, on which words."""
     from mentionscan.explain import explain as explain_mention
     from mentionscan.text import one_line
-    from mentionscan.triage import show_in_store
+    from mentionscan.triage import find
 
     cfg = load_config(config)
-    mention, _history = show_in_store(database(cfg, db), mention_id)
+    mention = find(database(cfg, db), mention_id)
     explanations = explain_mention(mention, cfg.queries)
 
     def render(out: TextIO) -> None:
