@@ -59,3 +59,23 @@ def records(stdout: str) -> dict[str, dict[str, Any]]:
         record.pop("found_at")
         out[record["url"]] = record
     return out
+
+
+def parse_job_after_pickling(config: Path) -> Any:
+    """Run the first task of the config's only source and its ParseJob after a pickle round trip.
+
+    The pipeline may parse feeds in a process pool: a job must survive being pickled.
+    """
+    import pickle
+
+    from mentionscan.config import load_config
+    from mentionscan.pipeline import build_sources, make_client, query_plans
+
+    cfg = load_config(config)
+    (source,) = build_sources(cfg)
+    plans = {plan.name: plan for plan in query_plans(cfg)}
+    task = source.tasks(list(plans.values()))[0]
+    with make_client(cfg) as client:
+        result = source.run(task, plans[task.query] if task.query else None, client, {})
+    assert result.parse is not None
+    return pickle.loads(pickle.dumps(result.parse))()

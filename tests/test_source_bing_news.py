@@ -17,6 +17,7 @@ from tests.searchtools import (
     asked,
     fixture_bytes,
     params,
+    parse_job_after_pickling,
     record_id,
     records,
     stored,
@@ -164,3 +165,16 @@ def test_rate_limited_then_skipped(cli: Cli, httpserver: HTTPServer, config) -> 
     assert "rate limited (HTTP 429), retry after 45 s" in result.stderr
     assert len(asked(httpserver)) == 1
     assert "Warning: bn: rate limited by the site: skipped until " in again.stderr
+
+
+def test_the_parse_job_survives_pickling(httpserver: HTTPServer, config) -> None:
+    httpserver.expect_request(PATH).respond_with_data(fixture_bytes(FEED), content_type=RSS)
+
+    parsed = parse_job_after_pickling(config({"x": "FBI"}))
+
+    assert [e.url.split("/")[2] for e in parsed.entries] == [
+        "www.wired.com",
+        "www.chicagotribune.com",
+        "www.msn.com",
+        "www.dailytelegraph.com.au",
+    ]

@@ -18,6 +18,7 @@ from tests.searchtools import (
     asked,
     fixture_bytes,
     params,
+    parse_job_after_pickling,
     record_id,
     records,
     stored,
@@ -155,3 +156,14 @@ def test_rate_limited(cli: Cli, httpserver: HTTPServer, config) -> None:
 
     assert result.exit_code == 3
     assert "rate limited (HTTP 429), retry after 120 s" in result.stderr
+
+
+def test_the_parse_job_survives_pickling(httpserver: HTTPServer, config) -> None:
+    httpserver.expect_request(PATH).respond_with_data(fixture_bytes(FEED), content_type=RSS)
+
+    parsed = parse_job_after_pickling(config({"x": "emergency"}))
+
+    assert [(e.native_id, e.author) for e in parsed.entries] == [
+        ("gnews:CBMinwFBVV95cUxObDNTMW1VT3pC", "countynewscenter.com"),
+        ("gnews:CBMiogFBVV95cUxQZ3MtNXd1", "The Guardian"),
+    ]

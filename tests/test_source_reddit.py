@@ -16,6 +16,7 @@ from tests.searchtools import (
     asked,
     fixture_bytes,
     params,
+    parse_job_after_pickling,
     record_id,
     records,
     stored,
@@ -210,3 +211,11 @@ def test_rate_limited_then_skipped(cli: Cli, httpserver: HTTPServer, config) -> 
 
     assert len(asked(httpserver)) == 1
     assert "Warning: rd: rate limited by the site: skipped until " in again.stderr
+
+
+def test_the_parse_job_survives_pickling(httpserver: HTTPServer, config) -> None:
+    serve_feed(httpserver)
+
+    parsed = parse_job_after_pickling(config({"kernel": "kernel"}))
+
+    assert [e.native_id for e in parsed.entries] == ["reddit:t3_1w4dj6h", "reddit:t3_1vu31ai"]
