@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
+from mentionscan.text import clean
+
 # Query parameters that only say where a click came from; the same page without them is the
 # same page. Prefixes end with "_".
 TRACKING_PARAMS = frozenset(
@@ -55,8 +57,11 @@ def is_http_url(url: str | None) -> bool:
 
 
 def safe_link(url: str | None) -> str:
-    """`url` if it may be rendered as a link (http or https), else ""."""
-    return url.strip() if url and is_http_url(url) else ""
+    """`url` if it may be rendered as a link (http or https), else ""; control characters removed."""
+    if not url:
+        return ""
+    url = clean(url).strip()
+    return url if is_http_url(url) else ""
 
 
 def host_of(url: str) -> str:
