@@ -22,7 +22,8 @@ from mentionscan.selection import newest_first
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.base import QueryPlan, Task, TaskResult
 from mentionscan.store import Store, open_store
-from mentionscan.text import snippet
+from mentionscan.text import clean, snippet
+from mentionscan.urls import safe_link
 
 FAILING_AFTER = 3  # failed runs in a row before a source is flagged as broken
 PARSE_IN_PROCESSES_AFTER = 8  # documents to parse before a process pool pays for itself
@@ -305,6 +306,7 @@ class _Run:
 
     def _consider(self, entry: Entry, names: list[str], report: SourceReport) -> None:
         report.entries += 1
+        entry = clean_entry(entry)
         published = entry.published
         if published is not None and published > self.now:
             published = self.now  # a date in the future sorts as "now"
@@ -378,6 +380,24 @@ class _Run:
             tags=entry.tags,
             timeline=(Event(self.now, "found", f"found by {entry.source} for {', '.join(query_names)}"),),
         )
+
+
+def clean_entry(entry: Entry) -> Entry:
+    """`entry` with control characters removed from every text and only http(s) links.
+
+    The parsers already do this; doing it again here, once, makes it hold for every source.
+    """
+    return replace(
+        entry,
+        url=safe_link(entry.url),
+        title=clean(entry.title),
+        text=clean(entry.text),
+        author=clean(entry.author) or None,
+        author_url=safe_link(entry.author_url) or None,
+        author_email=clean(entry.author_email) or None,
+        tags=tuple(t for t in (clean(tag) for tag in entry.tags) if t),
+        native_id=clean(entry.native_id) or None,
+    )
 
 
 def _first_text_span(hits: list[Hit]) -> tuple[int, int]:
