@@ -240,10 +240,11 @@ def _json_item(
         value = item.get(key)
         if isinstance(value, str):
             try:
-                published = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                # Year 1 with a positive offset is before the first representable UTC time.
+                published = parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
+            except (ValueError, OverflowError):
                 continue
-            published = published.replace(tzinfo=published.tzinfo or UTC).astimezone(UTC)
             break
     item_id = item.get("id")
     return Entry(
