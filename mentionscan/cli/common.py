@@ -74,10 +74,16 @@ def reset_consoles() -> None:
 
 
 def say(message: str, style: str | None = None) -> None:
-    """One line of status on stderr; `message` is plain text, never markup."""
+    """One line of status on stderr; `message` is plain text, never markup.
+
+    Messages quote what servers sent (a redirect's target, a parser's complaint), so control
+    characters are removed here too: nothing reaches the terminal that could drive it.
+    """
     from rich.text import Text
 
-    err_console().print(Text(message, style=style or ""))
+    from mentionscan.text import clean
+
+    err_console().print(Text(clean(message), style=style or ""))
 
 
 def warn(message: str) -> None:
