@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import re
 import socket
 import threading
 import time
@@ -75,6 +76,7 @@ def address_class(address: str) -> str:
 
 
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -378,6 +380,8 @@ class HttpClient:
                 try:
                     target = urljoin(final, response_headers["location"].strip())
                     urlsplit(target).hostname  # noqa: B018 - raises ValueError for a broken host
+                    if _CONTROL.search(target):
+                        raise ValueError(target)
                 except ValueError:
                     raise FetchError(f"{redact(final)}: redirect to an invalid URL") from None
                 # Each hop is checked against the one that sent it: a public site may not send
@@ -460,6 +464,10 @@ class HttpClient:
                 )
             except requests.exceptions.InvalidSchema:
                 raise FetchError(f"{redact(url)}: only http and https URLs can be fetched") from None
+            except UnicodeDecodeError:  # requests reads a redirect's Location even when not following it
+                raise FetchError(f"{redact(url)}: redirect to an invalid URL") from None
+            except ValueError:  # a URL requests or urllib3 cannot even take apart
+                raise FetchError(f"{redact(url)}: not a valid URL") from None
             except requests.exceptions.RequestException as exc:
                 if watch.fired:
                     raise self._too_slow(url) from None
