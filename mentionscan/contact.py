@@ -39,6 +39,7 @@ GITHUB_API = "https://api.github.com"
 MAX_PAGES = 5
 MAX_CONTACTS = 10  # of each kind
 _CONTACT_PAGE = re.compile(r"\b(contact|about|impressum|kontakt)\b", re.IGNORECASE)
+_LOOKS_LIKE_HTML = re.compile(rb"<(!doctype html|html|head|body|a\s|link\s|meta\s)", re.IGNORECASE)
 _GITHUB_LOGIN = re.compile(r"^/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/?$")
 
 
@@ -49,27 +50,40 @@ class Found:
     contacts: list[dict[str, str]] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Addresses only seen as a `mailto:` somewhere on the article's page: often the site's
+    # (tips@, press@), so the author's own address found anywhere else comes first.
+    weak: set[str] = field(default_factory=set)
 
     @property
     def email(self) -> str | None:
-        """The first address found: the one most likely to be the author's."""
-        return next((c["value"] for c in self.contacts if c["kind"] == "email"), None)
+        """The address most likely to be the author's: the first one tied to the author, else the first."""
+        emails = [c["value"] for c in self.contacts if c["kind"] == "email"]
+        return next((e for e in emails if e.lower() not in self.weak), emails[0] if emails else None)
 
-    def add(self, kind: str, value: str | None, found_at: str) -> None:
+    def add(
+        self, kind: str, value: str | None, found_at: str, *, weak: bool = False, sure: bool = False
+    ) -> None:
+        """Record a contact once. `weak`: a mailto: on the article's page; `sure`: named as the
+        author's (feed, JSON-LD, GitHub), which clears an address of being weak."""
         value = one_line(value or "")
         if kind == "email":
             value = valid_address(unquote(value.removeprefix("mailto:").split("?", 1)[0])) or ""
         elif not is_http_url(value):
             value = ""
-        # A cap per kind: a page with a hundred links must not crowd out the one address.
-        if not value or sum(c["kind"] == kind for c in self.contacts) >= MAX_CONTACTS:
+        if not value:
             return
-        same = value.lower() if kind == "email" else value
-        if any(
-            c["kind"] == kind and (c["value"].lower() if kind == "email" else c["value"]) == same
+        key = value.lower() if kind == "email" else value
+        known = any(
+            c["kind"] == kind and (c["value"].lower() if kind == "email" else c["value"]) == key
             for c in self.contacts
-        ):
+        )
+        if sure:
+            self.weak.discard(key)
+        # A cap per kind: a page with a hundred links must not crowd out the one address.
+        if known or sum(c["kind"] == kind for c in self.contacts) >= MAX_CONTACTS:
             return
+        if weak:
+            self.weak.add(key)
         self.contacts.append({"kind": kind, "value": value, "found_at": found_at})
 
 
@@ -185,8 +199,12 @@ class _Search:
         except FetchError as exc:
             self.found.problems.append(str(exc))
             return None
-        kind = response.headers.get("content-type", "text/html").lower()
-        if "html" not in kind and "xml" not in kind:
+        kind = response.headers.get("content-type", "").lower()
+        # A server that sends no type, or a generic one, may still send HTML: look at it.
+        sniffed = kind.split(";")[0].strip() in ("", "text/plain", "application/octet-stream") and bool(
+            _LOOKS_LIKE_HTML.search(response.body[:2048])
+        )
+        if "html" not in kind and "xml" not in kind and not sniffed:
             self.found.problems.append(f"{redact(url)}: not an HTML page ({kind.split(';')[0]})")
             return None
         page = _Page(response.url)
@@ -202,7 +220,7 @@ class _Search:
             if isinstance(author, str):
                 self.person_link(author, url)
             elif isinstance(author, dict):
-                self.found.add("email", str(author.get("email") or ""), url)
+                self.found.add("email", str(author.get("email") or ""), url, sure=True)
                 for link in [author.get("url"), *_as_list(author.get("sameAs"))]:
                     self.person_link(link, url)
         for _rel, link in page.rel_links:
@@ -210,7 +228,7 @@ class _Search:
         for content in page.meta_author:
             self.person_link(content, url)
         for mailto in page.mailtos:
-            self.found.add("email", mailto, url)
+            self.found.add("email", mailto, url, weak=True)
 
     def person_link(self, value: Any, found_at: str) -> None:
         """An author reference: an address, or a profile URL to record and visit later."""
@@ -218,7 +236,7 @@ class _Search:
             return
         value = value.strip()
         if "@" in value and not is_http_url(value):
-            self.found.add("email", value, found_at)
+            self.found.add("email", value, found_at, sure=True)
         elif is_http_url(value):
             self.found.add("url", value, found_at)
             if value not in self.profiles:
@@ -258,7 +276,7 @@ class _Search:
         if not isinstance(user, dict):
             return
         where = f"{profile} (GitHub API)"
-        self.found.add("email", str(user.get("email") or ""), where)
+        self.found.add("email", str(user.get("email") or ""), where, sure=True)
         blog = str(user.get("blog") or "").strip()
         if blog and "://" not in blog:
             blog = "https://" + blog
@@ -282,7 +300,7 @@ def find_contacts(
     that network; any other link must be on the public internet or on the page's network.
     """
     search = _Search(client, origin or mention.url, max_pages, github_api)
-    search.found.add("email", mention.author_email, "feed")
+    search.found.add("email", mention.author_email, "feed", sure=True)
     if mention.author_url:
         search.person_link(mention.author_url, "feed")
     search.scan_article(mention.url)

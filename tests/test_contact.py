@@ -284,3 +284,46 @@ def _mention(url: str):  # type: ignore[no-untyped-def]
         source_type="feed",
         queries=("acme",),
     )
+
+
+def test_html_sent_as_a_generic_type_is_read_and_a_pdf_is_not(httpserver: HTTPServer) -> None:
+    base = local_base(httpserver)
+    # What `python -m http.server` sends for a file without an extension.
+    httpserver.expect_request("/post").respond_with_data(
+        '<html><link rel="author" href="/about.pdf"><a href="mailto:a@example.org">a</a></html>',
+        content_type="application/octet-stream",
+    )
+    httpserver.expect_request("/about.pdf").respond_with_data(
+        b"%PDF-1.7 <a href='mailto:b@example.org'>", content_type="application/pdf"
+    )
+    with HttpClient(user_agent="test") as client:
+        found = find_contacts(_mention(base + "/post"), client)
+    assert [c["value"] for c in found.contacts if c["kind"] == "email"] == ["a@example.org"]
+    assert found.problems == [f"{base}/about.pdf: not an HTML page (application/pdf)"]
+
+
+def test_the_authors_own_address_beats_the_sites_mailto(
+    cli: Cli, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    base = local_base(httpserver)
+    database = tmp_path / "m.json"
+    with open_store(database) as store:
+        store.put(_mention(base + "/post"))
+        store.save()
+    httpserver.expect_request("/post").respond_with_data(
+        '<footer><a href="mailto:tips@blog.example">tips</a></footer><a rel="author" href="/sam">Sam</a>',
+        content_type="text/html",
+    )
+    httpserver.expect_request("/sam").respond_with_data(
+        '<a href="/sam/contact">Contact</a>', content_type="text/html"
+    )
+    httpserver.expect_request("/sam/contact").respond_with_data(
+        '<a href="mailto:sam@site.example">write</a><a href="mailto:tips@blog.example">tips</a>',
+        content_type="text/html",
+    )
+    result = cli("contact", "abc", "--db", str(database))
+    assert result.exit_code == 0, result.stderr
+    assert "Author's email: sam@site.example (3 requests)" in result.stderr
+    assert result.stdout.splitlines()[1] == f"email  tips@blog.example  (found at {base}/post)"
+    record = cli.json("show", "abc", "--db", str(database), "--format", "json")
+    assert record["author_email"] == "sam@site.example"
