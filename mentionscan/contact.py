@@ -151,7 +151,7 @@ class _Page(HTMLParser):
             for url, text in self.links
             if (m := _CONTACT_PAGE.search(urlsplit(url).path + " " + text))
         ]
-        return [url for word, url in sorted(found, key=lambda pair: pair[0] == "about")]
+        return [url for _word, url in sorted(found, key=lambda pair: pair[0] == "about")]
 
 
 def _authors_in(data: Any, depth: int) -> Iterator[Any]:
@@ -192,9 +192,9 @@ class _Search:
                 f"{redact(self.origin)} is not on (allow_private_redirects = true in [settings] allows it)"
             )
             return None
+        self.budget -= 1
+        self.found.pages.append(url)
         try:
-            self.budget -= 1
-            self.found.pages.append(url)
             response = self.client.get(url, headers={"Accept": "text/html,application/xhtml+xml"})
         except FetchError as exc:
             self.found.problems.append(str(exc))

@@ -60,7 +60,6 @@ def _lock_timeout(cfg: Config | None) -> float:
 
 
 def _filter(
-    status: list[str] | None,
     query: list[str] | None,
     source: list[str] | None,
     since: str | None,
@@ -121,7 +120,7 @@ def mark(
             "no mention chosen: give ids, or filters (--status, --query, --source, --since) "
             "to mark what `list` shows with them"
         )
-    selection = _filter(status, query, source, since, limit, statuses_for(status, show_all))
+    selection = _filter(query, source, since, limit, statuses_for(status, show_all))
     cfg = config_or_none(config, db)
     changes = mark_in_store(
         database(cfg, db),
@@ -459,7 +458,7 @@ def export(
     from mentionscan.selection import select
     from mentionscan.store import open_store
 
-    selection = _filter(status, query, source, since, limit, tuple(status or ()))
+    selection = _filter(query, source, since, limit, tuple(status or ()))
     cfg = config_or_none(config, db)
     location = database(cfg, db)
     with open_store(location, write=False) as store:
