@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
+from mentionscan.models import from_iso, to_iso, utcnow
+from mentionscan.store import open_store
 from tests.conftest import Cli
 from tests.searchtools import (
     FAST,
@@ -111,14 +114,26 @@ def test_search_feed_request_every_field_and_the_window(cli: Cli, httpserver: HT
     assert kept[SELF_POST].text == "Linux kernel 7.3 is coming. Things won't feel laggy anymore."
     assert kept[SELF_POST].tags == ("linuxmint",)
     assert "n:reddit:t3_1vu31ai" in kept[SELF_POST].keys
-    assert set(stored_state(path, "task:rd\x1fkernel")) == {"cursor"}
+    cursor = from_iso(stored_state(path, "task:rd\x1fkernel")["cursor"])
+    assert cursor is not None and abs((utcnow() - cursor).total_seconds()) < 60  # when it asked
 
     again = fetch(cli, path)
 
     assert again.exit_code == 0, again.stderr
-    # the feed only takes a window: the last run was moments ago, less an hour's margin
-    assert params(asked(httpserver)[1])["t"] == "day"
+    # the feed only takes a window: the smallest that reaches the last run less an hour's margin
+    assert params(asked(httpserver)[1])["t"] in ("hour", "day")  # "day" if a second has passed
     assert again.stdout.strip() == "[]"
+    set_cursor(path, "task:rd\x1fkernel", utcnow() - timedelta(days=3))
+
+    fetch(cli, path)
+
+    assert params(asked(httpserver)[2])["t"] == "week"
+
+
+def set_cursor(config: Path, name: str, when: datetime) -> None:
+    with open_store(config.parent / "mentions.json") as store:
+        store.set_state(name, {"cursor": to_iso(when)})
+        store.save()
 
 
 def test_a_fuzzy_hit_is_dropped_by_our_matcher(cli: Cli, httpserver: HTTPServer, config) -> None:
