@@ -107,7 +107,7 @@ def test_no_market_is_sent_unless_configured_and_max_age_picks_the_interval(
         "base_url": httpserver.url_for("/bing"),
         "rate_per_minute": FAST,
     }
-    path = write_config({"fbi": "FBI"}, [source], settings={"max_age_days": 7})
+    path = write_config({"fbi": "FBI"}, [source], settings={"max_age_days": 5})
 
     result = fetch(cli, path)
 
