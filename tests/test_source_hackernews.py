@@ -208,3 +208,13 @@ def test_rate_limited_then_skipped_until_the_time_the_site_gave(
     assert len(asked(httpserver)) == 1  # not asked again
     assert again.exit_code == 0, again.stderr
     assert "Warning: hn: rate limited by the site: skipped until " in again.stderr
+
+
+def test_a_web_page_instead_of_json_fails_the_source(cli: Cli, httpserver: HTTPServer, config) -> None:
+    page = "<!DOCTYPE html><html><body>Please verify you are human</body></html>"
+    httpserver.expect_request(PATH).respond_with_data(page, content_type="text/html")
+
+    result = fetch(cli, config({"go": "golang"}))
+
+    assert result.exit_code == 3
+    assert "Hacker News search answered with a web page instead of search results" in result.stderr

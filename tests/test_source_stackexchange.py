@@ -281,3 +281,19 @@ def test_a_site_name_that_is_not_one_is_a_config_error(cli: Cli, config) -> None
 
     assert result.exit_code == 2
     assert "'site' must be a site's API name like \"stackoverflow\", not 'Stack Overflow'" in result.stderr
+
+
+def test_gzip_answers_are_read(cli: Cli, httpserver: HTTPServer, config) -> None:
+    import gzip
+
+    # the API always compresses its answers
+    body = gzip.compress(json.dumps(answer()).encode())
+    httpserver.expect_request(PATH).respond_with_data(
+        body, content_type="application/json; charset=utf-8", headers={"Content-Encoding": "gzip"}
+    )
+
+    result = fetch(cli, config({"arrays": '"sorted array"'}))
+
+    assert result.exit_code == 0, result.stderr
+    assert "so: 3 entries, 2 matched, 2 new, 1 not a match" in result.stderr
+    assert "gzip" in asked(httpserver)[0].headers["Accept-Encoding"]
