@@ -1,8 +1,9 @@
 """Where mentions and program state are kept: the `Store` interface and `open_store`.
 
 A store is opened for one run, read once, changed in memory and written by one `save()`.
-`open_store` picks the backend from the location (a file path today: `tinydb_store.py`), and
-for writing holds a lock file beside the database so two runs never interleave.
+`open_store` picks the backend from the location (a file path: `tinydb_store.py`; `sqlite:///path`:
+`sqlite_store.py`), and for writing holds a lock file beside the database so two runs never
+interleave.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from mentionscan.errors import StoreError, StoreLocked
 from mentionscan.models import Mention
 
-__all__ = ["Store", "ensure_folder", "open_store", "run_lock"]
+__all__ = ["Store", "database_path", "ensure_folder", "open_store", "run_lock"]
 
 SQLITE_PREFIX = "sqlite://"
 
@@ -64,6 +65,10 @@ class Store(ABC):
     def states(self) -> dict[str, dict[str, Any]]:
         """A copy of every stored program state, by name."""
 
+    def count(self) -> int:
+        """How many mentions are stored (a backend may answer without reading them)."""
+        return len(self.mentions())
+
     @abstractmethod
     def save(self) -> None:
         """Write every change atomically, at most once; nothing at all when nothing changed."""
@@ -81,18 +86,34 @@ def open_store(location: str | Path, *, write: bool = True, lock_timeout: float 
     seconds); `write=False` takes no lock and cannot save. Nothing is ever saved implicitly.
     """
     text = os.fspath(location)
-    if text.startswith(SQLITE_PREFIX):
-        raise StoreError("sqlite databases are not supported yet")
-    # Imported here so that commands which never open the database don't pay for tinydb/orjson.
-    from mentionscan.store.tinydb_store import TinyDBStore
-
-    path = Path(text).expanduser()
+    path = database_path(text)
     with ExitStack() as stack:
         if write:
             stack.enter_context(run_lock(path, lock_timeout))
-        store = TinyDBStore(path, location=text, write=write)
+        # Imported here so that commands which never open the database don't pay for tinydb/orjson.
+        store: Store
+        if text.startswith(SQLITE_PREFIX):
+            from mentionscan.store.sqlite_store import SQLiteStore
+
+            store = SQLiteStore(path, location=text, write=write, busy_timeout=lock_timeout)
+        else:
+            from mentionscan.store.tinydb_store import TinyDBStore
+
+            store = TinyDBStore(path, location=text, write=write)
         stack.callback(store.close)
         yield store
+
+
+def database_path(location: str) -> Path:
+    """The file behind a location: a path, or `sqlite:///path` (`sqlite:////abs/path` when absolute)."""
+    if not location.startswith(SQLITE_PREFIX):
+        return Path(location).expanduser()
+    rest = location.removeprefix(SQLITE_PREFIX)
+    if not rest.startswith("/") or rest == "/":
+        raise StoreError(f"database {location!r}: an SQLite location is sqlite:///path/to/mentions.db")
+    path = rest[1:]
+    # `sqlite:///rel/db` is relative (as in SQLAlchemy), `sqlite:////abs/db` absolute.
+    return Path(path).expanduser()
 
 
 @contextmanager
