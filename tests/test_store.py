@@ -581,14 +581,6 @@ def test_a_newer_schema_is_refused(tmp_path, own_layout):
     assert db.read_bytes() == content
 
 
-def test_sqlite_is_not_supported_yet(tmp_path):
-    with (
-        pytest.raises(StoreError, match="sqlite databases are not supported yet"),
-        open_store(f"sqlite:///{tmp_path}/db.sqlite"),
-    ):
-        pass
-
-
 def test_a_folder_that_cannot_be_created_is_named(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
