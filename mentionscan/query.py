@@ -1,12 +1,13 @@
 """The query language: `fold`, the AST, and `parse_query` (text -> AST).
 
-Grammar (AND binds tighter than OR; `OR` is upper case only):
+Grammar (`OR` is upper case only and, as in web search engines, binds tighter than the AND of
+terms side by side, so `acme OR "acme widgets" -careers` excludes careers from both):
 
-    query   = or_expr
-    or_expr = and_expr ("OR" and_expr)*
-    and_expr= unary unary*
+    query   = and_expr
+    and_expr= or_expr or_expr*
+    or_expr = unary ("OR" unary)*
     unary   = "-" primary | primary            (no space after "-")
-    primary = "(" or_expr ")" | term
+    primary = "(" and_expr ")" | term
     term    = word | word* | "phrase" | title:value | author:value | site:domain | tag:name
 
 The AST is made of frozen dataclasses. Terms (`Word`, `Phrase`, `Field`, `Site`, `Tag`) carry
@@ -171,7 +172,7 @@ def format_query(node: Node) -> str:
         return "-" + _grouped(node.node, (And, Or))
     if isinstance(node, And):
         return " ".join(_grouped(n, (And, Or)) for n in node.nodes)
-    return " OR ".join(_grouped(n, (Or,)) for n in node.nodes)
+    return " OR ".join(_grouped(n, (Or, And)) for n in node.nodes)
 
 
 def _grouped(node: Node, kinds: tuple[type, ...]) -> str:
@@ -292,35 +293,37 @@ class _Parser:
     def parse(self) -> Node:
         if not self.tokens:
             raise self.fail("empty query", 0)
-        node = self.or_expr()
+        node = self.and_expr()
         extra = self.peek()
-        if extra is not None:  # only a ")" can stop or_expr early
+        if extra is not None:  # only a ")" can stop and_expr early
             raise self.fail("unbalanced parenthesis", extra.pos)
         if evaluate(node, lambda term: False):
             raise self.fail("a query needs a term that is not excluded", _unanchored(node))
         return node
 
+    def and_expr(self) -> Node:
+        nodes: list[Node] = []
+        while (token := self.peek()) is not None and token.kind != ")":
+            if token.kind == "OR":
+                raise self.fail("OR needs a term on each side", token.pos)
+            nodes.append(self.or_expr())
+        if not nodes:
+            if token is None:  # unreachable: callers check for a token first
+                raise self.fail("unexpected end of query", len(self.expr))
+            raise self.fail("unbalanced parenthesis", token.pos)
+        return nodes[0] if len(nodes) == 1 else And(tuple(nodes), nodes[0].pos)
+
     def or_expr(self) -> Node:
-        nodes = [self.and_expr()]
+        nodes = [self.unary()]
         while (token := self.peek()) is not None and token.kind == "OR":
             self.take()
             after = self.peek()
             if after is None or after.kind == ")":
                 raise self.fail("OR needs a term on each side", token.pos)
-            nodes.append(self.and_expr())
-        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes), nodes[0].pos)
-
-    def and_expr(self) -> Node:
-        nodes: list[Node] = []
-        while (token := self.peek()) is not None and token.kind not in ("OR", ")"):
+            if after.kind == "OR":
+                raise self.fail("OR needs a term on each side", after.pos)
             nodes.append(self.unary())
-        if not nodes:
-            if token is None:  # unreachable: callers check for a token first
-                raise self.fail("unexpected end of query", len(self.expr))
-            if token.kind == "OR":
-                raise self.fail("OR needs a term on each side", token.pos)
-            raise self.fail("unbalanced parenthesis", token.pos)
-        return nodes[0] if len(nodes) == 1 else And(tuple(nodes), nodes[0].pos)
+        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes), nodes[0].pos)
 
     def unary(self) -> Node:
         token = self.take()
@@ -337,7 +340,7 @@ class _Parser:
         if token.kind == "term":
             assert token.term is not None
             return token.term
-        # the callers only get here with "(" (and_expr stops at ")" and "OR", unary checks after "-")
+        # the callers only get here with "(" (and_expr stops at ")", or_expr checks after "OR")
         after = self.peek()
         if after is not None and after.kind == ")":
             raise self.fail("empty group", token.pos)
@@ -346,7 +349,7 @@ class _Parser:
         if self.depth == _MAX_DEPTH:
             raise self.fail("too many nested parentheses", token.pos)
         self.depth += 1
-        node = self.or_expr()
+        node = self.and_expr()
         self.depth -= 1
         close = self.peek()
         if close is None or close.kind != ")":
@@ -357,9 +360,10 @@ class _Parser:
 
 def _unanchored(node: Node) -> int:
     """Where a query that matches without any of its terms goes wrong: the culprit OR branch."""
-    if isinstance(node, Or):
+    if isinstance(node, Or | And):
         for child in node.nodes:
-            if evaluate(child, lambda term: False):
+            # In an AND every child holds; the culprit is an OR among them, not an exclusion.
+            if (isinstance(node, Or) or isinstance(child, Or)) and evaluate(child, lambda term: False):
                 return _unanchored(child)
     return node.pos
 

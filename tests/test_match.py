@@ -191,14 +191,21 @@ LOGIC = [
     ("acme widgets", body("acme"), False),
     ("acme OR widgets", body("widgets"), True),
     ("acme OR widgets", body("gadgets"), False),
-    ("a b OR c", body("c"), True),
+    # OR binds tighter than the AND of terms side by side, as in web search engines.
+    ("a b OR c", body("c"), False),
     ("a b OR c", body("a"), False),
     ("a b OR c", body("a b"), True),
-    ("a b OR c", body("b c"), True),
+    ("a b OR c", body("a c"), True),
+    ("a b OR c", body("b c"), False),
+    ("(a b) OR c", body("c"), True),
     ("a (b OR c)", body("c"), False),
     ("a (b OR c)", body("a c"), True),
-    ("a OR b c", body("a"), True),
-    ("a OR b c", body("b"), False),
+    ("a OR b c", body("a"), False),
+    ("a OR b c", body("a c"), True),
+    ("a OR b c", body("b c"), True),
+    ("a OR b -c", body("a"), True),
+    ("a OR b -c", body("b c"), False),
+    ('acme OR "acme widgets" -"acme corp careers"', body("Acme Corp careers: hiring"), False),
     ("cats or dogs", body("cats and dogs"), False),  # "or" is a word that must be there
     ("cats or dogs", body("cats or dogs"), True),
     ("acme -spam", body("acme"), True),
@@ -230,11 +237,11 @@ def test_logic(query: str, doc: Document, expected: bool) -> None:
     assert matches(query, doc) is expected
 
 
-def test_and_binds_tighter_than_or() -> None:
-    assert parse_query("a b OR c") == parse_query("(a b) OR c")
-    assert parse_query("a b OR c") == Or((And((Word("a"), Word("b"))), Word("c")))
-    assert parse_query("a OR b c") == Or((Word("a"), And((Word("b"), Word("c")))))
-    assert parse_query("a (b OR c)") == And((Word("a"), Or((Word("b"), Word("c")))))
+def test_or_binds_tighter_than_and() -> None:
+    assert parse_query("a b OR c") == parse_query("a (b OR c)")
+    assert parse_query("a b OR c") == And((Word("a"), Or((Word("b"), Word("c")))))
+    assert parse_query("a OR b c") == And((Or((Word("a"), Word("b"))), Word("c")))
+    assert parse_query("(a b) OR c") == Or((And((Word("a"), Word("b"))), Word("c")))
 
 
 # -- site: -----------------------------------------------------------------------------------------

@@ -104,9 +104,9 @@ def test_a_word_query_with_a_token_uses_status_search_with_the_bearer_token(
 
     assert result.exit_code == 0, result.stderr
     requests = asked(httpserver)
-    # No OR in Mastodon's search: one search per alternative (AND binds tighter), exclusions kept.
+    # No OR in Mastodon's search: one search per alternative, the exclusion kept in each.
     assert [params(r) for r in requests] == [
-        {"q": "inheritance", "type": "statuses", "resolve": "false", "limit": "40"},
+        {"q": "inheritance -careers", "type": "statuses", "resolve": "false", "limit": "40"},
         {"q": '"sort code" -careers', "type": "statuses", "resolve": "false", "limit": "40"},
     ]
     assert all(r.headers["Authorization"] == "Bearer s3cret-token" for r in requests)

@@ -46,17 +46,41 @@ CASES: list[tuple[str, dict[str, list[str]]]] = [
             "stackexchange": ["acme", "widgets"],
         },
     ),
-    # AND binds tighter than OR: the grouping is written out
+    # OR binds tighter than AND (as in web search): the grouping is written out
     (
         "acme cloud OR widgets",
+        {"google_news": ["acme (cloud OR widgets)"], "hackernews": ["acme cloud", "acme widgets"]},
+    ),
+    (
+        "(acme cloud) OR widgets",
         {"google_news": ["(acme cloud) OR widgets"], "hackernews": ["acme cloud", "widgets"]},
+    ),
+    # exclusions apply to every alternative
+    (
+        'inheritance OR "sort code" -careers',
+        {
+            "google_news": ['(inheritance OR "sort code") -careers'],
+            "github": ['(inheritance OR "sort code") NOT careers'],
+            "hackernews": ["inheritance -careers", '"sort code" -careers'],
+        },
     ),
     (
         "acme (cloud OR saas)",
         {"github": ["acme (cloud OR saas)"], "hackernews": ["acme cloud", "acme saas"]},
     ),
     # an alternative that asks for a word another asks for alone adds nothing
-    (README_QUERY, {name: ["acme"] for name in DIALECTS}),
+    (
+        README_QUERY,
+        {
+            "hackernews": ['acme -"acme corp careers"'],
+            "reddit": ['acme NOT "acme corp careers"'],
+            "google_news": ['acme -"acme corp careers" -site:acme.example'],
+            "bing_news": ['acme -"acme corp careers" -site:acme.example'],
+            "stackexchange": ['acme -"acme corp careers"'],
+            "github": ['acme NOT "acme corp careers"'],
+            "plain": ["acme"],
+        },
+    ),
     # site: only where the link is the publisher's (news); elsewhere it is left out
     (
         "acme -site:acme.example",

@@ -274,7 +274,10 @@ def _alternatives(node: Node) -> list[Node] | None:
         if options is not None and count * len(options) <= MAX_COMBINATIONS:
             choices.append(options)
             count *= len(options)
-    combos = [_join(And, list(combo)) for combo in itertools.product(*choices)]
+    # Exclusions last, so each search reads as the query does: `acme -careers`.
+    combos = [
+        _join(And, sorted(combo, key=lambda n: isinstance(n, Not))) for combo in itertools.product(*choices)
+    ]
     return combos if combos and all(_is_positive(c) for c in combos) else None
 
 
