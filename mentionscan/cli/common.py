@@ -21,13 +21,13 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="Config file [env: MENTIONSCAN_CONFIG; default: user config dir].",
+        help="Config file (env MENTIONSCAN_CONFIG; default: the user config dir).",
         show_default=False,
     ),
 ]
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database path or sqlite:///path [env: MENTIONSCAN_DB].", show_default=False),
+    typer.Option("--db", help="Database path or sqlite:///path (env MENTIONSCAN_DB).", show_default=False),
 ]
 FormatOption = Annotated[
     Format,

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 @app.command()
 def init(
     path: Annotated[
-        Path | None, typer.Argument(help="Where to write it [default: the user config dir].")
+        Path | None, typer.Argument(help="Where to write it (default: the user config dir).")
     ] = None,
 ) -> None:
     """Write a commented starter config (never over an existing file)."""
