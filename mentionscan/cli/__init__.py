@@ -74,10 +74,7 @@ def _root(
 
 
 # Each module adds its commands to `app` when imported.
-from mentionscan.cli import core  # noqa: E402, F401
-from mentionscan.cli import digest  # noqa: E402, F401
-from mentionscan.cli import followup  # noqa: E402, F401
-from mentionscan.cli import sources  # noqa: E402, F401
+from mentionscan.cli import core, db, digest, followup, sources  # noqa: E402, F401
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 @app.command("sources")
 def sources_(
     types: Annotated[
-        list[str] | None, typer.Argument(help="Only these types [default: every one].", show_default=False)
+        list[str] | None, typer.Argument(help="Only these types (default: every one).", show_default=False)
     ] = None,
 ) -> None:
     """List the source types: what each asks, what it needs, and its config keys."""
