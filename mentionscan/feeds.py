@@ -234,7 +234,8 @@ def _json_item(
     if not title and not text and not link:
         return None
     author = (_authors(item) or feed_authors or [{}])[0]
-    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    raw_tags = item.get("tags")
+    tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
     published = None
     for key in ("date_published", "date_modified"):
         value = item.get(key)
