@@ -23,7 +23,7 @@ from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.base import QueryPlan, Task, TaskResult
 from mentionscan.store import Store, open_store
 from mentionscan.text import clean, snippet
-from mentionscan.urls import safe_link
+from mentionscan.urls import redact, safe_link
 
 FAILING_AFTER = 3  # failed runs in a row before a source is flagged as broken
 PARSE_IN_PROCESSES_AFTER = 8  # documents to parse before a process pool pays for itself
@@ -278,7 +278,7 @@ class _Run:
         if outcome.moved_to and state.get("moved_to") != outcome.moved_to:
             state["moved_to"] = outcome.moved_to
             report.warnings.append(
-                f"moved permanently to {outcome.moved_to}: update the source's URL in the config"
+                f"moved permanently to {redact(outcome.moved_to)}: update the source's URL in the config"
             )
         self.store.set_state(key, state)
         if outcome.not_modified and report.status == "ok" and not outcome.entries:
