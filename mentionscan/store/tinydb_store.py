@@ -206,6 +206,10 @@ class TinyDBStore(Store):
         self._check_open()
         return {name: copy.deepcopy(self._states[i]["value"]) for name, i in self._state_ids.items()}
 
+    def count(self) -> int:
+        self._check_open()
+        return len(self._doc_ids)
+
     # Changing
 
     def put(self, mention: Mention) -> None:
