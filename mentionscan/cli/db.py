@@ -1,0 +1,82 @@
+"""`db info` (where the database is and what it holds) and `db migrate` (JSON <-> SQLite)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mentionscan.cli import app
+from mentionscan.cli.common import ConfigOption, DbOption, config_or_none, database, load_config, say
+
+db_app = typer.Typer(
+    help="Look after the database: where it is, what it holds, which backend keeps it.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+
+DEFAULT_LOCK_TIMEOUT = 60.0
+
+
+@db_app.command("info")
+def info(config: ConfigOption = None, db: DbOption = None) -> None:
+    """Print the database's location, backend, schema, mention and state counts and size."""
+    from mentionscan.store.migrate import database_info
+
+    cfg = config_or_none(config, db)
+    found = database_info(database(cfg, db))
+    lines = [
+        f"location: {found.location}",
+        f"file:     {found.path}{'' if found.exists else ' (not created yet: the first fetch creates it)'}",
+        f"backend:  {found.backend}",
+        f"schema:   {found.schema if found.schema is not None else '-'}",
+        f"mentions: {found.mentions}",
+        f"states:   {found.states}",
+        f"size:     {_size(found.size)}",
+    ]
+    typer.echo("\n".join(lines))
+
+
+@db_app.command("migrate")
+def migrate(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", help="Where to copy it: sqlite:///path/mentions.db, or a .json path.", show_default=False
+        ),
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="The database to copy [default: the configured one].", show_default=False
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Copy the database into a new one, of either backend, losing nothing; the source is kept.
+
+    The target must not exist or be empty; the copy is read back and compared before this
+    reports success. Then point `database` in the config at the new location.
+    """
+    from pathlib import Path
+
+    from mentionscan.config import resolve_database
+    from mentionscan.store.migrate import migrate as run_migration
+
+    cfg = None if source else load_config(config)
+    origin = resolve_database(source, Path.cwd()) if source else database(cfg, None)
+    target = resolve_database(to, Path.cwd())
+    lock_timeout = cfg.settings.lock_timeout if cfg is not None else DEFAULT_LOCK_TIMEOUT
+    done = run_migration(origin, target, lock_timeout=lock_timeout)
+    say(
+        f"Copied {done.mentions} mentions and {done.states} states from {done.source} to {done.target}, "
+        "and checked the copy."
+    )
+    say(f'To use it, set in [settings]: database = "{done.target}"')
+
+
+def _size(size: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit} ({size} bytes)"
+    return f"{size} bytes"

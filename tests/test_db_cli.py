@@ -1,0 +1,176 @@
+"""`mentionscan db migrate` and `db info` through the real CLI, on databases a real fetch filled."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from mentionscan.store import open_store
+from tests.conftest import DATA, Cli
+from tests.test_store import full_mention
+
+ACME = 'acme OR "acme widgets" -"acme corp careers" -site:acme.example'
+
+
+@pytest.fixture
+def config(httpserver: HTTPServer, write_config) -> Path:
+    feeds = {"/rss20": "rss20.xml", "/atom": "atom10.xml"}
+    for path, name in feeds.items():
+        httpserver.expect_request(path).respond_with_data(
+            (DATA / name).read_bytes(), content_type="application/xml", headers={"ETag": f'"{name}"'}
+        )
+    sources = [
+        {"name": "blog", "type": "feed", "url": httpserver.url_for("/rss20")},
+        {"name": "forum", "type": "feed", "url": httpserver.url_for("/atom")},
+    ]
+    return write_config({"acme": ACME}, sources)
+
+
+def filled_database(cli: Cli, config: Path) -> Path:
+    """The JSON database a real fetch wrote, with a mark, a note and a mention with every field set."""
+    result = cli("fetch", "--config", str(config), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    first = json.loads(result.stdout)[0]["id"]
+    assert cli("mark", "--config", str(config), first, "todo").exit_code == 0
+    assert cli("note", "--config", str(config), first, "asked them on the forum").exit_code == 0
+    database = config.parent / "mentions.json"
+    with open_store(database) as store:
+        store.put(full_mention())
+        store.save()
+    return database
+
+
+def everything(location: str) -> tuple[list[dict], dict]:
+    with open_store(location, write=False) as store:
+        return [m.to_dict() for m in store.mentions()], store.states()
+
+
+def test_migrate_to_sqlite_loses_nothing_and_the_next_fetch_goes_on_from_it(cli: Cli, config: Path) -> None:
+    database = filled_database(cli, config)
+    before = everything(str(database))
+    assert len(before[0]) >= 3
+    assert any(m["timeline"] and m["timeline"][-1]["kind"] == "note" for m in before[0])
+    assert any(name.startswith("task:") and value.get("etag") for name, value in before[1].items())
+    target = config.parent / "data" / "mentions.db"
+
+    result = cli("db", "migrate", "--config", str(config), "--to", f"sqlite:///{target}")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    count = len(before[0])
+    assert f"Copied {count} mentions and {len(before[1])} states from {database} to sqlite:///{target}" in (
+        result.stderr
+    )
+    assert f'database = "sqlite:///{target}"' in result.stderr
+    assert everything(f"sqlite:///{target}") == before  # every field, in the same order
+    assert everything(str(database)) == before  # and the source is as it was
+    # What a user sees is the same from either database.
+    for args in (("list", "--all", "--format", "json"), ("show", full_mention().id, "--format", "json")):
+        from_json = cli(*args, "--db", str(database))
+        from_sqlite = cli(*args, "--db", f"sqlite:///{target}")
+        assert from_json.exit_code == from_sqlite.exit_code == 0, from_sqlite.stderr
+        assert from_sqlite.stdout == from_json.stdout
+    # Switched over, the next fetch knows every mention and sends the stored validators.
+    text = config.read_text().replace('database = "mentions.json"', 'database = "sqlite:///data/mentions.db"')
+    config.write_text(text)
+    again = cli("fetch", "--config", str(config), "--format", "json")
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout) == []
+    assert "0 new mentions" in again.stderr
+
+
+def test_migrate_back_to_json(cli: Cli, config: Path, tmp_path: Path) -> None:
+    database = filled_database(cli, config)
+    sqlite_location = f"sqlite:///{tmp_path / 'm.db'}"
+    assert cli("db", "migrate", "--from", str(database), "--to", sqlite_location).exit_code == 0
+    back = tmp_path / "back" / "mentions.json"
+    result = cli("db", "migrate", "--from", sqlite_location, "--to", str(back))
+    assert result.exit_code == 0, result.stderr
+    assert everything(str(back)) == everything(str(database))
+
+
+def test_migrate_refuses_a_target_that_holds_anything(cli: Cli, config: Path, tmp_path: Path) -> None:
+    database = filled_database(cli, config)
+    target = tmp_path / "busy.db"
+    with open_store(f"sqlite:///{target}") as store:
+        store.set_state("source:other", {"failures": 1})
+        store.save()
+    before = target.read_bytes()
+    result = cli("db", "migrate", "--from", str(database), "--to", f"sqlite:///{target}")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: database {target} already holds 0 mentions and 1 states: "
+        "migrate only into a new or empty database"
+    )
+    assert target.read_bytes() == before
+    json_target = tmp_path / "other.json"
+    json_target.write_text("not json")
+    result = cli("db", "migrate", "--from", str(database), "--to", str(json_target))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot read database {json_target}: it is not valid JSON")
+    assert json_target.read_text() == "not json"
+
+
+def test_migrate_refuses_to_copy_onto_itself_or_from_nothing(cli: Cli, tmp_path: Path) -> None:
+    database = tmp_path / "m.json"
+    missing = cli("db", "migrate", "--from", str(database), "--to", f"sqlite:///{tmp_path / 'm.db'}")
+    assert missing.exit_code == 1
+    assert missing.stderr.strip() == f"Error: database {database} does not exist: nothing to migrate"
+    assert not (tmp_path / "m.db").exists()
+    database.write_text('{"_meta": {"1": {"schema": 1}}}')
+    itself = cli("db", "migrate", "--from", str(database), "--to", str(database))
+    assert itself.exit_code == 1
+    assert "onto itself" in itself.stderr
+
+
+def test_migrate_needs_a_target(cli: Cli) -> None:
+    result = cli("db", "migrate")
+    assert result.exit_code == 2
+    assert "--to" in result.stderr
+
+
+def test_db_info_for_each_backend(cli: Cli, config: Path, tmp_path: Path) -> None:
+    database = filled_database(cli, config)
+    mentions, states = everything(str(database))
+    result = cli("db", "info", "--config", str(config))
+    assert result.exit_code == 0, result.stderr
+    lines = dict(line.split(":", 1) for line in result.stdout.splitlines())
+    assert {k: v.strip() for k, v in lines.items() if k != "size"} == {
+        "location": str(database),
+        "file": str(database),
+        "backend": "json",
+        "schema": "1",
+        "mentions": str(len(mentions)),
+        "states": str(len(states)),
+    }
+    assert lines["size"].strip().endswith(f"({database.stat().st_size} bytes)")
+
+    target = tmp_path / "m.db"
+    assert cli("db", "migrate", "--from", str(database), "--to", f"sqlite:///{target}").exit_code == 0
+    result = cli("db", "info", "--db", f"sqlite:///{target}")
+    assert result.exit_code == 0, result.stderr
+    assert "backend:  sqlite\n" in result.stdout
+    assert f"mentions: {len(mentions)}\n" in result.stdout
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == len(mentions)
+    conn.close()
+
+    fresh = cli("db", "info", "--db", str(tmp_path / "none.json"))
+    assert fresh.exit_code == 0
+    assert "(not created yet: the first fetch creates it)" in fresh.stdout
+    assert "mentions: 0\n" in fresh.stdout
+
+
+def test_db_info_names_an_unreadable_database(cli: Cli, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database at all")
+    result = cli("db", "info", "--db", f"sqlite:///{broken}")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: cannot read database {broken}: it is not an SQLite database; "
+        "it was left untouched — fix or move it away"
+    )
