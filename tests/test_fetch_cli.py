@@ -252,3 +252,22 @@ def test_init_writes_a_starter_config_and_never_overwrites(cli: Cli, tmp_path: P
 def test_init_defaults_to_the_home_config(cli: Cli, isolated_home: Path) -> None:
     assert cli("init").exit_code == 0
     assert (isolated_home / "config.toml").exists()
+
+
+def test_what_the_user_set_survives_later_fetches(cli: Cli, httpserver: HTTPServer, write_config) -> None:
+    url = serve(httpserver, "/rss20", "rss20.xml")
+    config = write_config({"acme": "acme"}, [{"name": "blog", "type": "feed", "url": url}])
+    first = cli.json("fetch", "--config", str(config), "--format", "json")
+    launch = next(r for r in first if r["title"].startswith("Acme launches"))
+    assert (
+        cli("mark", launch["id"], "contacted", "--config", str(config), "--note", "wrote to Jane").exit_code
+        == 0
+    )
+    config = write_config(
+        {"acme": "acme", "launch": "launches"}, [{"name": "blog", "type": "feed", "url": url}]
+    )
+    assert cli.json("fetch", "--config", str(config), "--format", "json") == []
+    shown = json.loads(cli("show", launch["id"], "--config", str(config), "--format", "json").stdout)
+    assert shown["status"] == "contacted"
+    assert shown["queries"] == ["acme", "launch"]
+    assert "wrote to Jane" in json.dumps(shown)
