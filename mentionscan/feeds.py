@@ -28,8 +28,9 @@ MAX_TEXT = 20_000  # characters of body text kept per entry: enough to match and
 _HARMLESS = ("CharacterEncodingOverride", "NonXMLContentType")
 
 Adapter = Callable[[Entry, Mapping[str, Any]], Entry | None]
-# A document whose first element (after an XML declaration and comments) is an HTML page.
-_HTML_PAGE = re.compile(rb"(?:\s|<\?xml[^>]*>|<!--.*?-->)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
+# A document whose first element (after an XML declaration, comments and a doctype) is <html>.
+# Only the element counts: some feeds carry a bogus XHTML doctype above their <rss>.
+_HTML_PAGE = re.compile(rb"(?:\s|<\?xml[^>]*>|<!--.*?-->|<!doctype[^>]*>)*<html[\s>]", re.I | re.S)
 
 
 class FeedError(MentionscanError):
