@@ -166,11 +166,31 @@ class _Run:
             names = queries_for(self.config, source.name)
             tasks = source.tasks([self.plans[n] for n in names])
             work.extend((source, task, report) for task in tasks)
+        outcomes = self._gather(work, client, progress)
+        # Finished in config order, whatever order the answers came in: the same item seen by two
+        # sources is always credited to the first, and runs are repeatable.
+        for (source, task, report), outcome in zip(work, outcomes, strict=True):
+            self._finish(source, task, report, outcome)
+        for report in self.reports:
+            self._record_health(report)
+
+    def _gather(
+        self, work: list[tuple[Source, Task, SourceReport]], client: Any, progress: Progress | None
+    ) -> list[TaskResult | MentionscanError]:
+        """Every task's outcome, in `work` order: fetched in threads, parsed inline or in processes."""
         total = len(work)
+        outcomes: list[TaskResult | MentionscanError | None] = [None] * total
         done = 0
+
+        def tick(index: int) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(work[index][1].label, done, total)
+
         parse_pool: Executor | None = None
         parse_in_processes = sum(1 for s, _, _ in work if not s.per_query) > PARSE_IN_PROCESSES_AFTER
-        pending_parses: dict[Future[ParsedFeed], tuple[Source, Task, SourceReport, TaskResult]] = {}
+        pending: dict[Future[ParsedFeed], int] = {}
         workers = min(self.config.settings.concurrency, max(1, total))
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
@@ -178,44 +198,31 @@ class _Run:
                 futures = {
                     pool.submit(
                         self._fetch_one, source, task, client, self.store.state(f"task:{task.state_key}")
-                    ): (source, task, report)
-                    for source, task, report in work
+                    ): index
+                    for index, (source, task, _report) in enumerate(work)
                 }
                 for future in as_completed(futures):
-                    source, task, report = futures[future]
+                    index = futures[future]
                     outcome = future.result()
                     if isinstance(outcome, TaskResult) and outcome.parse is not None:
                         if parse_in_processes:
                             parse_pool = parse_pool or _process_pool()
-                            pending_parses[parse_pool.submit(outcome.parse)] = (source, task, report, outcome)
+                            pending[parse_pool.submit(outcome.parse)] = index
+                            outcomes[index] = outcome
                             continue
-                        outcome = self._parse_inline(outcome)
-                    self._finish(source, task, report, outcome)
-                    done += 1
-                    if progress:
-                        progress(task.label, done, total)
-            for parse_future in as_completed(pending_parses):
-                source, task, report, result = pending_parses[parse_future]
-                try:
-                    parsed = parse_future.result()
-                except MentionscanError as exc:
-                    self._finish(source, task, report, exc)
-                except Exception as exc:  # a parser crash fails one source, never the run
-                    self._finish(source, task, report, _internal(exc))
-                else:
-                    result.entries.extend(parsed.entries)
-                    result.warnings.extend(parsed.warnings)
-                    if not parsed.clean:
-                        result.validators = {}
-                    self._finish(source, task, report, result)
-                done += 1
-                if progress:
-                    progress(task.label, done, total)
+                        outcome = _parsed(outcome, outcome.parse)
+                    outcomes[index] = outcome
+                    tick(index)
+            for parse_future in as_completed(pending):
+                index = pending[parse_future]
+                result = outcomes[index]
+                assert isinstance(result, TaskResult)
+                outcomes[index] = _parsed(result, parse_future.result)
+                tick(index)
         finally:
             if parse_pool is not None:
                 parse_pool.shutdown(wait=True, cancel_futures=True)
-        for report in self.reports:
-            self._record_health(report)
+        return [o if o is not None else MentionscanError("internal error: task lost") for o in outcomes]
 
     def _skip_reason(self, health: Mapping[str, Any]) -> str | None:
         if health.get("gone"):
@@ -235,20 +242,6 @@ class _Run:
             return exc
         except Exception as exc:  # one broken source must never stop the others
             return _internal(exc)
-
-    def _parse_inline(self, result: TaskResult) -> TaskResult | MentionscanError:
-        assert result.parse is not None
-        try:
-            parsed = result.parse()
-        except MentionscanError as exc:
-            return exc
-        except Exception as exc:
-            return _internal(exc)
-        result.entries.extend(parsed.entries)
-        result.warnings.extend(parsed.warnings)
-        if not parsed.clean:
-            result.validators = {}
-        return result
 
     def _finish(
         self, source: Source, task: Task, report: SourceReport, outcome: TaskResult | MentionscanError
@@ -337,7 +330,9 @@ class _Run:
         new_keys = tuple(k for k in keys if k not in existing.keys)[: max(0, MAX_KEYS - len(existing.keys))]
         if not added and not new_keys:
             return
-        merged = replace(existing, queries=existing.queries + added, keys=existing.keys + new_keys)
+        order = {q.name: i for i, q in enumerate(self.config.queries)}
+        queries = tuple(sorted(existing.queries + added, key=lambda q: order.get(q, len(order))))
+        merged = replace(existing, queries=queries, keys=existing.keys + new_keys)
         if added:
             merged = merged.with_event("matched", "also matched " + ", ".join(added), at=self.now)
         self.store.put(merged)
@@ -406,6 +401,21 @@ def _first_text_span(hits: list[Hit]) -> tuple[int, int]:
         return 0, 0
     first = min(spans, key=lambda s: s.start)
     return first.start, first.end
+
+
+def _parsed(result: TaskResult, parse: Callable[[], ParsedFeed]) -> TaskResult | MentionscanError:
+    """`result` with the entries `parse()` gives; a parser failure fails only this task."""
+    try:
+        parsed = parse()
+    except MentionscanError as exc:
+        return exc
+    except Exception as exc:  # a parser crash fails one source, never the run
+        return _internal(exc)
+    result.entries.extend(parsed.entries)
+    result.warnings.extend(parsed.warnings)
+    if not parsed.clean:
+        result.validators = {}
+    return result
 
 
 def _internal(exc: Exception) -> MentionscanError:

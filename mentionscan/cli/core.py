@@ -120,7 +120,7 @@ def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
             warn(f"{report.name}: {message}")
         if report.status in ("skipped", "failed"):
             continue
-        parts = [f"{report.entries} entries"]
+        parts = [f"{report.entries} {'entry' if report.entries == 1 else 'entries'}"]
         if report.status == "not modified" and not report.entries:
             parts = ["not modified"]
         parts += [f"{report.matched} matched", f"{report.new} new"]
