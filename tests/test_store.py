@@ -737,31 +737,8 @@ def test_a_failed_save_leaves_the_old_file_and_no_temp_file(tmp_path):
     assert temp_files(tmp_path) == []
 
 
-def test_a_read_only_folder_fails_the_save_cleanly(tmp_path):
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    db = folder / "db.json"
-    populate(db, 10)
-    before = db.read_bytes()
-    with open_store(db) as store:
-        store.put(make(99))
-        folder.chmod(0o555)
-        try:
-            probe = folder / "probe"
-            try:
-                probe.touch()
-            except PermissionError:
-                pass
-            else:
-                probe.unlink()
-                pytest.skip("chmod does not stop this user (root): see the file size limit test")
-            with pytest.raises(StoreError) as caught:
-                store.save()
-        finally:
-            folder.chmod(0o755)
-    assert str(caught.value) == f"cannot save database {db}: Permission denied"
-    assert db.read_bytes() == before
-    assert temp_files(folder) == []
+# A read-only folder at save time is tested end to end, as root too, in
+# tests/test_hardening_state.py (the child drops the capabilities that let root write anyway).
 
 
 def test_stale_temp_files_are_removed_by_the_next_writer(tmp_path):
