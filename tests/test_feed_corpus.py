@@ -85,7 +85,9 @@ def test_every_feed_of_the_corpus_is_read_or_refused_by_name(
         assert result.exit_code in (0, 3), result.stderr[-2000:]
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
         stored += len(json.loads(result.stdout))
-        read += sum(int(n) for n in re.findall(r"^c\d{4}: (\d+) entries", result.stderr, re.MULTILINE))
+        read += sum(
+            int(n) for n in re.findall(r"^c\d{4}: (\d+) entr(?:y|ies)\b", result.stderr, re.MULTILINE)
+        )
         for line in result.stderr.splitlines():
             if line.startswith("Error:"):
                 error = ERROR.fullmatch(line)

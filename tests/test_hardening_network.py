@@ -146,7 +146,7 @@ def test_a_gzip_bomb_fails_its_source_with_response_too_large_and_memory_stays_f
         f"Error: bomb: {url_for(httpserver, '/bomb')}: response too large "
         "(more than 15 MiB after decompression)" in text
     )
-    assert "small: 1 entries, 1 matched, 0 new" in text  # the other source still ran
+    assert "small: 1 entry, 1 matched, 0 new" in text  # the other source still ran
     # The default cap is 15 MiB: memory may grow by about that, never by the 512 MiB inside.
     assert peak - baseline < 60 * 1024, (baseline, peak)
 
@@ -173,7 +173,7 @@ def test_five_redirects_are_followed_and_a_sixth_is_refused(
     )
     result = cli("fetch", "--config", str(config))
     assert result.exit_code == 3
-    assert "five: 1 entries, 1 matched, 1 new" in result.stderr
+    assert "five: 1 entry, 1 matched, 1 new" in result.stderr
     loop = url_for(httpserver, "/loop")
     assert f"Error: loop: {loop}: more than 5 redirects (last to {loop})" in result.stderr
     assert sum(1 for request, _ in httpserver.log if request.path == "/loop") == 6
@@ -399,7 +399,7 @@ def test_5xx_and_resets_get_at_most_two_quick_retries(cli: Cli, httpserver: HTTP
     assert elapsed < 5
     assert f"Error: bad-gateway: {url_for(httpserver, '/bad-gateway')}: HTTP 502" in result.stderr
     assert f"Error: reset: {resets.url('/feed')}: connection failed or was reset" in result.stderr
-    assert "flaky: 1 entries, 1 matched, 1 new" in result.stderr
+    assert "flaky: 1 entry, 1 matched, 1 new" in result.stderr
 
 
 def test_a_source_that_is_gone_is_reported_and_left_alone(
@@ -472,3 +472,38 @@ def test_a_source_failing_run_after_run_is_flagged(cli: Cli, httpserver: HTTPSer
         flagged = f"Warning: broken: has failed {run} runs in a row" in result.stderr
         assert flagged == (run >= FAILING_AFTER)
     assert "Warning: ok:" not in result.stderr
+    doctor = cli("doctor", "--config", str(config))
+    assert doctor.exit_code == 3
+    missing = url_for(httpserver, "/missing")
+    assert (
+        f"  has failed {FAILING_AFTER} runs in a row; last error: {missing}: not found (HTTP 404)"
+        in doctor.stdout.splitlines()
+    )
+    assert "has failed" not in doctor.stdout.split("\nok ")[-1]  # the healthy source is not flagged
+
+
+def test_netrc_credentials_are_never_sent_and_url_credentials_only_to_their_host(
+    cli: Cli, httpserver: HTTPServer, write_config, isolated_home: Path
+) -> None:
+    netrc = isolated_home / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login netrc-user password netrc-secret\n")
+    netrc.chmod(0o600)
+    httpserver.expect_request("/feed").respond_with_data(FEED, content_type=RSS_TYPE)
+    with RawServer(lambda conn, path: conn.sendall(http_head("404 Not Found"))) as other:
+        # A public-to-public redirect to another host: the user's credentials stay behind.
+        httpserver.expect_request("/away").respond_with_data(
+            "", status=302, headers={"Location": other.url("/elsewhere")}
+        )
+        config = write_config(
+            {"acme": "acme"},
+            [
+                feed_source("plain", url_for(httpserver, "/feed")),
+                feed_source("away", f"http://me:pw@127.0.0.1:{httpserver.port}/away"),
+            ],
+        )
+        result = cli("fetch", "--config", str(config))
+    assert "plain: 1 entry," in result.stderr
+    authorizations = {r.path: r.headers.get("Authorization") for r, _ in httpserver.log}
+    assert authorizations["/feed"] is None  # not netrc-user's
+    assert authorizations["/away"] == "Basic bWU6cHc="  # me:pw, to the host it was written for
+    assert other.paths == ["/elsewhere"]
