@@ -119,7 +119,7 @@ def draft_reply(
         "source": one_line(mention.source),
         "date": (mention.published or mention.found_at).strftime("%Y-%m-%d"),
     }
-    body = clean(Template(template).safe_substitute(values))
+    body = clean(Template(template).safe_substitute(values)).rstrip("\n") + "\n"
     if not body.endswith("\n"):
         body += "\n"
     to = valid_address(mention.author_email)
