@@ -120,8 +120,6 @@ def draft_reply(
         "date": (mention.published or mention.found_at).strftime("%Y-%m-%d"),
     }
     body = clean(Template(template).safe_substitute(values)).rstrip("\n") + "\n"
-    if not body.endswith("\n"):
-        body += "\n"
     to = valid_address(mention.author_email)
     subject = subject_for(mention.title)
     message = EmailMessage()
