@@ -38,6 +38,7 @@ ERROR_BODY = 64 * 1024  # bytes of an error response kept for the source to read
 MAX_RETRY_AFTER = 7 * 24 * 3600.0  # a site asking for a longer pause is asked again after a week
 
 Resolver = Callable[[str], list[str]]
+Guard = Callable[[str, str], None]
 
 
 def system_resolver(host: str) -> list[str]:
@@ -133,8 +134,9 @@ class _Watch:
     connection classes below register their sockets here while a request runs.
     """
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, guard: Guard | None = None) -> None:
         self.deadline = deadline
+        self.guard = guard  # checks (host, address) of each new connection; raises to refuse it
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
         self.timer: threading.Timer | None = None
@@ -170,6 +172,10 @@ class _Watch:
             self.sockets.clear()
 
 
+def _bare_host(host: str) -> str:
+    return host.strip("[]").rstrip(".").lower()
+
+
 def _shut(sock: socket.socket) -> None:
     # The plain socket's shutdown, also for a TLS socket: the blocked read sees the end.
     with contextlib.suppress(OSError):
@@ -185,10 +191,24 @@ def _watch(sock: socket.socket | None) -> None:
         watch.add(sock)
 
 
+def _connected(host: str, sock: socket.socket) -> None:
+    """A new connection of this thread's request: watch its deadline, and check its peer."""
+    watch: _Watch | None = getattr(_current, "watch", None)
+    if watch is None:
+        return
+    watch.add(sock)  # before TLS, so a dripped handshake is cut too
+    if watch.guard is not None:
+        try:
+            watch.guard(host, sock.getpeername()[0])
+        except BaseException:
+            sock.close()  # nothing was sent on it
+            raise
+
+
 class _WatchedHTTPConnection(HTTPConnection):
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
-        _watch(sock)  # before TLS, so a dripped handshake is cut too
+        _connected(self.host, sock)
         return sock
 
     def getresponse(self) -> Any:  # type: ignore[override]
@@ -199,7 +219,7 @@ class _WatchedHTTPConnection(HTTPConnection):
 class _WatchedHTTPSConnection(HTTPSConnection):
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
-        _watch(sock)
+        _connected(self.host, sock)
         return sock
 
     def getresponse(self) -> Any:  # type: ignore[override]
@@ -362,6 +382,7 @@ class HttpClient:
     ) -> Response:
         started = 0.0
         origin = url
+        guard: Guard | None = None  # none for the URL the user wrote: it may point anywhere
         moved_to: str | None = None
         permanent = True
         for hop in range(MAX_REDIRECTS + 1):
@@ -374,7 +395,7 @@ class HttpClient:
                         clock.deadline = started + self.deadline
                 assert clock.deadline is not None
                 status, response_headers, body, final = self._send(
-                    method, url, params, headers, json, clock.deadline
+                    method, url, params, headers, json, clock.deadline, guard
                 )
             if status in (301, 302, 303, 307, 308) and "location" in response_headers:
                 try:
@@ -387,6 +408,7 @@ class HttpClient:
                 # Each hop is checked against the one that sent it: a public site may not send
                 # us into a private network, even after a detour through another public site.
                 self._check_redirect(final, target)
+                guard = self._peer_guard(final, target)
                 if _origin(target) != _origin(final):
                     # Credentials belong to the host they were written for (requests does the same).
                     headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
@@ -421,10 +443,15 @@ class HttpClient:
         if self.allow_private_redirects:
             return
         target_classes = {self.classify(a) for a in self.resolver(target_host)}
+        self._refuse(origin, target, target_classes, lambda: self.resolver(origin_host))
+
+    def _refuse(
+        self, origin: str, target: str, target_classes: set[str], origin_addresses: Callable[[], list[str]]
+    ) -> None:
         sensitive = target_classes - {"public"}
         if not sensitive:
             return
-        origin_classes = {self.classify(a) for a in self.resolver(origin_host)}
+        origin_classes = {self.classify(a) for a in origin_addresses()}
         # A URL the user wrote may point anywhere, and its own network's redirects are its
         # business; but the metadata service is never a place a feed should send us.
         if "link-local" in sensitive or not sensitive <= origin_classes:
@@ -434,6 +461,31 @@ class HttpClient:
                 "(set allow_private_redirects = true in [settings] to allow it)"
             )
 
+    def _peer_guard(self, origin: str, target: str) -> Guard | None:
+        """The same check on the address a redirect's connection really reached.
+
+        The name was resolved once for `_check_redirect` and is resolved again to connect: a
+        name that answers a public address first and a private one next (DNS rebinding) is
+        caught here, after the TCP handshake and before a byte of the request is sent.
+        """
+        if self.allow_private_redirects:
+            return None
+        target_host = _bare_host(urlsplit(target).hostname or "")
+        origin_host = urlsplit(origin).hostname or ""
+        addresses: list[str] = []
+
+        def origin_addresses() -> list[str]:
+            if not addresses:
+                addresses.extend(self.resolver(origin_host))
+            return addresses
+
+        def guard(host: str, peer: str) -> None:
+            if _bare_host(host) != target_host:
+                return  # a connection to a proxy: the proxy resolves the name, not us
+            self._refuse(origin, target, {self.classify(peer)}, origin_addresses)
+
+        return guard
+
     def _send(
         self,
         method: str,
@@ -442,12 +494,13 @@ class HttpClient:
         headers: dict[str, str],
         json: Any,
         deadline: float,
+        guard: Guard | None = None,
     ) -> tuple[int, CaseInsensitiveDict[str], bytes, str]:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise self._too_slow(url)
         timeout = (min(5.0, self.timeout, remaining), min(self.timeout, remaining))
-        watch = _Watch(deadline)
+        watch = _Watch(deadline, guard)
         _current.watch = watch
         try:
             try:

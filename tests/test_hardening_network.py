@@ -251,6 +251,31 @@ def test_a_redirect_from_a_public_address_into_a_private_one_is_refused_before_a
     assert result.new == []
 
 
+def test_a_name_that_resolves_public_for_the_check_and_private_to_connect_is_caught(
+    httpserver: HTTPServer, write_config
+) -> None:
+    # DNS rebinding: the check's lookup says a public address, the connection reaches a private
+    # one. Here the check's resolver answers a public address (no lookup is made), and the
+    # connection goes to 127.0.0.1, which this test's classifier calls private.
+    with RawServer(lambda conn, path: conn.sendall(http_head())) as inside:
+        httpserver.expect_request("/feed").respond_with_data(
+            "", status=302, headers={"Location": inside.url("/admin")}
+        )
+        config = load_config(write_config({"acme": "acme"}, [feed_source("f", url_for(httpserver, "/feed"))]))
+        client = HttpClient(
+            user_agent="test",
+            resolver=lambda host: ["93.184.215.14"],
+            classify=lambda address: "public" if address == "93.184.215.14" else "private",
+        )
+        result = run_fetch(config, config.settings.database, client=client)
+        time.sleep(0.2)
+        assert inside.paths == []  # connected, and closed before a byte of the request was sent
+    assert result.reports[0].errors == [
+        f"{url_for(httpserver, '/feed')}: refused a redirect to private address {inside.url('/admin')} "
+        "(set allow_private_redirects = true in [settings] to allow it)"
+    ]
+
+
 def test_redirects_between_public_addresses_are_followed_by_the_same_check(
     cli: Cli, httpserver: HTTPServer, write_config
 ) -> None:
