@@ -8,6 +8,7 @@ import json
 import random
 import re
 import socket
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -485,3 +486,51 @@ def test_status_lines_never_carry_control_characters(capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert err.startswith("Error: src: internal error: KeyError: '") and "click" in err
     assert not FORBIDDEN.search(err), repr(err)
+
+
+def test_entity_expansion_and_external_entities_are_never_resolved(
+    cli: Cli, httpserver: HTTPServer, write_config, tmp_path: Path
+) -> None:
+    secret = tmp_path / "hostname"
+    secret.write_text("SECRET-HOST-91ab")
+    laughs = "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY l0 "lol">{laughs}]>'
+        '<rss version="2.0"><channel><title>t</title>'
+        "<item><title>acme &l9;</title><link>https://x.example/1</link></item></channel></rss>"
+    ).encode()
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file://{secret}">]>'
+        '<rss version="2.0"><channel><title>t</title>'
+        "<item><title>acme [&x;]</title><link>https://x.example/2</link></item></channel></rss>"
+    ).encode()
+    urls = {"laughs": serve(httpserver, "/laughs", bomb), "xxe": serve(httpserver, "/xxe", xxe)}
+    config = feed_config(write_config, urls)
+    started = time.monotonic()
+    result = cli("fetch", "--config", str(config), "--format", "json")
+    assert time.monotonic() - started < 10
+    assert result.exit_code in (0, 3)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    everything = result.stdout + result.stderr + (config.parent / "mentions.json").read_text()
+    assert "SECRET-HOST-91ab" not in everything
+    assert "lollollol" not in everything
+    assert len((config.parent / "mentions.json").read_bytes()) < 100_000
+
+
+def test_an_item_that_leaves_the_feed_and_comes_back_is_not_announced_again(
+    cli: Cli, httpserver: HTTPServer, write_config
+) -> None:
+    both = rss(
+        [
+            {"title": "acme stays", "link": "https://b.example/1"},
+            {"title": "acme returns", "link": "https://b.example/2"},
+        ]
+    )
+    one = rss([{"title": "acme stays", "link": "https://b.example/1"}])
+    for body in (both, one, both):
+        httpserver.expect_ordered_request("/b").respond_with_data(body, content_type=RSS_TYPE)
+    config = feed_config(write_config, {"b": url_for(httpserver, "/b")})
+    assert len(cli.json("fetch", "--config", str(config), "--format", "json")) == 2
+    assert cli.json("fetch", "--config", str(config), "--format", "json") == []
+    assert cli.json("fetch", "--config", str(config), "--format", "json") == []
+    assert len(stored_mentions(config)) == 2

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Response
+from werkzeug import Request, Response
 
 from mentionscan.config import load_config
 from mentionscan.errors import FetchError
@@ -66,6 +66,10 @@ def drip_body(conn: socket.socket, path: str) -> None:
         time.sleep(0.5)
 
 
+def silent(conn: socket.socket, path: str) -> None:
+    time.sleep(10)  # reads the request, never answers
+
+
 def drip_headers(conn: socket.socket, path: str) -> None:
     for byte in http_head(headers={"Content-Type": RSS_TYPE, "X-Padding": "x" * 4000}):
         conn.sendall(bytes([byte]))
@@ -75,10 +79,14 @@ def drip_headers(conn: socket.socket, path: str) -> None:
 def test_a_dripping_server_is_abandoned_at_the_deadline_whether_it_drips_body_or_headers(
     cli: Cli, write_config
 ) -> None:
-    with RawServer(drip_body) as body, RawServer(drip_headers) as headers:
+    with RawServer(drip_body) as body, RawServer(drip_headers) as headers, RawServer(silent) as mute:
         config = write_config(
             {"acme": "acme"},
-            [feed_source("body-drip", body.url("/feed")), feed_source("header-drip", headers.url("/feed"))],
+            [
+                feed_source("body-drip", body.url("/feed")),
+                feed_source("header-drip", headers.url("/feed")),
+                feed_source("silent", mute.url("/feed")),
+            ],
             {"deadline": 2, "timeout": 1},
         )
         started = time.monotonic()
@@ -91,6 +99,9 @@ def test_a_dripping_server_is_abandoned_at_the_deadline_whether_it_drips_body_or
         line = f"Error: {name}: {server.url('/feed')}: gave up after 2 s (the server is too slow)"
         assert line in result.stderr
         assert server.count("/feed") == 1  # a server that is too slow is not asked again
+    # One that never answers times out after 1 s, is asked again, and the deadline ends it.
+    assert f"Error: silent: {mute.url('/feed')}: gave up after 2 s (the server is too slow)" in result.stderr
+    assert mute.count("/feed") == 2
     assert stored(config) == []
 
 
@@ -532,3 +543,44 @@ def test_netrc_credentials_are_never_sent_and_url_credentials_only_to_their_host
     assert authorizations["/feed"] is None  # not netrc-user's
     assert authorizations["/away"] == "Basic bWU6cHc="  # me:pw, to the host it was written for
     assert other.paths == ["/elsewhere"]
+
+
+def test_conditional_get_and_a_truncated_feed_that_must_be_fetched_again(
+    cli: Cli, httpserver: HTTPServer, write_config
+) -> None:
+    def conditional(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304, headers={"ETag": '"v1"'})
+        return Response(FEED, content_type=RSS_TYPE, headers={"ETag": '"v1"'})
+
+    truncated = rss(
+        [
+            {"title": "acme whole", "link": "https://t.example/1"},
+            {"title": "acme cut", "link": "https://t.example/2"},
+        ]
+    )[:-40]
+    httpserver.expect_request("/feed").respond_with_handler(conditional)
+    httpserver.expect_request("/trunc").respond_with_data(
+        truncated, content_type=RSS_TYPE, headers={"ETag": '"t1"'}
+    )
+    config = write_config(
+        {"acme": "acme"},
+        [
+            feed_source("cond", url_for(httpserver, "/feed")),
+            feed_source("trunc", url_for(httpserver, "/trunc")),
+        ],
+    )
+    first = cli("fetch", "--config", str(config), "--format", "json")
+    assert first.exit_code == 0, first.stderr
+    assert "acme whole" in [r["title"] for r in json.loads(first.stdout)]
+    assert "Warning: trunc: " in first.stderr and "malformed feed" in first.stderr
+    second = cli("fetch", "--config", str(config), "--format", "json")
+    assert second.exit_code == 0
+    assert "cond: not modified, 0 matched, 0 new" in second.stderr
+    requests = [
+        (r.path, r.headers.get("If-None-Match"), r.headers.get("User-Agent")) for r, _ in httpserver.log
+    ]
+    assert [(p, etag) for p, etag, _ in requests if p == "/feed"] == [("/feed", None), ("/feed", '"v1"')]
+    # A malformed feed's validators are not kept: the next run fetches it whole again.
+    assert [(p, etag) for p, etag, _ in requests if p == "/trunc"] == [("/trunc", None), ("/trunc", None)]
+    assert all(agent.startswith("mentionscan/") for _, _, agent in requests)
