@@ -12,6 +12,7 @@ queries that could match without one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Container, Iterator, Sequence
 from dataclasses import dataclass
@@ -67,9 +68,16 @@ _FIELD_NAMES = ("title", "text", "tag", "author", "url")
 _PLAIN = 1 << TITLE | 1 << TEXT | 1 << TAG  # where a bare word or phrase is looked for
 _WORD, _PREFIX, _PHRASE = range(3)
 _NOT_ALNUM = re.compile(r"[\W_]")  # `re`'s \w is exactly str.isalnum() plus "_"
+# Fields are joined by _SEPARATOR for scanning. The boundary form keeps _SEP (nothing else but
+# letters, digits and spaces), so no key (letters, digits, spaces) can match across it.
+_SEP = "\x1f"
+_SEPARATOR = f" {_SEP} "
+_NOT_ALNUM_OR_SEP = re.compile(r"[^\w\x1f]|_")
 # bytes.translate table to the boundary form: letters lowered, digits kept, anything else a space
 # (including the "?" that stands in for each non-ASCII character, which is handled apart)
-_BOUNDARY = bytes(ord(chr(b).lower()) if chr(b).isalnum() and b < 128 else 0x20 for b in range(256))
+_BOUNDARY = bytes(
+    ord(chr(b).lower()) if (chr(b).isalnum() and b < 128) or chr(b) == _SEP else 0x20 for b in range(256)
+)
 _RUN_CACHE_LIMIT = 50_000
 _FEW_NON_ASCII = 64  # beyond this many non-ASCII characters, folding the whole text at once is faster
 # urlsplit costs more than scanning a whole entry; this takes the host of a URL, with or without scheme
@@ -159,12 +167,7 @@ class Matcher:
             return []
         found: dict[int, list[_Occurrence]] = {}
         if self._automaton is not None:
-            self._scan(doc.title, TITLE, -1, found)
-            self._scan(doc.text, TEXT, -1, found)
-            for i, tag in enumerate(doc.tags):
-                self._scan(tag, TAG, i, found)
-            if self._author_terms:
-                self._scan(doc.author, AUTHOR, -1, found)
+            self._scan(doc, found)
         if self._tags:
             for i, tag in enumerate(doc.tags):
                 for tid in self._tags.get(tag_key(tag), ()):
@@ -173,7 +176,7 @@ class Matcher:
             self._match_site(doc.url, found)
         if not found:
             return []
-        candidates = {qi for tid in found for qi in self._queries_of[tid]}
+        candidates = {qi for tid in found for qi in self._queries_of.get(tid, ())}
         if allowed is not None:
             candidates &= allowed
         matched = [q for qi in sorted(candidates) if (q := self._queries[qi]).test(found)]
@@ -256,32 +259,45 @@ class Matcher:
         verify = None if literal.isalnum() else literal  # the boundary form lost its punctuation
         self._probes[key].append((kind, tid, mask, len(key) - 1 - lead, len(literal), verify))
 
-    def _scan(self, text: str, field: int, tag_index: int, out: dict[int, list[_Occurrence]]) -> None:
-        if not text:
-            return
+    def _scan(self, doc: Document, out: dict[int, list[_Occurrence]]) -> None:
+        # All fields are scanned as one string, joined by a separator no key can cross: one call
+        # each to fold and to the automaton, instead of one per field.
+        fields = (
+            (doc.title, doc.text, *doc.tags, doc.author)
+            if self._author_terms
+            else (doc.title, doc.text, *doc.tags)
+        )
+        joined = _SEPARATOR.join(fields)
+        if joined.count(_SEP) != len(fields) - 1:  # a field holds the separator itself
+            joined = _SEPARATOR.join(f.replace(_SEP, " ") for f in fields)
+        folded, scan = self._prepare(joined)
         assert self._automaton is not None
-        folded, scan = self._prepare(text)
-        bit = 1 << field
-        phrases: set[int] = set()
+        hits: list[tuple[int, int, int, int]] = []  # term id, mask, start and end in `folded`
+        phrases: dict[int, int] = {}  # term id -> mask
         for end, probes in self._automaton.iter(scan):
             for kind, tid, mask, back, size, verify in probes:
-                if not mask & bit:
-                    continue
                 if kind == _PHRASE:
-                    phrases.add(tid)
+                    phrases[tid] = mask
                     continue
                 start = end - back - 1  # -1: the boundary form has one more char in front
                 if verify is not None and (start < 0 or folded[start : start + size] != verify):
                     continue
                 stop = start + size if kind == _WORD else scan.find(" ", start + 1 + size) - 1
-                if tid in out:
-                    out[tid].append((field, tag_index, start, stop))
-                else:
-                    out[tid] = [(field, tag_index, start, stop)]
-        for tid in phrases:
-            spans = [(field, tag_index, m.start(), m.end() - 1) for m in self._phrases[tid].finditer(scan)]
-            if spans:
-                out.setdefault(tid, []).extend(spans)
+                hits.append((tid, mask, start, stop))
+        for tid, mask in phrases.items():
+            hits.extend((tid, mask, m.start(), m.end() - 1) for m in self._phrases[tid].finditer(scan))
+        if not hits:
+            return
+        starts = [0]  # where each field starts in `folded`
+        for _ in fields[1:]:
+            starts.append(folded.index(_SEP, starts[-1]) + 2)
+        for tid, mask, start, stop in hits:
+            n = bisect_right(starts, start) - 1
+            field, tag_index = (TITLE, -1) if n == 0 else (TEXT, -1) if n == 1 else (TAG, n - 2)
+            if n == len(doc.tags) + 2:
+                field, tag_index = AUTHOR, -1
+            if mask & 1 << field:
+                out.setdefault(tid, []).append((field, tag_index, start - starts[n], stop - starts[n]))
 
     def _prepare(self, text: str) -> tuple[str, str]:
         """The fold of `text` and its boundary form."""
@@ -290,7 +306,7 @@ class Matcher:
             return text.lower(), " " + raw.translate(_BOUNDARY).decode("ascii") + " "
         if raw.count(b"?") - text.count("?") > _FEW_NON_ASCII:
             folded = fold(text)
-            return folded, " " + _NOT_ALNUM.sub(" ", folded) + " "
+            return folded, " " + _NOT_ALNUM_OR_SEP.sub(" ", folded) + " "
         # Most text is ASCII with a few quotes, dashes and accents: fold only those runs (the fold
         # works character by character, so the pieces add up).
         lower, blank = raw.lower().decode("ascii"), raw.translate(_BOUNDARY).decode("ascii")
