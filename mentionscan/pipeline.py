@@ -7,8 +7,9 @@ config -> sources (HttpClient, threads) -> parse (processes when there is much t
 from __future__ import annotations
 
 import os
+import queue
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -166,63 +167,74 @@ class _Run:
             names = queries_for(self.config, source.name)
             tasks = source.tasks([self.plans[n] for n in names])
             work.extend((source, task, report) for task in tasks)
-        outcomes = self._gather(work, client, progress)
         # Finished in config order, whatever order the answers came in: the same item seen by two
-        # sources is always credited to the first, and runs are repeatable.
-        for (source, task, report), outcome in zip(work, outcomes, strict=True):
-            self._finish(source, task, report, outcome)
+        # sources is always credited to the first, and runs are repeatable. Each task is finished
+        # as soon as every task before it is, so matching overlaps fetching and parsing, and a
+        # feed's bytes and entries are let go once used rather than all held to the end.
+        self._gather(work, client, progress, lambda index, outcome: self._finish(*work[index], outcome))
         for report in self.reports:
             self._record_health(report)
 
     def _gather(
-        self, work: list[tuple[Source, Task, SourceReport]], client: Any, progress: Progress | None
-    ) -> list[TaskResult | MentionscanError]:
-        """Every task's outcome, in `work` order: fetched in threads, parsed inline or in processes."""
+        self,
+        work: list[tuple[Source, Task, SourceReport]],
+        client: Any,
+        progress: Progress | None,
+        finish: Callable[[int, TaskResult | MentionscanError], None],
+    ) -> None:
+        """Fetch every task in threads, parse inline or in processes, and `finish(index, outcome)`
+        each one in `work` order, as soon as it and every task before it are done."""
         total = len(work)
-        outcomes: list[TaskResult | MentionscanError | None] = [None] * total
         done = 0
+        next_index = 0
+        ready: dict[int, TaskResult | MentionscanError] = {}
+        parsing: dict[int, TaskResult] = {}
+        # Done futures arrive here from the fetch threads and the process pool's thread.
+        arrived: queue.SimpleQueue[tuple[str, int, Future[Any]]] = queue.SimpleQueue()
+        outstanding = 0
 
-        def tick(index: int) -> None:
-            nonlocal done
-            done += 1
-            if progress:
-                progress(work[index][1].label, done, total)
+        def watch(future: Future[Any], kind: str, index: int) -> None:
+            nonlocal outstanding
+            outstanding += 1
+            future.add_done_callback(lambda f: arrived.put((kind, index, f)))
 
         parse_pool: Executor | None = None
-        parse_in_processes = sum(1 for s, _, _ in work if not s.per_query) > PARSE_IN_PROCESSES_AFTER
-        pending: dict[Future[ParsedFeed], int] = {}
+        if sum(1 for s, _, _ in work if not s.per_query) > PARSE_IN_PROCESSES_AFTER:
+            # Started now, so that its workers are up by the time the first answers arrive.
+            parse_pool = _process_pool()
         workers = min(self.config.settings.concurrency, max(1, total))
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-                # States are read here, in one thread: the store is not shared with the workers.
-                futures = {
-                    pool.submit(
-                        self._fetch_one, source, task, client, self.store.state(f"task:{task.state_key}")
-                    ): index
-                    for index, (source, task, _report) in enumerate(work)
-                }
-                for future in as_completed(futures):
-                    index = futures[future]
-                    outcome = future.result()
-                    if isinstance(outcome, TaskResult) and outcome.parse is not None:
-                        if parse_in_processes:
-                            parse_pool = parse_pool or _process_pool()
-                            pending[parse_pool.submit(outcome.parse)] = index
-                            outcomes[index] = outcome
-                            continue
-                        outcome = _parsed(outcome, outcome.parse)
-                    outcomes[index] = outcome
-                    tick(index)
-            for parse_future in as_completed(pending):
-                index = pending[parse_future]
-                result = outcomes[index]
-                assert isinstance(result, TaskResult)
-                outcomes[index] = _parsed(result, parse_future.result)
-                tick(index)
+                for index, (source, task, _report) in enumerate(work):
+                    # States are read here, in one thread: the store is not shared with the workers.
+                    state = self.store.state(f"task:{task.state_key}")
+                    watch(pool.submit(self._fetch_one, source, task, client, state), "fetch", index)
+                while outstanding:
+                    kind, index, future = arrived.get()
+                    outstanding -= 1
+                    if kind == "parse":
+                        outcome = _parsed(parsing.pop(index), future.result)
+                    else:
+                        outcome = future.result()
+                        if isinstance(outcome, TaskResult) and outcome.parse is not None:
+                            job, outcome.parse = outcome.parse, None  # the body goes with the job
+                            if parse_pool is not None:
+                                parsing[index] = outcome
+                                watch(parse_pool.submit(job), "parse", index)
+                                continue
+                            outcome = _parsed(outcome, job)
+                    ready[index] = outcome
+                    done += 1
+                    if progress:
+                        progress(work[index][1].label, done, total)
+                    while next_index in ready:
+                        finish(next_index, ready.pop(next_index))
+                        next_index += 1
         finally:
             if parse_pool is not None:
                 parse_pool.shutdown(wait=True, cancel_futures=True)
-        return [o if o is not None else MentionscanError("internal error: task lost") for o in outcomes]
+        if next_index != total:
+            raise MentionscanError("internal error: a task was lost (please report this)")
 
     def _skip_reason(self, health: Mapping[str, Any]) -> str | None:
         if health.get("gone"):
@@ -422,10 +434,21 @@ def _internal(exc: Exception) -> MentionscanError:
     return MentionscanError(f"internal error: {type(exc).__name__}: {exc} (please report this)")
 
 
+# What the parse workers need, imported once in the fork server rather than in each worker.
+PARSER_MODULES = ["mentionscan.sources", "mentionscan.feeds", "feedparser"]
+
+
 def _process_pool() -> Executor:
     import multiprocessing
 
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(
-        max_workers=max(1, min(os.cpu_count() or 1, 4)), mp_context=multiprocessing.get_context(method)
-    )
+    context: Any = multiprocessing.get_context("spawn")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PARSER_MODULES)
+    pool = ProcessPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 4)), mp_context=context)
+    pool.submit(_warm_up)  # starts the workers now; the first real job would start them later
+    return pool
+
+
+def _warm_up() -> None:
+    """Nothing: a first job, so that a new pool's workers start before there is work for them."""
