@@ -360,11 +360,14 @@ class HttpClient:
             try:
                 return self._request_once(method, url, params, send_headers, json, rate_per_minute, clock)
             except FetchError as exc:
-                retryable = exc.status in RETRY_STATUSES and exc.retry_after is None
-                retryable = retryable or getattr(exc, "transient", False)
-                if not retryable or attempt >= len(self.retry_delays) or method != "GET":
+                if attempt >= len(self.retry_delays) or method != "GET":
                     raise
                 delay = self.retry_delays[attempt]
+                # A 503 that asks for a pause longer than a quick retry is skipped until then.
+                wait = exc.retry_after
+                retryable = exc.status in RETRY_STATUSES and (wait is None or wait <= delay)
+                if not (retryable or getattr(exc, "transient", False)):
+                    raise
                 if clock.deadline is not None and time.monotonic() + delay >= clock.deadline:
                     raise
                 time.sleep(delay)
