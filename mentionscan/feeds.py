@@ -100,7 +100,7 @@ def _xml_feed(
         clean_parse = False
         warnings.append(
             f"{where}: malformed feed ({one_line(problem)[:120]}); "
-            f"using the {len(parsed.entries)} entries read"
+            f"using the {len(parsed.entries)} {'entry' if len(parsed.entries) == 1 else 'entries'} read"
         )
     feed_author = parsed.feed.get("author_detail") or {}
     entries: list[Entry] = []
@@ -120,7 +120,8 @@ def _text_of(value: Any, detail: Mapping[str, Any] | None) -> str:
 
 def _date(raw: Mapping[str, Any], *keys: str) -> datetime | None:
     for key in keys:
-        value = raw.get(key)
+        # dict.get skips FeedParserDict's deprecated updated->published alias and its warning.
+        value = dict.get(raw, key) if isinstance(raw, dict) else raw.get(key)
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), UTC)

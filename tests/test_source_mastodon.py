@@ -66,7 +66,7 @@ def test_a_tag_query_reads_the_hashtag_timeline_and_maps_every_field(
     [mention] = stored(path)
     assert f"n:{HOOT_URI}" in mention.keys  # deduplicated on the ActivityPub uri, across instances
     assert mention.tags == ("hoot",)
-    assert "masto: 1 entries, 1 matched, 1 new" in result.stderr
+    assert "masto: 1 entry, 1 matched, 1 new" in result.stderr
 
 
 def test_the_next_run_asks_only_for_statuses_newer_than_the_last_seen(
