@@ -1,20 +1,28 @@
 """Match entries against many queries at once (the query language lives in `query.py`).
 
-Every term of every query goes into one Aho-Corasick automaton. Each field is folded once and
-scanned once in its *boundary form*: the fold with every character that is not a letter or digit
-turned into a space, padded with a space at each end (same length as the fold, so offsets carry
-over). Automaton keys carry the spaces that stand for word boundaries (" acme " for `acme`,
-" acme" for `acme*`), so a raw hit is already a whole-word hit and the Python loop only runs for
-real occurrences. Only queries with a positive term found are evaluated: the parser rejects
-queries that could match without one.
+How it stays fast with a thousand queries:
+
+* An entry's fields are joined into one string, folded once and turned into a *boundary form*:
+  every character that is not a letter or digit becomes a space (same length as the fold, so
+  offsets carry over). A whole word `acme` is then the substring " acme ", a prefix `acme*` is
+  " acme", and each word of a phrase is " word ".
+* Each query has *triggers*: words that it cannot match without (one word of each OR branch,
+  one side of each AND, never an excluded word). One Aho-Corasick automaton holds the triggers of
+  all queries; scanning costs about the same for 10 triggers or 1,000.
+* Only queries whose trigger fired are evaluated. Their other terms are looked up directly
+  (str.find, or a regex for phrases and punctuated words), at most once per entry.
+* Which side of an AND makes the better trigger is first guessed from word length, then learned:
+  a trigger found more than once per 64 entries is swapped for another choice where the query
+  has one. This changes only the speed, never the results.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections import defaultdict
-from collections.abc import Callable, Collection, Container, Iterator, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import ahocorasick
@@ -36,7 +44,6 @@ from mentionscan.query import (
     format_query,
     parse_query,
     positive_terms,
-    signed_terms,
     tag_key,
     tokens,
 )
@@ -63,30 +70,33 @@ __all__ = [
     "positive_terms",
 ]
 
-TITLE, TEXT, TAG, AUTHOR, URL = range(5)
-_FIELD_NAMES = ("title", "text", "tag", "author", "url")
+# Field codes; _TAG_LIST and URL offsets are into the original string already, the others into its fold.
+TITLE, TEXT, TAG, AUTHOR, URL, _TAG_LIST = range(6)
+_FIELD_NAMES = ("title", "text", "tag", "author", "url", "tag")
+_FIELD_RANK = (0, 1, 2, 3, 4, 2)
 _PLAIN = 1 << TITLE | 1 << TEXT | 1 << TAG  # where a bare word or phrase is looked for
-_WORD, _PREFIX, _PHRASE = range(3)
 _NOT_ALNUM = re.compile(r"[\W_]")  # `re`'s \w is exactly str.isalnum() plus "_"
-# Fields are joined by _SEPARATOR for scanning. The boundary form keeps _SEP (nothing else but
-# letters, digits and spaces), so no key (letters, digits, spaces) can match across it.
+# Fields are joined by _SEPARATOR. The boundary form keeps _SEP, and holds nothing else but letters,
+# digits and spaces, so nothing searched for in it (letters, digits, spaces) can span two fields.
 _SEP = "\x1f"
 _SEPARATOR = f" {_SEP} "
 _NOT_ALNUM_OR_SEP = re.compile(r"[^\w\x1f]|_")
-# bytes.translate table to the boundary form: letters lowered, digits kept, anything else a space
+# bytes.translate table to the boundary form: letters lowered, digits and _SEP kept, the rest a space
 # (including the "?" that stands in for each non-ASCII character, which is handled apart)
 _BOUNDARY = bytes(
     ord(chr(b).lower()) if (chr(b).isalnum() and b < 128) or chr(b) == _SEP else 0x20 for b in range(256)
 )
-_RUN_CACHE_LIMIT = 50_000
-_FEW_NON_ASCII = 64  # beyond this many non-ASCII characters, folding the whole text at once is faster
-# urlsplit costs more than scanning a whole entry; this takes the host of a URL, with or without scheme
 _URL_HOST = re.compile(r"(?:(?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?(?:[^/?#@]*@)?([^/?#:]*)")
+_FEW_NON_ASCII = 64  # beyond this many non-ASCII characters, folding the whole text at once is faster
+_RUN_CACHE_LIMIT = 50_000
+_COMMON = 1 / 64  # a trigger found more often than this per entry is worth replacing
+# What can trigger a query: automaton keys (" acme ", " acme"), and sites and tags, named apart
+_SITE_ATOM, _TAG_ATOM = "\x00site ", "\x00tag "
+_FIRST_REVIEW = 64  # entries seen before the first look at how often triggers fire; then x4 each time
+_LAST_REVIEW = 1 << 16  # ... up to this many entries between looks
 
-# (field, tag index, start, end)
+# (field, tag index, start, end); start/end index the field's fold, or the field itself (see above)
 _Occurrence = tuple[int, int, int, int]
-# (kind, term id, field mask, start offset back from the key's last char, literal length, literal to verify)
-_Probe = tuple[int, int, int, int, int, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +129,106 @@ class Hit:
     spans: tuple[Span, ...]
 
 
+class _Scan:
+    """One entry made ready for searching: fields joined, folded, and in boundary form."""
+
+    def __init__(self, doc: Document, count: int, folded: str, bounds: str) -> None:
+        self.doc, self.count, self.folded, self.bounds = doc, count, folded, bounds
+        self.starts: list[int] = []  # where each field starts in `folded`, once needed
+
+    def add(self, out: list[_Occurrence], mask: int, start: int, end: int) -> None:
+        """Append the occurrence at folded[start:end] if it lies in a field `mask` allows."""
+        if not self.starts:
+            self.starts.append(0)
+            for _ in range(self.count - 1):
+                self.starts.append(self.folded.index(_SEP, self.starts[-1]) + 2)
+        n = bisect_right(self.starts, start) - 1
+        tags = len(self.doc.tags)
+        field, tag_index = (TITLE, -1) if n == 0 else (TEXT, -1) if n == 1 else (TAG, n - 2)
+        if n == tags + 2:
+            field, tag_index = AUTHOR, -1
+        if mask & 1 << field:
+            out.append((field, tag_index, start - self.starts[n], end - self.starts[n]))
+
+
+class _Word:
+    """A single run of letters and digits, whole or (`prefix`) as the start of a word."""
+
+    def __init__(self, tid: int, token: str, prefix: bool, mask: int) -> None:
+        self.tid, self.mask, self.prefix, self.size = tid, mask, prefix, len(token)
+        self.key = f" {token}" if prefix else f" {token} "
+        self.anchors = (self.key,)
+
+    def find(self, scan: _Scan) -> list[_Occurrence]:
+        out: list[_Occurrence] = []
+        bounds, key = scan.bounds, self.key
+        at = bounds.find(key)
+        while at >= 0:  # the fold is the boundary form without its first space: `at` is the word's start
+            end = bounds.find(" ", at + 1 + self.size) - 1 if self.prefix else at + self.size
+            scan.add(out, self.mask, at, end)
+            at = bounds.find(key, at + 1)
+        return out
+
+
+class _Pattern:
+    """A phrase (matched in the boundary form) or a word with punctuation in it (in the fold)."""
+
+    def __init__(self, tid: int, pattern: str, in_fold: bool, mask: int, anchors: Sequence[str]) -> None:
+        self.tid, self.mask, self.in_fold, self.anchors = tid, mask, in_fold, tuple(anchors)
+        self.pattern = re.compile(pattern)
+
+    def find(self, scan: _Scan) -> list[_Occurrence]:
+        out: list[_Occurrence] = []
+        shift = 0 if self.in_fold else 1
+        for m in self.pattern.finditer(scan.folded if self.in_fold else scan.bounds):
+            scan.add(out, self.mask, m.start(1) - shift, m.end(1) - shift)
+        return out
+
+
+class _Site:
+    """The entry's URL host is `domain` or below it."""
+
+    def __init__(self, tid: int, domain: str) -> None:
+        self.tid, self.domain, self.anchors = tid, domain, (_SITE_ATOM + domain,)
+
+    def find(self, scan: _Scan) -> list[_Occurrence]:
+        found = _url_host(scan.doc.url)
+        if found and (found[0] == self.domain or found[0].endswith("." + self.domain)):
+            return [(URL, -1, found[1], found[2])]
+        return []
+
+
+class _TagList:
+    """The entry carries tag `key` (compared as `tag_key` forms)."""
+
+    def __init__(self, tid: int, key: str) -> None:
+        self.tid, self.key, self.anchors = tid, key, (_TAG_ATOM + key,)
+
+    def find(self, scan: _Scan) -> list[_Occurrence]:
+        tags = scan.doc.tags
+        return [(_TAG_LIST, i, 0, len(tag)) for i, tag in enumerate(tags) if tag_key(tag) == self.key]
+
+
+_Part = _Word | _Pattern | _Site | _TagList
+
+
 @dataclass(frozen=True, slots=True)
 class _Query:
     name: str
-    test: Callable[[Container[int]], bool]
+    node: Node
+    test: Callable[[Callable[[int], bool]], bool]  # given "is term id present?", does it match?
     written: dict[int, str]  # positive term id -> the term as written in this query
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Which atoms (automaton keys, sites, tags) trigger which queries."""
+
+    automaton: ahocorasick.Automaton | None  # key -> (key, parts that key is the trigger for)
+    sites: dict[str, tuple[_Part, ...]]
+    tags: dict[str, tuple[_Part, ...]]
+    queries_of: dict[int, tuple[int, ...]]  # term id -> queries it triggers
+    complete: frozenset[int]  # term ids whose every occurrence the scan reports
 
 
 class Matcher:
@@ -132,12 +237,8 @@ class Matcher:
     def __init__(self, queries: Sequence[tuple[str, str]]) -> None:
         """Compile `(name, expression)` pairs; raises QuerySyntaxError naming the bad query."""
         self._term_ids: dict[tuple[object, ...], int] = {}
-        self._probes: defaultdict[str, list[_Probe]] = defaultdict(list)
-        self._phrases: dict[int, re.Pattern[str]] = {}
-        self._sites: defaultdict[str, list[int]] = defaultdict(list)
-        self._tags: defaultdict[str, list[int]] = defaultdict(list)
-        self._direct: set[int] = set()  # tag: terms, whose matches in the tag list are whole tags
-        self._queries_of: defaultdict[int, list[int]] = defaultdict(list)  # positive use only
+        self._ids: dict[Term, int] = {}  # a shortcut to _term_ids
+        self._parts: list[list[_Part]] = []  # term id -> the ways it can occur
         self._queries: list[_Query] = []
         self._index: dict[str, int] = {}
         self._runs: dict[str, tuple[str, str]] = {}  # fold of short non-ASCII runs, see _fold_run
@@ -145,15 +246,18 @@ class Matcher:
             if name in self._index:
                 raise ConfigError(f"query {name!r} is defined twice")
             node = parse_query(expr, context=f"query {name!r}: ")
+            written: dict[int, str] = {}
+            for term in positive_terms(node):
+                written.setdefault(self._term_id(term), term.source or format_query(term))
             self._index[name] = len(self._queries)
-            self._queries.append(self._compile_query(name, node))
-        self._automaton: ahocorasick.Automaton | None = None
-        if self._probes:
-            self._automaton = ahocorasick.Automaton()
-            for key, probes in self._probes.items():
-                self._automaton.add_word(key, tuple(probes))
-            self._automaton.make_automaton()
-        self._author_terms = any(mask & 1 << AUTHOR for ps in self._probes.values() for _, _, mask, *_ in ps)
+            self._queries.append(_Query(name, node, self._compile(node), written))
+        masks = [part.mask for parts in self._parts for part in parts if isinstance(part, _Word | _Pattern)]
+        self._author = any(mask & 1 << AUTHOR for mask in masks)
+        self._entries = self._planned_at = 0
+        self._review_at = _FIRST_REVIEW
+        self._fired: Counter[str] = Counter()  # trigger key -> how often it was found since planned
+        self._rates: dict[str, float] = {}  # keys found too often, with their rate per entry
+        self._plan = self._make_plan()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -162,28 +266,51 @@ class Matcher:
 
     def match(self, doc: Document, names: Collection[str] | None = None) -> list[Hit]:
         """The queries `doc` matches, in query order; with `names`, only those queries are tried."""
-        allowed = None if names is None else {self._index[n] for n in names if n in self._index}
-        if allowed is not None and not allowed:
+        plan = self._plan
+        fields = (doc.title, doc.text, *doc.tags, *((doc.author,) if self._author else ()))
+        joined = _SEPARATOR.join(fields)
+        if joined.count(_SEP) != len(fields) - 1:  # a field holds the separator itself
+            joined = _SEPARATOR.join(f.replace(_SEP, " ") for f in fields)
+        folded, bounds = self._prepare(joined)
+        pending: set[_Part] = set()
+        if plan.automaton is not None:
+            fired = []
+            for _, (key, parts) in plan.automaton.iter(bounds):
+                fired.append(key)
+                pending.update(parts)
+            if fired:
+                self._fired.update(fired)
+        if plan.sites and (host := _url_host(doc.url)):
+            domain = host[0]
+            while domain:
+                pending.update(plan.sites.get(domain, ()))
+                domain = domain.partition(".")[2]
+        for tag in doc.tags if plan.tags else ():
+            pending.update(plan.tags.get(tag_key(tag), ()))
+        self._entries += 1
+        if self._entries >= self._review_at:
+            self._review()
+        if not pending:
             return []
-        found: dict[int, list[_Occurrence]] = {}
-        if self._automaton is not None:
-            self._scan(doc, found)
-        if self._tags:
-            for i, tag in enumerate(doc.tags):
-                for tid in self._tags.get(tag_key(tag), ()):
-                    found.setdefault(tid, []).append((TAG, i, 0, len(tag)))
-        if self._sites and doc.url:
-            self._match_site(doc.url, found)
-        if not found:
-            return []
-        candidates = {qi for tid in found for qi in self._queries_of.get(tid, ())}
-        if allowed is not None:
-            candidates &= allowed
-        matched = [q for qi in sorted(candidates) if (q := self._queries[qi]).test(found)]
-        if not matched:
-            return []
-        spans = _Spans(doc, found, self._direct)
-        return [Hit(q.name, spans.of(q.written)) for q in matched]
+        scan = _Scan(doc, len(fields), folded, bounds)
+        found: dict[int, list[_Occurrence]] = {}  # term id -> occurrences; [] when absent
+        for part in pending:
+            if occurrences := part.find(scan):
+                found.setdefault(part.tid, []).extend(occurrences)
+        candidates = {qi for tid in found for qi in plan.queries_of.get(tid, ())}
+        if names is not None and candidates:
+            allowed = names if isinstance(names, AbstractSet | Mapping) else set(names)
+            candidates = {qi for qi in candidates if self._queries[qi].name in allowed}
+
+        def present(tid: int) -> bool:
+            if tid not in found:
+                complete = tid in plan.complete
+                found[tid] = [] if complete else [o for part in self._parts[tid] for o in part.find(scan)]
+            return bool(found[tid])
+
+        matched = [q for qi in sorted(candidates) if (q := self._queries[qi]).test(present)]
+        spans = _Spans(doc, found)
+        return [Hit(q.name, spans.of(t for t in q.written.items() if present(t[0]))) for q in matched]
 
     def explain(self, doc: Document, name: str) -> Hit | None:
         """What `match` finds for the one query `name` (ConfigError if there is no such query)."""
@@ -192,16 +319,7 @@ class Matcher:
         hits = self.match(doc, (name,))
         return hits[0] if hits else None
 
-    def _compile_query(self, name: str, node: Node) -> _Query:
-        written: dict[int, str] = {}
-        for term, positive in signed_terms(node):
-            tid = self._term_id(term)
-            if positive and tid not in written:
-                written[tid] = term.source or format_query(term)
-                self._queries_of[tid].append(len(self._queries))
-        return _Query(name, self._compile(node), written)
-
-    def _compile(self, node: Node) -> Callable[[Container[int]], bool]:
+    def _compile(self, node: Node) -> Callable[[Callable[[int], bool]], bool]:
         if isinstance(node, Not):
             inner = self._compile(node.node)
             return lambda present: not inner(present)
@@ -211,96 +329,20 @@ class Matcher:
                 return lambda present: all(p(present) for p in parts)
             return lambda present: any(p(present) for p in parts)
         tid = self._term_id(node)
-        return lambda present: tid in present
+        return lambda present: present(tid)
 
     def _term_id(self, term: Term) -> int:
-        """The id of `term`, registering what finds it the first time it is seen."""
-        mask, value = _PLAIN, term
-        if isinstance(term, Field):
-            mask, value = 1 << (TITLE if term.name == "title" else AUTHOR), term.value
-        literal, prefix, words = "", False, []
-        if isinstance(value, Phrase):
-            words = tokens(" ".join(value.words))
-            if len(words) == 1:  # a phrase of one word is that word ("acme" finds acme)
-                literal = words[0]
-        elif isinstance(value, Word):
-            literal, prefix = fold(value.text), value.prefix
-        key: tuple[object, ...]
-        if literal:
-            key = ("word", literal, prefix, mask)
-        elif isinstance(value, Site):
-            key = ("site", value.domain)
-        elif isinstance(value, Tag):
-            key = ("tag", tag_key(value.name))
-        else:
-            key = ("phrase", tuple(words), mask)
-        if key in self._term_ids:
-            return self._term_ids[key]
-        tid = self._term_ids[key] = len(self._term_ids)
-        if literal:
-            self._add_literal(tid, literal, _PREFIX if prefix else _WORD, mask)
-        elif words:
-            anchor = max(words, key=len)  # the longest word is likely the rarest
-            self._probes[f" {anchor} "].append((_PHRASE, tid, mask, 0, 0, None))
-            self._phrases[tid] = re.compile(" " + " +".join(map(re.escape, words)) + "(?= )")
-        elif isinstance(value, Site):
-            self._sites[value.domain].append(tid)
-        elif isinstance(value, Tag):
-            self._tags[tag_key(value.name)].append(tid)
-            self._direct.add(tid)
-            self._add_literal(tid, "#" + tag_key(value.name), _WORD, 1 << TITLE | 1 << TEXT)
+        """The id of `term`, registering the ways it can occur the first time it is seen."""
+        tid = self._ids.get(term)
+        if tid is None:
+            key, parts = _describe(term)
+            tid = self._ids[term] = self._term_ids.setdefault(key, len(self._parts))
+            if tid == len(self._parts):
+                self._parts.append(parts(tid))
         return tid
 
-    def _add_literal(self, tid: int, literal: str, kind: int, mask: int) -> None:
-        # a space stands for the boundary on each side where the literal ends in a letter or digit
-        lead = 1 if literal[0].isalnum() else 0
-        trail = " " if literal[-1].isalnum() and kind == _WORD else ""
-        key = " " * lead + _NOT_ALNUM.sub(" ", literal) + trail
-        verify = None if literal.isalnum() else literal  # the boundary form lost its punctuation
-        self._probes[key].append((kind, tid, mask, len(key) - 1 - lead, len(literal), verify))
-
-    def _scan(self, doc: Document, out: dict[int, list[_Occurrence]]) -> None:
-        # All fields are scanned as one string, joined by a separator no key can cross: one call
-        # each to fold and to the automaton, instead of one per field.
-        fields = (
-            (doc.title, doc.text, *doc.tags, doc.author)
-            if self._author_terms
-            else (doc.title, doc.text, *doc.tags)
-        )
-        joined = _SEPARATOR.join(fields)
-        if joined.count(_SEP) != len(fields) - 1:  # a field holds the separator itself
-            joined = _SEPARATOR.join(f.replace(_SEP, " ") for f in fields)
-        folded, scan = self._prepare(joined)
-        assert self._automaton is not None
-        hits: list[tuple[int, int, int, int]] = []  # term id, mask, start and end in `folded`
-        phrases: dict[int, int] = {}  # term id -> mask
-        for end, probes in self._automaton.iter(scan):
-            for kind, tid, mask, back, size, verify in probes:
-                if kind == _PHRASE:
-                    phrases[tid] = mask
-                    continue
-                start = end - back - 1  # -1: the boundary form has one more char in front
-                if verify is not None and (start < 0 or folded[start : start + size] != verify):
-                    continue
-                stop = start + size if kind == _WORD else scan.find(" ", start + 1 + size) - 1
-                hits.append((tid, mask, start, stop))
-        for tid, mask in phrases.items():
-            hits.extend((tid, mask, m.start(), m.end() - 1) for m in self._phrases[tid].finditer(scan))
-        if not hits:
-            return
-        starts = [0]  # where each field starts in `folded`
-        for _ in fields[1:]:
-            starts.append(folded.index(_SEP, starts[-1]) + 2)
-        for tid, mask, start, stop in hits:
-            n = bisect_right(starts, start) - 1
-            field, tag_index = (TITLE, -1) if n == 0 else (TEXT, -1) if n == 1 else (TAG, n - 2)
-            if n == len(doc.tags) + 2:
-                field, tag_index = AUTHOR, -1
-            if mask & 1 << field:
-                out.setdefault(tid, []).append((field, tag_index, start - starts[n], stop - starts[n]))
-
     def _prepare(self, text: str) -> tuple[str, str]:
-        """The fold of `text` and its boundary form."""
+        """The fold of `text` and its boundary form (" " + fold with non-alnum as spaces + " ")."""
         raw = text.encode("ascii", "replace")  # one byte per character: offsets line up
         if text.isascii():
             return text.lower(), " " + raw.translate(_BOUNDARY).decode("ascii") + " "
@@ -332,58 +374,154 @@ class Matcher:
                 self._runs[run] = cached
         return cached
 
-    def _match_site(self, url: str, out: dict[int, list[_Occurrence]]) -> None:
-        host = _URL_HOST.match(url)
-        assert host is not None  # every part of the pattern is optional
-        # no need to drop "www." here: walking up the labels reaches the domain below it anyway
-        domain = host.group(1).lower().rstrip(".")
-        while domain:
-            for tid in self._sites.get(domain, ()):
-                out.setdefault(tid, []).append((URL, -1, host.start(1), host.end(1)))
-            domain = domain.partition(".")[2]
+    def _review(self) -> None:
+        """Note the triggers found too often; if that gives queries a better choice, replan."""
+        entries = self._entries - self._planned_at
+        self._review_at = self._entries + min(entries * 3, _LAST_REVIEW)
+        fired = dict(self._fired)  # a copy: other threads may be matching
+        common = {k: n / entries for k, n in fired.items() if n > entries * _COMMON and k not in self._rates}
+        if common:
+            self._rates.update(common)
+            self._plan = self._make_plan()
+            self._fired.clear()
+            self._planned_at = self._entries
+
+    def _make_plan(self) -> _Plan:
+        def rate(atom: str) -> float:
+            return self._rates.get(atom) or _guess_rate(atom)
+
+        def cost(tid: int) -> float:
+            return sum(min(rate(a) for a in part.anchors) for part in self._parts[tid])
+
+        queries_of: defaultdict[int, list[int]] = defaultdict(list)
+        for qi, query in enumerate(self._queries):
+            choice = _triggers(query.node, self._term_id, cost)
+            assert choice is not None  # the parser refuses queries that match without a term
+            for tid in choice[1]:
+                queries_of[tid].append(qi)
+        by_atom: defaultdict[str, list[_Part]] = defaultdict(list)
+        for tid in queries_of:
+            for part in self._parts[tid]:
+                by_atom[min(part.anchors, key=rate)].append(part)
+        automaton = None
+        if any(atom.startswith(" ") for atom in by_atom):
+            automaton = ahocorasick.Automaton()
+            for atom, parts in by_atom.items():
+                if atom.startswith(" "):
+                    automaton.add_word(atom, (atom, tuple(parts)))
+            automaton.make_automaton()
+        sites = {a[len(_SITE_ATOM) :]: tuple(p) for a, p in by_atom.items() if a.startswith(_SITE_ATOM)}
+        tags = {a[len(_TAG_ATOM) :]: tuple(p) for a, p in by_atom.items() if a.startswith(_TAG_ATOM)}
+        queries = {tid: tuple(qis) for tid, qis in queries_of.items()}
+        return _Plan(automaton, sites, tags, queries, frozenset(queries))
+
+
+def _describe(term: Term) -> tuple[tuple[object, ...], Callable[[int], list[_Part]]]:
+    """What makes two terms the same (`acme` and `Acme` are), and how to build the parts of one."""
+    mask, value = _PLAIN, term
+    if isinstance(term, Field):
+        mask, value = 1 << (TITLE if term.name == "title" else AUTHOR), term.value
+    if isinstance(value, Site):
+        domain = value.domain
+        return ("site", domain), lambda tid: [_Site(tid, domain)]
+    if isinstance(value, Tag):
+        name = tag_key(value.name)
+        hashtag = 1 << TITLE | 1 << TEXT
+        return ("tag", name), lambda tid: [_TagList(tid, name), _literal(tid, "#" + name, False, hashtag)]
+    if isinstance(value, Word):
+        literal, prefix = fold(value.text), value.prefix
+        return ("word", literal, prefix, mask), lambda tid: [_literal(tid, literal, prefix, mask)]
+    assert isinstance(value, Phrase)
+    words = tokens(" ".join(value.words))
+    if len(words) == 1:  # a phrase of one word is that word: "acme" finds acme
+        return ("word", words[0], False, mask), lambda tid: [_Word(tid, words[0], False, mask)]
+    pattern = " (" + " +".join(map(re.escape, words)) + ")(?= )"
+    anchors = [f" {w} " for w in words]
+    return ("phrase", tuple(words), mask), lambda tid: [_Pattern(tid, pattern, False, mask, anchors)]
+
+
+def _literal(tid: int, literal: str, prefix: bool, mask: int) -> _Part:
+    if literal.isalnum():
+        return _Word(tid, literal, prefix, mask)
+    # Punctuation the boundary form lost: find the exact literal in the fold, with a boundary
+    # where it starts or ends with a letter or digit (a prefix also takes the rest of the word).
+    words = _NOT_ALNUM.sub(" ", literal).split()
+    anchors = [f" {w} " for w in words]
+    if prefix and literal[-1].isalnum():
+        anchors[-1] = anchors[-1].rstrip()
+    before = r"(?<![^\W_])" if literal[0].isalnum() else ""
+    after = "" if not literal[-1].isalnum() else r"[^\W_]*" if prefix else r"(?![^\W_])"
+    return _Pattern(tid, f"{before}({re.escape(literal)}{after})", True, mask, anchors)
+
+
+def _triggers(
+    node: Node, term_id: Callable[[Term], int], cost: Callable[[int], float], positive: bool = True
+) -> tuple[float, frozenset[int]] | None:
+    """Term ids at least one of which any match of `node` contains, at the least cost; None if none."""
+    if isinstance(node, Not):
+        return _triggers(node.node, term_id, cost, not positive)
+    if isinstance(node, And | Or):
+        choices = [_triggers(n, term_id, cost, positive) for n in node.nodes]
+        if isinstance(node, And) == positive:  # an AND, or NOT over an OR: one side is enough
+            return min((c for c in choices if c is not None), default=None, key=lambda c: c[0])
+        if any(c is None for c in choices):
+            return None
+        return sum(c[0] for c in choices if c), frozenset().union(*(c[1] for c in choices if c))
+    if not positive:
+        return None
+    tid = term_id(node)
+    return cost(tid), frozenset((tid,))
+
+
+def _guess_rate(atom: str) -> float:
+    """How often an atom is found per entry, before anything is learned: short words are common."""
+    if not atom.startswith(" "):
+        return 0.01  # a site or a tag
+    word = atom.strip()
+    rate = 2.0 ** -min(len(word) * 1.5, 20)
+    return rate if atom.endswith(" ") else rate * 4  # a prefix finds more
+
+
+def _url_host(url: str) -> tuple[str, int, int] | None:
+    """The host of `url` for `site:` (lower case, no trailing dot), and where it is in `url`."""
+    if not url:
+        return None
+    found = _URL_HOST.match(url)
+    assert found is not None  # every part of the pattern is optional
+    host = found.group(1).lower().rstrip(".")
+    # "www." needs no special case: the walk up the labels reaches the domain below it
+    return (host, found.start(1), found.end(1)) if host else None
 
 
 class _Spans:
     """Turns the occurrences found in one document into Spans, mapping offsets back lazily."""
 
-    def __init__(self, doc: Document, found: dict[int, list[_Occurrence]], direct: set[int]) -> None:
-        self.doc, self.found, self.direct = doc, found, direct
-        self.original: dict[int, list[_Occurrence]] = {}  # term id -> occurrences in original offsets
+    def __init__(self, doc: Document, found: dict[int, list[_Occurrence]]) -> None:
+        self.doc, self.found = doc, found
         self.maps: dict[tuple[int, int], list[int] | None] = {}  # field -> its _fold_offsets
 
-    def of(self, written: dict[int, str]) -> tuple[Span, ...]:
-        """The spans of the terms in `written` (term id -> term as written), by field then position."""
-        spans = [
-            (*occurrence, term)
-            for tid, term in written.items()
-            if tid in self.found
-            for occurrence in self._original(tid)
-        ]
-        if len(written) > 1:
-            spans.sort()
-        return tuple(Span(_FIELD_NAMES[f], start, end, term, i) for f, i, start, end, term in spans)
+    def of(self, written: Iterator[tuple[int, str]]) -> tuple[Span, ...]:
+        """The spans of these (term id, term as written), by field then position."""
+        spans = sorted(
+            (_FIELD_RANK[field], tag_index, *self._original(field, tag_index, start, end), term, field)
+            for tid, term in written
+            for field, tag_index, start, end in self.found[tid]
+        )
+        return tuple(Span(_FIELD_NAMES[f], start, end, term, i) for _, i, start, end, term, f in spans)
 
-    def _original(self, tid: int) -> list[_Occurrence]:
-        if tid in self.original:
-            return self.original[tid]
-        out = self.original[tid] = []
-        for field, tag_index, start, end in self.found[tid]:
-            direct = field == URL or (field == TAG and tid in self.direct)
-            where = None if direct else self._map(field, tag_index)
-            if where is None:
-                out.append((field, tag_index, start, end))
-            else:
-                # an end inside a character that folds to several (ß -> ss) takes the whole character
-                out.append((field, tag_index, where[start], where[end] + (where[end] == where[end - 1])))
-        return out
-
-    def _map(self, field: int, tag_index: int) -> list[int] | None:
+    def _original(self, field: int, tag_index: int, start: int, end: int) -> tuple[int, int]:
+        if field in (URL, _TAG_LIST):
+            return start, end
         key = (field, tag_index)
         if key not in self.maps:
             doc = self.doc
             text = doc.tags[tag_index] if field == TAG else (doc.title, doc.text, "", doc.author)[field]
             self.maps[key] = None if text.isascii() else _fold_offsets(text)
-        return self.maps[key]
+        where = self.maps[key]
+        if where is None:
+            return start, end
+        # an end inside a character that folds to several (½ -> 1⁄2) takes the whole character
+        return where[start], where[end] + (where[end] == where[end - 1])
 
 
 def _non_ascii_runs(text: str, raw: bytes) -> Iterator[tuple[int, int]]:

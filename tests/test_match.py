@@ -560,3 +560,25 @@ def test_syntax_errors(query: str, message: str, position: int) -> None:
 )
 def test_exclusions_that_still_need_a_term_are_fine(query: str) -> None:
     parse_query(query)
+
+
+# -- learning which words to look for ----------------------------------------------------------------
+
+
+def test_a_trigger_found_too_often_is_replaced_and_results_stay_the_same() -> None:
+    matcher = Matcher([("q", "acme widgets"), ("r", "widgets OR gadgets")])
+    only_widgets = Document(title="widgets", text="so many widgets")
+    both = Document(title="", text="acme widgets")
+
+    def triggers() -> set[str]:  # what the automaton looks for (an internal, but the point here)
+        return set(matcher._plan.automaton.keys())
+
+    # before anything is known, the longer word is guessed to be the rarer one
+    assert triggers() == {" widgets ", " gadgets "}
+    for _ in range(100):
+        assert [h.query for h in matcher.match(only_widgets)] == ["r"]
+    # "widgets" is everywhere: "q" now waits for "acme"; "r" has no other choice
+    assert triggers() == {" acme ", " widgets ", " gadgets "}
+    assert [h.query for h in matcher.match(both)] == ["q", "r"]
+    spans = (Span("text", 0, 4, "acme"), Span("text", 5, 12, "widgets"))
+    assert matcher.explain(both, "q") == Hit("q", spans)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from hypothesis import assume, example, given
+import random
+import re
+from urllib.parse import urlsplit
+
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from mentionscan.errors import QuerySyntaxError
-from mentionscan.match import Document, Matcher, fold, format_query, parse_query
-from mentionscan.query import normalize_domain
+from mentionscan.match import (
+    Document,
+    Field,
+    Matcher,
+    Phrase,
+    Site,
+    Tag,
+    Term,
+    Word,
+    fold,
+    format_query,
+    parse_query,
+)
+from mentionscan.query import evaluate, normalize_domain
 
 # Text that leans on what the query language and the fold treat specially.
 SPECIAL = ' ()"-*:#OR\t\n.,+_ßﬁ½İΣ\u0301\u0345é’—日'
@@ -114,3 +130,132 @@ def test_non_ascii_text_after_the_end_changes_nothing(text: str, extra: str) -> 
 def test_normalize_domain_is_idempotent(value: str) -> None:
     once = normalize_domain(value)
     assert normalize_domain(once) == once
+
+
+# -- the matcher against a naive reference -----------------------------------------------------------
+# The matcher looks up only some terms of some queries, and learns which ones while it runs. A plain
+# implementation of the rules, term by term and field by field, must agree with it on every entry.
+
+WORDS = ["acme", "widgets", "node", "js", "rust", "jane", "doe", "the", "blog", "strasse", "café", "a"]
+ODD_WORDS = ["node.js", "c++", "at&t", "#acme", "acme's", "ß", "ﬁx", "rust-lang"]
+SEPARATORS = [" ", " ", " ", ", ", "-", ".", " #", "++", "&", "  ", "\n", " — ", "’s ", "'s ", "_"]
+
+
+def random_term(rng: random.Random) -> str:
+    word, roll = rng.choice(WORDS), rng.random()
+    if roll < 0.35:
+        return word
+    if roll < 0.45:
+        return word[: rng.randint(1, len(word))] + "*"
+    if roll < 0.6:
+        return '"' + " ".join(rng.choices(WORDS, k=rng.randint(2, 3))) + '"'
+    if roll < 0.7:
+        return rng.choice(ODD_WORDS)
+    if roll < 0.8:
+        value = rng.choice([word, f'"{word} {rng.choice(WORDS)}"', word + "*"])
+        return rng.choice(["title:", "author:"]) + value
+    if roll < 0.9:
+        return "site:" + rng.choice(["acme.example", "blog.acme.example", "example", "evil.test"])
+    return "tag:" + rng.choice(["rust", "Acme", "#c++", "café"])
+
+
+def random_query(rng: random.Random, depth: int = 0) -> str:
+    if depth > 2 or rng.random() < 0.4:
+        return random_term(rng)
+    parts = [random_query(rng, depth + 1) for _ in range(rng.randint(2, 3))]
+    parts = ["-" + p if rng.random() < 0.25 else p for p in parts]
+    return "(" + rng.choice([" ", " OR "]).join(parts) + ")"
+
+
+def valid_queries(count: int, seed: int) -> list[tuple[str, str]]:
+    rng, out = random.Random(seed), []
+    while len(out) < count:
+        expr = random_query(rng)
+        try:
+            parse_query(expr)
+        except QuerySyntaxError:
+            continue
+        out.append((f"q{len(out)}", expr))
+    return out
+
+
+REFERENCE_QUERIES = valid_queries(150, seed=1)
+LEARNING_MATCHER = Matcher(REFERENCE_QUERIES)  # shared by all examples, so it learns as they run
+
+
+def reference_present(term: Term, doc: Document) -> bool:
+    """Whether `term` occurs in `doc`, straight from the rules of the query language."""
+    if isinstance(term, Site):
+        host = urlsplit(doc.url if "//" in doc.url else "//" + doc.url).hostname or ""
+        host = host.rstrip(".").removeprefix("www.")
+        return host == term.domain or host.endswith("." + term.domain)
+    if isinstance(term, Tag):
+        name = fold(term.name).strip().lstrip("#")
+        in_list = any(fold(tag).strip().lstrip("#") == name for tag in doc.tags)
+        return in_list or any(literal_in("#" + name, fold(f), False) for f in (doc.title, doc.text))
+    fields: list[str] = [doc.title, doc.text, *doc.tags]
+    value: Term = term
+    if isinstance(term, Field):
+        fields, value = ([doc.title] if term.name == "title" else [doc.author]), term.value
+    if isinstance(value, Phrase):
+        wanted = re.findall(r"[^\W_]+", fold(" ".join(value.words)))
+        for text in fields:
+            found = re.findall(r"[^\W_]+", fold(text))
+            if any(found[i : i + len(wanted)] == wanted for i in range(len(found))):
+                return True
+        return False
+    assert isinstance(value, Word)
+    return any(literal_in(fold(value.text), fold(text), value.prefix) for text in fields)
+
+
+def literal_in(literal: str, text: str, prefix: bool) -> bool:
+    start = text.find(literal)
+    while start >= 0:
+        end = start + len(literal)
+        left = not literal[0].isalnum() or start == 0 or not text[start - 1].isalnum()
+        right = prefix or not literal[-1].isalnum() or end == len(text) or not text[end].isalnum()
+        if left and right:
+            return True
+        start = text.find(literal, start + 1)
+    return False
+
+
+phrase_text = st.lists(
+    st.sampled_from(WORDS + ODD_WORDS + ["Acme", "ACME", "Straße", "CAFE", "x"]), max_size=12
+)
+entry_text = st.tuples(phrase_text, st.lists(st.sampled_from(SEPARATORS), min_size=12, max_size=12)).map(
+    lambda pair: "".join(word + sep for word, sep in zip(*pair, strict=False))
+)
+urls = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from(["https://", "http://", "//", ""]),
+        st.sampled_from(["", "user@"]),
+        st.sampled_from(["", "www.", "WWW."]),
+        st.sampled_from(["acme.example", "blog.acme.example", "evilacme.example", "evil.test", "example"]),
+        st.sampled_from(["", ":8080", "."]),
+        st.sampled_from(["", "/", "/x?u=acme.example"]),
+    ),
+)
+entries = st.builds(
+    Document,
+    title=entry_text,
+    text=entry_text,
+    tags=st.lists(st.sampled_from(["rust", "#Rust", "acme", "C++", "Café", "node js"]), max_size=3).map(
+        tuple
+    ),
+    url=urls,
+    author=st.sampled_from(["", "Jane Doe", "jane", "Acme Blog"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(entries, min_size=1, max_size=40))
+def test_the_matcher_agrees_with_a_naive_reference(docs: list[Document]) -> None:
+    for doc in docs:
+        expected = [
+            name
+            for name, expr in REFERENCE_QUERIES
+            if evaluate(parse_query(expr), lambda term, doc=doc: reference_present(term, doc))
+        ]
+        assert [hit.query for hit in LEARNING_MATCHER.match(doc)] == expected, doc
