@@ -51,6 +51,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help, as click writes it: typer's rich help imports rich's markdown, syntax and
+    # traceback modules (pygments, markdown-it, attrs) and doubles `mentionscan --help`'s time.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
