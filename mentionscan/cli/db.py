@@ -12,6 +12,7 @@ from mentionscan.cli.common import ConfigOption, DbOption, config_or_none, datab
 db_app = typer.Typer(
     help="Look after the database: where it is, what it holds, which backend keeps it.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # as the main app: plain help
 )
 app.add_typer(db_app, name="db")
 
