@@ -366,6 +366,9 @@ class SQLiteStore(Store):
         conn.executemany("UPDATE mentions SET doc = ? WHERE seq = ?", updates)
         conn.executemany("DELETE FROM mention_keys WHERE key = ? AND seq = ?", old_keys)
         conn.executemany("INSERT INTO mentions (seq, id, doc) VALUES (?, ?, ?)", new_rows)
+        # In key order: each index page is then changed by one run of inserts, not visited again
+        # and again (a tenth of the save at a million mentions).
+        new_keys.sort()
         conn.executemany("INSERT OR IGNORE INTO mention_keys (key, seq) VALUES (?, ?)", new_keys)
         conn.executemany(
             "INSERT INTO state (name, value) VALUES (?, ?) "
