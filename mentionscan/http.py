@@ -38,6 +38,7 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_DELAYS = (0.5, 1.5)  # two quick retries, then the source fails for this run
 CHUNK = 64 * 1024
 ERROR_BODY = 64 * 1024  # bytes of an error response kept for the source to read
+MAX_RETRY_WAIT = 5.0  # the longest Retry-After waited for inside a run
 MAX_RETRY_AFTER = 7 * 24 * 3600.0  # a site asking for a longer pause is asked again after a week
 
 Resolver = Callable[[str], list[str]]
@@ -402,9 +403,14 @@ class HttpClient:
                 if attempt >= len(self.retry_delays) or method != "GET":
                     raise
                 delay = self.retry_delays[attempt]
-                # A 503 that asks for a pause longer than a quick retry is skipped until then.
+                # A 429 or 503 asking for a short pause gets it (bounded, inside the deadline); one
+                # asking for longer is not waited for: the pipeline skips the source until then.
                 wait = exc.retry_after
-                retryable = exc.status in RETRY_STATUSES and (wait is None or wait <= delay)
+                if exc.status in (429, 503) and wait is not None and wait <= MAX_RETRY_WAIT:
+                    delay = max(delay, wait)
+                    retryable = True
+                else:
+                    retryable = exc.status in RETRY_STATUSES and wait is None
                 if not (retryable or getattr(exc, "transient", False)):
                     raise
                 if clock.deadline is not None and time.monotonic() + delay >= clock.deadline:
