@@ -347,21 +347,28 @@ class Matcher:
         if text.isascii():
             return text.lower(), " " + raw.translate(_BOUNDARY).decode("ascii") + " "
         if raw.count(b"?") - text.count("?") > _FEW_NON_ASCII:
-            folded = fold(text)
-            return folded, " " + _NOT_ALNUM_OR_SEP.sub(" ", folded) + " "
+            whole = fold(text)
+            return whole, " " + _NOT_ALNUM_OR_SEP.sub(" ", whole) + " "
         # Most text is ASCII with a few quotes, dashes and accents: fold only those runs (the fold
-        # works character by character, so the pieces add up).
+        # works character by character, so the pieces add up). bytes.find skips the ASCII at C speed.
         lower, blank = raw.lower().decode("ascii"), raw.translate(_BOUNDARY).decode("ascii")
-        parts: list[str] = []
-        scan, at = [" "], 0
-        for start, end in _non_ascii_runs(text, raw):
-            run_folded, run_scan = self._fold_run(text[start:end])
-            parts += (lower[at:start], run_folded)
-            scan += (blank[at:start], run_scan)
-            at = end
-        parts.append(lower[at:])
+        folded: list[str] = []
+        scan, at, runs = [" "], 0, self._runs
+        start = raw.find(b"?")
+        while start >= 0:
+            end = start + 1
+            if text[start] != "?":
+                while end < len(text) and text[end] > "\x7f":
+                    end += 1
+                run = text[start:end]
+                run_folded, run_scan = runs.get(run) or self._fold_run(run)
+                folded += (lower[at:start], run_folded)
+                scan += (blank[at:start], run_scan)
+                at = end
+            start = raw.find(b"?", end)
+        folded.append(lower[at:])
         scan += (blank[at:], " ")
-        return "".join(parts), "".join(scan)
+        return "".join(folded), "".join(scan)
 
     def _fold_run(self, run: str) -> tuple[str, str]:
         cached = self._runs.get(run)
