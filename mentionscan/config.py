@@ -40,7 +40,7 @@ SETTINGS_OPTIONS: dict[str, Option] = {
     "database": opt(str, help="path of the database, or sqlite:///path"),
     "timeout": opt(int, float, default=20, help="seconds per request"),
     "deadline": opt(int, float, default=60, help="seconds one source may take in all, retries included"),
-    "concurrency": opt(int, default=8, help="requests in flight"),
+    "concurrency": opt(int, default=64, help="requests in flight (per_host caps each host)"),
     "per_host": opt(int, default=4, help="requests in flight to one host"),
     "max_age_days": opt(int, default=14, help="entries older than this are ignored (0: no limit)"),
     "user_agent": opt(str, default=DEFAULT_USER_AGENT),
@@ -80,7 +80,7 @@ class Settings:
     database: str
     timeout: float = 20
     deadline: float = 60
-    concurrency: int = 8
+    concurrency: int = 64
     per_host: int = 4
     max_age_days: int = 14
     user_agent: str = DEFAULT_USER_AGENT

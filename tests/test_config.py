@@ -34,7 +34,7 @@ url = "https://example.com/feed.xml"
 def test_a_good_config_loads_with_defaults_and_relative_database(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD))
     assert config.settings.timeout == 5
-    assert config.settings.concurrency == 8
+    assert config.settings.concurrency == 64
     assert config.settings.database == str(tmp_path.resolve() / "data" / "mentions.json")
     assert config.queries[0].sources == ("blog",)
     assert config.sources[0].get("url") == "https://example.com/feed.xml"
