@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from mentionscan.config import Config
+    from mentionscan.selection import Filter
 
 ConfigOption = Annotated[
     Path | None,
@@ -113,6 +114,26 @@ def config_or_none(path: Path | None, db: str | None) -> Config | None:
     if db or (os.environ.get(ENV_DB) and path is None):
         return load_config(path) if path else None
     return load_config(path)
+
+
+def make_filter(
+    query: list[str] | None,
+    source: list[str] | None,
+    since: str | None,
+    limit: int | None,
+    statuses: tuple[str, ...],
+) -> Filter:
+    """The selection the shared filter options describe (`list`, `mark`, `export`)."""
+    from mentionscan.selection import Filter
+    from mentionscan.timeutil import parse_since
+
+    return Filter(
+        statuses=statuses,
+        queries=tuple(query or ()),
+        sources=tuple(source or ()),
+        since=parse_since(since) if since else None,
+        limit=limit,
+    )
 
 
 def stdout_is_terminal() -> bool:

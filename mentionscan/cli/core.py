@@ -23,6 +23,7 @@ from mentionscan.cli.common import (
     database,
     err_console,
     load_config,
+    make_filter,
     progress_wanted,
     say,
     warn,
@@ -152,18 +153,11 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Print stored mentions, newest first (new and todo unless --all or --status)."""
-    from mentionscan.selection import Filter, select, statuses_for
+    from mentionscan.selection import select, statuses_for
     from mentionscan.store import open_store
-    from mentionscan.timeutil import parse_since
 
     cfg = config_or_none(config, db)
-    selection = Filter(
-        statuses=statuses_for(status, show_all),
-        queries=tuple(query or ()),
-        sources=tuple(source or ()),
-        since=parse_since(since) if since else None,
-        limit=limit,
-    )
+    selection = make_filter(query, source, since, limit, statuses_for(status, show_all))
     with open_store(database(cfg, db), write=False) as store:
         everything = store.mentions()
     mentions = select(everything, selection)

@@ -27,6 +27,7 @@ from mentionscan.cli.common import (
     database,
     error_line,
     load_config,
+    make_filter,
     say,
     warn,
     write_out,
@@ -37,7 +38,6 @@ from mentionscan.output import Format, write_mentions
 if TYPE_CHECKING:
     from mentionscan.config import Config
     from mentionscan.models import Mention
-    from mentionscan.selection import Filter
     from mentionscan.triage import AuthorHistory
 
 DEFAULT_LOCK_TIMEOUT = 60.0
@@ -57,25 +57,6 @@ class ShowFormat(StrEnum):
 
 def _lock_timeout(cfg: Config | None) -> float:
     return cfg.settings.lock_timeout if cfg is not None else DEFAULT_LOCK_TIMEOUT
-
-
-def _filter(
-    query: list[str] | None,
-    source: list[str] | None,
-    since: str | None,
-    limit: int | None,
-    statuses: tuple[str, ...],
-) -> Filter:
-    from mentionscan.selection import Filter
-    from mentionscan.timeutil import parse_since
-
-    return Filter(
-        statuses=statuses,
-        queries=tuple(query or ()),
-        sources=tuple(source or ()),
-        since=parse_since(since) if since else None,
-        limit=limit,
-    )
 
 
 @app.command()
@@ -120,7 +101,7 @@ def mark(
             "no mention chosen: give ids, or filters (--status, --query, --source, --since) "
             "to mark what `list` shows with them"
         )
-    selection = _filter(query, source, since, limit, statuses_for(status, show_all))
+    selection = make_filter(query, source, since, limit, statuses_for(status, show_all))
     cfg = config_or_none(config, db)
     changes = mark_in_store(
         database(cfg, db),
@@ -458,7 +439,7 @@ def export(
     from mentionscan.selection import select
     from mentionscan.store import open_store
 
-    selection = _filter(query, source, since, limit, tuple(status or ()))
+    selection = make_filter(query, source, since, limit, tuple(status or ()))
     cfg = config_or_none(config, db)
     location = database(cfg, db)
     with open_store(location, write=False) as store:
