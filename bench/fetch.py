@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -145,7 +146,10 @@ def measure_feed2exec(server: FeedServer, feeds: int) -> Run:
         if run.returncode != 0:
             raise SystemExit(f"feed2exec fetch failed ({run.returncode}): {run.stderr[-2000:]}")
         check_answers(server, "200", feeds, "feed2exec")
-        say(f"  feed2exec: {seconds(run.wall)}, peak {mib(run.peak_rss)}")
+        with sqlite3.connect(database) as conn:
+            seen = conn.execute("SELECT count(*) FROM feedcache").fetchone()[0]
+        conn.close()
+        say(f"  feed2exec: {seconds(run.wall)}, {seen} entries processed, peak {mib(run.peak_rss)}")
         return run
 
 
