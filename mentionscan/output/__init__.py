@@ -7,11 +7,12 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from mentionscan.models import RECORD_FIELDS, Mention, utcnow
-from mentionscan.text import one_line, truncate
-from mentionscan.urls import safe_link
+if TYPE_CHECKING:
+    from mentionscan.models import Mention
+# models, text and urls are imported where they are used: every command's options name `Format`,
+# so this module is on the path of `mentionscan --help`, which should import as little as it can.
 
 DISPLAY_TITLE = 300  # characters of a title shown in a table; JSON keeps it whole
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -28,6 +29,8 @@ def age(when: datetime | None, now: datetime | None = None) -> str:
     """`5m`, `3h`, `2d`, `6w`: how long ago, short enough for a column."""
     if when is None:
         return "?"
+    from mentionscan.models import utcnow
+
     seconds = max(0, int(((now or utcnow()) - when).total_seconds()))
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
@@ -52,6 +55,8 @@ def write_jsonl(mentions: Sequence[Mention], out: TextIO) -> None:
 
 
 def write_csv(mentions: Sequence[Mention], out: TextIO) -> None:
+    from mentionscan.models import RECORD_FIELDS
+
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(RECORD_FIELDS)
     for mention in mentions:
@@ -67,6 +72,10 @@ def write_table(
     from rich.style import Style
     from rich.table import Table
     from rich.text import Text
+
+    from mentionscan.models import utcnow
+    from mentionscan.text import one_line, truncate
+    from mentionscan.urls import safe_link
 
     console = Console(file=out, markup=False, highlight=False, emoji=False, soft_wrap=False)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=True)
