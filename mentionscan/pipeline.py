@@ -199,9 +199,7 @@ class _Run:
             future.add_done_callback(lambda f: arrived.put((kind, index, f)))
 
         parse_pool: Executor | None = None
-        if sum(1 for s, _, _ in work if not s.per_query) > PARSE_IN_PROCESSES_AFTER:
-            # Started now, so that its workers are up by the time the first answers arrive.
-            parse_pool = _process_pool()
+        parse_in_processes = sum(1 for s, _, _ in work if not s.per_query) > PARSE_IN_PROCESSES_AFTER
         workers = min(self.config.settings.concurrency, max(1, total))
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
@@ -218,7 +216,10 @@ class _Run:
                         outcome = future.result()
                         if isinstance(outcome, TaskResult) and outcome.parse is not None:
                             job, outcome.parse = outcome.parse, None  # the body goes with the job
-                            if parse_pool is not None:
+                            if parse_in_processes:
+                                # Started at the first body to parse (a run of 304s never starts
+                                # it); its workers start while the other answers arrive.
+                                parse_pool = parse_pool or _process_pool()
                                 parsing[index] = outcome
                                 watch(parse_pool.submit(job), "parse", index)
                                 continue
