@@ -103,6 +103,14 @@ class SQLiteStore(Store):
         except sqlite3.Error as error:
             raise StoreError(f"cannot read database {self.path}: {error}") from None
         self._conn = conn
+        try:
+            self._prepare(conn)
+        except BaseException:
+            conn.close()  # the store is never handed out, so nobody else would close it
+            self._conn = None
+            raise
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
         with self._reading():
             conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
             conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
