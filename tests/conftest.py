@@ -14,9 +14,12 @@ from mentionscan.cli import app
 from mentionscan.cli.common import reset_consoles
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures"
 DATA = Path(__file__).resolve().parent / "data"
+# Copies of ../shared/ kept with the tests, so that a checkout alone runs them: real responses of
+# the sites (provenance in fixtures/SOURCES.txt) and feedparser's own test documents (LICENSE
+# and README.txt beside them).
+FIXTURES = DATA / "fixtures"
+CORPUS = DATA / "feedparser-tests"
 
 
 @pytest.fixture(autouse=True)

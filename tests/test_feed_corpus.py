@@ -1,7 +1,7 @@
 """Every file of feedparser's own test corpus, served on 127.0.0.1 and read by a real `fetch`.
 
-../shared/feeds/feedparser-tests holds about 2,100 real, odd and deliberately broken documents
-(see its README.txt). Each is one `feed` source; a run of 300 sources at a time must finish
+tests/data/feedparser-tests (a copy of ../shared/feeds/feedparser-tests) holds about 2,100 real,
+odd and deliberately broken documents (see its README.txt). Each is one `feed` source; a run of 300 sources at a time must finish
 with exit status 0 or 3, no traceback, no internal error, and every failure named: its
 source, its URL and a reason.
 """
@@ -17,9 +17,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import SHARED, Cli
+from tests.conftest import CORPUS, Cli
 
-CORPUS = SHARED / "feeds" / "feedparser-tests"
 BATCH = 300
 # The test server of feedparser sends the headers a file's leading comment names.
 HEADER = re.compile(rb"^Header:\s*([A-Za-z-]+):\s*(.*?)\s*$", re.MULTILINE)
