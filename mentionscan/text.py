@@ -20,8 +20,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u2
 _TAG = re.compile(r"<(?:(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*|!--.*?--|![^>]*)>", re.DOTALL)
 # Tags that separate words; any other tag (b, em, a, span) sits inside a word's run of text.
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
-    "header hr img li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
+    {"address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption"}
+    | {"figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "img", "li", "main"}
+    | {"nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"}
 )
 _INVISIBLE_BLOCK = re.compile(r"<(script|style|template|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")

@@ -1,9 +1,9 @@
 """Every file of feedparser's own test corpus, served on 127.0.0.1 and read by a real `fetch`.
 
 tests/data/feedparser-tests (a copy of ../shared/feeds/feedparser-tests) holds about 2,100 real,
-odd and deliberately broken documents (see its README.txt). Each is one `feed` source; a run of 300 sources at a time must finish
-with exit status 0 or 3, no traceback, no internal error, and every failure named: its
-source, its URL and a reason.
+odd and deliberately broken documents (see its README.txt). Each is one `feed` source; a run of
+300 sources at a time must finish with exit status 0 or 3, no traceback, no internal error,
+and every failure named: its source, its URL and a reason.
 """
 
 from __future__ import annotations
