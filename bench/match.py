@@ -17,7 +17,7 @@ import time
 from common import Row, median, say, show
 from feedgen import WORDS, entry_text, queries
 
-from mentionscan.match import Document, Matcher
+from mentionscan.matching.matcher import Document, Matcher
 
 TARGET_RATE = 50_000  # entries per second at 1,000 queries
 TARGET_SLOWDOWN = 2.0  # 1,000 queries against 10

@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
 
-from mentionscan.config import Config, load_config
+from mentionscan.config.load import load_config
+from mentionscan.config.model import Config
 from mentionscan.models import to_iso, utcnow
 
 FEEDS = {

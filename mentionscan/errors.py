@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import os
+from collections.abc import Iterable, Mapping
 from enum import IntEnum
 
 
@@ -80,3 +82,14 @@ class FetchError(MentionscanError):
 
 class SendError(MentionscanError):
     """An email could not be delivered."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the choice nearest `word`, or "" when none is near."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def reason(error: OSError) -> str:
+    """What went wrong with a file, in the system's words: "No space left on device"."""
+    return os.strerror(error.errno) if error.errno else str(error)

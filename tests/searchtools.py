@@ -68,8 +68,8 @@ def parse_job_after_pickling(config: Path) -> Any:
     """
     import pickle
 
-    from mentionscan.config import load_config
-    from mentionscan.pipeline import build_sources, make_client, query_plans
+    from mentionscan.config.load import load_config
+    from mentionscan.fetching.run import build_sources, make_client, query_plans
 
     cfg = load_config(config)
     (source,) = build_sources(cfg)

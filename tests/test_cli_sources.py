@@ -276,7 +276,7 @@ def test_the_commented_examples_in_config_example_toml_are_valid_when_uncommente
     monkeypatch.setenv("MASTODON_TOKEN", "t")
     monkeypatch.setenv("BLUESKY_APP_PASSWORD", "p")
 
-    from mentionscan.config import load_config
+    from mentionscan.config.load import load_config
 
     config = load_config(path)
 

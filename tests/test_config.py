@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from mentionscan.config import load_config
+from mentionscan.config.load import load_config
 from mentionscan.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent

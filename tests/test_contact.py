@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from mentionscan.contact import find_contacts
-from mentionscan.http import HttpClient
+from mentionscan.fetching.http import HttpClient
+from mentionscan.followup.contact import find_contacts
 from mentionscan.store import open_store
 from tests.conftest import Cli
 from tests.followuptools import fetch_posts, local_base

@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from mentionscan.config import EmailSpec
+from mentionscan.config.model import EmailSpec
 from mentionscan.dedup import mention_id
-from mentionscan.digest import SUBJECT_LIMIT, build_digest, build_message, pending, subject
+from mentionscan.delivery.digest import SUBJECT_LIMIT, build_digest, build_message, pending, subject
 from mentionscan.models import Mention
 from mentionscan.store import open_store
 from tests.mailtools import (

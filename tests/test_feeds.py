@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mentionscan.feeds import FeedError, parse_feed
+from mentionscan.sources.feedparse import FeedError, parse_feed
 from tests.conftest import DATA, fixture_bytes
 
 

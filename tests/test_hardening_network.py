@@ -21,10 +21,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from mentionscan.config import load_config
+from mentionscan.config.load import load_config
 from mentionscan.errors import FetchError
-from mentionscan.http import HttpClient, address_class, retry_after_seconds, system_resolver
-from mentionscan.pipeline import FAILING_AFTER, run_fetch
+from mentionscan.fetching.http import HttpClient, address_class, retry_after_seconds, system_resolver
+from mentionscan.fetching.run import FAILING_AFTER, run_fetch
 from tests.conftest import Cli
 from tests.hardening_tools import (
     RawServer,

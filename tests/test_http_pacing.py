@@ -9,7 +9,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from mentionscan.errors import FetchError
-from mentionscan.http import HttpClient
+from mentionscan.fetching.http import HttpClient
 
 
 def test_queued_requests_to_a_paced_host_do_not_time_out(httpserver: HTTPServer) -> None:

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import trustme
 
-from mentionscan.config import EmailSpec
+from mentionscan.config.model import EmailSpec
 from mentionscan.dedup import mention_id
+from mentionscan.delivery.mail import DEFAULT_PORTS, SmtpDelivery
 from mentionscan.errors import ConfigError
-from mentionscan.mail import DEFAULT_PORTS, SmtpDelivery
 from mentionscan.models import Mention, utcnow
 from tests.mailtools import QUERIES, email_table, free_port, read_store, smtp_server, write_store
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mentionscan.errors import ConfigError, QuerySyntaxError
-from mentionscan.match import (
+from mentionscan.matching.matcher import (
     And,
     Document,
     Field,

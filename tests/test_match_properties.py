@@ -10,7 +10,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from mentionscan.errors import QuerySyntaxError
-from mentionscan.match import (
+from mentionscan.matching.matcher import (
     Document,
     Field,
     Matcher,
@@ -23,7 +23,7 @@ from mentionscan.match import (
     format_query,
     parse_query,
 )
-from mentionscan.query import evaluate, normalize_domain
+from mentionscan.matching.query import evaluate, normalize_domain
 
 # Text that leans on what the query language and the fold treat specially.
 SPECIAL = ' ()"-*:#OR\t\n.,+_ßﬁ½İΣ\u0301\u0345é’—日'

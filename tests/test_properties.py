@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mentionscan.errors import MentionscanError
-from mentionscan.feeds import parse_feed
-from mentionscan.match import Document, Matcher, parse_query
+from mentionscan.matching.matcher import Document, Matcher, parse_query
 from mentionscan.models import ParsedFeed
+from mentionscan.sources.feedparse import parse_feed
 from mentionscan.urls import is_http_url
 
 SETTINGS = settings(

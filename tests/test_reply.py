@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from pytest_httpserver import HTTPServer
 
+from mentionscan.followup.reply import DEFAULT_TEMPLATE, draft_reply, subject_for
 from mentionscan.models import Mention
-from mentionscan.reply import DEFAULT_TEMPLATE, draft_reply, subject_for
 from mentionscan.store import open_store
 from tests.conftest import Cli
 from tests.followuptools import HOSTILE_TITLE, fetch_posts

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mentionscan.config import parse_config
+from mentionscan.config.load import parse_config
 from tests.conftest import ROOT
 
 TYPES = ("hackernews", "reddit", "google_news", "bing_news", "stackexchange", "github")

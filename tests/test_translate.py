@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mentionscan.match import parse_query
+from mentionscan.matching.matcher import parse_query
 from mentionscan.sources.translate import (
     DIALECTS,
     Dialect,

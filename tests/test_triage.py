@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from mentionscan.errors import ConfigError
-from mentionscan.models import Event, Mention
-from mentionscan.store import open_store
-from mentionscan.triage import (
+from mentionscan.followup.triage import (
     add_note,
     due_cell,
     followups,
@@ -21,6 +19,8 @@ from mentionscan.triage import (
     mark,
     timeline_lines,
 )
+from mentionscan.models import Event, Mention
+from mentionscan.store import open_store
 from tests.conftest import Cli
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mentionscan.output import Format
+from mentionscan.delivery.formats import Format
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mentionscan.config import Config
-    from mentionscan.selection import Filter
+    from mentionscan.config.model import Config
+    from mentionscan.store.filter import Filter
 
 ConfigOption = Annotated[
     Path | None,
@@ -96,20 +96,20 @@ def error_line(message: str) -> None:
 
 
 def load_config(path: Path | None) -> Config:
-    from mentionscan.config import load_config as load
+    from mentionscan.config.load import load_config as load
 
     return load(path)
 
 
 def database(config: Config | None, db: str | None) -> str:
-    from mentionscan.config import database_location
+    from mentionscan.config.load import database_location
 
     return database_location(config, db)
 
 
 def config_or_none(path: Path | None, db: str | None) -> Config | None:
     """The config when one is needed to find the database; None when `--db` or the env says where."""
-    from mentionscan.config import ENV_DB
+    from mentionscan.config.model import ENV_DB
 
     if db or (os.environ.get(ENV_DB) and path is None):
         return load_config(path) if path else None
@@ -124,7 +124,7 @@ def make_filter(
     statuses: tuple[str, ...],
 ) -> Filter:
     """The selection the shared filter options describe (`list`, `mark`, `export`)."""
-    from mentionscan.selection import Filter
+    from mentionscan.store.filter import Filter
     from mentionscan.timeutil import parse_since
 
     return Filter(

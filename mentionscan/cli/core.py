@@ -29,11 +29,11 @@ from mentionscan.cli.common import (
     warn,
     write_out,
 )
+from mentionscan.delivery.formats import Format, write_mentions
 from mentionscan.errors import ExitCode
-from mentionscan.output import Format, write_mentions
 
 if TYPE_CHECKING:
-    from mentionscan.pipeline import RunResult
+    from mentionscan.fetching.run import RunResult
 
 
 @app.command()
@@ -43,7 +43,7 @@ def init(
     ] = None,
 ) -> None:
     """Write a commented starter config (never over an existing file)."""
-    from mentionscan.starter import write_starter_config
+    from mentionscan.config.starter import write_starter_config
 
     written = write_starter_config(path)
     say(f"Wrote {written}: name your product in [[queries]] and your feeds in [[sources]], then run:")
@@ -81,8 +81,8 @@ def run_and_report(
     only: list[str] | None = None,
 ) -> RunResult:
     """Run a fetch and print it as `fetch` does; `demo` goes through here too."""
-    from mentionscan.config import Config
-    from mentionscan.pipeline import run_fetch
+    from mentionscan.config.model import Config
+    from mentionscan.fetching.run import run_fetch
 
     assert isinstance(cfg, Config)
     if progress_wanted(quiet):
@@ -97,8 +97,8 @@ def run_and_report(
 def _run_with_progress(cfg: object, location: str, dry_run: bool, only: list[str] | None) -> RunResult:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from mentionscan.config import Config
-    from mentionscan.pipeline import run_fetch
+    from mentionscan.config.model import Config
+    from mentionscan.fetching.run import run_fetch
 
     assert isinstance(cfg, Config)
     columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -153,8 +153,8 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Print stored mentions, newest first (new and todo unless --all or --status)."""
-    from mentionscan.selection import select, statuses_for
     from mentionscan.store import open_store
+    from mentionscan.store.filter import select, statuses_for
 
     cfg = config_or_none(config, db)
     selection = make_filter(query, source, since, limit, statuses_for(status, show_all))
@@ -163,7 +163,7 @@ def list_(
     mentions = select(everything, selection)
     extra = None
     if fmt is Format.table:
-        from mentionscan.triage import histories, history_cell
+        from mentionscan.followup.triage import histories, history_cell
 
         found = histories(everything, mentions)
         extra = {"history": [history_cell(found[m.id]) for m in mentions]}

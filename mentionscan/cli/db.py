@@ -61,7 +61,7 @@ def migrate(
     """
     from pathlib import Path
 
-    from mentionscan.config import resolve_database
+    from mentionscan.config.load import resolve_database
     from mentionscan.store.migrate import migrate as run_migration
 
     cfg = None if source else load_config(config)

@@ -56,8 +56,8 @@ def digest(
 
     Mentions are marked as sent only once the message was accepted. Nothing new: no email, exit 0.
     """
-    from mentionscan.digest import run_digest
-    from mentionscan.mail import FileDelivery, SmtpDelivery, StreamDelivery
+    from mentionscan.delivery.digest import run_digest
+    from mentionscan.delivery.mail import FileDelivery, SmtpDelivery, StreamDelivery
     from mentionscan.timeutil import parse_since
 
     if send and output is not None:

@@ -32,13 +32,13 @@ from mentionscan.cli.common import (
     warn,
     write_out,
 )
+from mentionscan.delivery.formats import Format, write_mentions
 from mentionscan.errors import ConfigError
-from mentionscan.output import Format, write_mentions
 
 if TYPE_CHECKING:
-    from mentionscan.config import Config
+    from mentionscan.config.model import Config
+    from mentionscan.followup.triage import AuthorHistory
     from mentionscan.models import Mention
-    from mentionscan.triage import AuthorHistory
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 DueOption = Annotated[
@@ -83,9 +83,9 @@ def mark(
     unless --status or --all). A bulk mark needs at least one of --status, --query, --source
     or --since. Every change is logged on the mention's timeline.
     """
+    from mentionscan.followup.triage import mark_in_store
     from mentionscan.models import STATUSES
-    from mentionscan.selection import statuses_for
-    from mentionscan.triage import mark_in_store
+    from mentionscan.store.filter import statuses_for
 
     *ids, new_status = args
     if new_status not in STATUSES:
@@ -135,7 +135,7 @@ def note(
     db: DbOption = None,
 ) -> None:
     """Add a note to a mention's timeline."""
-    from mentionscan.triage import note_in_store
+    from mentionscan.followup.triage import note_in_store
 
     cfg = config_or_none(config, db)
     changed = note_in_store(database(cfg, db), mention_id, text, lock_timeout=_lock_timeout(cfg))
@@ -152,7 +152,7 @@ def show(
     ] = ShowFormat.text,
 ) -> None:
     """Print one mention whole: record, timeline, due date, contacts and the author's history."""
-    from mentionscan.triage import show_in_store, show_record
+    from mentionscan.followup.triage import show_in_store, show_record
 
     cfg = config_or_none(config, db)
     mention, history = show_in_store(database(cfg, db), mention_id)
@@ -167,9 +167,9 @@ def show(
 
 
 def _write_show(mention: Mention, history: AuthorHistory, out: TextIO) -> None:
+    from mentionscan.followup.triage import ago, due_cell, timeline_lines
     from mentionscan.models import to_iso
     from mentionscan.text import clean, one_line
-    from mentionscan.triage import ago, due_cell, timeline_lines
 
     def line(label: str, value: object) -> None:
         if value:
@@ -224,10 +224,10 @@ def reply(
     To: the author's address when known (see `contact`); Subject: Re: the title; the body
     from `reply_template` in [settings] or the built-in template. --due needs --mark.
     """
-    from mentionscan.export import write_file
+    from mentionscan.delivery.formats.documents import write_file
+    from mentionscan.followup.reply import draft_reply, load_template
+    from mentionscan.followup.triage import find, record_draft
     from mentionscan.models import to_iso
-    from mentionscan.reply import draft_reply, load_template
-    from mentionscan.triage import find, record_draft
 
     if due is not None and not mark_contacted:
         raise ConfigError("--due needs --mark (the report-back date is set when you write)")
@@ -261,9 +261,9 @@ def followups(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Mentions whose report-back date (--due) is past or today, oldest first."""
+    from mentionscan.followup.triage import due_cell
+    from mentionscan.followup.triage import followups as due_mentions
     from mentionscan.store import open_store
-    from mentionscan.triage import due_cell
-    from mentionscan.triage import followups as due_mentions
 
     cfg = config_or_none(config, db)
     with open_store(database(cfg, db), write=False) as store:
@@ -288,7 +288,7 @@ def contact(
 
     At most 5 requests, with the same timeouts and limits as `fetch`.
     """
-    from mentionscan.contact import discover
+    from mentionscan.followup.contact import discover
     from mentionscan.text import one_line
 
     cfg = config_or_none(config, db)
@@ -317,9 +317,9 @@ def explain(
     db: DbOption = None,
 ) -> None:
     """Which query matched a mention, in which field, on which words."""
-    from mentionscan.explain import explain as explain_mention
+    from mentionscan.followup.triage import find
+    from mentionscan.matching.explain import explain as explain_mention
     from mentionscan.text import one_line
-    from mentionscan.triage import find
 
     cfg = load_config(config)
     mention = find(database(cfg, db), mention_id)
@@ -354,7 +354,7 @@ def try_query_command(
 ) -> None:
     """Run a query against every stored mention (or a live fetch) and print what it matches."""
     from mentionscan.errors import QuerySyntaxError
-    from mentionscan.explain import try_query_live, try_query_stored
+    from mentionscan.matching.explain import try_query_live, try_query_stored
 
     try:
         if fetch:
@@ -398,7 +398,7 @@ def search(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Stored mentions (any status) whose title, snippet or text hold every word."""
-    from mentionscan.explain import search as search_mentions
+    from mentionscan.matching.explain import search as search_mentions
     from mentionscan.store import open_store
 
     cfg = config_or_none(config, db)
@@ -428,7 +428,7 @@ def export(
 
     atom is a feed a feed reader can subscribe to; html is one page to open in a browser.
     """
-    from mentionscan.export import ExportFormat, write_file, writer
+    from mentionscan.delivery.formats.documents import ExportFormat, write_file, writer
 
     try:
         kind = ExportFormat(fmt)
@@ -436,8 +436,8 @@ def export(
         raise ConfigError(
             f"unknown export format {fmt!r}: use one of {', '.join(f.value for f in ExportFormat)}"
         ) from None
-    from mentionscan.selection import select
     from mentionscan.store import open_store
+    from mentionscan.store.filter import select
 
     selection = make_filter(query, source, since, limit, tuple(status or ()))
     cfg = config_or_none(config, db)

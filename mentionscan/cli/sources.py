@@ -12,8 +12,8 @@ from mentionscan.cli.common import ConfigOption, DbOption, QuietOption, database
 from mentionscan.errors import ExitCode
 
 if TYPE_CHECKING:
-    from mentionscan.config import Option
-    from mentionscan.doctor import Check
+    from mentionscan.config.model import Option
+    from mentionscan.fetching.doctor import Check
 
 
 @app.command("sources")
@@ -23,7 +23,7 @@ def sources_(
     ] = None,
 ) -> None:
     """List the source types: what each asks, what it needs, and its config keys."""
-    from mentionscan.doctor import catalog, common_options
+    from mentionscan.fetching.doctor import catalog, common_options
 
     lines: list[str] = []
     for info in catalog(types):
@@ -57,7 +57,7 @@ def doctor(
 
     Exit status: 0 when every enabled source answered, 3 when one did not.
     """
-    from mentionscan.doctor import check_sources
+    from mentionscan.fetching.doctor import check_sources
 
     cfg = load_config(config)
     checks = check_sources(cfg, database(cfg, db), names=source)

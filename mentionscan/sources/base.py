@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-from mentionscan.config import Option, Settings, SourceSpec, opt, require_env
+from mentionscan.config.model import Option, Settings, SourceSpec, opt, require_env
 from mentionscan.models import Entry, ParsedFeed
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient, Response
-    from mentionscan.match import Node
+    from mentionscan.fetching.http import HttpClient, Response
+    from mentionscan.matching.matcher import Node
 
 
 @dataclass(frozen=True, slots=True)

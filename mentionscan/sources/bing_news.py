@@ -15,11 +15,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from mentionscan.config import opt
+from mentionscan.config.model import opt
 from mentionscan.errors import FetchError
-from mentionscan.feeds import parse_feed
 from mentionscan.models import Entry
 from mentionscan.sources.base import ParsedFeed, ParseJob, QueryPlan, Source, Task, TaskResult
+from mentionscan.sources.feedparse import parse_feed
 from mentionscan.sources.sitesearch import (
     FEED_ACCEPT,
     asked_cursor,
@@ -33,7 +33,7 @@ from mentionscan.text import one_line
 from mentionscan.urls import canonical_url, host_of, safe_link
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient, Response
+    from mentionscan.fetching.http import HttpClient, Response
 
 INTERVALS = (
     (timedelta(days=1), '"7"'),

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry, to_iso, utcnow
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
@@ -22,7 +22,7 @@ from mentionscan.sources.translate import Dialect, search_texts
 from mentionscan.text import clean, one_line
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient, Response
+    from mentionscan.fetching.http import HttpClient, Response
 
 MAX_LIMIT = 100
 WEB = "https://bsky.app"  # where people read posts, whichever server answered the search

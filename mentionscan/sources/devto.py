@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mentionscan.config import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry, to_iso, utcnow
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
@@ -29,7 +29,7 @@ from mentionscan.sources.jsonapi import (
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient, Response
+    from mentionscan.fetching.http import HttpClient, Response
 
 ACCEPT = {"Accept": "application/vnd.forem.api-v1+json"}
 ADVICE = "dev.to refuses some clients: check [settings] user_agent names mentionscan and a contact URL"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mentionscan.config import opt
-from mentionscan.feeds import parse_feed
+from mentionscan.config.model import opt
 from mentionscan.sources.base import ParseJob, QueryPlan, Source, Task, TaskResult, conditional_get
+from mentionscan.sources.feedparse import parse_feed
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient
+    from mentionscan.fetching.http import HttpClient
 
 
 class FeedSource(Source):

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mentionscan.config import Settings, SourceSpec, opt
+from mentionscan.config.model import Settings, SourceSpec, opt
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
@@ -33,7 +33,7 @@ from mentionscan.text import one_line
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient, Response
+    from mentionscan.fetching.http import HttpClient, Response
 
 KINDS = ("issue", "pull-request")
 PER_PAGE = 100

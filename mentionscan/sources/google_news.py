@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from mentionscan.config import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
-from mentionscan.feeds import parse_feed
 from mentionscan.models import Entry
 from mentionscan.sources.base import ParsedFeed, ParseJob, QueryPlan, Source, Task, TaskResult
+from mentionscan.sources.feedparse import parse_feed
 from mentionscan.sources.sitesearch import (
     FEED_ACCEPT,
     asked_cursor,
@@ -29,7 +29,7 @@ from mentionscan.text import one_line
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient, Response
+    from mentionscan.fetching.http import HttpClient, Response
 
 _CEID = re.compile(r"^[A-Z]{2}:[A-Za-z]{2,3}(-[A-Za-z0-9]+)?$")
 

@@ -24,7 +24,7 @@ from mentionscan.sources.translate import search_texts
 from mentionscan.text import html_to_text, one_line
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient, Response
+    from mentionscan.fetching.http import HttpClient, Response
 
 SITE = "https://news.ycombinator.com"
 HITS_PER_PAGE = 100

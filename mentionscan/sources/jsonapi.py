@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mentionscan.errors import FetchError
-from mentionscan.match import And, Node, Not, Or, Tag
+from mentionscan.matching.matcher import And, Node, Not, Or, Tag
 from mentionscan.models import Entry, utcnow
 from mentionscan.text import one_line, truncate
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mentionscan.config import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
@@ -19,7 +19,7 @@ from mentionscan.text import one_line
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient, Response
+    from mentionscan.fetching.http import HttpClient, Response
 
 MAX_LIMIT = 50
 ADVICE = "this Lemmy instance refuses logged-out search: set instance to another one"

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from mentionscan.config import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry, to_iso
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
@@ -28,7 +28,7 @@ from mentionscan.text import one_line
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient, Response
+    from mentionscan.fetching.http import HttpClient, Response
 
 ADVICE = "Lobsters refused the request: check [settings] user_agent names mentionscan and a contact URL"
 

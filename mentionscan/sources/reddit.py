@@ -14,11 +14,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
-from mentionscan.feeds import FeedError, parse_feed
 from mentionscan.models import Entry
 from mentionscan.sources.base import ParsedFeed, ParseJob, QueryPlan, Source, Task, TaskResult
+from mentionscan.sources.feedparse import FeedError, parse_feed
 from mentionscan.sources.sitesearch import (
     FEED_ACCEPT,
     asked_cursor,
@@ -30,7 +30,7 @@ from mentionscan.sources.sitesearch import (
 from mentionscan.sources.translate import to_search_text
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient, Response
+    from mentionscan.fetching.http import HttpClient, Response
 
 WINDOWS = (
     (timedelta(hours=1), "hour"),

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mentionscan.config import Settings
+from mentionscan.config.model import Settings
 from mentionscan.errors import FetchError
 from mentionscan.models import from_iso, to_iso, utcnow
 

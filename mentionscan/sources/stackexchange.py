@@ -14,9 +14,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mentionscan.config import Settings, SourceSpec, opt
+from mentionscan.config.model import Settings, SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
-from mentionscan.match import Node, Tag, positive_terms
+from mentionscan.matching.matcher import Node, Tag, positive_terms
 from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
 from mentionscan.sources.sitesearch import (
@@ -37,7 +37,7 @@ from mentionscan.text import html_to_text, one_line
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient, Response
+    from mentionscan.fetching.http import HttpClient, Response
 
 PAGE_SIZE = 100
 MAX_PAGES = 3

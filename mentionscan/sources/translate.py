@@ -26,7 +26,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from mentionscan.match import And, Field, Node, Not, Or, Phrase, Site, Tag, Word, fold
+from mentionscan.matching.matcher import And, Field, Node, Not, Or, Phrase, Site, Tag, Word, fold
 
 MAX_COMBINATIONS = 16  # a site without OR: nested ORs multiplying past this are left out (wider)
 _OPERATORS = frozenset({"AND", "OR", "NOT"})

@@ -97,7 +97,7 @@ def open_store(location: str | Path, *, write: bool = True, lock_timeout: float 
 
             store = SQLiteStore(path, location=text, write=write, busy_timeout=lock_timeout)
         else:
-            from mentionscan.store.tinydb_store import TinyDBStore
+            from mentionscan.store.json_store import TinyDBStore
 
             store = TinyDBStore(path, location=text, write=write)
         stack.callback(store.close)

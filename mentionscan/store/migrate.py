@@ -95,7 +95,7 @@ def database_info(location: str) -> DatabaseInfo:
         size += wal.stat().st_size if wal.exists() else 0
         schema = SCHEMA
     else:
-        from mentionscan.store.tinydb_store import SCHEMA as JSON_SCHEMA
+        from mentionscan.store.json_store import SCHEMA as JSON_SCHEMA
 
         schema = JSON_SCHEMA
     return DatabaseInfo(location, path, backend, True, mentions, states, size, schema)

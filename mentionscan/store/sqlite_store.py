@@ -31,7 +31,7 @@ import orjson
 from mentionscan.errors import NotFound, StoreError
 from mentionscan.models import Mention
 from mentionscan.store import Store, ensure_folder
-from mentionscan.store.tinydb_store import (
+from mentionscan.store.json_store import (
     _candidates,
     _fsync_folder,
     _serialise,

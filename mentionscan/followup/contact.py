@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from mentionscan.errors import FetchError, NotFound
+from mentionscan.followup.reply import valid_address
 from mentionscan.models import Mention, utcnow
-from mentionscan.reply import valid_address
 from mentionscan.text import one_line
 from mentionscan.urls import host_of, is_http_url, redact
 
 if TYPE_CHECKING:
-    from mentionscan.config import Config
-    from mentionscan.http import HttpClient
+    from mentionscan.config.model import Config
+    from mentionscan.fetching.http import HttpClient
 
 GITHUB_API = "https://api.github.com"
 MAX_PAGES = 5
@@ -368,9 +368,9 @@ def discover(
     The database is not locked while pages are fetched: it is read first, then opened for
     writing only to store the result.
     """
-    from mentionscan.config import DEFAULT_USER_AGENT
-    from mentionscan.http import HttpClient
-    from mentionscan.pipeline import make_client
+    from mentionscan.config.model import DEFAULT_USER_AGENT
+    from mentionscan.fetching.http import HttpClient
+    from mentionscan.fetching.run import make_client
     from mentionscan.store import open_store
 
     with open_store(location, write=False) as store:

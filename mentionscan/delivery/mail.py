@@ -20,7 +20,7 @@ from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 from typing import BinaryIO
 
-from mentionscan.config import EmailSpec, require_env
+from mentionscan.config.model import EmailSpec, require_env
 from mentionscan.errors import ConfigError, SendError
 from mentionscan.text import one_line, truncate
 
@@ -66,7 +66,7 @@ class SmtpDelivery:
 
     def prepare(self) -> None:
         """Read the password and check the addresses: a ConfigError before any connection."""
-        from mentionscan.digest import addresses
+        from mentionscan.delivery.digest import addresses
 
         spec = self.spec
         if spec.username and not spec.password_env:

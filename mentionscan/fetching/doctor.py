@@ -13,15 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mentionscan.config import SOURCE_COMMON_OPTIONS, Config, Option
+from mentionscan.config.model import SOURCE_COMMON_OPTIONS, Config, Option
 from mentionscan.errors import MentionscanError
+from mentionscan.fetching.run import FAILING_AFTER, queries_for, query_plans
 from mentionscan.models import to_iso, utcnow
-from mentionscan.pipeline import FAILING_AFTER, queries_for, query_plans
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.text import one_line
 
 if TYPE_CHECKING:
-    from mentionscan.http import HttpClient
+    from mentionscan.fetching.http import HttpClient
     from mentionscan.sources.base import QueryPlan
 
 
@@ -161,7 +161,7 @@ def _run_first_task(source: Source, queries: list[QueryPlan], client: HttpClient
 
 
 def _client(config: Config) -> HttpClient:
-    from mentionscan.http import HttpClient
+    from mentionscan.fetching.http import HttpClient
 
     s = config.settings
     return HttpClient(

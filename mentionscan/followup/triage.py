@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mentionscan.errors import ConfigError
-from mentionscan.match import fold
+from mentionscan.matching.matcher import fold
 from mentionscan.models import STATUSES, Event, Mention, to_iso, utcnow
-from mentionscan.selection import Filter, select
 from mentionscan.store import open_store
+from mentionscan.store.filter import Filter, select
 from mentionscan.text import one_line
 from mentionscan.timeutil import parse_due
 from mentionscan.urls import host_of
@@ -139,7 +139,7 @@ def histories(everything: Iterable[Mention], wanted: Sequence[Mention]) -> dict[
 
 def ago(when: datetime, now: datetime | None = None) -> str:
     """`5d ago`, or `just now`."""
-    from mentionscan.output import age
+    from mentionscan.delivery.formats import age
 
     text = age(when, now)
     return "just now" if text == "now" else f"{text} ago"
@@ -165,7 +165,7 @@ def followups(mentions: Iterable[Mention], now: datetime | None = None) -> list[
 
 def due_cell(when: datetime | None, now: datetime | None = None) -> str:
     """`today`, `3d late`, `in 2d`: a due date, short enough for a column."""
-    from mentionscan.output import age
+    from mentionscan.delivery.formats import age
 
     if when is None:
         return ""

@@ -6,7 +6,7 @@ import os
 from importlib.resources import files
 from pathlib import Path
 
-from mentionscan.config import default_config_path
+from mentionscan.config.load import default_config_path
 from mentionscan.errors import ConfigError, MentionscanError
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from mentionscan.errors import ConfigError
-from mentionscan.query import (
+from mentionscan.matching.query import (
     And,
     Field,
     Node,

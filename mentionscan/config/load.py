@@ -2,149 +2,31 @@
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mentionscan import __version__
-from mentionscan.errors import ConfigError, QuerySyntaxError
+from mentionscan.config.model import (
+    EMAIL_OPTIONS,
+    ENV_CONFIG,
+    ENV_DB,
+    ENV_HOME,
+    NAME_PATTERN,
+    QUERY_OPTIONS,
+    SETTINGS_OPTIONS,
+    SOURCE_COMMON_OPTIONS,
+    Config,
+    EmailSpec,
+    Option,
+    QuerySpec,
+    Settings,
+    SourceSpec,
+    opt,
+)
+from mentionscan.errors import ConfigError, QuerySyntaxError, did_you_mean
 from mentionscan.urls import is_http_url
-
-ENV_CONFIG = "MENTIONSCAN_CONFIG"
-ENV_DB = "MENTIONSCAN_DB"
-ENV_HOME = "MENTIONSCAN_HOME"
-DEFAULT_USER_AGENT = f"mentionscan/{__version__} (+https://pypi.org/project/mentionscan/)"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-@dataclass(frozen=True, slots=True)
-class Option:
-    """One allowed key of a table: its type(s), whether it must be given, its default."""
-
-    types: tuple[type, ...]
-    required: bool = False
-    default: Any = None
-    help: str = ""
-
-
-def opt(*types: type, required: bool = False, default: Any = None, help: str = "") -> Option:
-    return Option(types, required, default, help)
-
-
-SETTINGS_OPTIONS: dict[str, Option] = {
-    "database": opt(str, help="path of the database, or sqlite:///path"),
-    "timeout": opt(int, float, default=20, help="seconds per request"),
-    "deadline": opt(int, float, default=60, help="seconds one source may take in all, retries included"),
-    "concurrency": opt(int, default=64, help="requests in flight (per_host caps each host)"),
-    "per_host": opt(int, default=4, help="requests in flight to one host"),
-    "max_age_days": opt(int, default=14, help="entries older than this are ignored (0: no limit)"),
-    "user_agent": opt(str, default=DEFAULT_USER_AGENT),
-    "max_response_mb": opt(int, float, default=15, help="largest response body, after decompression"),
-    "lock_timeout": opt(int, float, default=60, help="seconds to wait for another run's lock"),
-    "allow_private_redirects": opt(bool, default=False),
-    "reply_template": opt(str, help="path of the email reply template"),
-}
-QUERY_OPTIONS: dict[str, Option] = {
-    "name": opt(str, required=True),
-    "match": opt(str, required=True),
-    "sources": opt(list),
-}
-EMAIL_OPTIONS: dict[str, Option] = {
-    "to": opt(str, list, required=True),
-    "from": opt(str, required=True),
-    "smtp_host": opt(str, default="localhost"),
-    "smtp_port": opt(int),
-    "security": opt(str, default="starttls"),
-    "username": opt(str),
-    "password_env": opt(str),
-    "verify_certificate": opt(bool, default=True),
-    "timeout": opt(int, float, default=30),
-}
-# Keys every [[sources]] table may carry, whatever its type.
-SOURCE_COMMON_OPTIONS: dict[str, Option] = {
-    "name": opt(str, required=True),
-    "type": opt(str, required=True),
-    "enabled": opt(bool, default=True),
-    "base_url": opt(str, help="replaces the scheme and host of the site's endpoint"),
-    "rate_per_minute": opt(int, float, help="requests per minute to this source's host"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    database: str
-    timeout: float = 20
-    deadline: float = 60
-    concurrency: int = 64
-    per_host: int = 4
-    max_age_days: int = 14
-    user_agent: str = DEFAULT_USER_AGENT
-    max_response_mb: float = 15
-    lock_timeout: float = 60
-    allow_private_redirects: bool = False
-    reply_template: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QuerySpec:
-    name: str
-    match: str
-    sources: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SourceSpec:
-    """A `[[sources]]` table: the common keys, and the type's own in `options`."""
-
-    name: str
-    type: str
-    index: int
-    options: Mapping[str, Any] = field(default_factory=dict)
-    enabled: bool = True
-    base_url: str | None = None
-    rate_per_minute: float | None = None
-
-    @property
-    def where(self) -> str:
-        return f'[[sources]] #{self.index} ("{self.name}")'
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.options.get(key, default)
-
-
-@dataclass(frozen=True, slots=True)
-class EmailSpec:
-    to: tuple[str, ...]
-    sender: str
-    smtp_host: str = "localhost"
-    smtp_port: int | None = None
-    security: str = "starttls"
-    username: str | None = None
-    password_env: str | None = None
-    verify_certificate: bool = True
-    timeout: float = 30
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    path: Path
-    settings: Settings
-    queries: tuple[QuerySpec, ...]
-    sources: tuple[SourceSpec, ...]
-    email: EmailSpec | None = None
-
-    def source(self, name: str) -> SourceSpec:
-        for spec in self.sources:
-            if spec.name == name:
-                return spec
-        raise ConfigError(
-            f"{self.path}: no source named {name!r}{_suggest(name, [s.name for s in self.sources])}"
-        )
 
 
 def home() -> Path | None:
@@ -193,11 +75,6 @@ def database_location(config: Config | None, override: str | None = None) -> str
     return str(default_database_path())
 
 
-def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _type_name(types: tuple[type, ...]) -> str:
     names = {str: "a string", int: "a number", float: "a number", bool: "true or false", list: "a list"}
     return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
@@ -209,7 +86,7 @@ def check_table(table: Any, options: Mapping[str, Option], where: str) -> dict[s
         raise ConfigError(f"{where}: must be a table")
     for key in table:
         if key not in options:
-            raise ConfigError(f"{where}: unknown key {key!r}{_suggest(key, list(options))}")
+            raise ConfigError(f"{where}: unknown key {key!r}{did_you_mean(key, list(options))}")
     values: dict[str, Any] = {}
     for key, option in options.items():
         if key not in table:
@@ -303,13 +180,13 @@ def _query(table: Any, index: int, path: Path, source_names: list[str]) -> Query
     name = table.get("name") if isinstance(table, dict) else None
     where = f"{path}: [[queries]] #{index}" + (f' ("{name}")' if isinstance(name, str) else "")
     values = check_table(table, QUERY_OPTIONS, where)
-    if not _NAME.match(values["name"]):
+    if not NAME_PATTERN.match(values["name"]):
         raise ConfigError(f"{where}: 'name' may hold letters, digits, '.', '_' and '-' only")
     sources = values["sources"]
     if sources is not None:
         for source in sources:
             if not isinstance(source, str) or source not in source_names:
-                suggestion = _suggest(str(source), source_names)
+                suggestion = did_you_mean(str(source), source_names)
                 raise ConfigError(f"{where}: 'sources' names no source {source!r}{suggestion}")
         sources = tuple(sources)
     return QuerySpec(name=values["name"], match=values["match"], sources=sources)
@@ -326,10 +203,10 @@ def _source(table: Any, index: int, path: Path) -> SourceSpec:
     if not isinstance(kind, str):
         raise ConfigError(f"{where}: missing key 'type' (one of: {', '.join(sorted(SOURCE_TYPES))})")
     if kind not in SOURCE_TYPES:
-        raise ConfigError(f"{where}: unknown type {kind!r}{_suggest(kind, list(SOURCE_TYPES))}")
+        raise ConfigError(f"{where}: unknown type {kind!r}{did_you_mean(kind, list(SOURCE_TYPES))}")
     source_class = SOURCE_TYPES[kind]
     values = check_table(table, {**SOURCE_COMMON_OPTIONS, **source_class.options}, where)
-    if not _NAME.match(values["name"]):
+    if not NAME_PATTERN.match(values["name"]):
         raise ConfigError(f"{where}: 'name' may hold letters, digits, '.', '_' and '-' only")
     for key, value in values.items():
         if key in ("url", "base_url", "instance") and value is not None and not is_http_url(value):
@@ -380,7 +257,7 @@ def _email(table: Any, path: Path) -> EmailSpec:
 
 def _check_queries(config: Config) -> None:
     """Every query must parse; errors name the table and quote the query."""
-    from mentionscan.match import parse_query
+    from mentionscan.matching.matcher import parse_query
 
     for index, query in enumerate(config.queries, start=1):
         try:
@@ -389,11 +266,3 @@ def _check_queries(config: Config) -> None:
             raise ConfigError(
                 f"{config.path}: [[queries]] #{index} (\"{query.name}\"): 'match': {exc}"
             ) from None
-
-
-def require_env(name: str, where: str, purpose: str) -> str:
-    """The value of environment variable `name`; a ConfigError saying what it is for when unset."""
-    value = os.environ.get(name)
-    if not value:
-        raise ConfigError(f"{where}: environment variable {name} is not set ({purpose})")
-    return value

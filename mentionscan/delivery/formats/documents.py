@@ -1,6 +1,6 @@
 """Exporting mentions to files a person or a feed reader opens: Markdown, HTML, Atom.
 
-JSON, JSON lines and CSV come from `mentionscan.output`. Everything from the web is escaped
+JSON, JSON lines and CSV come from `mentionscan.delivery.formats`. Everything from the web is escaped
 for the format it lands in, and only http and https URLs become links.
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TextIO
 
 from mentionscan import __version__
+from mentionscan.delivery.formats import write_csv, write_json, write_jsonl
 from mentionscan.errors import MentionscanError
 from mentionscan.models import Mention, to_iso, utcnow
-from mentionscan.output import write_csv, write_json, write_jsonl
 from mentionscan.text import clean, one_line
 from mentionscan.urls import safe_link
 

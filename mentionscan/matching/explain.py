@@ -9,14 +9,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mentionscan.match import Document, Hit, Matcher, Span, fold, parse_query
+from mentionscan.matching.matcher import Document, Hit, Matcher, Span, fold, parse_query
 from mentionscan.models import Mention
-from mentionscan.selection import newest_first
+from mentionscan.store.filter import newest_first
 from mentionscan.text import one_line
 
 if TYPE_CHECKING:
-    from mentionscan.config import Config, QuerySpec
-    from mentionscan.pipeline import SourceReport
+    from mentionscan.config.model import Config, QuerySpec
+    from mentionscan.fetching.run import SourceReport
 
 CONTEXT = 30  # characters shown on each side of a matched word
 TEST_QUERY = "test-query"
@@ -125,8 +125,8 @@ def try_query_live(config: Config, database: str, expr: str, only: Sequence[str]
     The fetch runs against an empty scratch database, so every entry is seen whole (no
     conditional GET, no skipped source); `database` is only read, to say what is already stored.
     """
-    from mentionscan.config import QuerySpec
-    from mentionscan.pipeline import run_fetch
+    from mentionscan.config.model import QuerySpec
+    from mentionscan.fetching.run import run_fetch
     from mentionscan.store import open_store
 
     parse_query(expr)

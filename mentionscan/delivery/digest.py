@@ -19,11 +19,11 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import quote
 
 from mentionscan import __version__
-from mentionscan.config import Config, EmailSpec
+from mentionscan.config.model import Config, EmailSpec
+from mentionscan.delivery.formats import age
 from mentionscan.errors import ConfigError, StoreError
 from mentionscan.models import Mention, to_iso, utcnow
-from mentionscan.output import age
-from mentionscan.selection import newest_first, sort_time
+from mentionscan.store.filter import newest_first, sort_time
 from mentionscan.text import one_line, truncate
 from mentionscan.urls import safe_link
 

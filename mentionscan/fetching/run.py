@@ -14,15 +14,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from mentionscan.config import Config, SourceSpec
+from mentionscan.config.model import Config, SourceSpec
 from mentionscan.dedup import entry_keys, mention_id
 from mentionscan.errors import ConfigError, MentionscanError
-from mentionscan.match import Document, Hit, Matcher, parse_query
+from mentionscan.matching.matcher import Document, Hit, Matcher, parse_query
 from mentionscan.models import Entry, Event, Mention, ParsedFeed, to_iso, utcnow
-from mentionscan.selection import newest_first
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.base import QueryPlan, Task, TaskResult
 from mentionscan.store import Store, open_store
+from mentionscan.store.filter import newest_first
 from mentionscan.text import clean, snippet
 from mentionscan.urls import redact, safe_link
 
@@ -89,7 +89,7 @@ def queries_for(config: Config, source: str) -> list[str]:
 
 
 def make_client(config: Config) -> Any:
-    from mentionscan.http import HttpClient
+    from mentionscan.fetching.http import HttpClient
 
     s = config.settings
     return HttpClient(
@@ -436,7 +436,7 @@ def _internal(exc: Exception) -> MentionscanError:
 
 
 # What the parse workers need, imported once in the fork server rather than in each worker.
-PARSER_MODULES = ["mentionscan.sources", "mentionscan.feeds", "feedparser"]
+PARSER_MODULES = ["mentionscan.sources", "mentionscan.sources.feedparse", "feedparser"]
 
 
 def _process_pool() -> Executor:

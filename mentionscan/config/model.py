@@ -1,0 +1,155 @@
+"""What a config says, as typed records: settings, queries, sources, email; and their defaults.
+
+`load.py` reads a TOML file into these; everything else only ever sees these records.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mentionscan import __version__
+from mentionscan.errors import ConfigError, did_you_mean
+
+ENV_CONFIG = "MENTIONSCAN_CONFIG"
+ENV_DB = "MENTIONSCAN_DB"
+ENV_HOME = "MENTIONSCAN_HOME"
+DEFAULT_USER_AGENT = f"mentionscan/{__version__} (+https://pypi.org/project/mentionscan/)"
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One allowed key of a table: its type(s), whether it must be given, its default."""
+
+    types: tuple[type, ...]
+    required: bool = False
+    default: Any = None
+    help: str = ""
+
+
+def opt(*types: type, required: bool = False, default: Any = None, help: str = "") -> Option:
+    return Option(types, required, default, help)
+
+
+SETTINGS_OPTIONS: dict[str, Option] = {
+    "database": opt(str, help="path of the database, or sqlite:///path"),
+    "timeout": opt(int, float, default=20, help="seconds per request"),
+    "deadline": opt(int, float, default=60, help="seconds one source may take in all, retries included"),
+    "concurrency": opt(int, default=64, help="requests in flight (per_host caps each host)"),
+    "per_host": opt(int, default=4, help="requests in flight to one host"),
+    "max_age_days": opt(int, default=14, help="entries older than this are ignored (0: no limit)"),
+    "user_agent": opt(str, default=DEFAULT_USER_AGENT),
+    "max_response_mb": opt(int, float, default=15, help="largest response body, after decompression"),
+    "lock_timeout": opt(int, float, default=60, help="seconds to wait for another run's lock"),
+    "allow_private_redirects": opt(bool, default=False),
+    "reply_template": opt(str, help="path of the email reply template"),
+}
+QUERY_OPTIONS: dict[str, Option] = {
+    "name": opt(str, required=True),
+    "match": opt(str, required=True),
+    "sources": opt(list),
+}
+EMAIL_OPTIONS: dict[str, Option] = {
+    "to": opt(str, list, required=True),
+    "from": opt(str, required=True),
+    "smtp_host": opt(str, default="localhost"),
+    "smtp_port": opt(int),
+    "security": opt(str, default="starttls"),
+    "username": opt(str),
+    "password_env": opt(str),
+    "verify_certificate": opt(bool, default=True),
+    "timeout": opt(int, float, default=30),
+}
+# Keys every [[sources]] table may carry, whatever its type.
+SOURCE_COMMON_OPTIONS: dict[str, Option] = {
+    "name": opt(str, required=True),
+    "type": opt(str, required=True),
+    "enabled": opt(bool, default=True),
+    "base_url": opt(str, help="replaces the scheme and host of the site's endpoint"),
+    "rate_per_minute": opt(int, float, help="requests per minute to this source's host"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database: str
+    timeout: float = 20
+    deadline: float = 60
+    concurrency: int = 64
+    per_host: int = 4
+    max_age_days: int = 14
+    user_agent: str = DEFAULT_USER_AGENT
+    max_response_mb: float = 15
+    lock_timeout: float = 60
+    allow_private_redirects: bool = False
+    reply_template: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySpec:
+    name: str
+    match: str
+    sources: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A `[[sources]]` table: the common keys, and the type's own in `options`."""
+
+    name: str
+    type: str
+    index: int
+    options: Mapping[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+    base_url: str | None = None
+    rate_per_minute: float | None = None
+
+    @property
+    def where(self) -> str:
+        return f'[[sources]] #{self.index} ("{self.name}")'
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.options.get(key, default)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSpec:
+    to: tuple[str, ...]
+    sender: str
+    smtp_host: str = "localhost"
+    smtp_port: int | None = None
+    security: str = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    verify_certificate: bool = True
+    timeout: float = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    settings: Settings
+    queries: tuple[QuerySpec, ...]
+    sources: tuple[SourceSpec, ...]
+    email: EmailSpec | None = None
+
+    def source(self, name: str) -> SourceSpec:
+        for spec in self.sources:
+            if spec.name == name:
+                return spec
+        raise ConfigError(
+            f"{self.path}: no source named {name!r}{did_you_mean(name, [s.name for s in self.sources])}"
+        )
+
+
+def require_env(name: str, where: str, purpose: str) -> str:
+    """The value of environment variable `name`; a ConfigError saying what it is for when unset."""
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(f"{where}: environment variable {name} is not set ({purpose})")
+    return value
