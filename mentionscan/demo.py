@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mentionscan.config.load import load_config
 from mentionscan.config.model import Config
-from mentionscan.models import to_iso, utcnow
+from mentionscan.timeutil import to_iso, utcnow
 
 FEEDS = {
     "blog.rss": "application/rss+xml",

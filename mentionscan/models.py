@@ -9,8 +9,12 @@ JSON form of a mention (the only fields any output carries, in this order):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from mentionscan.text import fold, one_line
+from mentionscan.timeutil import parse_time, to_iso, utcnow
+from mentionscan.urls import host_of
 
 STATUSES = ("new", "todo", "contacted", "replied", "resolved", "ignored")
 
@@ -29,22 +33,6 @@ RECORD_FIELDS = (
     "queries",
     "status",
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def to_iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def from_iso(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +80,7 @@ class Event:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:
-        at = from_iso(data.get("at")) or utcnow()
+        at = parse_time(data.get("at")) or utcnow()
         return cls(at=at, kind=str(data.get("kind", "")), text=str(data.get("text", "")))
 
 
@@ -161,7 +149,7 @@ class Mention:
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
         for key in ("published", "found_at", "due", "digested_at"):
-            values[key] = from_iso(values.get(key))
+            values[key] = parse_time(values.get(key))
         if values["found_at"] is None:
             values["found_at"] = utcnow()
         for key in ("queries", "keys", "tags"):
@@ -170,6 +158,22 @@ class Mention:
         values["contacts"] = tuple(dict(c) for c in values.get("contacts") or ())
         values["extra"] = dict(values.get("extra") or {})
         return cls(**values)
+
+    @property
+    def author_key(self) -> str:
+        """Who wrote it, as the author's history counts it: `author:<folded name>`, else `site:<host>`."""
+        author = one_line(self.author or "")
+        if author:
+            return "author:" + fold(author)
+        return "site:" + (host_of(self.url) or "?")
+
+    @property
+    def last_contacted(self) -> datetime | None:
+        """When we last wrote to the author about it: set it `contacted`, or logged a draft."""
+        times = [
+            e.at for e in self.timeline if e.kind == "draft" or (e.kind == "status" and e.text == "contacted")
+        ]
+        return max(times) if times else None
 
     def with_event(self, kind: str, text: str = "", at: datetime | None = None, **changes: Any) -> Mention:
         """A copy with `changes` applied and one more timeline event."""

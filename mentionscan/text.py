@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import itertools
 import re
+import unicodedata
 
 # Terminal escape sequences first (so their parameters go too), then any lone control
 # character: C0 but tab and newline, DEL, C1, and the bidirectional overrides and isolates
@@ -90,3 +92,13 @@ def snippet(text: str, start: int = 0, end: int = 0, width: int = 240) -> str:
         space = text.rfind(" ", right - 30, right)
         right = space if space != -1 else right
     return ("…" if left > 0 else "") + text[left:right].strip() + ("…" if right < len(text) else "")
+
+
+def fold(text: str) -> str:
+    """Casefold, NFKD-decompose and drop combining marks: 'Ácme ﬁx Straße' -> 'acme fix strasse'."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    if decomposed.isascii():
+        return decomposed
+    return "".join(itertools.filterfalse(unicodedata.combining, decomposed))

@@ -1,15 +1,64 @@
-"""Reading the times users type: `7d`, `24h`, `2026-01-01`."""
+"""Time, the one way it is read and written: ISO 8601 UTC out; ISO, RFC 822 or epoch seconds in.
+
+`parse_time` is the only reader of times from outside (a feed, a site's API, the database);
+`to_iso` the only writer. `parse_since`, `parse_due` and `parse_duration` read what users type:
+`7d`, `24h`, `2026-01-01`.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from mentionscan.errors import ConfigError
-from mentionscan.models import utcnow
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_EPOCH = re.compile(r"^\s*\d{9,12}(\.\d*)?\s*$")  # seconds since 1970, as digits (not 20261123)
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the second (what every stored time is rounded to)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def to_iso(value: datetime | None) -> str | None:
+    """`2026-11-23T07:00:00Z`, or None."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: object) -> datetime | None:
+    """A time as UTC, from ISO 8601 (`Z`, an offset, or none: UTC), RFC 822 or epoch seconds.
+
+    None for anything else (an empty string, a boolean, a date no calendar has): a time that
+    cannot be read is a missing time, never an error.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str) and _EPOCH.match(value):
+        value = float(value)
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    try:
+        return when.replace(tzinfo=when.tzinfo or UTC).astimezone(UTC)
+    except (OverflowError, ValueError):  # year 1 with a positive offset is before UTC's first moment
+        return None
 
 
 def parse_duration(text: str) -> timedelta:

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 from pytest_httpserver import HTTPServer
 
-from mentionscan.models import utcnow
+from mentionscan.timeutil import utcnow
 from tests.conftest import Cli
 
 HOSTILE_TITLE = 'Acme <script>alert("x")</script> & $url ${title} {author} Bcc: victim@evil.example'

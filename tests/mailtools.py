@@ -229,4 +229,4 @@ def read_store(database: Path) -> dict[str, Any]:
     from mentionscan.store import open_store
 
     with open_store(database, write=False) as store:
-        return {m.id: m for m in store.mentions()}
+        return {m.id: m for m in list(store.mentions())}

@@ -44,7 +44,7 @@ def record_id(url_key: str) -> str:
 def stored(config: Path) -> dict[str, Mention]:
     """The mentions in the database next to `config` (write_config puts it there), by URL."""
     with open_store(config.parent / "mentions.json", write=False) as store:
-        return {m.url: m for m in store.mentions()}
+        return {m.url: m for m in list(store.mentions())}
 
 
 def stored_state(config: Path, name: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def params(request: Request) -> dict[str, str]:
 def stored(config: Path) -> list[Mention]:
     """The mentions in the database next to `config` (write_config puts it there)."""
     with open_store(config.parent / "mentions.json", write=False) as store:
-        return store.mentions()
+        return list(store.mentions())
 
 
 def stored_state(config: Path, name: str) -> dict[str, Any]:

@@ -268,7 +268,8 @@ def test_contact_with_only_a_database(cli: Cli, httpserver: HTTPServer, tmp_path
 
 
 def _mention(url: str):  # type: ignore[no-untyped-def]
-    from mentionscan.models import Mention, utcnow
+    from mentionscan.models import Mention
+    from mentionscan.timeutil import utcnow
 
     return Mention(
         id="abc123abc123",

@@ -46,7 +46,7 @@ def filled_database(cli: Cli, config: Path) -> Path:
 
 def everything(location: str) -> tuple[list[dict], dict]:
     with open_store(location, write=False) as store:
-        return [m.to_dict() for m in store.mentions()], store.states()
+        return [m.to_dict() for m in list(store.mentions())], store.states()
 
 
 def test_migrate_to_sqlite_loses_nothing_and_the_next_fetch_goes_on_from_it(cli: Cli, config: Path) -> None:

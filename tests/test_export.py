@@ -12,8 +12,9 @@ import feedparser
 import pytest
 from pytest_httpserver import HTTPServer
 
-from mentionscan.models import Mention, utcnow
+from mentionscan.models import Mention
 from mentionscan.store import open_store
+from mentionscan.timeutil import utcnow
 from tests.conftest import Cli
 from tests.followuptools import HOSTILE_TITLE, fetch_posts
 

@@ -20,7 +20,8 @@ from mentionscan.config.model import EmailSpec
 from mentionscan.dedup import mention_id
 from mentionscan.delivery.mail import DEFAULT_PORTS, SmtpDelivery
 from mentionscan.errors import ConfigError
-from mentionscan.models import Mention, utcnow
+from mentionscan.models import Mention
+from mentionscan.timeutil import utcnow
 from tests.mailtools import QUERIES, email_table, free_port, read_store, smtp_server, write_store
 
 PASSWORD = "s3cret-Pa55word"  # a test password, for a test server

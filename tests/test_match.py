@@ -19,11 +19,11 @@ from mentionscan.matching.matcher import (
     Tag,
     Word,
     excluded_terms,
-    fold,
     format_query,
     parse_query,
     positive_terms,
 )
+from mentionscan.text import fold
 
 
 def matches(query: str, doc: Document) -> bool:

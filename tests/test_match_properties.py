@@ -19,11 +19,11 @@ from mentionscan.matching.matcher import (
     Tag,
     Term,
     Word,
-    fold,
     format_query,
     parse_query,
 )
 from mentionscan.matching.query import evaluate, normalize_domain
+from mentionscan.text import fold
 
 # Text that leans on what the query language and the fold treat specially.
 SPECIAL = ' ()"-*:#OR\t\n.,+_ßﬁ½İΣ\u0301\u0345é’—日'

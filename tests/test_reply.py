@@ -193,7 +193,7 @@ def test_long_lines_fall_back_to_quoted_printable() -> None:
 
 
 def _mention(**changes: object) -> Mention:
-    from mentionscan.models import utcnow
+    from mentionscan.timeutil import utcnow
 
     base = Mention(
         id="abc123abc123",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from mentionscan.models import from_iso
+from mentionscan.timeutil import parse_time
 from tests.conftest import Cli
 from tests.searchtools import (
     FAST,
@@ -89,7 +89,7 @@ def test_search_request_every_field_and_the_date_bound(cli: Cli, httpserver: HTT
     (mention,) = stored(path).values()
     assert "n:gnews:CBMiogFBVV95cUxQZ3MtNXd1" in mention.keys
     assert mention.text == ""
-    cursor = from_iso(stored_state(path, "task:gn\x1fdocket")["cursor"])
+    cursor = parse_time(stored_state(path, "task:gn\x1fdocket")["cursor"])
     assert cursor is not None
 
     again = fetch(cli, path)

@@ -106,21 +106,21 @@ def test_every_field_survives_a_round_trip(tmp_path):
         store.save()
     with open_store(db, write=False) as store:
         assert store.get(mention.id) == mention
-        assert store.mentions() == [mention]
+        assert list(store.mentions()) == [mention]
         assert store.get(mention.id).to_dict() == mention.to_dict()
 
 
 def test_a_missing_file_is_an_empty_store_and_stays_missing(tmp_path):
     db = tmp_path / "new" / "folder" / "db.json"
     with open_store(db) as store:
-        assert store.mentions() == []
+        assert list(store.mentions()) == []
         assert store.get("x") is None
         assert store.states() == {}
         store.save()
         assert store.writes == 0
     assert not db.exists()
     with open_store(db, write=False) as store:
-        assert store.mentions() == []
+        assert list(store.mentions()) == []
 
 
 def test_save_creates_the_folder(tmp_path):
@@ -164,7 +164,7 @@ def test_a_replaced_mention_keeps_the_key_index_current(tmp_path):
     with open_store(db, write=False) as store:
         assert store.find_by_keys(["a"]) is None
         assert store.find_by_keys(["b"]).id == "m000001"
-        assert len(store.mentions()) == 1
+        assert len(list(store.mentions())) == 1
 
 
 def test_a_shared_key_stays_with_the_first_mention(tmp_path):
@@ -306,7 +306,7 @@ def test_one_save_is_one_write(tmp_path):
         store.save()
         assert store.writes == 2
     with open_store(db, write=False) as store:
-        assert len(store.mentions()) == 151
+        assert len(list(store.mentions())) == 151
         assert store.get("m000003").status == "todo"
 
 
@@ -329,7 +329,7 @@ def test_saves_that_add_replace_or_add_nothing_all_leave_an_exact_file(tmp_path)
             store.save()
             assert split_own_file(db.read_bytes()) is not None, step
             with open_store(db, write=False) as reader:
-                assert {m.id: m for m in reader.mentions()} == expected
+                assert {m.id: m for m in list(reader.mentions())} == expected
                 assert reader.state("s") == {"n": number + 1}
         assert store.writes == len(steps)
     with open_store(db) as store:  # and again after a fresh load
@@ -337,7 +337,7 @@ def test_saves_that_add_replace_or_add_nothing_all_leave_an_exact_file(tmp_path)
         store.save()
     assert split_own_file(db.read_bytes()) is not None
     with open_store(db, write=False) as store:
-        assert len(store.mentions()) == 7
+        assert len(list(store.mentions())) == 7
 
 
 def test_nothing_is_saved_implicitly(tmp_path):
@@ -369,7 +369,7 @@ def test_a_closed_store_refuses_use(tmp_path):
     with open_store(tmp_path / "db.json") as store:
         pass
     with pytest.raises(StoreError, match="closed"):
-        store.mentions()
+        list(store.mentions())
 
 
 def test_file_permissions_are_kept(tmp_path):
@@ -444,7 +444,7 @@ def test_a_file_tinydb_wrote_is_read_and_rewritten(tmp_path):
         store.save()
     assert split_own_file(db.read_bytes()) is not None
     with open_store(db, write=False) as store:
-        assert {m.id for m in store.mentions()} == {"m000001", "m000002", full_mention().id}
+        assert {m.id for m in list(store.mentions())} == {"m000001", "m000002", full_mention().id}
     tiny = TinyDB(db, access_mode="r")
     assert len(tiny.table("mentions")) == 3
     tiny.close()
@@ -461,7 +461,7 @@ def test_the_storage_works_under_tinydb(tmp_path):
     with open_store(db, write=False) as store:
         assert store.get("m000005") == make(5)
         assert store.find_by_keys(["guid:blog:5"]) == make(5)
-        assert len(store.mentions()) == 3
+        assert len(list(store.mentions())) == 3
 
 
 def test_a_file_edited_by_tinydb_is_read_in_full(tmp_path):
@@ -502,7 +502,7 @@ def test_any_text_survives_a_round_trip(titles, keys, ids):
             store.save()
         assert split_own_file(db.read_bytes()) is not None
         with open_store(db, write=False) as store:
-            assert sorted(store.mentions(), key=lambda m: m.id) == sorted(mentions, key=lambda m: m.id)
+            assert sorted(list(store.mentions()), key=lambda m: m.id) == sorted(mentions, key=lambda m: m.id)
             for mention in mentions:
                 assert store.get(mention.id) == mention
                 for key in mention.keys:
@@ -642,7 +642,7 @@ def test_a_killed_holder_releases_the_lock(tmp_path):
         holder.stdin.close()
         holder.stdout.close()
     with open_store(db, lock_timeout=2) as store:
-        assert store.mentions() == []
+        assert list(store.mentions()) == []
 
 
 # Crashes and failed saves
@@ -655,7 +655,7 @@ from mentionscan.models import Mention
 from mentionscan.store import open_store
 
 with open_store(sys.argv[1]) as store:
-    count = len(store.mentions())
+    count = len(list(store.mentions()))
     print(count, flush=True)
     while True:
         store.put(Mention(
@@ -688,7 +688,7 @@ def test_killing_a_run_at_any_moment_leaves_the_old_or_the_new_state(tmp_path):
         saved = int((first + rest).split()[-1])
         caught_mid_write += bool(temp_files(tmp_path))
         with open_store(db, write=False) as store:
-            count = len(store.mentions())
+            count = len(list(store.mentions()))
             assert count in (saved, saved + 1)
             assert store.state("loop").get("count", 3000) == count
             assert store.find_by_keys([f"k{count - 1}"]) is not None or count == 3000

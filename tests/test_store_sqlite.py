@@ -67,7 +67,7 @@ def test_every_field_survives_a_round_trip(location):
         assert store.writes == 1
     with open_store(location, write=False) as store:
         assert store.get(mention.id) == mention
-        assert store.mentions() == [mention]
+        assert list(store.mentions()) == [mention]
         assert store.get(mention.id).to_dict() == mention.to_dict()
         assert store.count() == 1
 
@@ -75,7 +75,7 @@ def test_every_field_survives_a_round_trip(location):
 def test_a_missing_file_is_an_empty_store_and_stays_missing(tmp_path, backend):
     location = location_in(tmp_path / "new" / "folder", backend)
     with open_store(location) as store:
-        assert store.mentions() == []
+        assert list(store.mentions()) == []
         assert store.get("x") is None
         assert store.find_by_keys(["k"]) is None
         assert store.states() == {}
@@ -84,7 +84,7 @@ def test_a_missing_file_is_an_empty_store_and_stays_missing(tmp_path, backend):
         assert store.writes == 0
     assert not path_of(location).exists()
     with open_store(location, write=False) as store:
-        assert store.mentions() == []
+        assert list(store.mentions()) == []
 
 
 def test_changes_are_seen_before_the_save(location):
@@ -96,7 +96,7 @@ def test_changes_are_seen_before_the_save(location):
         assert store.find_by_keys(["new-key"]).id == "m000001"
         assert store.find_by_keys(["guid:blog:1"]) is None  # its old keys went with the old version
         assert store.find_by_keys(["guid:blog:9"]) == make(9)
-        assert [m.id for m in store.mentions()] == ["m000000", "m000001", "m000002", "m000009"]
+        assert [m.id for m in list(store.mentions())] == ["m000000", "m000001", "m000002", "m000009"]
         assert store.count() == 4
         assert store.resolve("m000009") == make(9)
 
@@ -142,7 +142,7 @@ def test_a_replaced_mention_keeps_the_key_index_current(location):
     with open_store(location, write=False) as store:
         assert store.find_by_keys(["b"]) is None
         assert store.find_by_keys(["c"]).id == "m000001"
-        assert len(store.mentions()) == 1
+        assert len(list(store.mentions())) == 1
 
 
 def test_a_shared_key_stays_with_the_first_mention(location):
@@ -251,7 +251,7 @@ def test_one_save_is_one_write(location):
         assert store.writes == 2
         assert store.count() == 151
     with open_store(location, write=False) as store:
-        assert len(store.mentions()) == 151
+        assert len(list(store.mentions())) == 151
         assert store.get("m000003").status == "todo"
         assert store.find_by_keys(["guid:blog:150"]).id == "m000150"
 
@@ -288,7 +288,7 @@ def test_a_closed_store_refuses_use(location):
     with open_store(location) as store:
         pass
     with pytest.raises(StoreError, match="closed"):
-        store.mentions()
+        list(store.mentions())
 
 
 def test_file_permissions_are_kept_and_a_new_file_is_private(location):
@@ -337,7 +337,7 @@ def test_any_text_survives_a_round_trip_in_sqlite(titles, keys, ids):
                 store.put(mention)
             store.save()
         with open_store(location, write=False) as store:
-            assert sorted(store.mentions(), key=lambda m: m.id) == sorted(mentions, key=lambda m: m.id)
+            assert sorted(list(store.mentions()), key=lambda m: m.id) == sorted(mentions, key=lambda m: m.id)
             for mention in mentions:
                 assert store.get(mention.id) == mention
                 assert store.resolve(mention.id) == mention
@@ -489,7 +489,7 @@ def test_a_damaged_page_is_reported(tmp_path):
     raw[page * 3 : page * 6] = b"\xff" * (page * 3)  # scribble over some b-tree pages
     path.write_bytes(bytes(raw))
     with pytest.raises(StoreError, match=rf"^cannot read database {path}: "), open_store(location) as store:
-        store.mentions()
+        list(store.mentions())
 
 
 def test_a_malformed_stored_mention_is_reported_when_read(tmp_path):
@@ -623,7 +623,7 @@ def test_a_failed_save_leaves_the_old_data(tmp_path):
     assert out.startswith(f"cannot save database {path}: ")
     with open_store(location, write=False) as store:
         assert store.count() == 200
-        assert all(m.timeline == () for m in store.mentions())
+        assert all(m.timeline == () for m in list(store.mentions()))
 
 
 def test_a_new_database_is_created_whole(tmp_path):
@@ -638,4 +638,4 @@ def test_a_new_database_is_created_whole(tmp_path):
         store.save()
         assert store.writes == 2
     with open_store(location, write=False) as store:
-        assert [m.id for m in store.mentions()] == ["m000001", "m000002"]
+        assert [m.id for m in list(store.mentions())] == ["m000001", "m000002"]

@@ -13,7 +13,7 @@ from datetime import timedelta
 import feedparser
 from pytest_httpserver import HTTPServer
 
-from mentionscan.models import to_iso, utcnow
+from mentionscan.timeutil import to_iso, utcnow
 from tests.conftest import ROOT, Cli
 from tests.followuptools import POSTS, Post, fetch_posts
 
@@ -106,9 +106,9 @@ def test_answering_a_mention_from_list_to_resolved(cli: Cli, httpserver: HTTPSer
 
 
 def _at(value: str):  # type: ignore[no-untyped-def]
-    from mentionscan.models import from_iso
+    from mentionscan.timeutil import parse_time
 
-    return from_iso(value)
+    return parse_time(value)
 
 
 def test_bulk_mark_with_the_list_filters(cli: Cli, httpserver: HTTPServer, write_config) -> None:

@@ -159,7 +159,7 @@ def list_(
     cfg = config_or_none(config, db)
     selection = make_filter(query, source, since, limit, statuses_for(status, show_all))
     with open_store(database(cfg, db), write=False) as store:
-        everything = store.mentions()
+        everything = list(store.mentions())
     mentions = select(everything, selection)
     extra = None
     if fmt is Format.table:

@@ -168,8 +168,8 @@ def show(
 
 def _write_show(mention: Mention, history: AuthorHistory, out: TextIO) -> None:
     from mentionscan.followup.triage import ago, due_cell, timeline_lines
-    from mentionscan.models import to_iso
     from mentionscan.text import clean, one_line
+    from mentionscan.timeutil import to_iso
 
     def line(label: str, value: object) -> None:
         if value:
@@ -227,7 +227,7 @@ def reply(
     from mentionscan.delivery.formats.documents import write_file
     from mentionscan.followup.reply import draft_reply, load_template
     from mentionscan.followup.triage import find, record_draft
-    from mentionscan.models import to_iso
+    from mentionscan.timeutil import to_iso
 
     if due is not None and not mark_contacted:
         raise ConfigError("--due needs --mark (the report-back date is set when you write)")

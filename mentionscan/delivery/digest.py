@@ -22,9 +22,10 @@ from mentionscan import __version__
 from mentionscan.config.model import Config, EmailSpec
 from mentionscan.delivery.formats import age
 from mentionscan.errors import ConfigError, StoreError
-from mentionscan.models import Mention, to_iso, utcnow
+from mentionscan.models import Mention
 from mentionscan.store.filter import newest_first, sort_time
 from mentionscan.text import one_line, truncate
+from mentionscan.timeutil import parse_time, to_iso, utcnow
 from mentionscan.urls import safe_link
 
 SUBJECT_LIMIT = 110  # characters of a subject; mail clients show about this many
@@ -336,7 +337,7 @@ def run_digest(
     with open_store(location, write=True, lock_timeout=config.settings.lock_timeout) as store:
         state = store.state(STATE)
         last = state.get("last_sent")
-        last_sent = datetime.fromisoformat(last.replace("Z", "+00:00")) if isinstance(last, str) else None
+        last_sent = parse_time(last) if isinstance(last, str) else None
         chosen = pending(store.mentions(), since)
         digest = build_digest(
             chosen, [q.name for q in config.queries], now=now, since=since, last_sent=last_sent

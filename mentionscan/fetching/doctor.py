@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from mentionscan.config.model import SOURCE_COMMON_OPTIONS, Config, Option
 from mentionscan.errors import MentionscanError
 from mentionscan.fetching.run import FAILING_AFTER, queries_for, query_plans
-from mentionscan.models import to_iso, utcnow
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.text import one_line
+from mentionscan.timeutil import to_iso, utcnow
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient

@@ -18,12 +18,13 @@ from mentionscan.config.model import Config, SourceSpec
 from mentionscan.dedup import entry_keys, mention_id
 from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.matching.matcher import Document, Hit, Matcher, parse_query
-from mentionscan.models import Entry, Event, Mention, ParsedFeed, to_iso, utcnow
+from mentionscan.models import Entry, Event, Mention, ParsedFeed
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.base import QueryPlan, Task, TaskResult
 from mentionscan.store import Store, open_store
 from mentionscan.store.filter import newest_first
 from mentionscan.text import clean, snippet
+from mentionscan.timeutil import to_iso, utcnow
 from mentionscan.urls import redact, safe_link
 
 FAILING_AFTER = 3  # failed runs in a row before a source is flagged as broken

@@ -27,8 +27,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from mentionscan.errors import FetchError, NotFound
 from mentionscan.followup.reply import valid_address
-from mentionscan.models import Mention, utcnow
+from mentionscan.models import Mention
 from mentionscan.text import one_line
+from mentionscan.timeutil import utcnow
 from mentionscan.urls import host_of, is_http_url, redact
 
 if TYPE_CHECKING:

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from mentionscan.errors import ConfigError
-from mentionscan.models import utcnow
 from mentionscan.text import clean, one_line, truncate
+from mentionscan.timeutil import utcnow
 
 if TYPE_CHECKING:
     from mentionscan.models import Mention

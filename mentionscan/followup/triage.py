@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mentionscan.errors import ConfigError
-from mentionscan.matching.matcher import fold
-from mentionscan.models import STATUSES, Event, Mention, to_iso, utcnow
+from mentionscan.models import STATUSES, Event, Mention
 from mentionscan.store import open_store
 from mentionscan.store.filter import Filter, select
-from mentionscan.text import one_line
-from mentionscan.timeutil import parse_due
-from mentionscan.urls import host_of
+from mentionscan.timeutil import parse_due, to_iso, utcnow
 
 CLOSED_STATUSES = ("resolved", "ignored")
 NO_DUE = ("none", "off", "clear")  # `--due none` removes the report-back date
@@ -91,10 +88,7 @@ def timeline_lines(mention: Mention) -> list[tuple[Event, str]]:
 
 def last_contacted(mention: Mention) -> datetime | None:
     """When we last wrote to the author about this mention (set it `contacted`, or logged a draft)."""
-    times = [
-        e.at for e in mention.timeline if e.kind == "draft" or (e.kind == "status" and e.text == "contacted")
-    ]
-    return max(times) if times else None
+    return mention.last_contacted
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +108,7 @@ class AuthorHistory:
 
 def author_key(mention: Mention) -> str:
     """Who wrote it: the folded author name, else the site's host."""
-    author = one_line(mention.author or "")
-    if author:
-        return "author:" + fold(author)
-    return "site:" + (host_of(mention.url) or "?")
+    return mention.author_key
 
 
 def histories(everything: Iterable[Mention], wanted: Sequence[Mention]) -> dict[str, AuthorHistory]:
@@ -245,7 +236,7 @@ def show_in_store(location: str, prefix: str) -> tuple[Mention, AuthorHistory]:
     """The mention `prefix` names, and its author's history."""
     with open_store(location, write=False) as store:
         mention = store.resolve(prefix)
-        everything = store.mentions()
+        everything = list(store.mentions())
     return mention, histories(everything, [mention])[mention.id]
 
 

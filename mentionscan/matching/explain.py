@@ -9,10 +9,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mentionscan.matching.matcher import Document, Hit, Matcher, Span, fold, parse_query
+from mentionscan.matching.matcher import Document, Hit, Matcher, Span, parse_query
 from mentionscan.models import Mention
 from mentionscan.store.filter import newest_first
-from mentionscan.text import one_line
+from mentionscan.text import fold, one_line
 
 if TYPE_CHECKING:
     from mentionscan.config.model import Config, QuerySpec

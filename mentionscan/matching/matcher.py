@@ -40,13 +40,13 @@ from mentionscan.matching.query import (
     Term,
     Word,
     excluded_terms,
-    fold,
     format_query,
     parse_query,
     positive_terms,
     tag_key,
     tokens,
 )
+from mentionscan.text import fold
 
 __all__ = [
     "And",

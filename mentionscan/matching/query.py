@@ -17,28 +17,17 @@ are left out of equality, so `parse_query("a  b") == parse_query("a b")`.
 
 from __future__ import annotations
 
-import itertools
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mentionscan.errors import QuerySyntaxError
+from mentionscan.text import fold
 
 _ALNUM_RUN = re.compile(r"[^\W_]+")  # `re`'s \w is exactly str.isalnum() plus "_"
 _PORT = re.compile(r":\d*$")
 _MAX_DEPTH = 50  # keeps the recursive parser and evaluator far from Python's recursion limit
 _FIELD_NAMES = frozenset({"title", "author", "site", "tag"})
-
-
-def fold(text: str) -> str:
-    """Casefold, NFKD-decompose and drop combining marks: 'Ácme ﬁx Straße' -> 'acme fix strasse'."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    if decomposed.isascii():
-        return decomposed
-    return "".join(itertools.filterfalse(unicodedata.combining, decomposed))
 
 
 def tokens(text: str) -> list[str]:

@@ -15,11 +15,12 @@ from urllib.parse import quote
 
 from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
-from mentionscan.models import Entry, to_iso, utcnow
+from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
 from mentionscan.sources.jsonapi import parse_time, refused, table, text_of, title_of
 from mentionscan.sources.translate import Dialect, search_texts
 from mentionscan.text import clean, one_line
+from mentionscan.timeutil import to_iso, utcnow
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response

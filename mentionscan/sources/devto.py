@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
-from mentionscan.models import Entry, to_iso, utcnow
+from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
 from mentionscan.sources.jsonapi import (
     NEWEST,
@@ -26,6 +26,7 @@ from mentionscan.sources.jsonapi import (
     tag_cover,
     text_of,
 )
+from mentionscan.timeutil import to_iso, utcnow
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:

@@ -21,6 +21,7 @@ from typing import Any
 from mentionscan.errors import MentionscanError
 from mentionscan.models import Entry, ParsedFeed
 from mentionscan.text import clean, html_to_text, one_line
+from mentionscan.timeutil import parse_time
 from mentionscan.urls import canonical_url, redact, safe_link
 
 MAX_TEXT = 20_000  # characters of body text kept per entry: enough to match and quote
@@ -241,13 +242,7 @@ def _json_item(
     published = None
     for key in ("date_published", "date_modified"):
         value = item.get(key)
-        if isinstance(value, str):
-            try:
-                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-                # Year 1 with a positive offset is before the first representable UTC time.
-                published = parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
-            except (ValueError, OverflowError):
-                continue
+        if isinstance(value, str) and (published := parse_time(value)) is not None:
             break
     item_id = item.get("id")
     return Entry(

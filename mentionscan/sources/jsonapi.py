@@ -8,8 +8,9 @@ from typing import Any
 
 from mentionscan.errors import FetchError
 from mentionscan.matching.matcher import And, Node, Not, Or, Tag
-from mentionscan.models import Entry, utcnow
+from mentionscan.models import Entry
 from mentionscan.text import one_line, truncate
+from mentionscan.timeutil import utcnow
 
 REFUSED = (401, 403)
 # A task name no query can have (query names start with a letter or digit): the one request

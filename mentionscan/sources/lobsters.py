@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
-from mentionscan.models import Entry, to_iso
+from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
 from mentionscan.sources.jsonapi import (
     NEWEST,
@@ -25,6 +25,7 @@ from mentionscan.sources.jsonapi import (
     text_of,
 )
 from mentionscan.text import one_line
+from mentionscan.timeutil import to_iso
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:

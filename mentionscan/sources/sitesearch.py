@@ -16,7 +16,7 @@ from typing import Any
 
 from mentionscan.config.model import Settings
 from mentionscan.errors import FetchError
-from mentionscan.models import from_iso, to_iso, utcnow
+from mentionscan.timeutil import parse_time, to_iso, utcnow
 
 LAG = timedelta(hours=1)
 JSON_ACCEPT = "application/json"
@@ -28,7 +28,7 @@ def since_time(state: Mapping[str, Any], settings: Settings, now: datetime | Non
     now = now or utcnow()
     bounds: list[datetime] = []
     try:
-        cursor = from_iso(state.get("cursor"))
+        cursor = parse_time(state.get("cursor"))
     except (TypeError, ValueError):
         cursor = None
     if cursor is not None:
@@ -42,7 +42,7 @@ def newest_cursor(state: Mapping[str, Any], times: Iterable[datetime | None]) ->
     """The state to keep: the newest of the old cursor and `times` (never past now); {} if none."""
     seen = [t for t in times if t is not None]
     try:
-        old = from_iso(state.get("cursor"))
+        old = parse_time(state.get("cursor"))
     except (TypeError, ValueError):
         old = None
     if old is not None:

@@ -26,7 +26,8 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from mentionscan.matching.matcher import And, Field, Node, Not, Or, Phrase, Site, Tag, Word, fold
+from mentionscan.matching.matcher import And, Field, Node, Not, Or, Phrase, Site, Tag, Word
+from mentionscan.text import fold
 
 MAX_COMBINATIONS = 16  # a site without OR: nested ORs multiplying past this are left out (wider)
 _OPERATORS = frozenset({"AND", "OR", "NOT"})

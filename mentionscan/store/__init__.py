@@ -9,73 +9,45 @@ interleave.
 from __future__ import annotations
 
 import os
-from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from mentionscan.errors import StoreError, StoreLocked
 from mentionscan.models import Mention
+from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, select
 
-__all__ = ["Store", "database_path", "ensure_folder", "open_store", "run_lock"]
+__all__ = ["MentionFilter", "Order", "Store", "database_path", "ensure_folder", "open_store", "run_lock"]
 
 SQLITE_PREFIX = "sqlite://"
 
 
-class Store(ABC):
-    """Stored mentions and program state, for one run."""
+class NaiveQueries:
+    """`mentions`, `count` and `authors` answered by reading every mention (until backends push them down)."""
 
-    location: str  # what the user configured (path or URL), for messages
+    def _every(self) -> list[Mention]:
+        raise NotImplementedError
 
-    @property
-    @abstractmethod
-    def writes(self) -> int:
-        """How many times the database was physically written since it was opened."""
+    def mentions(self, selection: MentionFilter | None = None) -> Iterator[Mention]:
+        return iter(select(self._every(), selection or MentionFilter(order=Order.STORED)))
 
-    @abstractmethod
-    def mentions(self) -> list[Mention]:
-        """Every stored mention, in no particular order."""
+    def count(self, selection: MentionFilter | None = None) -> int:
+        every = self._every()
+        return len(every) if selection is None else sum(1 for m in every if selection.accepts(m))
 
-    @abstractmethod
-    def get(self, mention_id: str) -> Mention | None:
-        """The mention with exactly this id, or None."""
-
-    @abstractmethod
-    def resolve(self, prefix: str) -> Mention:
-        """The mention whose id is `prefix`, or the only one whose id starts with it (raises NotFound)."""
-
-    @abstractmethod
-    def find_by_keys(self, keys: Iterable[str]) -> Mention | None:
-        """The stored mention holding any of these dedup keys, or None."""
-
-    @abstractmethod
-    def put(self, mention: Mention) -> None:
-        """Insert the mention, or replace the stored one with the same id (in memory until `save`)."""
-
-    @abstractmethod
-    def state(self, name: str) -> dict[str, Any]:
-        """A copy of the program state stored under `name`; {} when there is none."""
-
-    @abstractmethod
-    def set_state(self, name: str, value: dict[str, Any]) -> None:
-        """Replace the program state stored under `name` (in memory until `save`)."""
-
-    @abstractmethod
-    def states(self) -> dict[str, dict[str, Any]]:
-        """A copy of every stored program state, by name."""
-
-    def count(self) -> int:
-        """How many mentions are stored (a backend may answer without reading them)."""
-        return len(self.mentions())
-
-    @abstractmethod
-    def save(self) -> None:
-        """Write every change atomically, at most once; nothing at all when nothing changed."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Forget the data; never writes."""
+    def authors(self, keys: Iterable[str]) -> dict[str, AuthorStats]:
+        wanted = set(keys)
+        counts: dict[str, int] = dict.fromkeys(wanted, 0)
+        contacted: dict[str, datetime] = {}
+        for mention in self._every():
+            key = mention.author_key
+            if key in wanted:
+                counts[key] += 1
+                when = mention.last_contacted
+                if when is not None and (key not in contacted or when > contacted[key]):
+                    contacted[key] = when
+        return {k: AuthorStats(k, counts[k], contacted.get(k)) for k in wanted}
 
 
 @contextmanager

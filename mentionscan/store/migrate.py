@@ -49,7 +49,7 @@ def migrate(source: str, target: str, *, lock_timeout: float = 60.0) -> Migratio
     # Both held for writing: no run may change the source while it is copied, nor the target.
     with open_store(source, lock_timeout=lock_timeout) as old:
         states = old.states()
-        mentions = old.mentions()
+        mentions = list(old.mentions())
         with open_store(target, lock_timeout=lock_timeout) as new:
             if new.count() or new.states():
                 raise StoreError(

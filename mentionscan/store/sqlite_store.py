@@ -30,7 +30,8 @@ import orjson
 
 from mentionscan.errors import NotFound, StoreError
 from mentionscan.models import Mention
-from mentionscan.store import Store, ensure_folder
+from mentionscan.store import NaiveQueries, Store, ensure_folder
+from mentionscan.store.interface import MentionFilter
 from mentionscan.store.json_store import (
     _candidates,
     _fsync_folder,
@@ -62,7 +63,7 @@ _FIND = (
 FIND_KEYS = {size: _FIND + "(" + ", ".join("?" * size) + ")" for size in range(1, FIND_BATCH + 1)}
 
 
-class SQLiteStore(Store):
+class SQLiteStore(NaiveQueries, Store):
     """Mentions and state in an SQLite file; changes wait in memory for `save()`."""
 
     def __init__(
@@ -181,7 +182,7 @@ class SQLiteStore(Store):
 
     # Reading
 
-    def mentions(self) -> list[Mention]:
+    def _every(self) -> list[Mention]:
         self._check_open()
         docs: dict[str, dict[str, Any]] = {}
         enabled = gc.isenabled()
@@ -264,8 +265,10 @@ class SQLiteStore(Store):
         self._check_open()
         return copy.deepcopy(self._states)
 
-    def count(self) -> int:
+    def count(self, selection: MentionFilter | None = None) -> int:
         """How many mentions are stored (changes included), without reading them."""
+        if selection is not None:
+            return NaiveQueries.count(self, selection)
         self._check_open()
         stored = 0
         if self._conn is not None:

@@ -29,7 +29,7 @@ def age(when: datetime | None, now: datetime | None = None) -> str:
     """`5m`, `3h`, `2d`, `6w`: how long ago, short enough for a column."""
     if when is None:
         return "?"
-    from mentionscan.models import utcnow
+    from mentionscan.timeutil import utcnow
 
     seconds = max(0, int(((now or utcnow()) - when).total_seconds()))
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
@@ -73,8 +73,8 @@ def write_table(
     from rich.table import Table
     from rich.text import Text
 
-    from mentionscan.models import utcnow
     from mentionscan.text import one_line, truncate
+    from mentionscan.timeutil import utcnow
     from mentionscan.urls import safe_link
 
     console = Console(file=out, markup=False, highlight=False, emoji=False, soft_wrap=False)

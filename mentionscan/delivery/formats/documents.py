@@ -21,8 +21,9 @@ from typing import TextIO
 from mentionscan import __version__
 from mentionscan.delivery.formats import write_csv, write_json, write_jsonl
 from mentionscan.errors import MentionscanError
-from mentionscan.models import Mention, to_iso, utcnow
+from mentionscan.models import Mention
 from mentionscan.text import clean, one_line
+from mentionscan.timeutil import to_iso, utcnow
 from mentionscan.urls import safe_link
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
