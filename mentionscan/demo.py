@@ -13,9 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
 
-from mentionscan.config.load import load_config
-from mentionscan.config.model import Config
 from mentionscan.timeutil import to_iso, utcnow
+from mentionscan.workspace import Workspace
 
 FEEDS = {
     "blog.rss": "application/rss+xml",
@@ -97,12 +96,11 @@ def serve() -> Iterator[str]:
 
 
 @contextmanager
-def demo_environment(keep: Path | None = None) -> Iterator[tuple[Config, str]]:
-    """A running sample server and a config pointing at it; yields the config and database."""
+def demo_environment(keep: Path | None = None) -> Iterator[Workspace]:
+    """A running sample server and a config pointing at it; yields the workspace."""
     with serve() as base, tempfile.TemporaryDirectory(prefix="mentionscan-demo-") as scratch:
         folder = keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "config.toml"
         path.write_text(CONFIG.format(base=base), encoding="utf-8")
-        config = load_config(path)
-        yield config, config.settings.database
+        yield Workspace.open(path)

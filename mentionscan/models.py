@@ -17,6 +17,8 @@ from mentionscan.timeutil import parse_time, to_iso, utcnow
 from mentionscan.urls import host_of
 
 STATUSES = ("new", "todo", "contacted", "replied", "resolved", "ignored")
+OPEN_STATUSES = ("new", "todo")  # what still wants attention: what `list` shows
+CLOSED_STATUSES = ("resolved", "ignored")  # done: no follow-up is due
 
 RECORD_FIELDS = (
     "id",

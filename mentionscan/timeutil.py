@@ -85,3 +85,14 @@ def parse_due(text: str, now: datetime | None = None) -> datetime:
     if _DURATION.match(text):
         return (now or utcnow()) + parse_duration(text)
     return parse_since(text, now)
+
+
+def age(when: datetime | None, now: datetime | None = None) -> str:
+    """`5m`, `3h`, `2d`, `6w`: how long ago, short enough for a column."""
+    if when is None:
+        return "?"
+    seconds = max(0, int(((now or utcnow()) - when).total_seconds()))
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return "now"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from mentionscan.config.model import Settings
 from mentionscan.fetching.http import HttpClient
 from mentionscan.followup.contact import find_contacts
 from mentionscan.store import open_store
@@ -199,7 +200,7 @@ def test_nothing_found_is_said_plainly(cli: Cli, httpserver: HTTPServer, write_c
     result = cli("contact", fetched.id("Acme <script>"), "--config", str(fetched.config))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
-    assert "No email found for the author (1 requests)." in result.stderr
+    assert "No email found for the author (1 request)." in result.stderr
     record = cli.json(
         "show", fetched.id("Acme <script>"), "--format", "json", "--config", str(fetched.config)
     )
@@ -218,7 +219,7 @@ def test_at_most_five_requests(httpserver: HTTPServer, tmp_path: Path) -> None:
             content_type="text/html",
         )
     mention = _mention(base + "/post")
-    with HttpClient(user_agent="test") as client:
+    with HttpClient(Settings(user_agent="test")) as client:
         found = find_contacts(mention, client)
     assert len(httpserver.log) == 5
     assert len(found.pages) == 5
@@ -240,7 +241,7 @@ def test_a_page_outside_the_sources_network_is_not_fetched(httpserver: HTTPServe
     def resolver(host: str) -> list[str]:
         return ["198.51.100.7"] if host == "feeds.example" else [host]
 
-    with HttpClient(user_agent="test", classify=classify, resolver=resolver) as client:
+    with HttpClient(Settings(user_agent="test"), classify=classify, resolver=resolver) as client:
         found = find_contacts(_mention(base + "/post"), client, origin="https://feeds.example/feed")
         assert httpserver.log == []
         assert found.contacts == []
@@ -297,7 +298,7 @@ def test_html_sent_as_a_generic_type_is_read_and_a_pdf_is_not(httpserver: HTTPSe
     httpserver.expect_request("/about.pdf").respond_with_data(
         b"%PDF-1.7 <a href='mailto:b@example.org'>", content_type="application/pdf"
     )
-    with HttpClient(user_agent="test") as client:
+    with HttpClient(Settings(user_agent="test")) as client:
         found = find_contacts(_mention(base + "/post"), client)
     assert [c["value"] for c in found.contacts if c["kind"] == "email"] == ["a@example.org"]
     assert found.problems == [f"{base}/about.pdf: not an HTML page (application/pdf)"]

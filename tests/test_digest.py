@@ -17,7 +17,7 @@ import pytest
 
 from mentionscan.config.model import EmailSpec
 from mentionscan.dedup import mention_id
-from mentionscan.delivery.digest import SUBJECT_LIMIT, build_digest, build_message, pending, subject
+from mentionscan.delivery.digest import SUBJECT_LIMIT, build_digest, build_message, pending_filter, subject
 from mentionscan.models import Mention
 from mentionscan.store import open_store
 from tests.mailtools import (
@@ -397,8 +397,8 @@ def test_pending_is_the_not_yet_digested_or_what_was_found_since() -> None:
     now = datetime.now(UTC)
     sent = make_mention("s", digested_at=now, found_at=now - timedelta(hours=2))
     unsent = make_mention("u", found_at=now - timedelta(days=5))
-    assert pending([sent, unsent]) == [unsent]
-    assert pending([sent, unsent], since=now - timedelta(days=1)) == [sent]
+    assert [m for m in (sent, unsent) if pending_filter().accepts(m)] == [unsent]
+    assert [m for m in (sent, unsent) if pending_filter(now - timedelta(days=1)).accepts(m)] == [sent]
 
 
 def test_groups_follow_the_config_order_and_each_mention_appears_once() -> None:

@@ -154,7 +154,7 @@ def test_filters_and_formats(cli: Cli, stored) -> None:
     assert bad.exit_code == 2
     assert (
         bad.stderr
-        == "Error: unknown export format 'yaml': use one of json, jsonl, csv, markdown, html, atom\n"
+        == "Error: --format 'yaml' is not one of json, jsonl, csv, markdown, html or atom\n"
     )
 
 

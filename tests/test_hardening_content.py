@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from mentionscan.delivery.formats import DISPLAY_TITLE
+from mentionscan.delivery.formats.table import DISPLAY_TITLE
 from tests.conftest import Cli
 from tests.hardening_tools import RawServer, http_head, rss, run_mentionscan
 

@@ -22,8 +22,11 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from mentionscan.config.load import load_config
+from mentionscan.config.model import Settings
 from mentionscan.errors import FetchError
-from mentionscan.fetching.http import HttpClient, address_class, retry_after_seconds, system_resolver
+from mentionscan.fetching.addresses import address_class, system_resolver
+from mentionscan.fetching.http import HttpClient
+from mentionscan.fetching.responses import retry_after_seconds
 from mentionscan.fetching.run import FAILING_AFTER, run_fetch
 from tests.conftest import Cli
 from tests.hardening_tools import (
@@ -247,7 +250,7 @@ def test_a_redirect_from_a_public_address_into_a_private_one_is_refused_before_a
         def classify(address: str) -> str:
             return {"127.0.0.1": "public", "127.0.0.2": "private"}[address]
 
-        client = HttpClient(user_agent="test", resolver=resolver, classify=classify)
+        client = HttpClient(Settings(user_agent="test"), resolver=resolver, classify=classify)
         result = run_fetch(config, config.settings.database, client=client)
         time.sleep(0.2)
     assert arrived == [] and private.paths == []  # nothing, not even a connection, reached it
@@ -274,7 +277,7 @@ def test_a_name_that_resolves_public_for_the_check_and_private_to_connect_is_cau
         )
         config = load_config(write_config({"acme": "acme"}, [feed_source("f", url_for(httpserver, "/feed"))]))
         client = HttpClient(
-            user_agent="test",
+            Settings(user_agent="test"),
             resolver=lambda host: ["93.184.215.14"],
             classify=lambda address: "public" if address == "93.184.215.14" else "private",
         )
@@ -295,7 +298,9 @@ def test_redirects_between_public_addresses_are_followed_by_the_same_check(
     )
     httpserver.expect_request("/real").respond_with_data(FEED, content_type=RSS_TYPE)
     config = load_config(write_config({"acme": "acme"}, [feed_source("f", url_for(httpserver, "/feed"))]))
-    client = HttpClient(user_agent="test", resolver=lambda host: [host], classify=lambda address: "public")
+    client = HttpClient(
+        Settings(user_agent="test"), resolver=lambda host: [host], classify=lambda address: "public"
+    )
     result = run_fetch(config, config.settings.database, client=client)
     assert [m.title for m in result.new] == ["acme news"]
 
@@ -338,23 +343,23 @@ def test_address_classes(address: str, kind: str) -> None:
 )
 def test_the_redirect_check_refuses_private_targets_from_a_public_origin(target: str) -> None:
     # IP literals only: the system resolver answers them without a lookup, so no packet leaves.
-    client = HttpClient(user_agent="test", resolver=system_resolver)
+    client = HttpClient(Settings(user_agent="test"), resolver=system_resolver)
     with pytest.raises(FetchError, match=r"refused a redirect to (private|loopback|link-local) address"):
-        client._check_redirect("https://93.184.215.14/feed", target)
-    allowed = HttpClient(user_agent="test", resolver=system_resolver, allow_private_redirects=True)
-    allowed._check_redirect("https://93.184.215.14/feed", target)  # the user opted in
+        client.may_follow("https://93.184.215.14/feed", target)
+    allowed = HttpClient(Settings(user_agent="test", allow_private_redirects=True), resolver=system_resolver)
+    allowed.may_follow("https://93.184.215.14/feed", target)  # the user opted in
     client.close()
     allowed.close()
 
 
 def test_a_url_the_user_wrote_may_point_anywhere_but_never_redirect_into_link_local() -> None:
-    client = HttpClient(user_agent="test", resolver=system_resolver)
-    client._check_redirect("http://10.0.0.5/feed", "http://10.0.0.6/feed")  # the intranet's own business
-    client._check_redirect("http://127.0.0.1:8080/feed", "http://127.0.0.1:8081/feed")
+    client = HttpClient(Settings(user_agent="test"), resolver=system_resolver)
+    client.may_follow("http://10.0.0.5/feed", "http://10.0.0.6/feed")  # the intranet's own business
+    client.may_follow("http://127.0.0.1:8080/feed", "http://127.0.0.1:8081/feed")
     with pytest.raises(FetchError, match="refused a redirect to link-local address"):
-        client._check_redirect("http://10.0.0.5/feed", "http://169.254.169.254/")
+        client.may_follow("http://10.0.0.5/feed", "http://169.254.169.254/")
     with pytest.raises(FetchError, match="refused a redirect to loopback address"):
-        client._check_redirect("http://10.0.0.5/feed", "http://[::1]/")
+        client.may_follow("http://10.0.0.5/feed", "http://[::1]/")
     client.close()
 
 

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from mentionscan.config.model import Settings
 from mentionscan.errors import FetchError
 from mentionscan.fetching.http import HttpClient
 
@@ -21,7 +22,7 @@ def test_queued_requests_to_a_paced_host_do_not_time_out(httpserver: HTTPServer)
 
     httpserver.expect_request("/search").respond_with_handler(handler)
     # 120 a minute is one every 0.5 s: the sixth request waits 2.5 s, past the 1 s deadline.
-    client = HttpClient(user_agent="test", deadline=1.0, per_host=4)
+    client = HttpClient(Settings(user_agent="test", deadline=1.0, per_host=4))
 
     def one(_: int) -> str:
         try:

@@ -10,17 +10,10 @@ from pathlib import Path
 import pytest
 
 from mentionscan.errors import ConfigError
-from mentionscan.followup.triage import (
-    add_note,
-    due_cell,
-    followups,
-    histories,
-    history_cell,
-    mark,
-    timeline_lines,
-)
+from mentionscan.followup.triage import add_note, due_cell, history_cell, mark, timeline_lines
 from mentionscan.models import Event, Mention
 from mentionscan.store import open_store
+from mentionscan.workspace import Workspace
 from tests.conftest import Cli
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
@@ -86,7 +79,17 @@ def test_an_empty_note_is_refused() -> None:
         add_note(mention(), " \n ")
 
 
-def test_history_is_by_author_else_by_site() -> None:
+def stored(tmp_path: Path, mentions: list[Mention]) -> Workspace:
+    """A workspace whose database holds `mentions`."""
+    location = str(tmp_path / "mentions.json")
+    with open_store(location) as store:
+        for item in mentions:
+            store.put(item)
+        store.save()
+    return Workspace.open(database=location)
+
+
+def test_history_is_by_author_else_by_site(tmp_path: Path) -> None:
     contacted = mark(mention("aaaa00000002", author="JANE DOE"), "contacted", now=NOW - timedelta(days=2))
     later = mark(mention("aaaa00000003", author="Jane Doe"), "contacted", now=NOW - timedelta(hours=3))
     other = mention("aaaa00000004", author="Someone Else")
@@ -95,7 +98,7 @@ def test_history_is_by_author_else_by_site() -> None:
         mention("bbbb00000002", author=None, url="https://forum.example/t/2"),
     ]
     everything = [mention(), contacted, later, other, *anonymous]
-    found = histories(everything, everything)
+    found = stored(tmp_path, everything).histories(everything)
     assert found[mention().id].key == "author:jane doe"
     assert found[mention().id].mentions == 3
     assert found[mention().id].last_contacted == NOW - timedelta(hours=3)
@@ -107,12 +110,12 @@ def test_history_is_by_author_else_by_site() -> None:
     assert history_cell(found[other.id], NOW) == "1"
 
 
-def test_a_logged_draft_counts_as_contact_even_without_a_status_change() -> None:
+def test_a_logged_draft_counts_as_contact_even_without_a_status_change(tmp_path: Path) -> None:
     already = mention(status="contacted").with_event("draft", "To: x", at=NOW)
-    assert histories([already], [already])[already.id].last_contacted == NOW
+    assert stored(tmp_path, [already]).histories([already])[already.id].last_contacted == NOW
 
 
-def test_followups_are_past_or_today_oldest_first_and_open_only() -> None:
+def test_followups_are_past_or_today_oldest_first_and_open_only(tmp_path: Path) -> None:
     items = [
         mention("c1", due=NOW + timedelta(days=1)),
         mention("c2", due=NOW - timedelta(days=3)),
@@ -122,7 +125,7 @@ def test_followups_are_past_or_today_oldest_first_and_open_only() -> None:
         mention("c6"),
         mention("c7", due=NOW - timedelta(days=1), status="contacted"),
     ]
-    assert [m.id for m in followups(items, NOW)] == ["c2", "c7", "c3"]
+    assert [m.id for m in stored(tmp_path, items).followups(NOW)] == ["c2", "c7", "c3"]
 
 
 def test_due_cell() -> None:

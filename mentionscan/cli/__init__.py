@@ -77,7 +77,7 @@ def _root(
 
 
 # Each module adds its commands to `app` when imported.
-from mentionscan.cli import core, db, digest, followup, sources  # noqa: E402, F401
+from mentionscan.cli import core, db, digest, export, queries, reply, sources, triage  # noqa: E402, F401
 
 
 def main() -> None:

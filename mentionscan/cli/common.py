@@ -1,21 +1,23 @@
-"""What every command shares: consoles, the config and database options, error reporting."""
+"""What every command shares: the workspace options, the filter and format options, stderr lines."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from mentionscan.delivery.formats import Format
+from mentionscan.delivery.formats import DETAIL, EXPORT, LIST, Format
+from mentionscan.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mentionscan.config.model import Config
-    from mentionscan.store.filter import Filter
+    from mentionscan.store.interface import MentionFilter
+    from mentionscan.workspace import Workspace
 
 ConfigOption = Annotated[
     Path | None,
@@ -29,10 +31,6 @@ ConfigOption = Annotated[
 DbOption = Annotated[
     str | None,
     typer.Option("--db", help="Database path or sqlite:///path (env MENTIONSCAN_DB).", show_default=False),
-]
-FormatOption = Annotated[
-    Format,
-    typer.Option("--format", "-f", help="Output format: table for a person, json/jsonl/csv for a program."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and the data.")]
 StatusOption = Annotated[
@@ -55,6 +53,49 @@ LimitOption = Annotated[
     int | None, typer.Option("--limit", "-n", help="At most this many.", show_default=False)
 ]
 AllOption = Annotated[bool, typer.Option("--all", "-a", help="Every status, not only new and todo.")]
+
+
+def format_parser(choices: Sequence[Format]) -> Callable[[str | Format], Format]:
+    """Reads `--format`: one of `choices`, anything else one plain error line (exit 2)."""
+    names = [f.value for f in choices]
+
+    def parse(value: str | Format) -> Format:
+        if isinstance(value, Format):
+            return value
+        if value not in names:
+            raise ConfigError(f"--format {value!r} is not one of {', '.join(names[:-1])} or {names[-1]}")
+        return Format(value)
+
+    return parse
+
+
+RowsFormat = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format: table for a person, or json, jsonl, csv for a program.",
+        parser=format_parser(LIST),
+        metavar="FORMAT",
+    ),
+]
+ExportFormat = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        help="json, jsonl, csv, markdown, html or atom.",
+        parser=format_parser(EXPORT),
+        metavar="FORMAT",
+    ),
+]
+DetailFormat = Annotated[
+    Format,
+    typer.Option(
+        "--format", "-f", help="text for a person, json.", parser=format_parser(DETAIL), metavar="FORMAT"
+    ),
+]
+
 
 _stderr: Console | None = None
 
@@ -95,25 +136,11 @@ def error_line(message: str) -> None:
     say(f"Error: {message}", "bold red")
 
 
-def load_config(path: Path | None) -> Config:
-    from mentionscan.config.load import load_config as load
+def workspace(config: Path | None, db: str | None) -> Workspace:
+    """The workspace `--config` and `--db` name, with the lookup rules of `Workspace.open`."""
+    from mentionscan.workspace import Workspace
 
-    return load(path)
-
-
-def database(config: Config | None, db: str | None) -> str:
-    from mentionscan.config.load import database_location
-
-    return database_location(config, db)
-
-
-def config_or_none(path: Path | None, db: str | None) -> Config | None:
-    """The config when one is needed to find the database; None when `--db` or the env says where."""
-    from mentionscan.config.model import ENV_DB
-
-    if db or (os.environ.get(ENV_DB) and path is None):
-        return load_config(path) if path else None
-    return load_config(path)
+    return Workspace.open(config, db)
 
 
 def make_filter(
@@ -121,19 +148,28 @@ def make_filter(
     source: list[str] | None,
     since: str | None,
     limit: int | None,
-    statuses: tuple[str, ...],
-) -> Filter:
+    statuses: Sequence[str],
+) -> MentionFilter:
     """The selection the shared filter options describe (`list`, `mark`, `export`)."""
-    from mentionscan.store.filter import Filter
+    from mentionscan.store.interface import MentionFilter
     from mentionscan.timeutil import parse_since
 
-    return Filter(
-        statuses=statuses,
+    return MentionFilter(
+        statuses=tuple(statuses),
         queries=tuple(query or ()),
         sources=tuple(source or ()),
-        since=parse_since(since) if since else None,
+        published_since=parse_since(since) if since else None,
         limit=limit,
     )
+
+
+def statuses_for(status: Sequence[str] | None, show_all: bool) -> tuple[str, ...]:
+    """`--status` as given, else everything with `--all`, else what still wants attention."""
+    from mentionscan.models import OPEN_STATUSES
+
+    if status:
+        return tuple(status)
+    return () if show_all else OPEN_STATUSES
 
 
 def stdout_is_terminal() -> bool:
@@ -144,7 +180,12 @@ def progress_wanted(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
 
-def write_out(render: Any) -> None:
+def write_out(render: Callable[[TextIO], object]) -> None:
     """Run `render(stream)` on stdout."""
     render(sys.stdout)
     sys.stdout.flush()
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 mention`, `3 mentions`."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"

@@ -12,28 +12,28 @@ from mentionscan.cli.common import (
     AllOption,
     ConfigOption,
     DbOption,
-    FormatOption,
     LimitOption,
     QueryFilterOption,
     QuietOption,
+    RowsFormat,
     SinceOption,
     SourceFilterOption,
     StatusOption,
-    config_or_none,
-    database,
     err_console,
-    load_config,
     make_filter,
     progress_wanted,
     say,
+    statuses_for,
     warn,
+    workspace,
     write_out,
 )
-from mentionscan.delivery.formats import Format, write_mentions
+from mentionscan.delivery.formats import Format, render
 from mentionscan.errors import ExitCode
 
 if TYPE_CHECKING:
     from mentionscan.fetching.run import RunResult
+    from mentionscan.workspace import Workspace
 
 
 @app.command()
@@ -54,7 +54,7 @@ def init(
 def fetch(
     config: ConfigOption = None,
     db: DbOption = None,
-    fmt: FormatOption = Format.table,
+    fmt: RowsFormat = Format.table,
     quiet: QuietOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Fetch and match, but store nothing.")] = False,
     source: Annotated[
@@ -65,50 +65,31 @@ def fetch(
 
     Exit status: 0 when the run finished, 3 when it finished but a source failed.
     """
-    cfg = load_config(config)
-    result = run_and_report(cfg, database(cfg, db), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source)
+    result = run_and_report(workspace(config, db), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source)
     if result.failed:
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
 
 
 def run_and_report(
-    cfg: object,
-    location: str,
-    *,
-    fmt: Format,
-    quiet: bool,
-    dry_run: bool = False,
-    only: list[str] | None = None,
+    ws: Workspace, *, fmt: Format, quiet: bool, dry_run: bool = False, only: list[str] | None = None
 ) -> RunResult:
     """Run a fetch and print it as `fetch` does; `demo` goes through here too."""
-    from mentionscan.config.model import Config
-    from mentionscan.fetching.run import run_fetch
-
-    assert isinstance(cfg, Config)
     if progress_wanted(quiet):
-        result = _run_with_progress(cfg, location, dry_run, only)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=err_console(), transient=True) as bar:
+            task = bar.add_task("fetch", total=None)
+
+            def advance(label: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance)
     else:
-        result = run_fetch(cfg, location, dry_run=dry_run, only=only)
-    write_out(lambda out: write_mentions(result.new, fmt, out))
+        result = ws.fetch(sources=only, dry_run=dry_run)
+    write_out(lambda out: render(fmt, result.new, out))
     _summary(result, quiet, dry_run)
     return result
-
-
-def _run_with_progress(cfg: object, location: str, dry_run: bool, only: list[str] | None) -> RunResult:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from mentionscan.config.model import Config
-    from mentionscan.fetching.run import run_fetch
-
-    assert isinstance(cfg, Config)
-    columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console(), transient=True) as bar:
-        task = bar.add_task("fetch", total=None)
-
-        def advance(label: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        return run_fetch(cfg, location, dry_run=dry_run, only=only, progress=advance)
 
 
 def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
@@ -150,31 +131,27 @@ def list_(
     since: SinceOption = None,
     limit: LimitOption = None,
     show_all: AllOption = False,
-    fmt: FormatOption = Format.table,
+    fmt: RowsFormat = Format.table,
 ) -> None:
     """Print stored mentions, newest first (new and todo unless --all or --status)."""
-    from mentionscan.store import open_store
-    from mentionscan.store.filter import select, statuses_for
+    from mentionscan.delivery.formats import Context
 
-    cfg = config_or_none(config, db)
-    selection = make_filter(query, source, since, limit, statuses_for(status, show_all))
-    with open_store(database(cfg, db), write=False) as store:
-        everything = list(store.mentions())
-    mentions = select(everything, selection)
-    extra = None
-    if fmt is Format.table:
-        from mentionscan.followup.triage import histories, history_cell
+    ws = workspace(config, db)
+    mentions = list(ws.mentions(make_filter(query, source, since, limit, statuses_for(status, show_all))))
+    context = Context()
+    if fmt is Format.table and mentions:
+        from mentionscan.followup.triage import history_cell
 
-        found = histories(everything, mentions)
-        extra = {"history": [history_cell(found[m.id]) for m in mentions]}
-    write_out(lambda out: write_mentions(mentions, fmt, out, extra=extra))
+        found = ws.histories(mentions)
+        context = Context(extra={"history": [history_cell(found[m.id]) for m in mentions]})
+    write_out(lambda out: render(fmt, mentions, out, context))
     if not mentions and fmt is Format.table:
         say("No mentions to show." + ("" if show_all or status else " (--all shows every status)"))
 
 
 @app.command()
 def demo(
-    fmt: FormatOption = Format.table,
+    fmt: RowsFormat = Format.table,
     keep: Annotated[
         Path | None, typer.Option("--keep", help="Keep the demo config and database in this folder.")
     ] = None,
@@ -182,9 +159,9 @@ def demo(
     """See it work offline: serve sample feeds on 127.0.0.1 and run a real fetch against them."""
     from mentionscan.demo import demo_environment
 
-    with demo_environment(keep) as (cfg, location):
-        say(f"Serving sample feeds on {cfg.sources[0].get('url', '').rsplit('/', 1)[0]}/ ...")
-        result = run_and_report(cfg, location, fmt=fmt, quiet=False)
+    with demo_environment(keep) as ws:
+        say(f"Serving sample feeds on {ws.config.sources[0].get('url', '').rsplit('/', 1)[0]}/ ...")
+        result = run_and_report(ws, fmt=fmt, quiet=False)
         say("Run it again and nothing is new: mentions are stored once. Now try `mentionscan init`.")
         if keep:
             say(f"Config and database kept in {keep}")

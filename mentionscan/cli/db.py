@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mentionscan.cli import app
-from mentionscan.cli.common import ConfigOption, DbOption, config_or_none, database, load_config, say
+from mentionscan.cli.common import ConfigOption, DbOption, say, workspace
 
 db_app = typer.Typer(
     help="Look after the database: where it is, what it holds, which backend keeps it.",
@@ -16,16 +16,11 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 
-DEFAULT_LOCK_TIMEOUT = 60.0
-
 
 @db_app.command("info")
 def info(config: ConfigOption = None, db: DbOption = None) -> None:
     """Print the database's location, backend, schema, mention and state counts and size."""
-    from mentionscan.store.migrate import database_info
-
-    cfg = config_or_none(config, db)
-    found = database_info(database(cfg, db))
+    found = workspace(config, db).database_info()
     lines = [
         f"location: {found.location}",
         f"file:     {found.path}{'' if found.exists else ' (not created yet: the first fetch creates it)'}",
@@ -59,16 +54,7 @@ def migrate(
     The target must not exist or be empty; the copy is read back and compared before this
     reports success. Then point `database` in the config at the new location.
     """
-    from pathlib import Path
-
-    from mentionscan.config.load import resolve_database
-    from mentionscan.store.migrate import migrate as run_migration
-
-    cfg = None if source else load_config(config)
-    origin = resolve_database(source, Path.cwd()) if source else database(cfg, None)
-    target = resolve_database(to, Path.cwd())
-    lock_timeout = cfg.settings.lock_timeout if cfg is not None else DEFAULT_LOCK_TIMEOUT
-    done = run_migration(origin, target, lock_timeout=lock_timeout)
+    done = workspace(config, source).migrate(to)
     say(
         f"Copied {done.mentions} mentions and {done.states} states from {done.source} to {done.target}, "
         "and checked the copy."

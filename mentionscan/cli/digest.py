@@ -13,10 +13,10 @@ from mentionscan.cli.common import (
     ConfigOption,
     DbOption,
     QuietOption,
-    database,
-    load_config,
+    plural,
     say,
     stdout_is_terminal,
+    workspace,
 )
 from mentionscan.errors import ConfigError
 
@@ -56,13 +56,13 @@ def digest(
 
     Mentions are marked as sent only once the message was accepted. Nothing new: no email, exit 0.
     """
-    from mentionscan.delivery.digest import run_digest
     from mentionscan.delivery.mail import FileDelivery, SmtpDelivery, StreamDelivery
     from mentionscan.timeutil import parse_since
 
     if send and output is not None:
         raise ConfigError("--send and --output cannot be used together: choose one")
-    cfg = load_config(config)
+    ws = workspace(config, db)
+    cfg = ws.config
     when = parse_since(since) if since else None
     if cfg.email is None:
         raise ConfigError(f"{cfg.path}: no [email] table: add one with 'to' and 'from' (see README)")
@@ -80,11 +80,10 @@ def digest(
             preview = "stdout is a terminal: nothing recorded; pipe it to sendmail -t, or use --send"
             no_mark = True
     delivery.prepare()
-    result = run_digest(cfg, database(cfg, db), delivery, since=when, always=always, mark=not no_mark)
+    result = ws.digest(delivery, since=when, always=always, mark=not no_mark)
     if quiet:
         return
-    count = result.digest.count
-    noun = "mention" if count == 1 else "mentions"
+    count = plural(result.digest.count, "mention")
     if not result.delivered:
         say(
             f"No mentions found since {since}: no email."
@@ -92,6 +91,6 @@ def digest(
             else "Nothing new since the last digest: no email."
         )
     elif no_mark:
-        say(f"Digest of {count} {noun} {result.where} ({preview})")
+        say(f"Digest of {count} {result.where} ({preview})")
     else:
-        say(f"Digest of {count} {noun} {result.where}")
+        say(f"Digest of {count} {result.where}")

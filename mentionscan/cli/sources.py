@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mentionscan.cli import app
-from mentionscan.cli.common import ConfigOption, DbOption, QuietOption, database, load_config, say
+from mentionscan.cli.common import ConfigOption, DbOption, QuietOption, say, workspace
 from mentionscan.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -57,10 +57,7 @@ def doctor(
 
     Exit status: 0 when every enabled source answered, 3 when one did not.
     """
-    from mentionscan.fetching.doctor import check_sources
-
-    cfg = load_config(config)
-    checks = check_sources(cfg, database(cfg, db), names=source)
+    checks = workspace(config, db).doctor(source)
     typer.echo(_table(checks))
     failed = [c for c in checks if c.enabled and not c.ok]
     if not quiet:

@@ -142,7 +142,6 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     _unique([q.name for q in queries], "[[queries]]", path)
     email = _email(data["email"], path) if "email" in data else None
     config = Config(path=path, settings=settings, queries=queries, sources=sources, email=email)
-    _check_queries(config)
     return config
 
 
@@ -189,7 +188,10 @@ def _query(table: Any, index: int, path: Path, source_names: list[str]) -> Query
                 suggestion = did_you_mean(str(source), source_names)
                 raise ConfigError(f"{where}: 'sources' names no source {source!r}{suggestion}")
         sources = tuple(sources)
-    return QuerySpec(name=values["name"], match=values["match"], sources=sources)
+    try:
+        return QuerySpec(name=values["name"], match=values["match"], sources=sources)
+    except QuerySyntaxError as exc:
+        raise ConfigError(f"{where}: 'match': {exc}") from None
 
 
 def _source(table: Any, index: int, path: Path) -> SourceSpec:
@@ -253,16 +255,3 @@ def _email(table: Any, path: Path) -> EmailSpec:
         verify_certificate=values["verify_certificate"],
         timeout=values["timeout"],
     )
-
-
-def _check_queries(config: Config) -> None:
-    """Every query must parse; errors name the table and quote the query."""
-    from mentionscan.matching.matcher import parse_query
-
-    for index, query in enumerate(config.queries, start=1):
-        try:
-            parse_query(query.match)
-        except QuerySyntaxError as exc:
-            raise ConfigError(
-                f"{config.path}: [[queries]] #{index} (\"{query.name}\"): 'match': {exc}"
-            ) from None

@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from mentionscan import __version__
 from mentionscan.errors import ConfigError, did_you_mean
+from mentionscan.matching.query import Node, parse_query
 
 ENV_CONFIG = "MENTIONSCAN_CONFIG"
 ENV_DB = "MENTIONSCAN_DB"
@@ -36,19 +37,46 @@ def opt(*types: type, required: bool = False, default: Any = None, help: str = "
     return Option(types, required, default, help)
 
 
-SETTINGS_OPTIONS: dict[str, Option] = {
-    "database": opt(str, help="path of the database, or sqlite:///path"),
-    "timeout": opt(int, float, default=20, help="seconds per request"),
-    "deadline": opt(int, float, default=60, help="seconds one source may take in all, retries included"),
-    "concurrency": opt(int, default=64, help="requests in flight (per_host caps each host)"),
-    "per_host": opt(int, default=4, help="requests in flight to one host"),
-    "max_age_days": opt(int, default=14, help="entries older than this are ignored (0: no limit)"),
-    "user_agent": opt(str, default=DEFAULT_USER_AGENT),
-    "max_response_mb": opt(int, float, default=15, help="largest response body, after decompression"),
-    "lock_timeout": opt(int, float, default=60, help="seconds to wait for another run's lock"),
-    "allow_private_redirects": opt(bool, default=False),
-    "reply_template": opt(str, help="path of the email reply template"),
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """`[settings]`, every default defined here and nowhere else."""
+
+    database: str = ""  # the resolved location; "" only before the config is read
+    timeout: float = 20
+    deadline: float = 60
+    concurrency: int = 64
+    per_host: int = 4
+    max_age_days: int = 14
+    user_agent: str = DEFAULT_USER_AGENT
+    max_response_mb: float = 15
+    lock_timeout: float = 60
+    allow_private_redirects: bool = False
+    reply_template: str | None = None
+
+
+_SETTINGS_HELP: dict[str, tuple[tuple[type, ...], str]] = {
+    "database": ((str,), "path of the database, or sqlite:///path"),
+    "timeout": ((int, float), "seconds per request"),
+    "deadline": ((int, float), "seconds one source may take in all, retries included"),
+    "concurrency": ((int,), "requests in flight (per_host caps each host)"),
+    "per_host": ((int,), "requests in flight to one host"),
+    "max_age_days": ((int,), "entries older than this are ignored (0: no limit)"),
+    "user_agent": ((str,), ""),
+    "max_response_mb": ((int, float), "largest response body, after decompression"),
+    "lock_timeout": ((int, float), "seconds to wait for another run's lock"),
+    "allow_private_redirects": ((bool,), ""),
+    "reply_template": ((str,), "path of the email reply template"),
 }
+
+
+def _setting(name: str, default: Any) -> Option:
+    types, text = _SETTINGS_HELP[name]
+    # The database's default depends on where the config file is: `load` works it out.
+    return Option(types, default=None if name == "database" else default, help=text)
+
+
+SETTINGS_OPTIONS: dict[str, Option] = {f.name: _setting(f.name, f.default) for f in fields(Settings)}
+
 QUERY_OPTIONS: dict[str, Option] = {
     "name": opt(str, required=True),
     "match": opt(str, required=True),
@@ -76,25 +104,17 @@ SOURCE_COMMON_OPTIONS: dict[str, Option] = {
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
-    database: str
-    timeout: float = 20
-    deadline: float = 60
-    concurrency: int = 64
-    per_host: int = 4
-    max_age_days: int = 14
-    user_agent: str = DEFAULT_USER_AGENT
-    max_response_mb: float = 15
-    lock_timeout: float = 60
-    allow_private_redirects: bool = False
-    reply_template: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class QuerySpec:
+    """A `[[queries]]` table; `node` is `match` parsed, once (a QuerySyntaxError if it cannot be)."""
+
     name: str
     match: str
     sources: tuple[str, ...] | None = None
+    node: Node = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.node is None:
+            object.__setattr__(self, "node", parse_query(self.match))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,29 +10,28 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from mentionscan import __version__
 from mentionscan.config.model import Config, EmailSpec
-from mentionscan.delivery.formats import age
 from mentionscan.errors import ConfigError, StoreError
 from mentionscan.models import Mention
-from mentionscan.store.filter import newest_first, sort_time
+from mentionscan.store.interface import MentionFilter, Order, Store, select, sort_time
 from mentionscan.text import one_line, truncate
-from mentionscan.timeutil import parse_time, to_iso, utcnow
+from mentionscan.timeutil import age, parse_time, to_iso, utcnow
 from mentionscan.urls import safe_link
 
 SUBJECT_LIMIT = 110  # characters of a subject; mail clients show about this many
 TITLE_LIMIT = 300
 SNIPPET_LIMIT = 400
 NO_QUERY = "(no query)"
-STATE = "digest"  # program state: when the last digest went out, and with how many mentions
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ADDRESS = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+\.[^\s@<>()\[\]\\,;:\"]+$")
 
@@ -65,11 +64,11 @@ class DigestResult:
     marked: int = 0
 
 
-def pending(mentions: Iterable[Mention], since: datetime | None = None) -> list[Mention]:
+def pending_filter(since: datetime | None = None) -> MentionFilter:
     """Mentions found at or after `since`; without it, those no digest has carried yet."""
     if since is not None:
-        return [m for m in mentions if m.found_at >= since]
-    return [m for m in mentions if m.digested_at is None]
+        return MentionFilter(found_since=since, order=Order.STORED)
+    return MentionFilter(undigested=True, order=Order.STORED)
 
 
 def build_digest(
@@ -86,7 +85,7 @@ def build_digest(
         by_query.setdefault(mention.queries[0] if mention.queries else NO_QUERY, []).append(mention)
     rank = {name: index for index, name in enumerate(query_order)}
     names = sorted(by_query, key=lambda n: (n not in rank, rank.get(n, 0), n == NO_QUERY, n))
-    groups = tuple((name, tuple(newest_first(by_query[name]))) for name in names)
+    groups = tuple((name, tuple(select(by_query[name], MentionFilter()))) for name in names)
     return Digest(groups=groups, now=now or utcnow(), since=since, last_sent=last_sent)
 
 
@@ -313,9 +312,31 @@ def addresses(values: Iterable[str], where: str = "[email]") -> list[str]:
 Deliver = Callable[[EmailMessage], str]
 
 
+@dataclass(frozen=True, slots=True)
+class DigestState:
+    """What the database remembers of digests: when the last one went out, with how many, where."""
+
+    KIND: ClassVar[str] = "digest"
+    last_sent: datetime | None = None
+    count: int = 0
+    where: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"last_sent": to_iso(self.last_sent), "count": self.count, "where": self.where}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DigestState:
+        count = data.get("count")
+        return cls(
+            last_sent=parse_time(data.get("last_sent")),
+            count=count if isinstance(count, int) and not isinstance(count, bool) else 0,
+            where=str(data.get("where") or ""),
+        )
+
+
 def run_digest(
+    store: Store,
     config: Config,
-    location: str,
     deliver: Deliver,
     *,
     since: datetime | None = None,
@@ -327,40 +348,34 @@ def run_digest(
 
     `deliver(message)` sends or writes the message and returns where it went, or raises (a
     MentionscanError) and then nothing is marked: the next run includes the same mentions.
-    The store stays locked throughout, so two digests (or a digest and a fetch) never interleave.
+    `store` is open for writing (locked) throughout, so two digests (or a digest and a fetch)
+    never interleave.
     """
-    from mentionscan.store import open_store
-
     if config.email is None:
         raise ConfigError(f"{config.path}: no [email] table: add one with 'to' and 'from' (see README)")
     now = now or utcnow()
-    with open_store(location, write=True, lock_timeout=config.settings.lock_timeout) as store:
-        state = store.state(STATE)
-        last = state.get("last_sent")
-        last_sent = parse_time(last) if isinstance(last, str) else None
-        chosen = pending(store.mentions(), since)
-        digest = build_digest(
-            chosen, [q.name for q in config.queries], now=now, since=since, last_sent=last_sent
-        )
-        if not digest.count and not always:
-            return DigestResult(digest, delivered=False)
-        message = build_message(digest, config.email, f"{config.path}: [email]")
-        where = deliver(message)
-        if not mark:
-            return DigestResult(digest, delivered=True, where=where)
-        marked = 0
-        for mention in digest.mentions:
-            if mention.digested_at is None:
-                store.put(
-                    mention.with_event("digest", f"included in a digest {where}", at=now, digested_at=now)
-                )
-                marked += 1
-        store.set_state(STATE, {"last_sent": to_iso(now), "count": digest.count, "where": where})
-        try:
-            store.save()
-        except StoreError as exc:
-            raise StoreError(
-                f"the digest was {where}, but recording that failed ({exc}); "
-                "the next digest will carry these mentions again"
-            ) from None
-        return DigestResult(digest, delivered=True, where=where, marked=marked)
+    state = store.read_state(DigestState)
+    chosen = store.mentions(pending_filter(since))
+    digest = build_digest(
+        chosen, [q.name for q in config.queries], now=now, since=since, last_sent=state.last_sent
+    )
+    if not digest.count and not always:
+        return DigestResult(digest, delivered=False)
+    message = build_message(digest, config.email, f"{config.path}: [email]")
+    where = deliver(message)
+    if not mark:
+        return DigestResult(digest, delivered=True, where=where)
+    marked = 0
+    for mention in digest.mentions:
+        if mention.digested_at is None:
+            store.put(mention.with_event("digest", f"included in a digest {where}", at=now, digested_at=now))
+            marked += 1
+    store.write_state(DigestState(last_sent=now, count=digest.count, where=where))
+    try:
+        store.save()
+    except StoreError as exc:
+        raise StoreError(
+            f"the digest was {where}, but recording that failed ({exc}); "
+            "the next digest will carry these mentions again"
+        ) from None
+    return DigestResult(digest, delivered=True, where=where, marked=marked)

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import os
 import smtplib
 import socket
 import ssl
-import tempfile
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 from typing import BinaryIO
 
+from mentionscan.atomic import write_atomically
 from mentionscan.config.model import EmailSpec, require_env
 from mentionscan.errors import ConfigError, SendError
 from mentionscan.text import one_line, truncate
@@ -192,25 +191,8 @@ class FileDelivery:
     def __call__(self, message: EmailMessage) -> str:
         path = self.path.expanduser()
         data = message.as_bytes(policy=SMTP_POLICY)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        temp = Path(name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            temp.chmod(0o666 & ~_umask())
-            temp.replace(path)
-        except OSError as exc:
-            temp.unlink(missing_ok=True)
-            raise SendError(f"cannot write the digest to {path}: {exc.strerror or exc}") from exc
+        write_atomically(path, [data], what=f"the digest to {path}", error=SendError)
         return f"written to {path}"
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 class StreamDelivery:

@@ -99,7 +99,11 @@ def check_sources(
     plans = {p.name: p for p in query_plans(config)}
     checks = [_remembered(spec.name, spec.type, spec.enabled, health[spec.name]) for spec in specs]
     own_client = client is None
-    client = client or _client(config)
+    if client is None:
+        from mentionscan.fetching.http import HttpClient
+
+        # One request per source: a check says how the site answers now.
+        client = HttpClient(config.settings, retry_delays=())
     try:
         live = [(c, spec) for c, spec in zip(checks, specs, strict=True) if spec.enabled]
         workers = max(1, min(config.settings.concurrency, len(live)))
@@ -158,18 +162,3 @@ def _run_first_task(source: Source, queries: list[QueryPlan], client: HttpClient
     task = tasks[0]
     plan = next((q for q in queries if q.name == task.query), None)
     source.run(task, plan, client, {})
-
-
-def _client(config: Config) -> HttpClient:
-    from mentionscan.fetching.http import HttpClient
-
-    s = config.settings
-    return HttpClient(
-        user_agent=s.user_agent,
-        timeout=s.timeout,
-        max_bytes=int(s.max_response_mb * 1024 * 1024),
-        concurrency=s.concurrency,
-        per_host=s.per_host,
-        allow_private_redirects=s.allow_private_redirects,
-        retry_delays=(),  # one request per source: a check says how the site answers now
-    )

@@ -8,114 +8,32 @@ loopback or link-local one unless the user allowed it.
 
 from __future__ import annotations
 
-import contextlib
-import heapq
-import ipaddress
-import itertools
-import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 import requests.auth
 from requests.structures import CaseInsensitiveDict
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import DecodeError, ReadTimeoutError
 
+from mentionscan.config.model import Settings
 from mentionscan.errors import FetchError
+from mentionscan.fetching.addresses import Guard, RedirectPolicy, Resolver, address_class, system_resolver
+from mentionscan.fetching.deadline import Adapter, Watch, current
+from mentionscan.fetching.responses import Response, connection_error, status_error
 from mentionscan.urls import redact
 
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_DELAYS = (0.5, 1.5)  # two quick retries, then the source fails for this run
 CHUNK = 64 * 1024
-ERROR_BODY = 64 * 1024  # bytes of an error response kept for the source to read
 MAX_RETRY_WAIT = 5.0  # the longest Retry-After waited for inside a run
-MAX_RETRY_AFTER = 7 * 24 * 3600.0  # a site asking for a longer pause is asked again after a week
-
-Resolver = Callable[[str], list[str]]
-Guard = Callable[[str, str], None]
-
-
-def system_resolver(host: str) -> list[str]:
-    """Every address `host` resolves to (an IP literal resolves to itself, without a lookup)."""
-    try:
-        return [str(ipaddress.ip_address(host.strip("[]")))]
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return []
-    return [str(info[4][0]) for info in infos]
-
-
-def address_class(address: str) -> str:
-    """`public`, `private`, `loopback` or `link-local` (cloud metadata addresses are link-local)."""
-    try:
-        ip = ipaddress.ip_address(address.split("%")[0])
-    except ValueError:
-        return "public"
-    if isinstance(ip, ipaddress.IPv6Address):
-        # An IPv6 address that carries an IPv4 one reaches that IPv4 address.
-        if ip.ipv4_mapped or ip.sixtofour:
-            ip = ip.ipv4_mapped or ip.sixtofour or ip
-        elif ip in _NAT64:
-            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    if ip.is_loopback:
-        return "loopback"
-    # 100.100.100.200 (Alibaba) and fd00:ec2::254 (AWS IPv6) are metadata services too.
-    if ip.is_link_local or str(ip) in ("100.100.100.200", "fd00:ec2::254"):
-        return "link-local"
-    if ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified or ip in _SHARED:
-        return "private"
-    return "public"
-
-
-_SHARED = ipaddress.ip_network("100.64.0.0/10")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-@dataclass(slots=True)
-class Response:
-    url: str
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    elapsed: float
-    moved_to: str | None = None  # where a permanent redirect (301, 308) pointed
-
-    def json(self) -> Any:
-        import json
-
-        try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise FetchError(f"{redact(self.url)}: response is not JSON ({exc})") from None
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """`Retry-After` as seconds from now (seconds or an HTTP date), between 0 and a week."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    try:
-        when = parsedate_to_datetime(value)
-        seconds = when.timestamp() - (now if now is not None else time.time())
-    except (TypeError, ValueError, OverflowError, IndexError):
-        return None
-    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 @dataclass
@@ -128,168 +46,6 @@ class _Host:
 @dataclass(slots=True)
 class _Clock:
     deadline: float | None = None  # set when the first attempt gets its turn at the host
-
-
-class _Watch:
-    """Shuts a request's sockets down at its deadline, whatever the request is doing then.
-
-    A socket timeout bounds each read, not their sum: a server that sends its status line and
-    headers one byte at a time would hold a request for hours before any body is read. The
-    connection classes below register their sockets here while a request runs.
-    """
-
-    def __init__(self, deadline: float, guard: Guard | None = None) -> None:
-        self.deadline = deadline
-        self.guard = guard  # checks (host, address) of each new connection; raises to refuse it
-        self.sockets: list[socket.socket] = []
-        self.lock = threading.Lock()
-        self.scheduled = False
-        self.fired = False
-        self.stopped = False
-
-    def add(self, sock: socket.socket) -> None:
-        with self.lock:
-            if self.stopped:
-                return
-            if self.fired:
-                _shut(sock)
-                return
-            self.sockets.append(sock)
-            if not self.scheduled:
-                self.scheduled = True
-                _watchdog().schedule(self)
-
-    def _fire(self) -> None:
-        with self.lock:
-            if self.stopped:
-                return
-            self.fired = True
-            for sock in self.sockets:
-                _shut(sock)
-
-    def stop(self) -> None:
-        with self.lock:
-            self.stopped = True  # the watchdog drops it when its deadline comes
-            self.sockets.clear()
-
-
-class _Watchdog:
-    """One thread that fires every request's deadline: a thread per request cost more CPU than
-    the request itself (a 304 run over 500 feeds spent a sixth of its time starting timers)."""
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.condition = threading.Condition()
-        self.queue: list[tuple[float, int, _Watch]] = []
-        self.counter = itertools.count()
-        threading.Thread(target=self._run, name="mentionscan-deadlines", daemon=True).start()
-
-    def schedule(self, watch: _Watch) -> None:
-        with self.condition:
-            heapq.heappush(self.queue, (watch.deadline, next(self.counter), watch))
-            if self.queue[0][2] is watch:
-                self.condition.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self.condition:
-                while not self.queue or self.queue[0][0] > time.monotonic():
-                    self.condition.wait(self.queue[0][0] - time.monotonic() if self.queue else None)
-                watch = heapq.heappop(self.queue)[2]
-            watch._fire()
-
-
-_watchdog_instance: _Watchdog | None = None
-_watchdog_lock = threading.Lock()
-
-
-def _watchdog() -> _Watchdog:
-    global _watchdog_instance
-    with _watchdog_lock:
-        # A forked child has the parent's object but not its thread.
-        if _watchdog_instance is None or _watchdog_instance.pid != os.getpid():
-            _watchdog_instance = _Watchdog()
-        return _watchdog_instance
-
-
-def _bare_host(host: str) -> str:
-    return host.strip("[]").rstrip(".").lower()
-
-
-def _shut(sock: socket.socket) -> None:
-    # The plain socket's shutdown, also for a TLS socket: the blocked read sees the end.
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-_current = threading.local()  # the _Watch of the request this thread is sending, if any
-
-
-def _watch(sock: socket.socket | None) -> None:
-    watch: _Watch | None = getattr(_current, "watch", None)
-    if watch is not None and sock is not None:
-        watch.add(sock)
-
-
-def _connected(host: str, sock: socket.socket) -> None:
-    """A new connection of this thread's request: watch its deadline, and check its peer."""
-    watch: _Watch | None = getattr(_current, "watch", None)
-    if watch is None:
-        return
-    watch.add(sock)  # before TLS, so a dripped handshake is cut too
-    if watch.guard is not None:
-        try:
-            watch.guard(host, sock.getpeername()[0])
-        except BaseException:
-            sock.close()  # nothing was sent on it
-            raise
-
-
-class _WatchedHTTPConnection(HTTPConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _connected(self.host, sock)
-        return sock
-
-    def getresponse(self) -> Any:  # type: ignore[override]
-        _watch(self.sock)  # a connection reused from the pool made no new socket
-        return super().getresponse()
-
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _connected(self.host, sock)
-        return sock
-
-    def getresponse(self) -> Any:  # type: ignore[override]
-        _watch(self.sock)
-        return super().getresponse()
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
-
-
-class _Adapter(requests.adapters.HTTPAdapter):
-    """requests' adapter, with connections whose sockets the deadline can shut."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _POOLS
-
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **kwargs)
-        if not proxy.lower().startswith("socks"):
-            manager.pool_classes_by_scheme = _POOLS
-        return manager
 
 
 class _NoAuth(requests.auth.AuthBase):
@@ -311,38 +67,35 @@ class HttpClient:
 
     def __init__(
         self,
+        settings: Settings | None = None,
         *,
-        user_agent: str,
-        timeout: float = 20,
-        deadline: float | None = None,
-        max_bytes: int = 15 * 1024 * 1024,
-        concurrency: int = 8,
-        per_host: int = 4,
-        allow_private_redirects: bool = False,
         resolver: Resolver = system_resolver,
         classify: Callable[[str], str] = address_class,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
     ) -> None:
-        self.timeout = timeout
-        self.deadline = deadline if deadline is not None else max(timeout * 3, 30.0)
-        self.max_bytes = max_bytes
-        self.per_host = per_host
-        self.allow_private_redirects = allow_private_redirects
-        self.resolver = resolver
-        self.classify = classify
+        settings = settings or Settings()
+        self.timeout = settings.timeout
+        self.deadline = settings.deadline
+        self.max_bytes = int(settings.max_response_mb * 1024 * 1024)
+        self.per_host = settings.per_host
+        self.redirects = RedirectPolicy(settings.allow_private_redirects, resolver, classify)
         self.retry_delays = retry_delays
         self.session = requests.Session()
-        self.session.headers["User-Agent"] = user_agent
+        self.session.headers["User-Agent"] = settings.user_agent
         self.session.headers["Accept-Encoding"] = "gzip, deflate"
         self.session.max_redirects = MAX_REDIRECTS
         # Proxies from the environment are honoured; .netrc credentials are not sent anywhere
         # (every request carries its own auth: the URL's user and password, or none).
         self.session.trust_env = True
-        adapter = _Adapter(pool_connections=concurrency, pool_maxsize=concurrency)
+        adapter = Adapter(pool_connections=settings.concurrency, pool_maxsize=settings.concurrency)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
+
+    def may_follow(self, origin: str, target: str) -> None:
+        """Raise FetchError unless a link found at `origin` may lead to `target` (the redirect rules)."""
+        self.redirects.check(origin, target)
 
     def close(self) -> None:
         self.session.close()
@@ -455,8 +208,8 @@ class HttpClient:
                     raise FetchError(f"{redact(final)}: redirect to an invalid URL") from None
                 # Each hop is checked against the one that sent it: a public site may not send
                 # us into a private network, even after a detour through another public site.
-                self._check_redirect(final, target)
-                guard = self._peer_guard(final, target)
+                self.redirects.check(final, target)
+                guard = self.redirects.peer_guard(final, target)
                 if _origin(target) != _origin(final):
                     # Credentials belong to the host they were written for (requests does the same).
                     headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
@@ -470,69 +223,8 @@ class HttpClient:
             elapsed = time.monotonic() - started
             if status == 304 or 200 <= status < 300:
                 return Response(final, status, response_headers, body, elapsed, moved_to)
-            raise _status_error(final, status, response_headers, body)
+            raise status_error(final, status, response_headers, body)
         raise FetchError(f"{redact(origin)}: more than {MAX_REDIRECTS} redirects (last to {redact(url)})")
-
-    def _check_redirect(self, origin: str, target: str) -> None:
-        """Raise FetchError unless a redirect (or a link) from `origin` to `target` may be followed.
-
-        Only http and https; and unless `allow_private_redirects`, no move from a public address
-        into a loopback, private or link-local one (nor into link-local from anywhere).
-        """
-        try:
-            parts = urlsplit(target)
-            target_host = parts.hostname or ""
-            origin_host = urlsplit(origin).hostname or ""
-        except ValueError:
-            raise FetchError(f"{redact(origin)}: refused a redirect to an invalid URL") from None
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https"):
-            raise FetchError(f"{redact(origin)}: refused a redirect to a {scheme or 'relative'}: URL")
-        if self.allow_private_redirects:
-            return
-        target_classes = {self.classify(a) for a in self.resolver(target_host)}
-        self._refuse(origin, target, target_classes, lambda: self.resolver(origin_host))
-
-    def _refuse(
-        self, origin: str, target: str, target_classes: set[str], origin_addresses: Callable[[], list[str]]
-    ) -> None:
-        sensitive = target_classes - {"public"}
-        if not sensitive:
-            return
-        origin_classes = {self.classify(a) for a in origin_addresses()}
-        # A URL the user wrote may point anywhere, and its own network's redirects are its
-        # business; but the metadata service is never a place a feed should send us.
-        if "link-local" in sensitive or not sensitive <= origin_classes:
-            kind = "/".join(sorted(sensitive))
-            raise FetchError(
-                f"{redact(origin)}: refused a redirect to {kind} address {redact(target)} "
-                "(set allow_private_redirects = true in [settings] to allow it)"
-            )
-
-    def _peer_guard(self, origin: str, target: str) -> Guard | None:
-        """The same check on the address a redirect's connection really reached.
-
-        The name was resolved once for `_check_redirect` and is resolved again to connect: a
-        name that answers a public address first and a private one next (DNS rebinding) is
-        caught here, after the TCP handshake and before a byte of the request is sent.
-        """
-        if self.allow_private_redirects:
-            return None
-        target_host = _bare_host(urlsplit(target).hostname or "")
-        origin_host = urlsplit(origin).hostname or ""
-        addresses: list[str] = []
-
-        def origin_addresses() -> list[str]:
-            if not addresses:
-                addresses.extend(self.resolver(origin_host))
-            return addresses
-
-        def guard(host: str, peer: str) -> None:
-            if _bare_host(host) != target_host:
-                return  # a connection to a proxy: the proxy resolves the name, not us
-            self._refuse(origin, target, {self.classify(peer)}, origin_addresses)
-
-        return guard
 
     def _send(
         self,
@@ -548,8 +240,8 @@ class HttpClient:
         if remaining <= 0:
             raise self._too_slow(url)
         timeout = (min(5.0, self.timeout, remaining), min(self.timeout, remaining))
-        watch = _Watch(deadline, guard)
-        _current.watch = watch
+        watch = Watch(deadline, guard)
+        current.watch = watch
         try:
             try:
                 response = self.session.request(
@@ -572,20 +264,20 @@ class HttpClient:
             except requests.exceptions.RequestException as exc:
                 if watch.fired:
                     raise self._too_slow(url) from None
-                raise _connection_error(url, exc) from None
+                raise connection_error(url, exc) from None
             try:
                 body = self._read(response, url, deadline, watch)
             finally:
                 response.close()
         finally:
             watch.stop()
-            _current.watch = None
+            current.watch = None
         return response.status_code, response.headers, body, response.url
 
     def _too_slow(self, url: str) -> FetchError:
         return FetchError(f"{redact(url)}: gave up after {self.deadline:g} s (the server is too slow)")
 
-    def _read(self, response: requests.Response, url: str, deadline: float, watch: _Watch) -> bytes:
+    def _read(self, response: requests.Response, url: str, deadline: float, watch: Watch) -> bytes:
         # read1 returns whatever one socket read gave, so a server that drips a byte at a
         # time is checked against the deadline at every byte, not after a full buffer. The
         # decompressed size is counted, and urllib3 decompresses at most CHUNK bytes at a time.
@@ -636,54 +328,3 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port
-
-
-def _connection_error(url: str, exc: Exception) -> FetchError:
-    text = str(exc)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        reason, transient = "connection timed out", True
-    elif isinstance(exc, requests.exceptions.ReadTimeout):
-        reason, transient = "the server stopped answering (read timed out)", True
-    elif isinstance(exc, requests.exceptions.SSLError):
-        reason, transient = "TLS certificate or handshake failed", False
-    elif isinstance(exc, requests.exceptions.ConnectionError):
-        if "Name or service not known" in text or "NameResolutionError" in text or "getaddrinfo" in text:
-            reason, transient = "host name not found", False
-        elif "Connection refused" in text:
-            reason, transient = "connection refused", False
-        else:
-            reason, transient = "connection failed or was reset", True
-    elif isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
-        reason, transient = "not a valid URL", False
-    else:
-        reason, transient = type(exc).__name__, False
-    error = FetchError(f"{redact(url)}: {reason}")
-    error.transient = transient  # type: ignore[attr-defined]
-    return error
-
-
-_REASONS = {
-    401: "the server wants credentials (HTTP 401)",
-    403: "access refused (HTTP 403)",
-    404: "not found (HTTP 404)",
-    410: "gone for good (HTTP 410); remove this source",
-    429: "rate limited (HTTP 429)",
-}
-
-
-def _status_error(url: str, status: int, headers: Mapping[str, str], body: bytes) -> FetchError:
-    retry_after = retry_after_seconds(headers.get("retry-after")) if status in (429, 503) else None
-    if (headers.get("cf-mitigated") or "").strip().lower() == "challenge":
-        # A bot check for browsers: an HTML page, never a feed, whatever the status.
-        reason = f"not a feed: the site answered with a Cloudflare challenge page (HTTP {status})"
-    else:
-        reason = _REASONS.get(status) or f"HTTP {status}"
-    if retry_after is not None:
-        reason += f", retry after {retry_after:.0f} s"
-    return FetchError(
-        f"{redact(url)}: {reason}",
-        status=status,
-        retry_after=retry_after,
-        headers=CaseInsensitiveDict(headers),
-        body=body[:ERROR_BODY],
-    )

@@ -17,7 +17,7 @@ from typing import Any
 from mentionscan.config.model import Config, SourceSpec
 from mentionscan.dedup import entry_keys, mention_id
 from mentionscan.errors import ConfigError, MentionscanError
-from mentionscan.matching.matcher import Document, Hit, Matcher, parse_query
+from mentionscan.matching.matcher import Document, Hit, Matcher
 from mentionscan.models import Entry, Event, Mention, ParsedFeed
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.base import QueryPlan, Task, TaskResult
@@ -82,26 +82,11 @@ def build_sources(config: Config, names: Iterable[str] | None = None) -> list[So
 
 
 def query_plans(config: Config) -> list[QueryPlan]:
-    return [QueryPlan(q.name, q.match, parse_query(q.match)) for q in config.queries]
+    return [QueryPlan(q.name, q.match, q.node) for q in config.queries]
 
 
 def queries_for(config: Config, source: str) -> list[str]:
     return [q.name for q in config.queries if q.sources is None or source in q.sources]
-
-
-def make_client(config: Config) -> Any:
-    from mentionscan.fetching.http import HttpClient
-
-    s = config.settings
-    return HttpClient(
-        user_agent=s.user_agent,
-        timeout=s.timeout,
-        deadline=s.deadline,
-        max_bytes=int(s.max_response_mb * 1024 * 1024),
-        concurrency=s.concurrency,
-        per_host=s.per_host,
-        allow_private_redirects=s.allow_private_redirects,
-    )
 
 
 def run_fetch(
@@ -120,11 +105,14 @@ def run_fetch(
     sources = build_sources(config, only)
     if not sources:
         raise ConfigError(f"{config.path}: no enabled [[sources]]: add one to say where to look")
-    matcher = Matcher([(q.name, q.match) for q in config.queries])
+    matcher = Matcher([(q.name, q.node) for q in config.queries])
     plans = {p.name: p for p in query_plans(config)}
     now = now or utcnow()
     own_client = client is None
-    client = client or make_client(config)
+    if client is None:
+        from mentionscan.fetching.http import HttpClient
+
+        client = HttpClient(config.settings)
     try:
         with open_store(database, write=not dry_run, lock_timeout=config.settings.lock_timeout) as store:
             run = _Run(config, store, matcher, plans, now)

@@ -186,7 +186,7 @@ class _Search:
         try:
             # The same rule as a redirect: a link from the web may not lead into a network
             # the page it came from is not on.
-            self.client._check_redirect(self.origin, url)
+            self.client.may_follow(self.origin, url)
         except FetchError:
             self.found.problems.append(
                 f"{redact(url)}: not fetched: it leads into a private network that "
@@ -369,9 +369,7 @@ def discover(
     The database is not locked while pages are fetched: it is read first, then opened for
     writing only to store the result.
     """
-    from mentionscan.config.model import DEFAULT_USER_AGENT
     from mentionscan.fetching.http import HttpClient
-    from mentionscan.fetching.run import make_client
     from mentionscan.store import open_store
 
     with open_store(location, write=False) as store:
@@ -381,7 +379,7 @@ def discover(
         spec = next((s for s in config.sources if s.name == mention.source), None)
         if spec is not None:
             origin = spec.get("url") or spec.base_url
-    client = make_client(config) if config is not None else HttpClient(user_agent=DEFAULT_USER_AGENT)
+    client = HttpClient(config.settings if config is not None else None)
     with client:
         found = find_contacts(mention, client, origin=origin, max_pages=max_pages, github_api=github_api)
     lock_timeout = config.settings.lock_timeout if config is not None else 60

@@ -57,6 +57,7 @@ Best regards,
 
 @dataclass(frozen=True, slots=True)
 class Draft:
+    mention: Mention
     message: EmailMessage
     to: str | None  # the author's address, when known
     subject: str
@@ -134,4 +135,4 @@ def draft_reply(
     too_long = any(len(line.encode()) > MAX_LINE for line in body.splitlines())
     cte = "quoted-printable" if too_long else "7bit" if body.isascii() else "8bit"
     message.set_content(body, cte=cte)
-    return Draft(message=message, to=to, subject=subject, body=body)
+    return Draft(mention=mention, message=message, to=to, subject=subject, body=body)

@@ -7,18 +7,13 @@ report-back date (or "cleared"). The previous status is derived from the timelin
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from mentionscan.errors import ConfigError
 from mentionscan.models import STATUSES, Event, Mention
-from mentionscan.store import open_store
-from mentionscan.store.filter import Filter, select
-from mentionscan.timeutil import parse_due, to_iso, utcnow
+from mentionscan.store.interface import AuthorStats
+from mentionscan.timeutil import age, parse_due, to_iso, utcnow
 
-CLOSED_STATUSES = ("resolved", "ignored")
 NO_DUE = ("none", "off", "clear")  # `--due none` removes the report-back date
 
 
@@ -86,78 +81,29 @@ def timeline_lines(mention: Mention) -> list[tuple[Event, str]]:
     return lines
 
 
-def last_contacted(mention: Mention) -> datetime | None:
-    """When we last wrote to the author about this mention (set it `contacted`, or logged a draft)."""
-    return mention.last_contacted
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorHistory:
-    """What we know of the author of a mention across the store.
-
-    `key` is `author:<folded name>` when the mention has an author, else `site:<host>`.
-    """
-
-    key: str
-    mentions: int
-    last_contacted: datetime | None
-
-    def to_dict(self) -> dict[str, object]:
-        return {"key": self.key, "mentions": self.mentions, "last_contacted": to_iso(self.last_contacted)}
-
-
-def author_key(mention: Mention) -> str:
-    """Who wrote it: the folded author name, else the site's host."""
-    return mention.author_key
-
-
-def histories(everything: Iterable[Mention], wanted: Sequence[Mention]) -> dict[str, AuthorHistory]:
-    """The author's history of each mention in `wanted`, by mention id, counted over `everything`."""
-    counts: defaultdict[str, int] = defaultdict(int)
-    contacted: dict[str, datetime] = {}
-    for mention in everything:
-        key = author_key(mention)
-        counts[key] += 1
-        when = last_contacted(mention)
-        if when is not None and (key not in contacted or when > contacted[key]):
-            contacted[key] = when
-    result = {}
-    for mention in wanted:
-        key = author_key(mention)
-        result[mention.id] = AuthorHistory(key, max(1, counts[key]), contacted.get(key))
-    return result
-
-
 def ago(when: datetime, now: datetime | None = None) -> str:
     """`5d ago`, or `just now`."""
-    from mentionscan.delivery.formats import age
-
     text = age(when, now)
     return "just now" if text == "now" else f"{text} ago"
 
 
-def history_cell(history: AuthorHistory, now: datetime | None = None) -> str:
+def history_cell(history: AuthorStats, now: datetime | None = None) -> str:
     """`3` mentions from this author, or `3, contacted 2d ago`: the `list` column."""
+    count = max(1, history.mentions)
     if history.last_contacted is None:
-        return str(history.mentions)
-    return f"{history.mentions}, contacted {ago(history.last_contacted, now)}"
+        return str(count)
+    return f"{count}, contacted {ago(history.last_contacted, now)}"
 
 
-def followups(mentions: Iterable[Mention], now: datetime | None = None) -> list[Mention]:
-    """Mentions still open whose report-back date is past or today (local time), oldest first."""
-    today = (now or utcnow()).astimezone().date()
-    due = [
-        m
-        for m in mentions
-        if m.due is not None and m.status not in CLOSED_STATUSES and m.due.astimezone().date() <= today
-    ]
-    return sorted(due, key=lambda m: (m.due, m.id))
+def due_cutoff(now: datetime | None = None) -> datetime:
+    """The start of tomorrow, local time: what is due before it is due today or late."""
+    today = (now or utcnow()).astimezone()
+    midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight + timedelta(days=1)).astimezone(UTC)
 
 
 def due_cell(when: datetime | None, now: datetime | None = None) -> str:
     """`today`, `3d late`, `in 2d`: a due date, short enough for a column."""
-    from mentionscan.delivery.formats import age
-
     if when is None:
         return ""
     now = now or utcnow()
@@ -167,87 +113,3 @@ def due_cell(when: datetime | None, now: datetime | None = None) -> str:
     if days < 0:
         return f"{age(when, now)} late"
     return f"in {age(now, when)}"
-
-
-# Store operations: each opens the database once, changes what it must, saves once.
-
-
-def mark_in_store(
-    location: str,
-    status: str,
-    *,
-    ids: Sequence[str] = (),
-    selection: Filter | None = None,
-    note: str | None = None,
-    due: str | None = None,
-    lock_timeout: float = 60,
-    now: datetime | None = None,
-) -> list[tuple[Mention, Mention]]:
-    """Mark the mentions named by id prefix, or else those `selection` picks; (before, after) pairs
-    for each one that changed. Checks every id and argument before anything is changed."""
-    check_status(status)
-    due_date(due, now)  # a bad --due fails before the database is opened
-    with open_store(location, write=True, lock_timeout=lock_timeout) as store:
-        if ids:
-            chosen = list({m.id: m for m in (store.resolve(prefix) for prefix in ids)}.values())
-        else:
-            chosen = select(store.mentions(), selection or Filter())
-        changes = []
-        for mention in chosen:
-            changed = mark(mention, status, note=note, due=due, now=now)
-            if changed is not mention:
-                store.put(changed)
-                changes.append((mention, changed))
-        if changes:
-            store.save()
-    return changes
-
-
-def note_in_store(location: str, prefix: str, text: str, *, lock_timeout: float = 60) -> Mention:
-    """Add a note to the mention `prefix` names; the changed mention."""
-    with open_store(location, write=True, lock_timeout=lock_timeout) as store:
-        changed = add_note(store.resolve(prefix), text)
-        store.put(changed)
-        store.save()
-    return changed
-
-
-def record_draft(
-    location: str, mention_id: str, draft_text: str, *, due: str | None = None, lock_timeout: float = 60
-) -> Mention:
-    """Log a reply draft on the mention, set it `contacted` (and its report-back date)."""
-    now = utcnow()
-    due_date(due, now)
-    with open_store(location, write=True, lock_timeout=lock_timeout) as store:
-        mention = store.resolve(mention_id)
-        changed = mark(mention.with_event("draft", draft_text, at=now), "contacted", due=due, now=now)
-        store.put(changed)
-        store.save()
-    return changed
-
-
-def find(location: str, prefix: str) -> Mention:
-    """The mention `prefix` names (NotFound for none, or more than one)."""
-    with open_store(location, write=False) as store:
-        return store.resolve(prefix)
-
-
-def show_in_store(location: str, prefix: str) -> tuple[Mention, AuthorHistory]:
-    """The mention `prefix` names, and its author's history."""
-    with open_store(location, write=False) as store:
-        mention = store.resolve(prefix)
-        everything = list(store.mentions())
-    return mention, histories(everything, [mention])[mention.id]
-
-
-def show_record(mention: Mention, history: AuthorHistory) -> dict[str, object]:
-    """`show --format json`: the public record, then tags, due date, contacts, timeline, history."""
-    data = mention.to_record()
-    data.update(
-        tags=list(mention.tags),
-        due=to_iso(mention.due),
-        contacts=[dict(c) for c in mention.contacts],
-        timeline=[e.to_dict() for e in mention.timeline],
-        history=history.to_dict(),
-    )
-    return data

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mentionscan.matching.matcher import Document, Hit, Matcher, Span, parse_query
 from mentionscan.models import Mention
-from mentionscan.store.filter import newest_first
-from mentionscan.text import fold, one_line
+from mentionscan.text import one_line
 
 if TYPE_CHECKING:
-    from mentionscan.config.model import Config, QuerySpec
-    from mentionscan.fetching.run import SourceReport
+    from mentionscan.config.model import QuerySpec
 
 CONTEXT = 30  # characters shown on each side of a matched word
 TEST_QUERY = "test-query"
@@ -89,71 +85,13 @@ def explain(mention: Mention, queries: Sequence[QuerySpec]) -> list[Explanation]
 
 
 def try_query(expr: str, mentions: Iterable[Mention]) -> list[tuple[Mention, tuple[Evidence, ...]]]:
-    """The mentions `expr` matches, newest first, with what matched (QuerySyntaxError if bad)."""
+    """The mentions `expr` matches, in the order given, with what matched (QuerySyntaxError if bad)."""
     parse_query(expr)  # the error names the position in `expr`, with no query name in front
     matcher = Matcher([(TEST_QUERY, expr)])
     result = []
-    for mention in newest_first(mentions):
+    for mention in mentions:
         doc = document(mention)
         hit = matcher.explain(doc, TEST_QUERY)
         if hit is not None:
             result.append((mention, evidence(doc, hit)))
     return result
-
-
-def try_query_stored(
-    location: str, expr: str, *, sources: Sequence[str] | None = None
-) -> list[tuple[Mention, tuple[Evidence, ...]]]:
-    """`try_query` on the mentions stored at `location` (only those from `sources`, if given)."""
-    from mentionscan.store import open_store
-
-    parse_query(expr)  # before the database is read
-    with open_store(location, write=False) as store:
-        mentions = [m for m in store.mentions() if not sources or m.source in sources]
-    return try_query(expr, mentions)
-
-
-@dataclass(slots=True)
-class LiveResult:
-    matches: list[tuple[Mention, tuple[Evidence, ...], bool]]  # (mention, evidence, already stored)
-    reports: list[SourceReport]
-
-
-def try_query_live(config: Config, database: str, expr: str, only: Sequence[str] | None = None) -> LiveResult:
-    """Fetch every source now (or those in `only`) and match `expr`, storing nothing.
-
-    The fetch runs against an empty scratch database, so every entry is seen whole (no
-    conditional GET, no skipped source); `database` is only read, to say what is already stored.
-    """
-    from mentionscan.config.model import QuerySpec
-    from mentionscan.fetching.run import run_fetch
-    from mentionscan.store import open_store
-
-    parse_query(expr)
-    trial = replace(config, queries=(QuerySpec(TEST_QUERY, expr),))
-    with tempfile.TemporaryDirectory(prefix="mentionscan-test-query-") as scratch:
-        result = run_fetch(trial, str(Path(scratch) / "scratch.json"), dry_run=True)
-    matcher = Matcher([(TEST_QUERY, expr)])
-    found = newest_first(result.new)
-    with open_store(database, write=False) as store:
-        stored = [store.find_by_keys(m.keys) is not None for m in found]
-    matches = []
-    for mention, known in zip(found, stored, strict=True):
-        doc = document(mention)
-        hit = matcher.explain(doc, TEST_QUERY)
-        matches.append((mention, evidence(doc, hit) if hit else (), known))
-    return LiveResult(matches, result.reports)
-
-
-def search(mentions: Iterable[Mention], text: str) -> list[Mention]:
-    """Stored mentions whose title, snippet or text hold every word of `text` (or a word starting
-    with it), folded: case and accents do not count. Newest first."""
-    wanted = _WORD.findall(fold(text))
-    if not wanted:
-        return []
-    found = []
-    for mention in mentions:
-        words = set(_WORD.findall(fold(f"{mention.title} {mention.snippet} {mention.text}")))
-        if all(any(word.startswith(w) for word in words) for w in wanted):
-            found.append(mention)
-    return newest_first(found)

@@ -234,8 +234,8 @@ class _Plan:
 class Matcher:
     """A set of named queries compiled for matching many documents."""
 
-    def __init__(self, queries: Sequence[tuple[str, str]]) -> None:
-        """Compile `(name, expression)` pairs; raises QuerySyntaxError naming the bad query."""
+    def __init__(self, queries: Sequence[tuple[str, str | Node]]) -> None:
+        """Compile `(name, expression or parsed query)` pairs; raises QuerySyntaxError naming a bad one."""
         self._term_ids: dict[tuple[object, ...], int] = {}
         self._ids: dict[Term, int] = {}  # a shortcut to _term_ids
         self._parts: list[list[_Part]] = []  # term id -> the ways it can occur
@@ -245,7 +245,7 @@ class Matcher:
         for name, expr in queries:
             if name in self._index:
                 raise ConfigError(f"query {name!r} is defined twice")
-            node = parse_query(expr, context=f"query {name!r}: ")
+            node = parse_query(expr, context=f"query {name!r}: ") if isinstance(expr, str) else expr
             written: dict[int, str] = {}
             for term in positive_terms(node):
                 written.setdefault(self._term_id(term), term.source or format_query(term))

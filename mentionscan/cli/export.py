@@ -1,0 +1,53 @@
+"""`export`: stored mentions into a file (or stdout) a person, a program or a feed reader opens."""
+
+from __future__ import annotations
+
+import io
+
+from mentionscan.cli import app
+from mentionscan.cli.common import (
+    ConfigOption,
+    DbOption,
+    ExportFormat,
+    LimitOption,
+    QueryFilterOption,
+    SinceOption,
+    SourceFilterOption,
+    StatusOption,
+    make_filter,
+    plural,
+    say,
+    workspace,
+    write_out,
+)
+from mentionscan.cli.reply import OutputOption
+from mentionscan.delivery.formats import Format
+
+
+@app.command()
+def export(
+    config: ConfigOption = None,
+    db: DbOption = None,
+    fmt: ExportFormat = Format.json,
+    output: OutputOption = None,
+    status: StatusOption = None,
+    query: QueryFilterOption = None,
+    source: SourceFilterOption = None,
+    since: SinceOption = None,
+    limit: LimitOption = None,
+) -> None:
+    """Write stored mentions to a file or stdout, newest first: every status unless --status.
+
+    atom is a feed a feed reader can subscribe to; html is one page to open in a browser.
+    """
+    from mentionscan.atomic import write_atomically
+
+    ws = workspace(config, db)
+    selection = make_filter(query, source, since, limit, tuple(status or ()))
+    if output is None:
+        write_out(lambda out: ws.export(fmt, out, selection))
+        return
+    buffer = io.StringIO()
+    count = ws.export(fmt, buffer, selection)
+    write_atomically(output.expanduser(), [buffer.getvalue().encode("utf-8")])
+    say(f"Exported {plural(count, 'mention')} to {output}")

@@ -1,0 +1,387 @@
+"""`Workspace`: a config and a database, and one method per thing a user does with them.
+
+Every command of the CLI is one call here; a script does the same::
+
+    from mentionscan import Workspace
+
+    with Workspace.open() as ws:
+        ws.fetch()
+        for mention in ws.mentions(status=["new"]):
+            print(mention.title, mention.url)
+
+The database is opened for each call and closed after it (locked only by the calls that
+change it), so a long-lived Workspace never keeps a fetch, a digest or another person waiting.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from mentionscan.config.model import ENV_DB, Config, Settings
+from mentionscan.errors import ConfigError, NotFound
+from mentionscan.models import CLOSED_STATUSES, STATUSES, Mention
+from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
+from mentionscan.timeutil import parse_since, utcnow
+
+if TYPE_CHECKING:
+    from mentionscan.delivery.digest import Deliver, DigestResult
+    from mentionscan.delivery.formats import Detail, Format
+    from mentionscan.fetching.doctor import Check
+    from mentionscan.fetching.run import Progress, RunResult
+    from mentionscan.followup.contact import Found
+    from mentionscan.followup.reply import Draft
+    from mentionscan.matching.explain import Evidence, Explanation
+    from mentionscan.store.migrate import DatabaseInfo, Migration
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One mention before and after a change (`mark`)."""
+
+    before: Mention
+    after: Mention
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """What `test_query` found: each mention with the words that matched, and whether it is stored."""
+
+    mention: Mention
+    evidence: tuple[Evidence, ...]
+    stored: bool = True
+
+
+class Workspace:
+    """The one object a command or a script holds. Make it with `Workspace.open()`."""
+
+    def __init__(self, config_path: Path | None, database: str | None, *, config_needed: bool) -> None:
+        self._config_path = config_path
+        self._database = database
+        self._config: Config | None = None
+        self._config_needed = config_needed
+
+    @classmethod
+    def open(cls, config: str | Path | None = None, database: str | None = None) -> Workspace:
+        """A workspace with the CLI's lookup rules.
+
+        The config: `config`, else `$MENTIONSCAN_CONFIG`, else `$MENTIONSCAN_HOME/config.toml`, else
+        the user config dir. The database: `database`, else `$MENTIONSCAN_DB`, else the config's
+        `database`, else the user data dir. When the database is given (or in the environment) and
+        no config is, the config is read only by the calls that need it (fetch, digest, explain).
+        """
+        from mentionscan.config.load import resolve_database
+
+        location = resolve_database(database, Path.cwd()) if database else None
+        if location is None and (env := os.environ.get(ENV_DB)):
+            location = resolve_database(env, Path.cwd())
+        path = Path(config).expanduser() if config else None
+        return cls(path, location, config_needed=path is not None or location is None)
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Nothing to release: each call opens and closes what it uses."""
+
+    # What it is made of
+
+    @property
+    def config(self) -> Config:
+        """The config, read on first use (ConfigError when it cannot be)."""
+        if self._config is None:
+            from mentionscan.config.load import load_config
+
+            self._config = load_config(self._config_path)
+        return self._config
+
+    @property
+    def settings(self) -> Settings:
+        """The config's settings, or the defaults when the config is not needed and not given."""
+        return self.config.settings if self._config_needed or self._config else Settings()
+
+    @property
+    def database(self) -> str:
+        """Where the mentions are: a path, or sqlite:///path."""
+        if self._database is None:
+            self._database = self.config.settings.database
+        return self._database
+
+    def store(self, *, write: bool = False) -> AbstractContextManager[Store]:
+        """The database for one `with` block: `write=True` locks it for the block."""
+        from mentionscan.store import open_store
+
+        return open_store(self.database, write=write, lock_timeout=self.settings.lock_timeout)
+
+    # The main job
+
+    def fetch(
+        self, *, sources: Sequence[str] | None = None, dry_run: bool = False, progress: Progress | None = None
+    ) -> RunResult:
+        """Ask every enabled source (or those named), store what the queries match; what is new."""
+        from mentionscan.fetching.run import run_fetch
+
+        return run_fetch(self.config, self.database, dry_run=dry_run, only=sources, progress=progress)
+
+    def mentions(self, selection: MentionFilter | None = None, **filters: Any) -> Iterator[Mention]:
+        """Stored mentions, newest first: `selection`, or the filters `filter()` takes."""
+        chosen = selection or self.filter(**filters)
+        with self.store() as store:
+            yield from store.mentions(chosen)
+
+    def count(self, selection: MentionFilter | None = None, **filters: Any) -> int:
+        with self.store() as store:
+            return store.count(selection or self.filter(**filters))
+
+    def filter(
+        self,
+        *,
+        status: Sequence[str] = (),
+        query: Sequence[str] = (),
+        source: Sequence[str] = (),
+        since: str | datetime | None = None,
+        found_since: str | datetime | None = None,
+        words: str = "",
+        limit: int | None = None,
+    ) -> MentionFilter:
+        """A `MentionFilter` from what a user types: `since="7d"`, `status=["new", "todo"]`."""
+        return MentionFilter(
+            statuses=tuple(status),
+            queries=tuple(query),
+            sources=tuple(source),
+            published_since=_moment(since),
+            found_since=_moment(found_since),
+            words=tuple(words_of(words)),
+            limit=limit,
+        )
+
+    def get(self, id_or_prefix: str) -> Mention:
+        """The mention this id or unique id prefix names (NotFound for none, or more than one)."""
+        with self.store() as store:
+            return store.resolve(id_or_prefix)
+
+    def histories(self, mentions: Sequence[Mention]) -> dict[str, AuthorStats]:
+        """Each mention's author's history, by mention id."""
+        with self.store() as store:
+            stats = store.authors({m.author_key for m in mentions})
+        return {m.id: stats[m.author_key] for m in mentions}
+
+    def show(self, id_or_prefix: str) -> Detail:
+        """One mention whole: the record and its author's history."""
+        from mentionscan.delivery.formats import Detail
+
+        with self.store() as store:
+            mention = store.resolve(id_or_prefix)
+            history = store.authors([mention.author_key])[mention.author_key]
+        return Detail(mention, history)
+
+    def followups(self, now: datetime | None = None) -> list[Mention]:
+        """Open mentions whose report-back date is past or today (local time), oldest first."""
+        from mentionscan.followup.triage import due_cutoff
+
+        open_statuses = tuple(s for s in STATUSES if s not in CLOSED_STATUSES)
+        selection = MentionFilter(statuses=open_statuses, due_before=due_cutoff(now), order=Order.DUE)
+        return list(self.mentions(selection))
+
+    def search(self, text: str, *, limit: int | None = None) -> list[Mention]:
+        """Stored mentions (any status) whose title, snippet or text hold a word starting with each word."""
+        wanted = tuple(words_of(text))
+        if not wanted:
+            return []
+        return list(self.mentions(MentionFilter(words=wanted, limit=limit)))
+
+    # Following up
+
+    def mark(
+        self,
+        status: str,
+        ids: Sequence[str] = (),
+        *,
+        selection: MentionFilter | None = None,
+        note: str | None = None,
+        due: str | None = None,
+        now: datetime | None = None,
+    ) -> list[Change]:
+        """Set the status of the mentions named by id prefix, or else of those `selection` picks.
+
+        Every id and argument is checked before anything changes; the changes are saved at once.
+        """
+        from mentionscan.followup.triage import check_status, due_date, mark
+
+        check_status(status)
+        due_date(due, now)  # a bad --due fails before the database is opened
+        with self.store(write=True) as store:
+            if ids:
+                chosen = list({m.id: m for m in (store.resolve(prefix) for prefix in ids)}.values())
+            else:
+                chosen = list(store.mentions(selection or MentionFilter()))
+            changes = []
+            for mention in chosen:
+                changed = mark(mention, status, note=note, due=due, now=now)
+                if changed is not mention:
+                    store.put(changed)
+                    changes.append(Change(mention, changed))
+            if changes:
+                store.save()
+        return changes
+
+    def note(self, id_or_prefix: str, text: str) -> Mention:
+        """Add a note to a mention's timeline; the changed mention."""
+        from mentionscan.followup.triage import add_note
+
+        return self._change(id_or_prefix, lambda mention: add_note(mention, text))
+
+    def set_due(self, id_or_prefix: str, due: str) -> Mention:
+        """Set (a duration from now, a date) or clear (`none`) a mention's report-back date."""
+        from mentionscan.followup.triage import mark
+
+        return self._change(id_or_prefix, lambda mention: mark(mention, due=due))
+
+    def draft_reply(self, id_or_prefix: str, *, record: bool = False, due: str | None = None) -> Draft:
+        """The email to the author; with `record`, the draft is logged and the mention set contacted."""
+        from mentionscan.followup.reply import draft_reply, load_template
+        from mentionscan.followup.triage import due_date, mark
+
+        if due is not None and not record:
+            raise ConfigError("--due needs --mark (the report-back date is set when you write)")
+        now = utcnow()
+        due_date(due, now)
+        mention = self.get(id_or_prefix)
+        config = self.config if self._config_needed or self._config else None
+        template = load_template(config.settings.reply_template if config else None)
+        sender = config.email.sender if config is not None and config.email is not None else None
+        draft = draft_reply(mention, template, sender=sender, now=now)
+        if record:
+            self._change(
+                mention.id,
+                lambda m: mark(
+                    m.with_event("draft", draft.log_text(), at=now), "contacted", due=due, now=now
+                ),
+            )
+        return draft
+
+    def find_contact(self, id_or_prefix: str, *, github_api: str | None = None) -> tuple[Mention, Found]:
+        """Look for the author's email and pages (at most 5 requests), and store what was found.
+
+        The database is not locked while pages are fetched: it is read first, then locked only
+        to store the result.
+        """
+        from mentionscan.fetching.http import HttpClient
+        from mentionscan.followup.contact import GITHUB_API, apply_contacts, find_contacts
+
+        mention = self.get(id_or_prefix)
+        origin = None
+        config = self.config if self._config_needed or self._config else None
+        if config is not None:
+            spec = next((s for s in config.sources if s.name == mention.source), None)
+            origin = (spec.get("url") or spec.base_url) if spec is not None else None
+        with HttpClient(self.settings) as client:
+            found = find_contacts(mention, client, origin=origin, github_api=github_api or GITHUB_API)
+
+        def store_found(current: Mention) -> Mention:
+            return apply_contacts(current, found)
+
+        try:
+            updated = self._change(mention.id, store_found)
+        except NotFound:
+            raise NotFound(f"mention {mention.id} was deleted while its author was looked for") from None
+        return updated, found
+
+    def explain(self, id_or_prefix: str) -> tuple[Mention, list[Explanation]]:
+        """Which query matches a mention, in which field, on which words."""
+        from mentionscan.matching.explain import explain
+
+        mention = self.get(id_or_prefix)
+        return mention, explain(mention, self.config.queries)
+
+    def test_query(
+        self, expression: str, *, sources: Sequence[str] = (), fetch: bool = False
+    ) -> tuple[list[Trial], RunResult | None]:
+        """What `expression` matches: among stored mentions, or (`fetch`) in a fetch that stores nothing."""
+        from mentionscan.matching.explain import TEST_QUERY, try_query
+        from mentionscan.matching.query import parse_query
+
+        parse_query(expression)  # the error names the position, before anything is read or fetched
+        if not fetch:
+            stored = self.mentions(MentionFilter(sources=tuple(sources)))
+            return [Trial(m, ev) for m, ev in try_query(expression, stored)], None
+        import tempfile
+        from dataclasses import replace
+
+        from mentionscan.config.model import QuerySpec
+        from mentionscan.fetching.run import run_fetch
+
+        trial = replace(self.config, queries=(QuerySpec(TEST_QUERY, expression),))
+        # A scratch database: every entry is seen whole (no conditional GET, no skipped source).
+        with tempfile.TemporaryDirectory(prefix="mentionscan-test-query-") as scratch:
+            result = run_fetch(trial, str(Path(scratch) / "scratch.json"), dry_run=True, only=sources or None)
+        found = dict((m.id, ev) for m, ev in try_query(expression, result.new))
+        with self.store() as store:
+            known = {m.id: store.find_by_keys(m.keys) is not None for m in result.new}
+        trials = [Trial(m, found.get(m.id, ()), known[m.id]) for m in result.new if m.id in found]
+        return trials, result
+
+    # Delivery
+
+    def digest(
+        self, deliver: Deliver, *, since: datetime | None = None, always: bool = False, mark: bool = True
+    ) -> DigestResult:
+        """Build the digest and hand it to `deliver`; its mentions are marked only after delivery."""
+        from mentionscan.delivery.digest import run_digest
+
+        config = self.config
+        with self.store(write=True) as store:
+            return run_digest(store, config, deliver, since=since, always=always, mark=mark)
+
+    def export(self, fmt: Format, out: TextIO, selection: MentionFilter | None = None) -> int:
+        """Write the mentions `selection` picks (every one without it) to `out` in `fmt`; how many."""
+        from mentionscan.delivery.formats import Context, render
+
+        chosen = list(self.mentions(selection or MentionFilter()))
+        render(fmt, chosen, out, Context(feed_key=self.database))
+        return len(chosen)
+
+    def doctor(self, sources: Sequence[str] | None = None) -> list[Check]:
+        """Ask each configured source (or those named) once whether it answers."""
+        from mentionscan.fetching.doctor import check_sources
+
+        return check_sources(self.config, self.database, names=sources)
+
+    # The database itself
+
+    def database_info(self) -> DatabaseInfo:
+        """Where the database is, which backend, how much it holds, how big it is."""
+        from mentionscan.store.migrate import database_info
+
+        return database_info(self.database)
+
+    def migrate(self, target: str) -> Migration:
+        """Copy the database into a new one at `target` (either backend), then check the copy."""
+        from mentionscan.config.load import resolve_database
+        from mentionscan.store.migrate import migrate
+
+        location = resolve_database(target, Path.cwd())
+        return migrate(self.database, location, lock_timeout=self.settings.lock_timeout)
+
+    # Helpers
+
+    def _change(self, id_or_prefix: str, change: Callable[[Mention], Mention]) -> Mention:
+        """Apply `change` to the current version of one mention, and save it, in one locked step."""
+        with self.store(write=True) as store:
+            mention = store.resolve(id_or_prefix)
+            changed = change(mention)
+            if changed is not mention:
+                store.put(changed)
+                store.save()
+        return changed
+
+
+def _moment(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return parse_since(value)
