@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from mentionscan.sources import SOURCE_TYPES
 from tests.conftest import Cli
@@ -166,6 +167,27 @@ def test_doctor_on_a_failing_server_prints_the_error_and_status_and_exits_3(
     )
     assert len(asked(httpserver)) == 1  # a check is one request: no retries
     assert "0 of 1 sources answered, 1 failed" in result.stderr
+
+
+def test_doctor_gives_up_at_the_configured_deadline(cli: Cli, httpserver: HTTPServer, write_config) -> None:
+    import time
+
+    def slow(request):  # answers after 3 s, within the 20 s timeout but past the 1 s deadline
+        time.sleep(3)
+        return Response("<rss version='2.0'><channel></channel></rss>", content_type="application/rss+xml")
+
+    httpserver.expect_request("/slow.xml").respond_with_handler(slow)
+    path = write_config(
+        {"acme": "acme"},
+        [{"name": "slow", "type": "feed", "url": httpserver.url_for("/slow.xml")}],
+        settings={"deadline": 1, "timeout": 20},
+    )
+
+    result = cli("doctor", "--config", str(path))
+
+    assert result.exit_code == 3
+    assert row(result.stdout, "slow")[:3] == ["slow", "feed", "FAILED"]
+    assert "gave up after 1 s (the server is too slow)" in result.stdout
 
 
 def test_doctor_on_a_closed_port_says_connection_refused(cli: Cli, write_config) -> None:

@@ -487,3 +487,14 @@ def test_a_huge_title_and_snippet_are_cut_in_both_parts() -> None:
     [title_line] = [line for line in text.splitlines() if line.startswith("* ")]
     assert len(title_line) <= 2 + 300 and title_line.endswith("…")
     assert "x" * 399 + "…" in text and "x" * 401 not in html
+
+
+def test_output_into_a_folder_that_refuses_files_is_one_error_line(store_config: Path, cli: Any) -> None:
+    # /proc is a folder no one can create a file in, root included: the write itself fails.
+    database = store_config.parent / "mentions.json"
+    write_store(database, [make_mention("a")])
+    result = cli("digest", "--config", str(store_config), "--output", "/proc/digest.eml")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot write the digest to /proc/digest.eml: ")
+    assert len(result.stderr.splitlines()) == 1
+    assert all(m.digested_at is None for m in read_store(database).values())  # nothing was marked
