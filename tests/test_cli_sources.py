@@ -99,6 +99,7 @@ def five(httpserver: HTTPServer, write_config, monkeypatch: pytest.MonkeyPatch) 
     return write_config({"support": "tag:hoot", "acme": "acme"}, sources)
 
 
+@pytest.mark.shared
 def test_doctor_asks_each_source_once_and_prints_ok_status_and_time(
     cli: Cli, httpserver: HTTPServer, five: Path
 ) -> None:
@@ -137,6 +138,7 @@ def test_doctor_asks_each_source_once_and_prints_ok_status_and_time(
     assert not any(path.startswith("/off") for path in by_path)
 
 
+@pytest.mark.shared
 def test_doctor_shows_the_last_successful_fetch_from_the_database(cli: Cli, five: Path) -> None:
     fetched = cli("fetch", "--config", str(five), "--source", "dev")
     assert fetched.exit_code == 0, fetched.stderr
@@ -203,6 +205,7 @@ def test_doctor_on_a_closed_port_says_connection_refused(cli: Cli, write_config)
     assert f"  error: http://127.0.0.1:{port}/api/v3/search: connection refused" in result.stdout
 
 
+@pytest.mark.shared
 def test_a_missing_credential_fails_its_source_only(
     cli: Cli, httpserver: HTTPServer, five: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,6 +263,7 @@ def test_doctor_shows_when_a_rate_limited_source_will_be_asked_again(
     )
 
 
+@pytest.mark.shared
 def test_doctor_with_a_database_that_does_not_exist_yet_says_never(
     cli: Cli, five: Path, tmp_path: Path
 ) -> None:

@@ -152,10 +152,7 @@ def test_filters_and_formats(cli: Cli, stored) -> None:
     assert len(two) == 2
     bad = cli("export", "--format", "yaml", *cfg)
     assert bad.exit_code == 2
-    assert (
-        bad.stderr
-        == "Error: --format 'yaml' is not one of json, jsonl, csv, markdown, html or atom\n"
-    )
+    assert bad.stderr == "Error: --format 'yaml' is not one of json, jsonl, csv, markdown, html or atom\n"
 
 
 def test_an_unwritable_output_is_one_error_line(cli: Cli, stored, tmp_path: Path) -> None:

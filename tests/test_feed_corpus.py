@@ -1,6 +1,6 @@
 """Every file of feedparser's own test corpus, served on 127.0.0.1 and read by a real `fetch`.
 
-tests/data/feedparser-tests (a copy of ../shared/feeds/feedparser-tests) holds about 2,100 real,
+../shared/feeds/feedparser-tests holds about 2,100 real,
 odd and deliberately broken documents (see its README.txt). Each is one `feed` source; a run of
 300 sources at a time must finish with exit status 0 or 3, no traceback, no internal error,
 and every failure named: its source, its URL and a reason.
@@ -18,6 +18,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tests.conftest import CORPUS, Cli
+
+pytestmark = pytest.mark.shared  # reads feedparser's own test documents from ../shared/
 
 BATCH = 300
 # The test server of feedparser sends the headers a file's leading comment names.
@@ -42,6 +44,7 @@ def headers_for(path: Path, body: bytes) -> dict[str, str]:
 def test_every_feed_of_the_corpus_is_read_or_refused_by_name(
     cli: Cli, httpserver: HTTPServer, tmp_path: Path
 ) -> None:
+
     files = corpus_files()
     assert len(files) > 2000, f"the corpus is missing: {CORPUS}"
 

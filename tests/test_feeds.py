@@ -62,6 +62,7 @@ def test_json_feed_items_map_and_hostile_links_are_dropped() -> None:
     assert second.title.startswith("A title with [bold]rich markup[/bold]")
 
 
+@pytest.mark.shared
 def test_the_shared_spec_example_json_feed_parses() -> None:
     result = parse_feed(fixture_bytes("jsonfeed/jsonfeed_1_1_spec_example.json"), {}, url="u", source="s")
     assert result.entries

@@ -24,6 +24,9 @@ from tests.searchtools import (
     stored_state,
 )
 
+pytestmark = pytest.mark.shared  # reads the sites' real responses from ../shared/
+
+
 PATH = "/bing/news/search"
 FEED = "bing_news/bing_news_rss_2026-09_reconstructed.xml"  # four items captured 2026-09-21
 EMPTY = "bing_news/bing_news_rss_empty_2026.xml"

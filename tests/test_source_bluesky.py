@@ -12,6 +12,9 @@ from werkzeug import Request, Response
 from tests.conftest import Cli
 from tests.sourcetools import FAST, asked, fixture_json, params, stored, stored_state
 
+pytestmark = pytest.mark.shared  # reads the sites' real responses from ../shared/
+
+
 # three real postViews (2025-02) in the searchPosts envelope; and the real 403 body
 POSTS = "bluesky/searchPosts_assembled_from_real_postViews_2025-02.json"
 AUTH_MISSING = "bluesky/error_403_AuthMissing.json"

@@ -13,6 +13,8 @@ from pytest_httpserver import HTTPServer
 from tests.conftest import Cli
 from tests.sourcetools import FAST, asked, fixture_json, params, stored, stored_state
 
+pytestmark = pytest.mark.shared  # reads the sites' real responses from ../shared/
+
 ARTICLES = "devto/devto_api_articles_tag_go_2026_godaily.json"  # GET /api/articles?tag=go&top=1
 ACCEPT = "application/vnd.forem.api-v1+json"
 
@@ -34,6 +36,7 @@ def fetch(cli: Cli, config: Path):
 def test_a_tag_query_asks_the_tag_listing_for_the_days_since_the_last_run(
     cli: Cli, httpserver: HTTPServer, config
 ) -> None:
+
     httpserver.expect_request("/forem/api/articles").respond_with_json(fixture_json(ARTICLES))
     path = config({"go": "tag:go"})
 

@@ -26,6 +26,9 @@ from tests.searchtools import (
     stored_state,
 )
 
+pytestmark = pytest.mark.shared  # reads the sites' real responses from ../shared/
+
+
 PATH = "/gh/search/issues"
 ISSUES = "github/search_issues_octokit_fixtures_normalized.json"  # q=sesame, two issues
 

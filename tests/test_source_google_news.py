@@ -25,6 +25,9 @@ from tests.searchtools import (
     stored_state,
 )
 
+pytestmark = pytest.mark.shared  # reads the sites' real responses from ../shared/
+
+
 PATH = "/gn/rss/search"
 FEED = "google_news/google_news_search_2026-09_trimmed.xml"  # two items, 2026-09-25
 RSS = "application/xml; charset=utf-8"

@@ -24,6 +24,9 @@ from tests.searchtools import (
     stored_state,
 )
 
+pytestmark = pytest.mark.shared  # reads the sites' real responses from ../shared/
+
+
 PATH = "/hn/api/v1/search_by_date"
 
 

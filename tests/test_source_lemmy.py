@@ -11,6 +11,8 @@ from pytest_httpserver import HTTPServer
 from tests.conftest import Cli
 from tests.sourcetools import FAST, asked, fixture_json, params, stored
 
+pytestmark = pytest.mark.shared  # reads the sites' real responses from ../shared/
+
 SEARCH = "lemmy/lemmy_api_v3_search_linux_2026-09_trimmed.json"  # GET /api/v3/search?q=linux, trimmed
 
 
@@ -39,6 +41,7 @@ def fetch(cli: Cli, config: Path):
 def test_search_asks_newest_posts_and_comments_and_maps_every_field(
     cli: Cli, httpserver: HTTPServer, config
 ) -> None:
+
     httpserver.expect_request("/lemmy/api/v3/search").respond_with_json(answer())
     path = config({"linux": "(linux OR torvalds) -windows"})
 

@@ -12,6 +12,8 @@ from pytest_httpserver import HTTPServer
 from tests.conftest import Cli
 from tests.sourcetools import FAST, asked, fixture_json, stored, stored_state
 
+pytestmark = pytest.mark.shared  # reads the sites' real responses from ../shared/
+
 # GET /t/go.json; the recording replaced each story's "url" with "__SERVER_URL__".
 STORIES = "lobsters/lobsters_t_go_json_2026-04_godaily.json"
 
@@ -40,6 +42,7 @@ def fetch(cli: Cli, config: Path):
 def test_tag_queries_read_each_tag_listing_and_map_every_field(
     cli: Cli, httpserver: HTTPServer, config
 ) -> None:
+
     httpserver.expect_request("/lob/t/go.json").respond_with_json(stories())
     httpserver.expect_request("/lob/t/debugging.json").respond_with_json(stories()[1:2])
     path = config({"go": "tag:go OR tag:Debugging"})

@@ -13,6 +13,8 @@ from pytest_httpserver import HTTPServer
 from tests.conftest import Cli
 from tests.sourcetools import FAST, asked, fixture_json, params, stored, stored_state
 
+pytestmark = pytest.mark.shared  # reads the sites' real responses from ../shared/
+
 HOOT = "mastodon/timelines_tag_hoot_mastodonpy_cassette.json"  # GET /api/v1/timelines/tag/hoot, 4.6.4
 STATUS = "mastodon/status_entity_docs_example.json"  # the Status entity from Mastodon's docs
 EMPTY_SEARCH = "mastodon/search_v2_type_statuses_empty_mastodonpy_cassette.json"
@@ -37,6 +39,7 @@ def fetch(cli: Cli, config: Path):
 def test_a_tag_query_reads_the_hashtag_timeline_and_maps_every_field(
     cli: Cli, httpserver: HTTPServer, config
 ) -> None:
+
     httpserver.expect_request("/social/api/v1/timelines/tag/hoot").respond_with_json(fixture_json(HOOT))
     path = config({"support": "tag:hoot"})
 

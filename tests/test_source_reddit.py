@@ -26,12 +26,15 @@ from tests.searchtools import (
     stored_state,
 )
 
+pytestmark = pytest.mark.shared  # reads the sites' real responses from ../shared/
+
 # www.reddit.com/search.rss for "linux kernel", 2026-09-28: a t5_ subreddit entry and two t3_ posts
 FEED = "reddit/search_rss_linux_kernel_2026-09_trimmed.atom.xml"
 ATOM = "application/atom+xml; charset=UTF-8"
 LINK_POST = (
     "https://www.reddit.com/r/technology/comments/1w4dj6h/linux_kernel_nears_record_2000_vulnerabilities/"
 )
+
 SELF_POST = "https://www.reddit.com/r/linuxmint/comments/1vu31ai/which_features/"
 
 

@@ -26,6 +26,8 @@ from tests.searchtools import (
     stored_state,
 )
 
+pytestmark = pytest.mark.shared  # reads the sites' real responses from ../shared/
+
 PATH = "/se/2.3/search/advanced"
 QUESTION = "stackexchange/api_2.3_questions_item_2026_transcript.json"  # a real question, default filter
 BODY = (

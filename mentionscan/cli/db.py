@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mentionscan.cli import app
+from mentionscan.cli.app import app
 from mentionscan.cli.common import ConfigOption, DbOption, say, workspace
 
 db_app = typer.Typer(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mentionscan.cli import app
+from mentionscan.cli.app import app
 from mentionscan.cli.common import (
     ConfigOption,
     DbOption,

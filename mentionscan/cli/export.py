@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from mentionscan.cli import app
+from mentionscan.cli.app import app
 from mentionscan.cli.common import (
     ConfigOption,
     DbOption,

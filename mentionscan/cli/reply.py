@@ -8,7 +8,7 @@ from typing import Annotated, TextIO
 
 import typer
 
-from mentionscan.cli import app
+from mentionscan.cli.app import app
 from mentionscan.cli.common import ConfigOption, DbOption, plural, say, warn, workspace, write_out
 from mentionscan.cli.triage import DueOption, IdArgument
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mentionscan.cli import app
+from mentionscan.cli.app import app
 from mentionscan.cli.common import ConfigOption, DbOption, QuietOption, say, workspace
 from mentionscan.errors import ExitCode
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mentionscan.cli import app
+from mentionscan.cli.app import app
 from mentionscan.cli.common import (
     AllOption,
     ConfigOption,

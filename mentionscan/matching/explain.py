@@ -1,18 +1,27 @@
-"""Why a mention matched, what a query would match, and plain search over stored mentions."""
+"""Why a mention matched, and what a query would match among given mentions."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from mentionscan.matching.matcher import Document, Hit, Matcher, Span, parse_query
+from mentionscan.matching.matcher import Document, Hit, Matcher, Node, Span, parse_query
 from mentionscan.models import Mention
 from mentionscan.text import one_line
 
-if TYPE_CHECKING:
-    from mentionscan.config.model import QuerySpec
+
+class NamedQuery(Protocol):
+    """A configured query (`config.model.QuerySpec` is one): its name, expression and parsed form."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def match(self) -> str: ...
+    @property
+    def node(self) -> Node: ...
+
 
 CONTEXT = 30  # characters shown on each side of a matched word
 TEST_QUERY = "test-query"
@@ -67,10 +76,10 @@ def _evidence(doc: Document, span: Span) -> Evidence:
     return Evidence(span.field, span.term, one_line(found), one_line(context))
 
 
-def explain(mention: Mention, queries: Sequence[QuerySpec]) -> list[Explanation]:
+def explain(mention: Mention, queries: Sequence[NamedQuery]) -> list[Explanation]:
     """Every configured query that matches `mention` now, and every query it was stored for."""
     doc = document(mention)
-    matcher = Matcher([(q.name, q.match) for q in queries])
+    matcher = Matcher([(q.name, q.node) for q in queries])
     result = []
     for spec in queries:
         hit = matcher.explain(doc, spec.name)

@@ -18,16 +18,29 @@ How it stays fast with a thousand queries:
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import ahocorasick
 
 from mentionscan.errors import ConfigError
+from mentionscan.matching.boundary import Folder
+from mentionscan.matching.parts import (
+    AUTHOR,
+    SEP,
+    SEPARATOR,
+    SITE_ATOM,
+    TAG_ATOM,
+    Occurrence,
+    Part,
+    PatternPart,
+    Scan,
+    WordPart,
+    describe,
+    url_host,
+)
 from mentionscan.matching.query import (
     And,
     Field,
@@ -44,8 +57,9 @@ from mentionscan.matching.query import (
     parse_query,
     positive_terms,
     tag_key,
-    tokens,
 )
+from mentionscan.matching.records import Document, Hit, Span
+from mentionscan.matching.spans import Spans
 from mentionscan.text import fold
 
 __all__ = [
@@ -70,146 +84,10 @@ __all__ = [
     "positive_terms",
 ]
 
-# Field codes; _TAG_LIST and URL offsets are into the original string already, the others into its fold.
-TITLE, TEXT, TAG, AUTHOR, URL, _TAG_LIST = range(6)
-_FIELD_NAMES = ("title", "text", "tag", "author", "url", "tag")
-_FIELD_RANK = (0, 1, 2, 3, 4, 2)
-_PLAIN = 1 << TITLE | 1 << TEXT | 1 << TAG  # where a bare word or phrase is looked for
-_NOT_ALNUM = re.compile(r"[\W_]")  # `re`'s \w is exactly str.isalnum() plus "_"
-# Fields are joined by _SEPARATOR. The boundary form keeps _SEP, and holds nothing else but letters,
-# digits and spaces, so nothing searched for in it (letters, digits, spaces) can span two fields.
-_SEP = "\x1f"
-_SEPARATOR = f" {_SEP} "
-_NOT_ALNUM_OR_SEP = re.compile(r"[^\w\x1f]|_")
-# bytes.translate table to the boundary form: letters lowered, digits and _SEP kept, the rest a space
-# (including the "?" that stands in for each non-ASCII character, which is handled apart)
-_BOUNDARY = bytes(
-    ord(chr(b).lower()) if (chr(b).isalnum() and b < 128) or chr(b) == _SEP else 0x20 for b in range(256)
-)
-_URL_HOST = re.compile(r"(?:(?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?(?:[^/?#@]*@)?([^/?#:]*)")
-_FEW_NON_ASCII = 64  # beyond this many non-ASCII characters, folding the whole text at once is faster
-_RUN_CACHE_LIMIT = 50_000
+# Field codes; TAG_LIST and URL offsets are into the original string already, the others into its fold.
 _COMMON = 1 / 64  # a trigger found more often than this per entry is worth replacing
-# What can trigger a query: automaton keys (" acme ", " acme"), and sites and tags, named apart
-_SITE_ATOM, _TAG_ATOM = "\x00site ", "\x00tag "
 _FIRST_REVIEW = 64  # entries seen before the first look at how often triggers fire; then x4 each time
 _LAST_REVIEW = 1 << 16  # ... up to this many entries between looks
-
-# (field, tag index, start, end); start/end index the field's fold, or the field itself (see above)
-_Occurrence = tuple[int, int, int, int]
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """What a query is matched against: one entry, reduced to plain text."""
-
-    title: str
-    text: str = ""
-    tags: tuple[str, ...] = ()
-    url: str = ""
-    author: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """Where a term matched: offsets into the original field (for "tag", into `tags[tag_index]`)."""
-
-    field: str  # "title" | "text" | "tag" | "author" | "url"
-    start: int
-    end: int
-    term: str  # the term as written in the query: 'acme', '"acme widgets"', 'site:acme.example'
-    tag_index: int = -1
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A query that matched: every occurrence of its positive terms, by field then position."""
-
-    query: str
-    spans: tuple[Span, ...]
-
-
-class _Scan:
-    """One entry made ready for searching: fields joined, folded, and in boundary form."""
-
-    def __init__(self, doc: Document, count: int, folded: str, bounds: str) -> None:
-        self.doc, self.count, self.folded, self.bounds = doc, count, folded, bounds
-        self.starts: list[int] = []  # where each field starts in `folded`, once needed
-
-    def add(self, out: list[_Occurrence], mask: int, start: int, end: int) -> None:
-        """Append the occurrence at folded[start:end] if it lies in a field `mask` allows."""
-        if not self.starts:
-            self.starts.append(0)
-            for _ in range(self.count - 1):
-                self.starts.append(self.folded.index(_SEP, self.starts[-1]) + 2)
-        n = bisect_right(self.starts, start) - 1
-        tags = len(self.doc.tags)
-        field, tag_index = (TITLE, -1) if n == 0 else (TEXT, -1) if n == 1 else (TAG, n - 2)
-        if n == tags + 2:
-            field, tag_index = AUTHOR, -1
-        if mask & 1 << field:
-            out.append((field, tag_index, start - self.starts[n], end - self.starts[n]))
-
-
-class _Word:
-    """A single run of letters and digits, whole or (`prefix`) as the start of a word."""
-
-    def __init__(self, tid: int, token: str, prefix: bool, mask: int) -> None:
-        self.tid, self.mask, self.prefix, self.size = tid, mask, prefix, len(token)
-        self.key = f" {token}" if prefix else f" {token} "
-        self.anchors = (self.key,)
-
-    def find(self, scan: _Scan) -> list[_Occurrence]:
-        out: list[_Occurrence] = []
-        bounds, key = scan.bounds, self.key
-        at = bounds.find(key)
-        while at >= 0:  # the fold is the boundary form without its first space: `at` is the word's start
-            end = bounds.find(" ", at + 1 + self.size) - 1 if self.prefix else at + self.size
-            scan.add(out, self.mask, at, end)
-            at = bounds.find(key, at + 1)
-        return out
-
-
-class _Pattern:
-    """A phrase (matched in the boundary form) or a word with punctuation in it (in the fold)."""
-
-    def __init__(self, tid: int, pattern: str, in_fold: bool, mask: int, anchors: Sequence[str]) -> None:
-        self.tid, self.mask, self.in_fold, self.anchors = tid, mask, in_fold, tuple(anchors)
-        self.pattern = re.compile(pattern)
-
-    def find(self, scan: _Scan) -> list[_Occurrence]:
-        out: list[_Occurrence] = []
-        shift = 0 if self.in_fold else 1
-        for m in self.pattern.finditer(scan.folded if self.in_fold else scan.bounds):
-            scan.add(out, self.mask, m.start(1) - shift, m.end(1) - shift)
-        return out
-
-
-class _Site:
-    """The entry's URL host is `domain` or below it."""
-
-    def __init__(self, tid: int, domain: str) -> None:
-        self.tid, self.domain, self.anchors = tid, domain, (_SITE_ATOM + domain,)
-
-    def find(self, scan: _Scan) -> list[_Occurrence]:
-        found = _url_host(scan.doc.url)
-        if found and (found[0] == self.domain or found[0].endswith("." + self.domain)):
-            return [(URL, -1, found[1], found[2])]
-        return []
-
-
-class _TagList:
-    """The entry carries tag `key` (compared as `tag_key` forms)."""
-
-    def __init__(self, tid: int, key: str) -> None:
-        self.tid, self.key, self.anchors = tid, key, (_TAG_ATOM + key,)
-
-    def find(self, scan: _Scan) -> list[_Occurrence]:
-        tags = scan.doc.tags
-        return [(_TAG_LIST, i, 0, len(tag)) for i, tag in enumerate(tags) if tag_key(tag) == self.key]
-
-
-_Part = _Word | _Pattern | _Site | _TagList
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,8 +103,8 @@ class _Plan:
     """Which atoms (automaton keys, sites, tags) trigger which queries."""
 
     automaton: ahocorasick.Automaton | None  # key -> (key, parts that key is the trigger for)
-    sites: dict[str, tuple[_Part, ...]]
-    tags: dict[str, tuple[_Part, ...]]
+    sites: dict[str, tuple[Part, ...]]
+    tags: dict[str, tuple[Part, ...]]
     queries_of: dict[int, tuple[int, ...]]  # term id -> queries it triggers
     complete: frozenset[int]  # term ids whose every occurrence the scan reports
 
@@ -238,10 +116,10 @@ class Matcher:
         """Compile `(name, expression or parsed query)` pairs; raises QuerySyntaxError naming a bad one."""
         self._term_ids: dict[tuple[object, ...], int] = {}
         self._ids: dict[Term, int] = {}  # a shortcut to _term_ids
-        self._parts: list[list[_Part]] = []  # term id -> the ways it can occur
+        self._parts: list[list[Part]] = []  # term id -> the ways it can occur
         self._queries: list[_Query] = []
         self._index: dict[str, int] = {}
-        self._runs: dict[str, tuple[str, str]] = {}  # fold of short non-ASCII runs, see _fold_run
+        self._folder = Folder()
         for name, expr in queries:
             if name in self._index:
                 raise ConfigError(f"query {name!r} is defined twice")
@@ -251,7 +129,9 @@ class Matcher:
                 written.setdefault(self._term_id(term), term.source or format_query(term))
             self._index[name] = len(self._queries)
             self._queries.append(_Query(name, node, self._compile(node), written))
-        masks = [part.mask for parts in self._parts for part in parts if isinstance(part, _Word | _Pattern)]
+        masks = [
+            part.mask for parts in self._parts for part in parts if isinstance(part, WordPart | PatternPart)
+        ]
         self._author = any(mask & 1 << AUTHOR for mask in masks)
         self._entries = self._planned_at = 0
         self._review_at = _FIRST_REVIEW
@@ -268,11 +148,11 @@ class Matcher:
         """The queries `doc` matches, in query order; with `names`, only those queries are tried."""
         plan = self._plan
         fields = (doc.title, doc.text, *doc.tags, *((doc.author,) if self._author else ()))
-        joined = _SEPARATOR.join(fields)
-        if joined.count(_SEP) != len(fields) - 1:  # a field holds the separator itself
-            joined = _SEPARATOR.join(f.replace(_SEP, " ") for f in fields)
-        folded, bounds = self._prepare(joined)
-        pending: set[_Part] = set()
+        joined = SEPARATOR.join(fields)
+        if joined.count(SEP) != len(fields) - 1:  # a field holds the separator itself
+            joined = SEPARATOR.join(f.replace(SEP, " ") for f in fields)
+        folded, bounds = self._folder.prepare(joined)
+        pending: set[Part] = set()
         if plan.automaton is not None:
             fired = []
             for _, (key, parts) in plan.automaton.iter(bounds):
@@ -280,7 +160,7 @@ class Matcher:
                 pending.update(parts)
             if fired:
                 self._fired.update(fired)
-        if plan.sites and (host := _url_host(doc.url)):
+        if plan.sites and (host := url_host(doc.url)):
             domain = host[0]
             while domain:
                 pending.update(plan.sites.get(domain, ()))
@@ -292,8 +172,8 @@ class Matcher:
             self._review()
         if not pending:
             return []
-        scan = _Scan(doc, len(fields), folded, bounds)
-        found: dict[int, list[_Occurrence]] = {}  # term id -> occurrences; [] when absent
+        scan = Scan(doc, len(fields), folded, bounds)
+        found: dict[int, list[Occurrence]] = {}  # term id -> occurrences; [] when absent
         for part in pending:
             if occurrences := part.find(scan):
                 found.setdefault(part.tid, []).extend(occurrences)
@@ -309,7 +189,7 @@ class Matcher:
             return bool(found[tid])
 
         matched = [q for qi in sorted(candidates) if (q := self._queries[qi]).test(present)]
-        spans = _Spans(doc, found)
+        spans = Spans(doc, found)
         return [Hit(q.name, spans.of(t for t in q.written.items() if present(t[0]))) for q in matched]
 
     def explain(self, doc: Document, name: str) -> Hit | None:
@@ -335,51 +215,11 @@ class Matcher:
         """The id of `term`, registering the ways it can occur the first time it is seen."""
         tid = self._ids.get(term)
         if tid is None:
-            key, parts = _describe(term)
+            key, parts = describe(term)
             tid = self._ids[term] = self._term_ids.setdefault(key, len(self._parts))
             if tid == len(self._parts):
                 self._parts.append(parts(tid))
         return tid
-
-    def _prepare(self, text: str) -> tuple[str, str]:
-        """The fold of `text` and its boundary form (" " + fold with non-alnum as spaces + " ")."""
-        raw = text.encode("ascii", "replace")  # one byte per character: offsets line up
-        if text.isascii():
-            return text.lower(), " " + raw.translate(_BOUNDARY).decode("ascii") + " "
-        if raw.count(b"?") - text.count("?") > _FEW_NON_ASCII:
-            whole = fold(text)
-            return whole, " " + _NOT_ALNUM_OR_SEP.sub(" ", whole) + " "
-        # Most text is ASCII with a few quotes, dashes and accents: fold only those runs (the fold
-        # works character by character, so the pieces add up). bytes.find skips the ASCII at C speed.
-        lower, blank = raw.lower().decode("ascii"), raw.translate(_BOUNDARY).decode("ascii")
-        folded: list[str] = []
-        scan, at, runs = [" "], 0, self._runs
-        start = raw.find(b"?")
-        while start >= 0:
-            end = start + 1
-            if text[start] != "?":
-                while end < len(text) and text[end] > "\x7f":
-                    end += 1
-                run = text[start:end]
-                run_folded, run_scan = runs.get(run) or self._fold_run(run)
-                folded += (lower[at:start], run_folded)
-                scan += (blank[at:start], run_scan)
-                at = end
-            start = raw.find(b"?", end)
-        folded.append(lower[at:])
-        scan += (blank[at:], " ")
-        return "".join(folded), "".join(scan)
-
-    def _fold_run(self, run: str) -> tuple[str, str]:
-        cached = self._runs.get(run)
-        if cached is None:
-            run_folded = fold(run)
-            cached = (run_folded, _NOT_ALNUM.sub(" ", run_folded))
-            if len(run) <= 4:  # short runs repeat (quotes, dashes, accents); long ones rarely do
-                if len(self._runs) >= _RUN_CACHE_LIMIT:
-                    self._runs.clear()
-                self._runs[run] = cached
-        return cached
 
     def _review(self) -> None:
         """Note the triggers found too often; if that gives queries a better choice, replan."""
@@ -406,7 +246,7 @@ class Matcher:
             assert choice is not None  # the parser refuses queries that match without a term
             for tid in choice[1]:
                 queries_of[tid].append(qi)
-        by_atom: defaultdict[str, list[_Part]] = defaultdict(list)
+        by_atom: defaultdict[str, list[Part]] = defaultdict(list)
         for tid in queries_of:
             for part in self._parts[tid]:
                 by_atom[min(part.anchors, key=rate)].append(part)
@@ -417,48 +257,10 @@ class Matcher:
                 if atom.startswith(" "):
                     automaton.add_word(atom, (atom, tuple(parts)))
             automaton.make_automaton()
-        sites = {a[len(_SITE_ATOM) :]: tuple(p) for a, p in by_atom.items() if a.startswith(_SITE_ATOM)}
-        tags = {a[len(_TAG_ATOM) :]: tuple(p) for a, p in by_atom.items() if a.startswith(_TAG_ATOM)}
+        sites = {a[len(SITE_ATOM) :]: tuple(p) for a, p in by_atom.items() if a.startswith(SITE_ATOM)}
+        tags = {a[len(TAG_ATOM) :]: tuple(p) for a, p in by_atom.items() if a.startswith(TAG_ATOM)}
         queries = {tid: tuple(qis) for tid, qis in queries_of.items()}
         return _Plan(automaton, sites, tags, queries, frozenset(queries))
-
-
-def _describe(term: Term) -> tuple[tuple[object, ...], Callable[[int], list[_Part]]]:
-    """What makes two terms the same (`acme` and `Acme` are), and how to build the parts of one."""
-    mask, value = _PLAIN, term
-    if isinstance(term, Field):
-        mask, value = 1 << (TITLE if term.name == "title" else AUTHOR), term.value
-    if isinstance(value, Site):
-        domain = value.domain
-        return ("site", domain), lambda tid: [_Site(tid, domain)]
-    if isinstance(value, Tag):
-        name = tag_key(value.name)
-        hashtag = 1 << TITLE | 1 << TEXT
-        return ("tag", name), lambda tid: [_TagList(tid, name), _literal(tid, "#" + name, False, hashtag)]
-    if isinstance(value, Word):
-        literal, prefix = fold(value.text), value.prefix
-        return ("word", literal, prefix, mask), lambda tid: [_literal(tid, literal, prefix, mask)]
-    assert isinstance(value, Phrase)
-    words = tokens(" ".join(value.words))
-    if len(words) == 1:  # a phrase of one word is that word: "acme" finds acme
-        return ("word", words[0], False, mask), lambda tid: [_Word(tid, words[0], False, mask)]
-    pattern = " (" + " +".join(map(re.escape, words)) + ")(?= )"
-    anchors = [f" {w} " for w in words]
-    return ("phrase", tuple(words), mask), lambda tid: [_Pattern(tid, pattern, False, mask, anchors)]
-
-
-def _literal(tid: int, literal: str, prefix: bool, mask: int) -> _Part:
-    if literal.isalnum():
-        return _Word(tid, literal, prefix, mask)
-    # Punctuation the boundary form lost: find the exact literal in the fold, with a boundary
-    # where it starts or ends with a letter or digit (a prefix also takes the rest of the word).
-    words = _NOT_ALNUM.sub(" ", literal).split()
-    anchors = [f" {w} " for w in words]
-    if prefix and literal[-1].isalnum():
-        anchors[-1] = anchors[-1].rstrip()
-    before = r"(?<![^\W_])" if literal[0].isalnum() else ""
-    after = "" if not literal[-1].isalnum() else r"[^\W_]*" if prefix else r"(?![^\W_])"
-    return _Pattern(tid, f"{before}({re.escape(literal)}{after})", True, mask, anchors)
 
 
 def _triggers(
@@ -487,73 +289,3 @@ def _guess_rate(atom: str) -> float:
     word = atom.strip()
     rate = 2.0 ** -min(len(word) * 1.5, 20)
     return rate if atom.endswith(" ") else rate * 4  # a prefix finds more
-
-
-def _url_host(url: str) -> tuple[str, int, int] | None:
-    """The host of `url` for `site:` (lower case, no trailing dot), and where it is in `url`."""
-    if not url:
-        return None
-    found = _URL_HOST.match(url)
-    assert found is not None  # every part of the pattern is optional
-    host = found.group(1).lower().rstrip(".")
-    # "www." needs no special case: the walk up the labels reaches the domain below it
-    return (host, found.start(1), found.end(1)) if host else None
-
-
-class _Spans:
-    """Turns the occurrences found in one document into Spans, mapping offsets back lazily."""
-
-    def __init__(self, doc: Document, found: dict[int, list[_Occurrence]]) -> None:
-        self.doc, self.found = doc, found
-        self.maps: dict[tuple[int, int], list[int] | None] = {}  # field -> its _fold_offsets
-
-    def of(self, written: Iterator[tuple[int, str]]) -> tuple[Span, ...]:
-        """The spans of these (term id, term as written), by field then position."""
-        spans = sorted(
-            (_FIELD_RANK[field], tag_index, *self._original(field, tag_index, start, end), term, field)
-            for tid, term in written
-            for field, tag_index, start, end in self.found[tid]
-        )
-        return tuple(Span(_FIELD_NAMES[f], start, end, term, i) for _, i, start, end, term, f in spans)
-
-    def _original(self, field: int, tag_index: int, start: int, end: int) -> tuple[int, int]:
-        if field in (URL, _TAG_LIST):
-            return start, end
-        key = (field, tag_index)
-        if key not in self.maps:
-            doc = self.doc
-            text = doc.tags[tag_index] if field == TAG else (doc.title, doc.text, "", doc.author)[field]
-            self.maps[key] = None if text.isascii() else _fold_offsets(text)
-        where = self.maps[key]
-        if where is None:
-            return start, end
-        # an end inside a character that folds to several (½ -> 1⁄2) takes the whole character
-        return where[start], where[end] + (where[end] == where[end - 1])
-
-
-def _non_ascii_runs(text: str, raw: bytes) -> Iterator[tuple[int, int]]:
-    """Where the runs of non-ASCII characters are; `raw` is `text` encoded to ASCII with "?" for them."""
-    # bytes.find skips ASCII at C speed, where a regex tries each position (~25 µs per 800 chars)
-    at = raw.find(b"?")
-    while at >= 0:
-        if text[at] == "?":
-            at = raw.find(b"?", at + 1)
-            continue
-        end = at + 1
-        while end < len(text) and text[end] >= "\x80":
-            end += 1
-        yield at, end
-        at = raw.find(b"?", end)
-
-
-def _fold_offsets(text: str) -> list[int]:
-    """For each index into fold(text), the index of the character it came from; then len(text)."""
-    where: list[int] = []
-    at = 0
-    for start, end in _non_ascii_runs(text, text.encode("ascii", "replace")):
-        where.extend(range(at, start))
-        for i in range(start, end):
-            where.extend([i] * len(fold(text[i])))
-        at = end
-    where.extend(range(at, len(text) + 1))
-    return where

@@ -1,0 +1,76 @@
+"""The typer app every command module adds itself to; mentionscan's errors become one line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from mentionscan import __version__
+from mentionscan.errors import ExitCode, MentionscanError
+
+
+class _Group(TyperGroup):
+    """Turns mentionscan's errors into `Error: ...` and its exit code, and a closed pipe into silence."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from mentionscan.cli.common import error_line
+
+        try:
+            return super().invoke(ctx)
+        except MentionscanError as exc:
+            if os.environ.get("MENTIONSCAN_TRACEBACK"):
+                raise
+            error_line(str(exc))
+            raise typer.Exit(int(exc.exit_code)) from None
+        except BrokenPipeError:
+            silence_stdout()
+            raise typer.Exit(int(ExitCode.OK)) from None
+        except KeyboardInterrupt:
+            error_line("interrupted; nothing from this run was saved")
+            raise typer.Exit(130) from None
+
+
+def silence_stdout() -> None:
+    # The reader went away (`| head`): send what is left to /dev/null so that Python's
+    # flush at exit does not print a second error.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="mentionscan",
+    help="Find what the web writes about your product, and follow each mention up.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    # Plain help, as click writes it: typer's rich help imports rich's markdown, syntax and
+    # traceback modules (pygments, markdown-it, attrs) and doubles `mentionscan --help`'s time.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mentionscan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """Find what the web writes about your product, and follow each mention up.
+
+    Set-up: `mentionscan init`, edit the config, then `mentionscan fetch` every morning.
+    """
