@@ -14,7 +14,7 @@ import feedparser
 from pytest_httpserver import HTTPServer
 
 from mentionscan.timeutil import to_iso, utcnow
-from tests.conftest import ROOT, Cli
+from tests.conftest import Cli
 from tests.followuptools import POSTS, Post, fetch_posts
 
 
@@ -204,20 +204,3 @@ def test_followups_are_oldest_first_and_skip_closed_ones(
     cleared = cli("mark", fetched.id("Why I left"), "contacted", "--due", "none", *cfg)
     assert cleared.exit_code == 0
     assert [r["id"] for r in cli.json("followups", "--format", "json", *cfg)] == [fetched.id("Acme broke")]
-
-
-FOLLOWUP_COMMANDS = (
-    "mark", "note", "show", "reply", "followups", "contact", "explain", "test-query", "search", "export",
-)  # fmt: skip
-
-
-def test_every_follow_up_command_has_help_and_a_readme_row(cli: Cli) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- section:followup -->", 1)[1].split("<!-- /section:followup -->", 1)[0]
-    for command in FOLLOWUP_COMMANDS:
-        result = cli(command, "--help")
-        assert result.exit_code == 0, command
-        assert "Usage:" in result.stdout
-        summary = result.stdout.split("Usage:", 1)[1].splitlines()[2].strip()
-        assert len(summary) > 20, (command, summary)
-        assert f"| `mentionscan {command} " in section, command
