@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
@@ -69,32 +69,15 @@ def format_parser(choices: Sequence[Format]) -> Callable[[str | Format], Format]
     return parse
 
 
+def _format(choices: Sequence[Format], text: str) -> Any:
+    return typer.Option("--format", "-f", help=text, parser=format_parser(choices), metavar="FORMAT")
+
+
 RowsFormat = Annotated[
-    Format,
-    typer.Option(
-        "--format",
-        "-f",
-        help="Output format: table for a person, or json, jsonl, csv for a program.",
-        parser=format_parser(LIST),
-        metavar="FORMAT",
-    ),
+    Format, _format(LIST, "Output format: table for a person, or json, jsonl, csv for a program.")
 ]
-ExportFormat = Annotated[
-    Format,
-    typer.Option(
-        "--format",
-        "-f",
-        help="json, jsonl, csv, markdown, html or atom.",
-        parser=format_parser(EXPORT),
-        metavar="FORMAT",
-    ),
-]
-DetailFormat = Annotated[
-    Format,
-    typer.Option(
-        "--format", "-f", help="text for a person, json.", parser=format_parser(DETAIL), metavar="FORMAT"
-    ),
-]
+ExportFormat = Annotated[Format, _format(EXPORT, "json, jsonl, csv, markdown, html or atom.")]
+DetailFormat = Annotated[Format, _format(DETAIL, "text for a person, json.")]
 
 
 _stderr: Console | None = None

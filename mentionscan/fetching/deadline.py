@@ -134,26 +134,28 @@ def _connected(host: str, sock: socket.socket) -> None:
             raise
 
 
-class WatchedHTTPConnection(HTTPConnection):
+class _Watched:
+    """Registers the connection's socket with the request's watch (plain and TLS alike)."""
+
+    host: str
+    sock: socket.socket | None
+
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
         _connected(self.host, sock)
         return sock
 
-    def getresponse(self) -> Any:  # type: ignore[override]
+    def getresponse(self) -> Any:
         _watch(self.sock)  # a connection reused from the pool made no new socket
-        return super().getresponse()
+        return super().getresponse()  # type: ignore[misc]
 
 
-class WatchedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _connected(self.host, sock)
-        return sock
+class WatchedHTTPConnection(_Watched, HTTPConnection):  # type: ignore[misc]
+    pass
 
-    def getresponse(self) -> Any:  # type: ignore[override]
-        _watch(self.sock)
-        return super().getresponse()
+
+class WatchedHTTPSConnection(_Watched, HTTPSConnection):  # type: ignore[misc]
+    pass
 
 
 class WatchedHTTPPool(HTTPConnectionPool):

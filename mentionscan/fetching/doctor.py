@@ -25,17 +25,7 @@ if TYPE_CHECKING:
     from mentionscan.sources.base import QueryPlan
 
 
-@dataclass(frozen=True, slots=True)
-class TypeInfo:
-    """One source type as `mentionscan sources` shows it."""
-
-    type: str
-    summary: str
-    needs: str
-    options: dict[str, Option]
-
-
-def catalog(names: Iterable[str] | None = None) -> list[TypeInfo]:
+def catalog(names: Iterable[str] | None = None) -> list[type[Source]]:
     """Every registered source type (or those named), in registration order."""
     wanted = list(names or SOURCE_TYPES)
     for name in wanted:
@@ -43,11 +33,7 @@ def catalog(names: Iterable[str] | None = None) -> list[TypeInfo]:
             from mentionscan.errors import ConfigError
 
             raise ConfigError(f"no source type {name!r} (one of: {', '.join(SOURCE_TYPES)})")
-    return [
-        TypeInfo(cls.type, cls.summary, cls.needs, dict(cls.options))
-        for cls in SOURCE_TYPES.values()
-        if cls.type in wanted
-    ]
+    return [cls for cls in SOURCE_TYPES.values() if cls.type in wanted]
 
 
 def common_options() -> dict[str, Option]:

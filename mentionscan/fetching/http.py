@@ -43,6 +43,17 @@ class _Host:
     next_at: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Hop:
+    """The request as sent to one hop of a redirect chain."""
+
+    method: str
+    url: str
+    params: Mapping[str, Any] | None
+    headers: dict[str, str]
+    json: Any
+
+
 @dataclass(slots=True)
 class _Clock:
     deadline: float | None = None  # set when the first attempt gets its turn at the host
@@ -151,7 +162,9 @@ class HttpClient:
         attempt = 0
         while True:
             try:
-                return self._request_once(method, url, params, send_headers, json, rate_per_minute, clock)
+                return self._request_once(
+                    _Hop(method, url, params, send_headers, json), rate_per_minute, clock
+                )
             except FetchError as exc:
                 if attempt >= len(self.retry_delays) or method != "GET":
                     raise
@@ -171,33 +184,22 @@ class HttpClient:
                 time.sleep(delay)
                 attempt += 1
 
-    def _request_once(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, Any] | None,
-        headers: dict[str, str],
-        json: Any,
-        rate_per_minute: float | None,
-        clock: _Clock,
-    ) -> Response:
+    def _request_once(self, hop: _Hop, rate_per_minute: float | None, clock: _Clock) -> Response:
         started = 0.0
-        origin = url
+        origin = hop.url
         guard: Guard | None = None  # none for the URL the user wrote: it may point anywhere
         moved_to: str | None = None
         permanent = True
-        for hop in range(MAX_REDIRECTS + 1):
-            state = self._host(url)
+        for number in range(MAX_REDIRECTS + 1):
+            state = self._host(hop.url)
             with state.slots:
                 self._pace(state, rate_per_minute)
-                if hop == 0:  # the clock starts at our turn: waiting for a paced host is not the server
+                if number == 0:  # the clock starts at our turn: waiting for a paced host is not the server
                     started = time.monotonic()
                     if clock.deadline is None:
                         clock.deadline = started + self.deadline
                 assert clock.deadline is not None
-                status, response_headers, body, final = self._send(
-                    method, url, params, headers, json, clock.deadline, guard
-                )
+                status, response_headers, body, final = self._send(hop, clock.deadline, guard)
             if status in (301, 302, 303, 307, 308) and "location" in response_headers:
                 try:
                     target = urljoin(final, response_headers["location"].strip())
@@ -210,32 +212,28 @@ class HttpClient:
                 # us into a private network, even after a detour through another public site.
                 self.redirects.check(final, target)
                 guard = self.redirects.peer_guard(final, target)
+                headers = hop.headers
                 if _origin(target) != _origin(final):
                     # Credentials belong to the host they were written for (requests does the same).
                     headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
                 permanent = permanent and status in (301, 308)
                 if permanent:
                     moved_to = target
+                method, json = hop.method, hop.json
                 if status == 303 or (status in (301, 302) and method == "POST"):
                     method, json = "GET", None
-                url, params = target, None
+                hop = _Hop(method, target, None, headers, json)
                 continue
             elapsed = time.monotonic() - started
             if status == 304 or 200 <= status < 300:
                 return Response(final, status, response_headers, body, elapsed, moved_to)
             raise status_error(final, status, response_headers, body)
-        raise FetchError(f"{redact(origin)}: more than {MAX_REDIRECTS} redirects (last to {redact(url)})")
+        raise FetchError(f"{redact(origin)}: more than {MAX_REDIRECTS} redirects (last to {redact(hop.url)})")
 
     def _send(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, Any] | None,
-        headers: dict[str, str],
-        json: Any,
-        deadline: float,
-        guard: Guard | None = None,
+        self, hop: _Hop, deadline: float, guard: Guard | None = None
     ) -> tuple[int, CaseInsensitiveDict[str], bytes, str]:
+        url = hop.url
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise self._too_slow(url)
@@ -245,11 +243,11 @@ class HttpClient:
         try:
             try:
                 response = self.session.request(
-                    method,
+                    hop.method,
                     url,
-                    params=params,
-                    headers=headers,
-                    json=json,
+                    params=hop.params,
+                    headers=hop.headers,
+                    json=hop.json,
                     auth=_auth_for(url),
                     timeout=timeout,
                     stream=True,
