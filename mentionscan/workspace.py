@@ -349,8 +349,12 @@ class Workspace:
     def doctor(self, sources: Sequence[str] | None = None) -> list[Check]:
         """Ask each configured source (or those named) once whether it answers."""
         from mentionscan.fetching.doctor import check_sources
+        from mentionscan.fetching.health import SourceHealth
 
-        return check_sources(self.config, self.database, names=sources)
+        config = self.config
+        with self.store() as store:
+            health = {s.name: store.read_state(SourceHealth, s.name) for s in config.sources}
+        return check_sources(config, health, names=sources)
 
     # The database itself
 

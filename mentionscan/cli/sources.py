@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mentionscan.cli.app import app
-from mentionscan.cli.common import ConfigOption, DbOption, QuietOption, say, workspace
+from mentionscan.cli.common import ConfigOption, DbOption, QuietOption, plural, say, workspace
 from mentionscan.errors import ExitCode
+from mentionscan.text import one_line
+from mentionscan.timeutil import to_iso
 
 if TYPE_CHECKING:
     from mentionscan.config.model import Option
@@ -78,7 +80,7 @@ def _table(checks: list[Check]) -> str:
             c.result,
             str(c.status) if c.status is not None else "-",
             f"{c.seconds:.2f} s" if c.seconds is not None else "-",
-            c.last_ok or "never",
+            to_iso(c.health.last_ok) or "never",
         )
         for c in checks
     ]
@@ -88,11 +90,10 @@ def _table(checks: list[Check]) -> str:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         if check.error:
             lines.append(f"  error: {check.error}")
-        if check.failing:
-            noun = "run" if check.failures == 1 else "runs"
-            lines.append(
-                f"  has failed {check.failures} {noun} in a row; last error: {check.last_error or '?'}"
-            )
-        if check.not_before:
-            lines.append(f"  rate limited by the site: fetch skips it until {check.not_before}")
+        if check.health.failing:
+            failures = plural(check.health.failures, "run")
+            last = one_line(check.health.last_error or "?")
+            lines.append(f"  has failed {failures} in a row; last error: {last}")
+        if until := check.rate_limited_until:
+            lines.append(f"  rate limited by the site: fetch skips it until {to_iso(until)}")
     return "\n".join(lines)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from mentionscan.config.model import SOURCE_COMMON_OPTIONS, Config, Option
 from mentionscan.errors import MentionscanError
-from mentionscan.fetching.run import FAILING_AFTER, queries_for, query_plans
+from mentionscan.fetching.health import SourceHealth
+from mentionscan.fetching.run import queries_for, query_plans
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.text import one_line
-from mentionscan.timeutil import to_iso, utcnow
+from mentionscan.timeutil import utcnow
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient
@@ -43,19 +45,16 @@ def common_options() -> dict[str, Option]:
 
 @dataclass(slots=True)
 class Check:
-    """What one configured source answered, and what the database remembers of it."""
+    """What one configured source answered now, and what the database remembers of its runs."""
 
     name: str
     type: str
     enabled: bool = True
+    health: SourceHealth = field(default_factory=SourceHealth)
     ok: bool = False
     status: int | None = None  # the HTTP status of the answer (or of the refusal)
     seconds: float | None = None
     error: str | None = None
-    last_ok: str | None = None
-    failures: int = 0  # runs in a row that failed
-    last_error: str | None = None
-    not_before: str | None = None  # rate limited by the site until then
 
     @property
     def result(self) -> str:
@@ -64,26 +63,30 @@ class Check:
         return "OK" if self.ok else "FAILED"
 
     @property
-    def failing(self) -> bool:
-        """Failed several runs in a row: worth a look even when it answers now."""
-        return self.failures >= FAILING_AFTER
+    def rate_limited_until(self) -> datetime | None:
+        """When the site said it may be asked again, if that is still to come."""
+        until = self.health.not_before
+        return until if until is not None and until > utcnow() else None
 
 
 def check_sources(
-    config: Config, database: str, *, names: Iterable[str] | None = None, client: HttpClient | None = None
+    config: Config,
+    health: Mapping[str, SourceHealth],
+    *,
+    names: Iterable[str] | None = None,
+    client: HttpClient | None = None,
 ) -> list[Check]:
-    """Probe every configured source (or those named) once; a failure is a Check, never an exception."""
-    from mentionscan.store import open_store
+    """Probe every configured source (or those named) once; a failure is a Check, never an exception.
 
+    `health` is what the database remembers of each source (by name; a missing one: never run).
+    """
     wanted = set(names) if names else None
     if wanted:
         for name in wanted - {s.name for s in config.sources}:
             config.source(name)  # raises, with a suggestion
     specs = [s for s in config.sources if wanted is None or s.name in wanted]
-    with open_store(database, write=False) as store:
-        health = {s.name: store.state(f"source:{s.name}") for s in specs}
     plans = {p.name: p for p in query_plans(config)}
-    checks = [_remembered(spec.name, spec.type, spec.enabled, health[spec.name]) for spec in specs]
+    checks = [Check(s.name, s.type, s.enabled, health.get(s.name, SourceHealth())) for s in specs]
     own_client = client is None
     if client is None:
         from mentionscan.fetching.http import HttpClient
@@ -102,21 +105,6 @@ def check_sources(
         if own_client:
             client.close()
     return checks
-
-
-def _remembered(name: str, kind: str, enabled: bool, health: Mapping[str, Any]) -> Check:
-    not_before = health.get("not_before")
-    if not (isinstance(not_before, str) and not_before > (to_iso(utcnow()) or "")):
-        not_before = None
-    return Check(
-        name=name,
-        type=kind,
-        enabled=enabled,
-        last_ok=health.get("last_ok") if isinstance(health.get("last_ok"), str) else None,
-        failures=int(health.get("failures", 0) or 0),
-        last_error=one_line(health["last_error"]) if health.get("last_error") else None,
-        not_before=not_before,
-    )
 
 
 def _probe(check: Check, source: Source, queries: list[QueryPlan], client: HttpClient) -> None:
