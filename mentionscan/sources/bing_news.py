@@ -19,17 +19,17 @@ from mentionscan.config.model import opt
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import ParsedFeed, ParseJob, QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.feedparse import parse_feed
-from mentionscan.sources.sitesearch import (
+from mentionscan.sources.common import (
     FEED_ACCEPT,
-    asked_cursor,
     nothing_to_ask,
     reworded,
     since_time,
     window,
 )
+from mentionscan.sources.feedparse import parse_feed
 from mentionscan.sources.translate import to_search_text
 from mentionscan.text import one_line
+from mentionscan.timeutil import to_iso, utcnow
 from mentionscan.urls import canonical_url, host_of, safe_link
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class BingNewsSource(Source):
         params: dict[str, Any] = {"q": text, "format": "rss"}
         if self.spec.get("market"):
             params["mkt"] = self.spec.get("market")
-        interval = window(since_time(state, self.settings), INTERVALS, "")
+        interval = window(since_time(state.get("cursor"), self.settings), INTERVALS, "")
         if interval:
             params["qft"] = f"interval={interval}"
         try:
@@ -74,7 +74,7 @@ class BingNewsSource(Source):
                 dict(response.headers),
                 {"url": response.url, "source": self.name},
             ),
-            state=asked_cursor(),
+            state={"cursor": to_iso(utcnow())},
         )
 
     def _get(self, client: HttpClient, params: Mapping[str, Any]) -> Response:

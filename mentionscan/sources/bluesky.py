@@ -17,10 +17,10 @@ from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.jsonapi import parse_time, refused, table, text_of, title_of
+from mentionscan.sources.common import refused, table, text_of, title_of
 from mentionscan.sources.translate import Dialect, search_texts
 from mentionscan.text import clean, one_line
-from mentionscan.timeutil import to_iso, utcnow
+from mentionscan.timeutil import parse_time, to_iso, utcnow
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response

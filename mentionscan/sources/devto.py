@@ -17,16 +17,15 @@ from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.jsonapi import (
+from mentionscan.sources.common import (
     NEWEST,
     newest_first,
-    parse_time,
     refused,
     table,
-    tag_cover,
     text_of,
 )
-from mentionscan.timeutil import to_iso, utcnow
+from mentionscan.sources.translate import tag_cover
+from mentionscan.timeutil import parse_time, to_iso, utcnow
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:

@@ -16,20 +16,19 @@ from mentionscan.config.model import Settings, SourceSpec, opt
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.sitesearch import (
-    as_dict,
-    as_list,
-    epoch_time,
+from mentionscan.sources.common import (
     error_json,
-    iso_time,
+    items,
     json_object,
-    newest_cursor,
+    newest_time,
     nothing_to_ask,
     reworded,
     since_time,
+    table,
 )
 from mentionscan.sources.translate import to_search_text
 from mentionscan.text import one_line
+from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
@@ -76,7 +75,7 @@ class GitHubSource(Source):
             return TaskResult(warnings=[nothing_to_ask(query.name, "GitHub")], requests=0)
         if " OR " in text:  # qualifiers must apply to every alternative
             text = f"({text})"
-        since = since_time(state, self.settings)
+        since = since_time(state.get("cursor"), self.settings)
         created = f" created:>={since.strftime('%Y-%m-%dT%H:%M:%SZ')}" if since else ""
         result = TaskResult(requests=0)
         found: dict[str, Entry] = {}
@@ -90,16 +89,17 @@ class GitHubSource(Source):
                 result.requests += 1
                 if data.get("incomplete_results") is True:
                     result.warnings.append(f"GitHub's search timed out for {q!r}: results may be missing")
-                items = as_list(data.get("items"))
-                for item in items:
+                found_items = items(data, "items")
+                for item in found_items:
                     entry = issue_entry(item, self.name) if isinstance(item, dict) else None
                     if entry is not None and entry.native_id:
                         found[entry.native_id] = entry
                 total = data.get("total_count")
-                if len(items) < PER_PAGE or not isinstance(total, int) or page * PER_PAGE >= total:
+                if len(found_items) < PER_PAGE or not isinstance(total, int) or page * PER_PAGE >= total:
                     break
         result.entries = list(found.values())
-        result.state = newest_cursor(state, (e.published for e in result.entries))
+        cursor = newest_time(state.get("cursor"), (e.published for e in result.entries))
+        result.state = {"cursor": cursor} if cursor else {}
         return result
 
     def _search(self, client: HttpClient, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,7 +117,7 @@ class GitHubSource(Source):
     def _explain(self, error: FetchError, q: str) -> FetchError:
         detail = error_json(error)
         said = one_line(detail.get("message"))[:200]
-        errors = as_list(detail.get("errors"))
+        errors = items(detail, "errors")
         if errors and isinstance(errors[0], dict) and errors[0].get("message"):
             said = (
                 f"{said}: {one_line(errors[0]['message'])[:200]}" if said else one_line(errors[0]["message"])
@@ -170,7 +170,7 @@ def _rate_limit_wait(error: FetchError) -> float | None:
     if retry.strip().isdigit():
         return float(retry)
     if headers.get("x-ratelimit-remaining", "").strip() == "0":
-        reset = epoch_time(headers.get("x-ratelimit-reset", "").strip())
+        reset = parse_time(headers.get("x-ratelimit-reset", "").strip())
         return max(1.0, reset.timestamp() - time.time()) if reset else 60.0
     return None
 
@@ -180,8 +180,8 @@ def issue_entry(item: Mapping[str, Any], source: str) -> Entry | None:
     item_id = item.get("id")
     if not isinstance(item_id, int) or isinstance(item_id, bool):
         return None
-    user = as_dict(item.get("user"))
-    labels = as_list(item.get("labels"))
+    user = table(item, "user")
+    labels = items(item, "labels")
     body = item.get("body")
     return Entry(
         source=source,
@@ -191,7 +191,7 @@ def issue_entry(item: Mapping[str, Any], source: str) -> Entry | None:
         text=one_line(_COMMENT.sub(" ", body)) if isinstance(body, str) else "",
         author=one_line(user.get("login")) or None,
         author_url=safe_link(str(user.get("html_url") or "")) or None,
-        published=iso_time(item.get("created_at")),
+        published=parse_time(item.get("created_at")),
         tags=tuple(n for n in (one_line(lb.get("name")) for lb in labels if isinstance(lb, dict)) if n),
         native_id=f"gh:{item_id}",
         key_scope="global",

@@ -16,16 +16,16 @@ from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import ParsedFeed, ParseJob, QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.feedparse import parse_feed
-from mentionscan.sources.sitesearch import (
+from mentionscan.sources.common import (
     FEED_ACCEPT,
-    asked_cursor,
     nothing_to_ask,
     reworded,
     since_time,
 )
+from mentionscan.sources.feedparse import parse_feed
 from mentionscan.sources.translate import to_search_text
 from mentionscan.text import one_line
+from mentionscan.timeutil import to_iso, utcnow
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class GoogleNewsSource(Source):
         text = to_search_text(query.node, "google_news")
         if not text:
             return TaskResult(warnings=[nothing_to_ask(query.name, "Google News")], requests=0)
-        since = since_time(state, self.settings)
+        since = since_time(state.get("cursor"), self.settings)
         if since is not None:  # the date bounds every alternative
             text = f"{f'({text})' if ' OR ' in text else text} after:{since.date().isoformat()}"
         try:
@@ -74,7 +74,7 @@ class GoogleNewsSource(Source):
                 dict(response.headers),
                 {"url": response.url, "source": self.name},
             ),
-            state=asked_cursor(),
+            state={"cursor": to_iso(utcnow())},
         )
 
     def _get(self, client: HttpClient, text: str) -> Response:

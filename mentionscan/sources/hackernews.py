@@ -9,19 +9,18 @@ from urllib.parse import quote
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.sitesearch import (
+from mentionscan.sources.common import (
     JSON_ACCEPT,
-    as_list,
-    epoch_time,
-    iso_time,
+    items,
     json_object,
-    newest_cursor,
+    newest_time,
     nothing_to_ask,
     reworded,
     since_time,
 )
 from mentionscan.sources.translate import search_texts
 from mentionscan.text import html_to_text, one_line
+from mentionscan.timeutil import parse_time
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response
@@ -52,7 +51,7 @@ class HackerNewsSource(Source):
                 f"query {query.name!r} needs {len(texts)} searches here (no OR on Hacker News); "
                 f"only the first {MAX_SEARCHES} were asked"
             )
-        since = since_time(state, self.settings)
+        since = since_time(state.get("cursor"), self.settings)
         found: dict[str, Entry] = {}
         for text in texts[:MAX_SEARCHES]:
             params: dict[str, Any] = {"query": text, "tags": "(story,comment)", "hitsPerPage": HITS_PER_PAGE}
@@ -63,12 +62,12 @@ class HackerNewsSource(Source):
                     params["page"] = page
                 data = self._search(client, params)
                 result.requests += 1
-                for hit in as_list(data.get("hits")):
+                for hit in items(data, "hits"):
                     entry = hit_entry(hit, self.name) if isinstance(hit, dict) else None
                     if entry is not None and entry.native_id:
                         found[entry.native_id] = entry
                 pages = data.get("nbPages")
-                full = len(as_list(data.get("hits"))) >= HITS_PER_PAGE
+                full = len(items(data, "hits")) >= HITS_PER_PAGE
                 # Without a time bound (first run, no max age) the newest page is enough.
                 if since is None or not full or not isinstance(pages, int) or page + 1 >= pages:
                     break
@@ -78,7 +77,8 @@ class HackerNewsSource(Source):
                     "only the newest were read"
                 )
         result.entries = list(found.values())
-        result.state = newest_cursor(state, (e.published for e in result.entries))
+        cursor = newest_time(state.get("cursor"), (e.published for e in result.entries))
+        result.state = {"cursor": cursor} if cursor else {}
         return result
 
     def _search(self, client: HttpClient, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def hit_entry(hit: Mapping[str, Any], source: str) -> Entry | None:
     object_id = one_line(hit.get("objectID"))
     if not object_id.isdigit():
         return None
-    tags = as_list(hit.get("_tags"))
+    tags = items(hit, "_tags")
     if "comment" in tags or (hit.get("comment_text") and not hit.get("title")):
         story = one_line(hit.get("story_title"))
         title = f"Re: {story}" if story else "Comment on Hacker News"
@@ -131,7 +131,7 @@ def hit_entry(hit: Mapping[str, Any], source: str) -> Entry | None:
         text=text,
         author=author,
         author_url=f"{SITE}/user?id={quote(author, safe='')}" if author else None,
-        published=epoch_time(hit.get("created_at_i")) or iso_time(hit.get("created_at")),
+        published=parse_time(hit.get("created_at_i")) or parse_time(hit.get("created_at")),
         native_id=f"hn:{object_id}",
         key_scope="global",
     )

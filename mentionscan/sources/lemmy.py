@@ -13,9 +13,10 @@ from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.jsonapi import parse_time, refused, table, text_of
+from mentionscan.sources.common import refused, table, text_of
 from mentionscan.sources.translate import search_texts
 from mentionscan.text import one_line
+from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:

@@ -15,17 +15,16 @@ from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.jsonapi import (
+from mentionscan.sources.common import (
     NEWEST,
     items,
     newest_first,
-    parse_time,
     refused,
-    tag_cover,
     text_of,
 )
+from mentionscan.sources.translate import tag_cover
 from mentionscan.text import one_line
-from mentionscan.timeutil import to_iso
+from mentionscan.timeutil import parse_time, to_iso
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:

@@ -15,9 +15,10 @@ from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.jsonapi import items, parse_time, refused, table, tag_cover, text_of, title_of
-from mentionscan.sources.translate import Dialect, search_texts
+from mentionscan.sources.common import items, refused, table, text_of, title_of
+from mentionscan.sources.translate import Dialect, search_texts, tag_cover
 from mentionscan.text import html_to_text, one_line
+from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:

@@ -18,16 +18,16 @@ from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.base import ParsedFeed, ParseJob, QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.feedparse import FeedError, parse_feed
-from mentionscan.sources.sitesearch import (
+from mentionscan.sources.common import (
     FEED_ACCEPT,
-    asked_cursor,
     nothing_to_ask,
     reworded,
     since_time,
     window,
 )
+from mentionscan.sources.feedparse import FeedError, parse_feed
 from mentionscan.sources.translate import to_search_text
+from mentionscan.timeutil import to_iso, utcnow
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response
@@ -76,7 +76,7 @@ class RedditSource(Source):
         text = to_search_text(query.node, "reddit")
         if not text:
             return TaskResult(warnings=[nothing_to_ask(query.name, "Reddit")], requests=0)
-        since = since_time(state, self.settings)
+        since = since_time(state.get("cursor"), self.settings)
         params: dict[str, Any] = {
             "q": text,
             "sort": "new",
@@ -97,7 +97,7 @@ class RedditSource(Source):
                 dict(response.headers),
                 {"url": response.url, "source": self.name},
             ),
-            state=asked_cursor(),
+            state={"cursor": to_iso(utcnow())},
         )
 
     def _get(self, client: HttpClient, params: Mapping[str, Any]) -> Response:

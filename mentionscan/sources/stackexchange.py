@@ -19,21 +19,21 @@ from mentionscan.errors import ConfigError, FetchError
 from mentionscan.matching.matcher import Node, Tag, positive_terms
 from mentionscan.models import Entry
 from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.sitesearch import (
+from mentionscan.sources.common import (
     JSON_ACCEPT,
-    as_dict,
-    as_list,
-    epoch_time,
     error_json,
+    items,
     json_object,
-    newest_cursor,
+    newest_time,
     nothing_to_ask,
     reworded,
     scrubbed,
     since_time,
+    table,
 )
 from mentionscan.sources.translate import search_texts, tags_of
 from mentionscan.text import html_to_text, one_line
+from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class StackExchangeSource(Source):
             "pagesize": PAGE_SIZE,
             "filter": "withbody",
         }
-        since = since_time(state, self.settings)
+        since = since_time(state.get("cursor"), self.settings)
         if since is not None:
             base["fromdate"] = int(since.timestamp())
         if self._key:
@@ -117,14 +117,15 @@ class StackExchangeSource(Source):
                 quota = data.get("quota_remaining")
                 if isinstance(quota, int) and quota < 10:
                     result.warnings.append(f"only {quota} Stack Exchange requests left today")
-                for item in as_list(data.get("items")):
+                for item in items(data, "items"):
                     entry = question_entry(item, self.name, self.site) if isinstance(item, dict) else None
                     if entry is not None and entry.native_id:
                         found[entry.native_id] = entry
                 if not data.get("has_more"):
                     break
         result.entries = list(found.values())
-        result.state = newest_cursor(state, (e.published for e in result.entries))
+        cursor = newest_time(state.get("cursor"), (e.published for e in result.entries))
+        result.state = {"cursor": cursor} if cursor else {}
         return result
 
     def _search(self, client: HttpClient, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,8 +207,8 @@ def question_entry(item: Mapping[str, Any], source: str, site: str) -> Entry | N
     question_id = item.get("question_id")
     if not isinstance(question_id, int) or isinstance(question_id, bool):
         return None
-    owner = as_dict(item.get("owner"))
-    tags = as_list(item.get("tags"))
+    owner = table(item, "owner")
+    tags = items(item, "tags")
     return Entry(
         source=source,
         source_type="stackexchange",
@@ -216,7 +217,7 @@ def question_entry(item: Mapping[str, Any], source: str, site: str) -> Entry | N
         text=html_to_text(item.get("body") or ""),
         author=html_to_text(owner.get("display_name") or "") or None,
         author_url=safe_link(str(owner.get("link") or "")) or None,
-        published=epoch_time(item.get("creation_date")),
+        published=parse_time(item.get("creation_date")),
         tags=tuple(t for t in (one_line(tag) for tag in tags if isinstance(tag, str)) if t),
         native_id=f"se:{site}:q:{question_id}",
         key_scope="global",
