@@ -289,9 +289,10 @@ def test_the_commented_examples_in_config_example_toml_are_valid_when_uncommente
 def test_a_source_type_without_probe_is_checked_by_running_its_first_task(
     cli: Cli, httpserver: HTTPServer, write_config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mentionscan.sources.base import Source, TaskResult
+    from mentionscan.sources.common import SiteSource
+    from mentionscan.sources.interface import TaskResult
 
-    class Plain(Source):
+    class Plain(SiteSource):
         type = "plain"
         summary = "a test type that asks one URL"
 

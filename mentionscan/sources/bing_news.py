@@ -9,7 +9,7 @@ Bing's time filter (`qft=interval="7"`: a day, `"8"`: a week, `"9"`: a month).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,16 +17,17 @@ from urllib.parse import parse_qs, urlsplit
 
 from mentionscan.config.model import opt
 from mentionscan.errors import FetchError
-from mentionscan.models import Entry
-from mentionscan.sources.base import ParsedFeed, ParseJob, QueryPlan, Source, Task, TaskResult
+from mentionscan.models import Entry, ParsedFeed
 from mentionscan.sources.common import (
     FEED_ACCEPT,
+    SiteSource,
     nothing_to_ask,
     reworded,
     since_time,
     window,
 )
 from mentionscan.sources.feedparse import parse_feed
+from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.translate import to_search_text
 from mentionscan.text import one_line
 from mentionscan.timeutil import to_iso, utcnow
@@ -42,7 +43,7 @@ INTERVALS = (
 )
 
 
-class BingNewsSource(Source):
+class BingNewsSource(SiteSource):
     type = "bing_news"
     summary = "Bing News articles (news/search RSS); the publisher is the author"
     needs = "nothing"
@@ -50,9 +51,7 @@ class BingNewsSource(Source):
     endpoint = "https://www.bing.com"
     rate_per_minute = 20
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         assert query is not None
         text = to_search_text(query.node, "bing_news")
         if not text:
@@ -60,7 +59,7 @@ class BingNewsSource(Source):
         params: dict[str, Any] = {"q": text, "format": "rss"}
         if self.spec.get("market"):
             params["mkt"] = self.spec.get("market")
-        interval = window(since_time(state.get("cursor"), self.settings), INTERVALS, "")
+        interval = window(since_time(state.cursor(), self.settings), INTERVALS, "")
         if interval:
             params["qft"] = f"interval={interval}"
         try:
@@ -74,7 +73,7 @@ class BingNewsSource(Source):
                 dict(response.headers),
                 {"url": response.url, "source": self.name},
             ),
-            state={"cursor": to_iso(utcnow())},
+            cursors={"": to_iso(utcnow()) or ""},
         )
 
     def _get(self, client: HttpClient, params: Mapping[str, Any]) -> Response:
@@ -85,7 +84,7 @@ class BingNewsSource(Source):
             rate_per_minute=self.host_rate,
         )
 
-    def probe(self, client: HttpClient, queries: Any, state: Mapping[str, Any]) -> Response:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         try:
             return self._get(client, {"q": "mentionscan", "format": "rss"})
         except FetchError as exc:

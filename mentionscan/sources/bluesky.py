@@ -16,8 +16,8 @@ from urllib.parse import quote
 from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.common import refused, table, text_of, title_of
+from mentionscan.sources.common import SiteSource, refused, table, text_of, title_of
+from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.translate import Dialect, search_texts
 from mentionscan.text import clean, one_line
 from mentionscan.timeutil import parse_time, to_iso, utcnow
@@ -34,7 +34,7 @@ MAX_PAGES = 5
 DIALECT = Dialect("bluesky", or_word=None, exclude=None, groups=False)
 
 
-class BlueskySource(Source):
+class BlueskySource(SiteSource):
     type = "bluesky"
     summary = "app.bsky.feed.searchPosts, logged in with an app password"
     needs = "a handle and an app password (app_password_env)"
@@ -106,9 +106,7 @@ class BlueskySource(Source):
         except FetchError as exc:
             raise refused(exc, f"Bluesky search needs an app password: {self._advice()}") from None
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         assert query is not None
         texts = search_texts(query.node, DIALECT)
         if not texts:
@@ -116,7 +114,7 @@ class BlueskySource(Source):
                 requests=0,
                 warnings=[f"query {query.name!r} not asked: it has no words Bluesky can search for"],
             )
-        seen = table(state, "since")
+        seen = state.cursors
         cursors: dict[str, str] = {}
         entries: list[Entry] = []
         requests = 0
@@ -128,7 +126,7 @@ class BlueskySource(Source):
             newest = _newest([parse_time(since), *(_sort_at(p) for p in posts)])
             if newest is not None:
                 cursors[text] = to_iso(newest) or ""
-        return TaskResult(entries=entries, state={"since": cursors}, requests=requests)
+        return TaskResult(entries=entries, cursors=cursors, requests=requests)
 
     def _posts(self, client: HttpClient, text: str, since: str | None) -> tuple[list[Mapping[str, Any]], int]:
         """The posts matching `text` since `since` (following the site's cursor a few pages)."""
@@ -177,7 +175,7 @@ class BlueskySource(Source):
             key_scope="global",
         )
 
-    def probe(self, client: HttpClient, queries: Sequence[QueryPlan], state: Mapping[str, Any]) -> Response:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         texts = [t for q in queries for t in search_texts(q.node, DIALECT)]
         if not texts:
             raise ConfigError(f"{self.spec.where}: no query has words Bluesky can search for")

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 from mentionscan.config.model import Settings
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
+from mentionscan.sources.interface import Source
 from mentionscan.text import one_line, truncate
 from mentionscan.timeutil import parse_time, to_iso, utcnow
 
@@ -175,3 +177,19 @@ def newest_first(
     if newest is not None:
         newest = min(newest, utcnow())
     return entries, newest, requests
+
+
+class SiteSource(Source):
+    """A source type that asks one site: its endpoint, or `base_url` in its place."""
+
+    endpoint: ClassVar[str] = ""  # the real site's scheme and host; `base_url` replaces it
+
+    @property
+    def root(self) -> str:
+        """Where requests go: `base_url`, else the configured instance, else the site's endpoint."""
+        return self.spec.base_url or str(self.spec.get("instance") or self.endpoint)
+
+    def url(self, path: str, query: str = "") -> str:
+        """`path` on the site, or on `base_url` (scheme and host replaced, its own path prefixed)."""
+        parts = urlsplit(self.root)
+        return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + path, query, ""))

@@ -16,14 +16,15 @@ from urllib.parse import urlsplit, urlunsplit
 from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
 from mentionscan.sources.common import (
     NEWEST,
+    SiteSource,
     newest_first,
     refused,
     table,
     text_of,
 )
+from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.translate import tag_cover
 from mentionscan.timeutil import parse_time, to_iso, utcnow
 from mentionscan.urls import safe_link
@@ -36,7 +37,7 @@ ADVICE = "dev.to refuses some clients: check [settings] user_agent names mention
 FIRST_DAYS = 7  # how far back a tag's first fetch reaches
 
 
-class DevtoSource(Source):
+class DevtoSource(SiteSource):
     type = "devto"
     summary = "dev.to articles by tag for tag: queries; the newest articles for words"
     options = {
@@ -59,32 +60,30 @@ class DevtoSource(Source):
             tasks.append(Task(self.name, None, f"{self.name}\x1f{NEWEST}"))
         return tasks
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         tags = tag_cover(query.node) if query is not None else None
         if not tags:
             return self._latest(client, state)
         # A tag's listing is ordered by "hotness", not by date; `top=N` asks for every article
         # published in the last N days instead, so ask for the days since the last run.
         now = utcnow()
-        last = parse_time(state.get("fetched_at"))
+        last = parse_time(state.cursor())
         days = FIRST_DAYS if last is None else max(1, math.ceil((now - last).total_seconds() / 86400))
         entries: list[Entry] = []
         for tag in tags:
             params = {"tag": tag, "top": days, "per_page": self.spec.get("per_page")}
             entries += self._articles(client, "/api/articles", params)
-        return TaskResult(entries=entries, state={"fetched_at": to_iso(now)}, requests=len(tags))
+        return TaskResult(entries=entries, cursors={"": to_iso(now) or ""}, requests=len(tags))
 
-    def _latest(self, client: HttpClient, state: Mapping[str, Any]) -> TaskResult:
-        cursor = parse_time(state.get("newest"))
+    def _latest(self, client: HttpClient, state: TaskState) -> TaskResult:
+        cursor = parse_time(state.cursor())
 
         def page(number: int) -> list[Entry]:
             params = {"per_page": self.spec.get("per_page"), "page": number}
             return self._articles(client, "/api/articles/latest", params)
 
         entries, newest, requests = newest_first(page, cursor, self.spec.get("pages"))
-        return TaskResult(entries=entries, state=_cursor(newest), requests=requests)
+        return TaskResult(entries=entries, cursors=_cursor(newest), requests=requests)
 
     def _articles(self, client: HttpClient, path: str, params: Mapping[str, Any]) -> list[Entry]:
         response = self._request(client, path, params)
@@ -123,7 +122,7 @@ class DevtoSource(Source):
             key_scope="global",
         )
 
-    def probe(self, client: HttpClient, queries: Sequence[QueryPlan], state: Mapping[str, Any]) -> Response:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         for query in queries:
             if tags := tag_cover(query.node):
                 return self._request(client, "/api/articles", {"tag": tags[0], "top": 1, "per_page": 1})
@@ -138,5 +137,5 @@ def _profile(article_url: str, username: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, f"/{username}", "", ""))
 
 
-def _cursor(newest: datetime | None) -> dict[str, Any]:
-    return {"newest": to_iso(newest)} if newest else {}
+def _cursor(newest: datetime | None) -> dict[str, str] | None:
+    return {"": to_iso(newest) or ""} if newest else None

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mentionscan.config.model import Settings, SourceSpec, opt
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
 from mentionscan.sources.common import (
+    SiteSource,
     error_json,
     items,
     json_object,
@@ -26,6 +26,7 @@ from mentionscan.sources.common import (
     since_time,
     table,
 )
+from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.translate import to_search_text
 from mentionscan.text import one_line
 from mentionscan.timeutil import parse_time
@@ -41,7 +42,7 @@ API_VERSION = "2022-11-28"
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)  # issue templates are full of them
 
 
-class GitHubSource(Source):
+class GitHubSource(SiteSource):
     type = "github"
     summary = "GitHub issues and pull requests (search/issues)"
     needs = "nothing (a token in token_env: 30 searches a minute instead of 10)"
@@ -66,16 +67,14 @@ class GitHubSource(Source):
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         assert query is not None
         text = to_search_text(query.node, "github")
         if not text:
             return TaskResult(warnings=[nothing_to_ask(query.name, "GitHub")], requests=0)
         if " OR " in text:  # qualifiers must apply to every alternative
             text = f"({text})"
-        since = since_time(state.get("cursor"), self.settings)
+        since = since_time(state.cursor(), self.settings)
         created = f" created:>={since.strftime('%Y-%m-%dT%H:%M:%SZ')}" if since else ""
         result = TaskResult(requests=0)
         found: dict[str, Entry] = {}
@@ -98,8 +97,8 @@ class GitHubSource(Source):
                 if len(found_items) < PER_PAGE or not isinstance(total, int) or page * PER_PAGE >= total:
                     break
         result.entries = list(found.values())
-        cursor = newest_time(state.get("cursor"), (e.published for e in result.entries))
-        result.state = {"cursor": cursor} if cursor else {}
+        cursor = newest_time(state.cursor(), (e.published for e in result.entries))
+        result.cursors = {"": cursor} if cursor else None
         return result
 
     def _search(self, client: HttpClient, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -154,7 +153,7 @@ class GitHubSource(Source):
             return reworded(error, f"GitHub rejected the search {q!r} (HTTP 422): {said or 'invalid query'}")
         return error
 
-    def probe(self, client: HttpClient, queries: Any, state: Mapping[str, Any]) -> Response:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         try:
             return self._get(client, {"q": "mentionscan is:issue", "per_page": 1})
         except FetchError as exc:

@@ -8,21 +8,22 @@ can no longer be read from them. Only what is new is asked with `after:YYYY-MM-D
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
-from mentionscan.models import Entry
-from mentionscan.sources.base import ParsedFeed, ParseJob, QueryPlan, Source, Task, TaskResult
+from mentionscan.models import Entry, ParsedFeed
 from mentionscan.sources.common import (
     FEED_ACCEPT,
+    SiteSource,
     nothing_to_ask,
     reworded,
     since_time,
 )
 from mentionscan.sources.feedparse import parse_feed
+from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.translate import to_search_text
 from mentionscan.text import one_line
 from mentionscan.timeutil import to_iso, utcnow
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 _CEID = re.compile(r"^[A-Z]{2}:[A-Za-z]{2,3}(-[A-Za-z0-9]+)?$")
 
 
-class GoogleNewsSource(Source):
+class GoogleNewsSource(SiteSource):
     type = "google_news"
     summary = "Google News articles (rss/search); the publisher is the author"
     needs = "nothing"
@@ -53,14 +54,12 @@ class GoogleNewsSource(Source):
                 f"{where}: 'ceid' must be country:language like \"US:en\", not {spec.get('ceid')!r}"
             )
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         assert query is not None
         text = to_search_text(query.node, "google_news")
         if not text:
             return TaskResult(warnings=[nothing_to_ask(query.name, "Google News")], requests=0)
-        since = since_time(state.get("cursor"), self.settings)
+        since = since_time(state.cursor(), self.settings)
         if since is not None:  # the date bounds every alternative
             text = f"{f'({text})' if ' OR ' in text else text} after:{since.date().isoformat()}"
         try:
@@ -74,7 +73,7 @@ class GoogleNewsSource(Source):
                 dict(response.headers),
                 {"url": response.url, "source": self.name},
             ),
-            state={"cursor": to_iso(utcnow())},
+            cursors={"": to_iso(utcnow()) or ""},
         )
 
     def _get(self, client: HttpClient, text: str) -> Response:
@@ -91,7 +90,7 @@ class GoogleNewsSource(Source):
             rate_per_minute=self.host_rate,
         )
 
-    def probe(self, client: HttpClient, queries: Any, state: Mapping[str, Any]) -> Response:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         try:
             return self._get(client, "mentionscan")
         except FetchError as exc:

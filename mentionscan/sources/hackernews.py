@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
 from mentionscan.sources.common import (
     JSON_ACCEPT,
+    SiteSource,
     items,
     json_object,
     newest_time,
@@ -18,6 +18,7 @@ from mentionscan.sources.common import (
     reworded,
     since_time,
 )
+from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.translate import search_texts
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time
@@ -31,16 +32,14 @@ MAX_PAGES = 5  # per search: 500 new hits since the last run is plenty
 MAX_SEARCHES = 8  # Algolia has no OR: `a OR b` is two searches
 
 
-class HackerNewsSource(Source):
+class HackerNewsSource(SiteSource):
     type = "hackernews"
     summary = "Hacker News stories and comments (Algolia search_by_date)"
     needs = "nothing"
     endpoint = "https://hn.algolia.com"
     rate_per_minute = 60  # Algolia allows 10,000 an hour; one a second is polite
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         assert query is not None
         texts = search_texts(query.node, "hackernews")
         if not texts:
@@ -51,7 +50,7 @@ class HackerNewsSource(Source):
                 f"query {query.name!r} needs {len(texts)} searches here (no OR on Hacker News); "
                 f"only the first {MAX_SEARCHES} were asked"
             )
-        since = since_time(state.get("cursor"), self.settings)
+        since = since_time(state.cursor(), self.settings)
         found: dict[str, Entry] = {}
         for text in texts[:MAX_SEARCHES]:
             params: dict[str, Any] = {"query": text, "tags": "(story,comment)", "hitsPerPage": HITS_PER_PAGE}
@@ -77,8 +76,8 @@ class HackerNewsSource(Source):
                     "only the newest were read"
                 )
         result.entries = list(found.values())
-        cursor = newest_time(state.get("cursor"), (e.published for e in result.entries))
-        result.state = {"cursor": cursor} if cursor else {}
+        cursor = newest_time(state.cursor(), (e.published for e in result.entries))
+        result.cursors = {"": cursor} if cursor else None
         return result
 
     def _search(self, client: HttpClient, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,7 +104,7 @@ class HackerNewsSource(Source):
             )
         return error
 
-    def probe(self, client: HttpClient, queries: Any, state: Mapping[str, Any]) -> Response:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         return self._get(client, {"query": "", "tags": "story", "hitsPerPage": 1})
 
 

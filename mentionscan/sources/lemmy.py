@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.common import refused, table, text_of
+from mentionscan.sources.common import SiteSource, refused, table, text_of
+from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.translate import search_texts
 from mentionscan.text import one_line
 from mentionscan.timeutil import parse_time
@@ -26,7 +26,7 @@ MAX_LIMIT = 50
 ADVICE = "this Lemmy instance refuses logged-out search: set instance to another one"
 
 
-class LemmySource(Source):
+class LemmySource(SiteSource):
     type = "lemmy"
     summary = "an instance's /api/v3/search: newest posts and comments"
     options = {
@@ -41,13 +41,7 @@ class LemmySource(Source):
         if not 1 <= spec.get("limit") <= MAX_LIMIT:
             raise ConfigError(f"{where}: 'limit' must be 1 to {MAX_LIMIT}, not {spec.get('limit')}")
 
-    @property
-    def root(self) -> str:
-        return self.spec.base_url or str(self.spec.get("instance"))
-
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         assert query is not None
         texts = search_texts(query.node, "plain")
         if not texts:
@@ -72,9 +66,7 @@ class LemmySource(Source):
 
     def _request(self, client: HttpClient, params: Mapping[str, Any]) -> Response:
         try:
-            return client.get(
-                self.url("/api/v3/search", self.root), params=params, rate_per_minute=self.host_rate
-            )
+            return client.get(self.url("/api/v3/search"), params=params, rate_per_minute=self.host_rate)
         except FetchError as exc:
             raise refused(exc, ADVICE) from None
 
@@ -110,7 +102,7 @@ class LemmySource(Source):
             key_scope="global",
         )
 
-    def probe(self, client: HttpClient, queries: Sequence[QueryPlan], state: Mapping[str, Any]) -> Response:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         texts = [t for q in queries for t in search_texts(q.node, "plain")]
         return self._request(client, _params(texts[0] if texts else "lemmy", 1))
 

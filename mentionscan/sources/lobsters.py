@@ -14,14 +14,15 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
 from mentionscan.sources.common import (
     NEWEST,
+    SiteSource,
     items,
     newest_first,
     refused,
     text_of,
 )
+from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.translate import tag_cover
 from mentionscan.text import one_line
 from mentionscan.timeutil import parse_time, to_iso
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 ADVICE = "Lobsters refused the request: check [settings] user_agent names mentionscan and a contact URL"
 
 
-class LobstersSource(Source):
+class LobstersSource(SiteSource):
     type = "lobsters"
     summary = "lobste.rs tag listings for tag: queries; the newest stories for words"
     options = {"pages": opt(int, default=3, help="most pages of newest stories (25 each) read per run")}
@@ -52,21 +53,19 @@ class LobstersSource(Source):
             tasks.append(Task(self.name, None, f"{self.name}\x1f{NEWEST}"))
         return tasks
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         tags = tag_cover(query.node) if query is not None else None
         if tags:
             assert query is not None
             return self._tags(query.name, tags, client)
-        cursor = parse_time(state.get("newest"))
+        cursor = parse_time(state.cursor())
 
         def page(number: int) -> list[Entry]:
             return self._stories(client, "/newest.json" if number == 1 else f"/newest/page/{number}.json")
 
         entries, newest, requests = newest_first(page, cursor, self.spec.get("pages"))
         return TaskResult(
-            entries=entries, state={"newest": to_iso(newest)} if newest else {}, requests=requests
+            entries=entries, cursors={"": to_iso(newest) or ""} if newest else None, requests=requests
         )
 
     def _tags(self, name: str, tags: list[str], client: HttpClient) -> TaskResult:
@@ -127,7 +126,7 @@ class LobstersSource(Source):
             key_scope="global",
         )
 
-    def probe(self, client: HttpClient, queries: Sequence[QueryPlan], state: Mapping[str, Any]) -> Response:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         # The newest stories, whatever the queries: a tag Lobsters lacks is a warning, not a failure.
         return self._request(client, "/newest.json")
 

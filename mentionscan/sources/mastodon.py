@@ -14,8 +14,8 @@ from urllib.parse import quote
 from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.common import items, refused, table, text_of, title_of
+from mentionscan.sources.common import SiteSource, items, refused, table, text_of, title_of
+from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.translate import Dialect, search_texts, tag_cover
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time
@@ -29,7 +29,7 @@ MAX_LIMIT = 40  # the API's own maximum per request
 DIALECT = Dialect("mastodon", or_word=None, groups=False)
 
 
-class MastodonSource(Source):
+class MastodonSource(SiteSource):
     type = "mastodon"
     summary = "hashtag timelines for tag: queries; status search for words (with a token)"
     needs = "nothing for tag: queries; an access token (token_env) for word search"
@@ -52,10 +52,6 @@ class MastodonSource(Source):
     def prepare(self) -> None:
         self.token = self.env("token_env", "a Mastodon access token for status search")
 
-    @property
-    def root(self) -> str:
-        return self.spec.base_url or str(self.spec.get("instance"))
-
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
@@ -69,9 +65,7 @@ class MastodonSource(Source):
             "to the name of an environment variable holding an access token"
         )
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         assert query is not None
         tags = tag_cover(query.node)
         if tags is not None:
@@ -87,26 +81,25 @@ class MastodonSource(Source):
             )
         return self._search(query, client, state)
 
-    def _tags(self, tags: list[str], client: HttpClient, state: Mapping[str, Any]) -> TaskResult:
-        seen = table(state, "min_id")
+    def _tags(self, tags: list[str], client: HttpClient, state: TaskState) -> TaskResult:
         cursors: dict[str, str] = {}
         entries: list[Entry] = []
         for tag in tags:
             params: dict[str, Any] = {"limit": self.spec.get("limit")}
-            if seen.get(tag):
-                params["min_id"] = seen[tag]
+            if state.cursor(f"#{tag}"):
+                params["min_id"] = state.cursor(f"#{tag}")
             statuses = self._get(client, f"/api/v1/timelines/tag/{quote(tag, safe='')}", params)
             entries += [e for e in (self.entry(s) for s in statuses) if e is not None]
-            cursors[tag] = newest_id([seen.get(tag), *(s.get("id") for s in statuses)]) or ""
+            cursors[f"#{tag}"] = newest_id([state.cursor(f"#{tag}"), *(s.get("id") for s in statuses)]) or ""
         return TaskResult(
-            entries=entries, state={"min_id": {t: c for t, c in cursors.items() if c}}, requests=len(tags)
+            entries=entries, cursors={t: c for t, c in cursors.items() if c}, requests=len(tags)
         )
 
-    def _search(self, query: QueryPlan, client: HttpClient, state: Mapping[str, Any]) -> TaskResult:
+    def _search(self, query: QueryPlan, client: HttpClient, state: TaskState) -> TaskResult:
         texts = search_texts(query.node, DIALECT)
         if not texts:
             return TaskResult(requests=0, warnings=[_not_searchable(query.name)])
-        seen = table(state, "search_min_id")
+        seen = state.cursors
         cursors: dict[str, str] = {}
         entries: list[Entry] = []
         for text in texts:
@@ -117,8 +110,9 @@ class MastodonSource(Source):
             statuses = self._get(client, "/api/v2/search", params, key="statuses")
             entries += [e for e in (self.entry(s) for s in statuses) if e is not None]
             cursors[text] = newest_id([seen.get(text), *(s.get("id") for s in statuses)]) or ""
-        state_out = {"search_min_id": {t: c for t, c in cursors.items() if c}}
-        return TaskResult(entries=entries, state=state_out, requests=len(texts))
+        return TaskResult(
+            entries=entries, cursors={t: c for t, c in cursors.items() if c}, requests=len(texts)
+        )
 
     def _get(
         self, client: HttpClient, path: str, params: Mapping[str, Any], key: str | None = None
@@ -134,7 +128,7 @@ class MastodonSource(Source):
     def _request(self, client: HttpClient, path: str, params: Mapping[str, Any]) -> Response:
         try:
             return client.get(
-                self.url(path, self.root),
+                self.url(path),
                 params=params,
                 headers=self._headers(),
                 rate_per_minute=self.host_rate,
@@ -170,7 +164,7 @@ class MastodonSource(Source):
             key_scope="global",
         )
 
-    def probe(self, client: HttpClient, queries: Sequence[QueryPlan], state: Mapping[str, Any]) -> Response:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         for query in queries:
             tags = tag_cover(query.node)
             if tags:

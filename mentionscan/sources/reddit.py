@@ -8,7 +8,7 @@ window (`t=hour|day|week|...`), chosen from the last successful run.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,16 +16,17 @@ from urllib.parse import quote
 
 from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
-from mentionscan.models import Entry
-from mentionscan.sources.base import ParsedFeed, ParseJob, QueryPlan, Source, Task, TaskResult
+from mentionscan.models import Entry, ParsedFeed
 from mentionscan.sources.common import (
     FEED_ACCEPT,
+    SiteSource,
     nothing_to_ask,
     reworded,
     since_time,
     window,
 )
 from mentionscan.sources.feedparse import FeedError, parse_feed
+from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.translate import to_search_text
 from mentionscan.timeutil import to_iso, utcnow
 
@@ -49,7 +50,7 @@ _BLOCKED = (
 )
 
 
-class RedditSource(Source):
+class RedditSource(SiteSource):
     type = "reddit"
     summary = "Reddit posts (search.rss, newest first), optionally in some subreddits only"
     needs = "a real User-Agent (user_agent in [settings]); some networks are blocked"
@@ -69,14 +70,12 @@ class RedditSource(Source):
     def subreddits(self) -> list[str]:
         return [str(name).removeprefix("r/") for name in self.spec.get("subreddits") or []]
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         assert query is not None
         text = to_search_text(query.node, "reddit")
         if not text:
             return TaskResult(warnings=[nothing_to_ask(query.name, "Reddit")], requests=0)
-        since = since_time(state.get("cursor"), self.settings)
+        since = since_time(state.cursor(), self.settings)
         params: dict[str, Any] = {
             "q": text,
             "sort": "new",
@@ -97,7 +96,7 @@ class RedditSource(Source):
                 dict(response.headers),
                 {"url": response.url, "source": self.name},
             ),
-            state={"cursor": to_iso(utcnow())},
+            cursors={"": to_iso(utcnow()) or ""},
         )
 
     def _get(self, client: HttpClient, params: Mapping[str, Any]) -> Response:
@@ -108,7 +107,7 @@ class RedditSource(Source):
             self.url(path), params=params, headers={"Accept": FEED_ACCEPT}, rate_per_minute=self.host_rate
         )
 
-    def probe(self, client: HttpClient, queries: Any, state: Mapping[str, Any]) -> Response:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         try:
             return self._get(client, {"q": "mentionscan", "sort": "new", "limit": 1})
         except FetchError as exc:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mentionscan.config.model import Settings, SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.matching.matcher import Node, Tag, positive_terms
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
 from mentionscan.sources.common import (
     JSON_ACCEPT,
+    SiteSource,
     error_json,
     items,
     json_object,
@@ -31,6 +31,7 @@ from mentionscan.sources.common import (
     since_time,
     table,
 )
+from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.translate import search_texts, tags_of
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time
@@ -48,7 +49,7 @@ _SITE = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 _WAIT = re.compile(r"(\d+) seconds")
 
 
-class StackExchangeSource(Source):
+class StackExchangeSource(SiteSource):
     type = "stackexchange"
     summary = "Stack Exchange questions (search/advanced); tag: queries ask by tag"
     needs = "nothing (an API key in key_env raises the quota from 300 to 10,000 requests a day)"
@@ -80,9 +81,7 @@ class StackExchangeSource(Source):
     def prepare(self) -> None:
         self._key = self.env("key_env", "the Stack Exchange API key")
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         assert query is not None
         base: dict[str, Any] = {
             "site": self.site,
@@ -91,7 +90,7 @@ class StackExchangeSource(Source):
             "pagesize": PAGE_SIZE,
             "filter": "withbody",
         }
-        since = since_time(state.get("cursor"), self.settings)
+        since = since_time(state.cursor(), self.settings)
         if since is not None:
             base["fromdate"] = int(since.timestamp())
         if self._key:
@@ -124,8 +123,8 @@ class StackExchangeSource(Source):
                 if not data.get("has_more"):
                     break
         result.entries = list(found.values())
-        cursor = newest_time(state.get("cursor"), (e.published for e in result.entries))
-        result.state = {"cursor": cursor} if cursor else {}
+        cursor = newest_time(state.cursor(), (e.published for e in result.entries))
+        result.cursors = {"": cursor} if cursor else None
         return result
 
     def _search(self, client: HttpClient, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -186,7 +185,7 @@ class StackExchangeSource(Source):
             return reworded(error, f"Stack Exchange rejected the search ({status})")
         return error
 
-    def probe(self, client: HttpClient, queries: Any, state: Mapping[str, Any]) -> Response:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         params: dict[str, Any] = {"site": self.site, "pagesize": 1, "sort": "creation", "q": "a"}
         if self._key:
             params["key"] = self._key
