@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from mentionscan.config.model import opt
 from mentionscan.sources.common import SiteSource
@@ -22,7 +23,12 @@ class FeedSource(SiteSource):
 
     @property
     def feed_url(self) -> str:
-        return str(self.spec.options["url"])
+        """`url`, or with `base_url` its path and query on the scheme and host `base_url` gives."""
+        url = str(self.spec.options["url"])
+        if not self.spec.base_url:
+            return url  # as written, to the letter: some servers read their queries raw
+        parts = urlsplit(url)
+        return self.url(parts.path, parts.query)
 
     def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         response, validators = conditional_get(client, self.feed_url, state, self.host_rate)
