@@ -11,20 +11,31 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-from mentionscan.config.model import Settings
-from mentionscan.errors import FetchError
+from mentionscan.config.model import Settings, SourceSpec
+from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.interface import Source
 from mentionscan.text import one_line, truncate
 from mentionscan.timeutil import parse_time, to_iso, utcnow
+from mentionscan.urls import redact
+
+if TYPE_CHECKING:
+    from mentionscan.fetching.http import HttpClient, Response
 
 LAG = timedelta(hours=1)
 JSON_ACCEPT = "application/json"
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
 REFUSED = (401, 403)
+# What a probe searches for when no query has anything the site can ask: a word that costs nothing.
+PROBE_TEXT = "mentionscan"
+NO_TERM = (
+    "query {query!r} was not asked: it has no term {site} can search for "
+    "(its search takes words and phrases, not author: or the like)"
+)
+NO_WORDS = "query {query!r} not asked: it has no words {site} can search for"
 # A task name no query can have (query names start with a letter or digit): the one request
 # to a site's newest-first listing that serves every query that is not about tags.
 NEWEST = "*newest"
@@ -148,11 +159,21 @@ def scrubbed(error: FetchError, secret: str | None) -> FetchError:
 
 
 def nothing_to_ask(query: str, site: str) -> str:
-    """The warning for a query the site's search cannot express at all."""
-    return (
-        f"query {query!r} was not asked: it has no term {site} can search for "
-        "(its search takes words and phrases, not author: or the like)"
-    )
+    return NO_TERM.format(query=query, site=site)
+
+
+def check_range(spec: SourceSpec, where: str, key: str, low: int, high: int | None = None) -> None:
+    """ConfigError unless option `key` is from `low` to `high` (or `low` or more)."""
+    value = spec.get(key)
+    if high is None and value < low:
+        raise ConfigError(f"{where}: {key!r} must be {low} or more, not {value}")
+    if high is not None and not low <= value <= high:
+        raise ConfigError(f"{where}: {key!r} must be {low} to {high}, not {value}")
+
+
+def sized(params: Mapping[str, Any], key: str | None, size: int = 1) -> dict[str, Any]:
+    """`params` asking for `size` results, where `key` is the parameter that says how many."""
+    return {**params, key: size} if key and key in params else dict(params)
 
 
 def newest_first(
@@ -180,9 +201,27 @@ def newest_first(
 
 
 class SiteSource(Source):
-    """A source type that asks one site: its endpoint, or `base_url` in its place."""
+    """A source type that asks one site: requests to its endpoint (or `base_url`), refusals explained.
+
+    A type says what differs as class attributes: where the site is, what its answers need
+    (`accept`), how late it indexes (`lag`), and what to tell the user when it refuses.
+    """
 
     endpoint: ClassVar[str] = ""  # the real site's scheme and host; `base_url` replaces it
+    site: ClassVar[str] = ""  # the site's name in messages
+    accept: ClassVar[str] = ""  # the Accept header its answers need ("": none)
+    lag: ClassVar[timedelta] = LAG  # how much earlier than its cursor a task asks again
+    size_param: ClassVar[str | None] = None  # the parameter saying how many results an answer holds
+    unaskable: ClassVar[str] = NO_TERM  # said of a query with nothing the site can search for
+    # A 401 or 403: what to do, and whether the message names the site (`refuser`) or the URL.
+    refuser: ClassVar[str] = ""
+    advice: ClassVar[str] = ""
+    rate_advice: ClassVar[str] = ""  # added to a 429's message
+    # Who sent a web page instead of JSON, named in the error ("": the error only says "not JSON").
+    json_from: ClassVar[str] = ""
+
+    bearer: str | None = None  # a token to send as `Authorization: Bearer`
+    secret: str | None = None  # a key sent as a URL parameter: masked in every message
 
     @property
     def root(self) -> str:
@@ -193,3 +232,50 @@ class SiteSource(Source):
         """`path` on the site, or on `base_url` (scheme and host replaced, its own path prefixed)."""
         parts = urlsplit(self.root)
         return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + path, query, ""))
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Accept": self.accept} if self.accept else {}
+        if self.bearer:
+            headers["Authorization"] = f"Bearer {self.bearer}"
+        return headers
+
+    def request(self, client: HttpClient, path: str, params: Mapping[str, Any]) -> Response:
+        """GET `path` on the site; a failure is a FetchError that says what the site meant."""
+        try:
+            return client.get(
+                self.url(path), params=params, headers=self.headers(), rate_per_minute=self.host_rate
+            )
+        except FetchError as exc:
+            raise scrubbed(self.explain(exc, params), self.secret) from None
+
+    def explain(self, error: FetchError, params: Mapping[str, Any]) -> FetchError:
+        """What a failed request means: the site's own errors first, then refusals."""
+        if error.status in REFUSED:
+            return refused(error, self.refusal_advice(error), self.refuser, self.error_detail(error))
+        if error.status == 429 and self.rate_advice:
+            return reworded(error, f"{error}: {self.rate_advice}")
+        return error
+
+    def refusal_advice(self, error: FetchError) -> str:
+        return self.advice
+
+    def error_detail(self, error: FetchError) -> str:
+        """The site's own words about a refusal, to follow the status (", ..." or ": ...")."""
+        return ""
+
+    def decode(self, response: Response) -> Any:
+        if not self.json_from:
+            return response.json()
+        where = redact(response.url).replace(self.secret or "\0", "***")
+        return json_object(response.body, where, self.json_from)
+
+    def since(self, cursor: str | None) -> datetime | None:
+        """The oldest time a request should ask for, given the cursor it reads."""
+        return since_time(cursor, self.settings, self.lag)
+
+    def unasked(self, query: str) -> str:
+        return self.unaskable.format(query=query, site=self.site)
+
+    def make_entry(self, **fields: Any) -> Entry:
+        """An Entry of this source; a site's own id is unique across the web."""
+        return Entry(source=self.name, source_type=self.type, key_scope="global", **fields)

@@ -75,7 +75,7 @@ class StackExchangeSource(SiteSource):
             )
 
     @property
-    def site(self) -> str:
+    def api_site(self) -> str:
         return str(self.spec.get("site"))
 
     def prepare(self) -> None:
@@ -84,7 +84,7 @@ class StackExchangeSource(SiteSource):
     def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         assert query is not None
         base: dict[str, Any] = {
-            "site": self.site,
+            "site": self.api_site,
             "sort": "creation",
             "order": "desc",
             "pagesize": PAGE_SIZE,
@@ -117,7 +117,7 @@ class StackExchangeSource(SiteSource):
                 if isinstance(quota, int) and quota < 10:
                     result.warnings.append(f"only {quota} Stack Exchange requests left today")
                 for item in items(data, "items"):
-                    entry = question_entry(item, self.name, self.site) if isinstance(item, dict) else None
+                    entry = question_entry(item, self.name, self.api_site) if isinstance(item, dict) else None
                     if entry is not None and entry.native_id:
                         found[entry.native_id] = entry
                 if not data.get("has_more"):
@@ -186,7 +186,7 @@ class StackExchangeSource(SiteSource):
         return error
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
-        params: dict[str, Any] = {"site": self.site, "pagesize": 1, "sort": "creation", "q": "a"}
+        params: dict[str, Any] = {"site": self.api_site, "pagesize": 1, "sort": "creation", "q": "a"}
         if self._key:
             params["key"] = self._key
         try:
