@@ -100,6 +100,12 @@ def text_of(data: Mapping[str, Any], *path: str) -> str:
     return one_line(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
 
 
+def names(values: Iterable[object], key: str = "") -> tuple[str, ...]:
+    """The texts of `values` (or of each one's `key`: labels, tags), one line each, empty ones left out."""
+    found = (text_of({"": v.get(key) if key and isinstance(v, Mapping) else v}, "") for v in values)
+    return tuple(name for name in found if name)
+
+
 def title_of(text: str, limit: int = 80) -> str:
     """A title for a post that has none: its text on one line, cut at a word."""
     return truncate(one_line(text), limit)
@@ -156,10 +162,6 @@ def scrubbed(error: FetchError, secret: str | None) -> FetchError:
     if not secret or secret not in str(error):
         return error
     return reworded(error, str(error).replace(secret, "***"))
-
-
-def nothing_to_ask(query: str, site: str) -> str:
-    return NO_TERM.format(query=query, site=site)
 
 
 def check_range(spec: SourceSpec, where: str, key: str, low: int, high: int | None = None) -> None:
