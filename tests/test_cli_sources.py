@@ -162,7 +162,8 @@ def test_doctor_on_a_failing_server_prints_the_error_and_status_and_exits_3(
     assert row(result.stdout, "dev")[:4] == ["dev", "devto", "FAILED", "500"]
     assert (
         "  error: http://127.0.0.1:" in result.stdout
-        and "/d/api/articles/latest?per_page=1: HTTP 500" in (result.stdout)
+        # the first page a fetch asks for, with one article
+        and "/d/api/articles/latest?per_page=1&page=1: HTTP 500" in (result.stdout)
     )
     assert len(asked(httpserver)) == 1  # a check is one request: no retries
     assert "0 of 1 sources answered, 1 failed" in result.stderr

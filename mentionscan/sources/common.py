@@ -9,7 +9,7 @@ twice), and never from before `max_age_days`, whose entries the pipeline would d
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -41,9 +41,11 @@ NO_WORDS = "query {query!r} not asked: it has no words {site} can search for"
 NEWEST = "*newest"
 
 
-def since_time(cursor: object, settings: Settings, lag: timedelta = LAG) -> datetime | None:
+def since_time(
+    cursor: object, settings: Settings, lag: timedelta = LAG, now: datetime | None = None
+) -> datetime | None:
     """The oldest time worth asking for: max(cursor - lag, now - max_age_days); None: no bound."""
-    now = utcnow()
+    now = now or utcnow()
     bounds: list[datetime] = []
     seen = parse_time(cursor)
     if seen is not None:
@@ -104,6 +106,12 @@ def names(values: Iterable[object], key: str = "") -> tuple[str, ...]:
     """The texts of `values` (or of each one's `key`: labels, tags), one line each, empty ones left out."""
     found = (text_of({"": v.get(key) if key and isinstance(v, Mapping) else v}, "") for v in values)
     return tuple(name for name in found if name)
+
+
+def page_on(url: str, path: str) -> str:
+    """The page at `path` on the site `url` is on (an author's, on whichever instance it was)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 def title_of(text: str, limit: int = 80) -> str:
@@ -178,30 +186,6 @@ def sized(params: Mapping[str, Any], key: str | None, size: int = 1) -> dict[str
     return {**params, key: size} if key and key in params else dict(params)
 
 
-def newest_first(
-    fetch_page: Callable[[int], list[Entry]], cursor: datetime | None, max_pages: int
-) -> tuple[list[Entry], datetime | None, int]:
-    """Read pages 1, 2, ... of a newest-first listing until one reaches `cursor`.
-
-    Without a cursor (the first run) one page is read. Returns the entries not older than the
-    cursor, the new cursor (the newest publication time seen, never later than now and never
-    earlier than the old cursor) and the number of requests made.
-    """
-    entries: list[Entry] = []
-    requests = 0
-    for page in range(1, (max_pages if cursor else 1) + 1):
-        batch = fetch_page(page)
-        requests += 1
-        entries += [e for e in batch if cursor is None or e.published is None or e.published >= cursor]
-        if not batch or cursor is None or any(e.published and e.published <= cursor for e in batch):
-            break
-    times = [e.published for e in entries if e.published is not None]
-    newest = max([*times, *([cursor] if cursor else [])], default=None)
-    if newest is not None:
-        newest = min(newest, utcnow())
-    return entries, newest, requests
-
-
 class SiteSource(Source):
     """A source type that asks one site: requests to its endpoint (or `base_url`), refusals explained.
 
@@ -221,6 +205,7 @@ class SiteSource(Source):
     rate_advice: ClassVar[str] = ""  # added to a 429's message
     # Who sent a web page instead of JSON, named in the error ("": the error only says "not JSON").
     json_from: ClassVar[str] = ""
+    not_an_answer: ClassVar[str] = "not the answer expected"  # a JSON answer `items` finds no results in
 
     bearer: str | None = None  # a token to send as `Authorization: Bearer`
     secret: str | None = None  # a key sent as a URL parameter: masked in every message
@@ -271,9 +256,24 @@ class SiteSource(Source):
         where = redact(response.url).replace(self.secret or "\0", "***")
         return json_object(response.body, where, self.json_from)
 
-    def since(self, cursor: str | None) -> datetime | None:
+    def items(self, data: Any) -> list[Any] | None:
+        """The results in a JSON answer; None when it is not the answer expected (here: a list)."""
+        return data if isinstance(data, list) else None
+
+    def read(
+        self, client: HttpClient, path: str, params: Mapping[str, Any]
+    ) -> tuple[Any, list[Mapping[str, Any]]]:
+        """One request for JSON: the decoded answer, and the results in it."""
+        response = self.request(client, path, params)
+        data = self.decode(response)
+        found = self.items(data)
+        if found is None:
+            raise FetchError(f"{redact(response.url)}: {self.not_an_answer}")
+        return data, [item for item in found if isinstance(item, Mapping)]
+
+    def since(self, cursor: str | None, now: datetime | None = None) -> datetime | None:
         """The oldest time a request should ask for, given the cursor it reads."""
-        return since_time(cursor, self.settings, self.lag)
+        return since_time(cursor, self.settings, self.lag, now)
 
     def unasked(self, query: str) -> str:
         return self.unaskable.format(query=query, site=self.site)

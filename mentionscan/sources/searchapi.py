@@ -17,11 +17,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from mentionscan.errors import FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.common import PROBE_TEXT, SiteSource, newest_id, newest_time, sized
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
-from mentionscan.urls import redact
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response
@@ -48,7 +46,6 @@ class SearchApi(SiteSource):
     max_pages: ClassVar[int] = 1  # per ask
     cursor: ClassVar[Literal["time", "id", ""]] = "time"
     merge_repeats: ClassVar[bool] = True  # an item two asks (or pages) found counts once
-    not_an_answer: ClassVar[str] = "not a search answer"  # when `items` finds none in it
 
     def not_asked(self, query: QueryPlan) -> str | None:
         """Why `query` cannot be asked here at all, beyond having no term the site searches."""
@@ -65,10 +62,6 @@ class SearchApi(SiteSource):
     def cut(self, ask: Ask) -> str | None:
         """What to say when `max_pages` were read and the site had more."""
         return None
-
-    @abstractmethod
-    def items(self, data: Any) -> list[Any] | None:
-        """The results in an answer; None when it is not the answer expected."""
 
     @abstractmethod
     def entry(self, item: Mapping[str, Any]) -> Entry | None:
@@ -109,7 +102,7 @@ class SearchApi(SiteSource):
 
     def _results(self, client: HttpClient, ask: Ask, result: TaskResult) -> Iterator[Mapping[str, Any]]:
         while True:
-            data, found = self.read(client, ask)
+            data, found = self.read(client, ask.path, ask.params)
             result.requests += 1
             result.warnings += self.notes(data, ask)
             yield from found
@@ -120,15 +113,6 @@ class SearchApi(SiteSource):
                 result.warnings += [note for note in [self.cut(ask)] if note]
                 return
             ask = following
-
-    def read(self, client: HttpClient, ask: Ask) -> tuple[Any, list[Mapping[str, Any]]]:
-        """One request: the decoded answer, and the results in it."""
-        response = self.request(client, ask.path, ask.params)
-        data = self.decode(response)
-        found = self.items(data)
-        if found is None:
-            raise FetchError(f"{redact(response.url)}: {self.not_an_answer}")
-        return data, [item for item in found if isinstance(item, Mapping)]
 
     def _cursors(self, state: TaskState, marks: Mapping[str, list[object]]) -> dict[str, str] | None:
         if not self.cursor:

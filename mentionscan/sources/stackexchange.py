@@ -95,9 +95,11 @@ class StackExchangeSource(SearchApi):
     def next_page(self, ask: Ask, data: Any, count: int) -> Ask | None:
         return ask.next(page=ask.page + 1) if data.get("has_more") else None
 
-    def read(self, client: HttpClient, ask: Ask) -> tuple[Any, list[Mapping[str, Any]]]:
+    def read(
+        self, client: HttpClient, path: str, params: Mapping[str, Any]
+    ) -> tuple[Any, list[Mapping[str, Any]]]:
         self._wait_turn()
-        data, found = super().read(client, ask)
+        data, found = super().read(client, path, params)
         backoff = data.get("backoff")
         if isinstance(backoff, int | float) and not isinstance(backoff, bool) and backoff > 0:
             with self._lock:
