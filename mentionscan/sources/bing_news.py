@@ -32,7 +32,6 @@ INTERVALS = (
 class BingNewsSource(SearchFeed):
     type = "bing_news"
     summary = "Bing News articles (news/search RSS); the publisher is the author"
-    needs = "nothing"
     options = {"market": opt(str, help="Bing market, e.g. en-US, de-DE (default: Bing's guess)")}
     endpoint = "https://www.bing.com"
     rate_per_minute = 20

@@ -108,6 +108,11 @@ def names(values: Iterable[object], key: str = "") -> tuple[str, ...]:
     return tuple(name for name in found if name)
 
 
+def whole(value: object) -> int | None:
+    """`value` if it is an integer (an id), not a boolean; else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def page_on(url: str, path: str) -> str:
     """The page at `path` on the site `url` is on (an author's, on whichever instance it was)."""
     parts = urlsplit(url)
@@ -202,7 +207,10 @@ class SiteSource(Source):
     # A 401 or 403: what to do, and whether the message names the site (`refuser`) or the URL.
     refuser: ClassVar[str] = ""
     advice: ClassVar[str] = ""
+    # What to check when the refused request carried the user's token or key ({token_env}: an option).
+    credential_advice: ClassVar[str] = ""
     rate_advice: ClassVar[str] = ""  # added to a 429's message
+    said_sep: ClassVar[str] = ", "  # between the status and the site's own words about it
     # Who sent a web page instead of JSON, named in the error ("": the error only says "not JSON").
     json_from: ClassVar[str] = ""
     not_an_answer: ClassVar[str] = "not the answer expected"  # a JSON answer `items` finds no results in
@@ -238,16 +246,20 @@ class SiteSource(Source):
     def explain(self, error: FetchError, params: Mapping[str, Any]) -> FetchError:
         """What a failed request means: the site's own errors first, then refusals."""
         if error.status in REFUSED:
-            return refused(error, self.refusal_advice(error), self.refuser, self.error_detail(error))
+            said = self.said(error)
+            detail = f"{self.said_sep}{said}" if said else ""
+            return refused(error, self.refusal_advice(error), self.refuser, detail)
         if error.status == 429 and self.rate_advice:
             return reworded(error, f"{error}: {self.rate_advice}")
         return error
 
     def refusal_advice(self, error: FetchError) -> str:
+        if self.credential_advice and (self.bearer or self.secret):
+            return self.credential_advice.format_map(self.spec.options)
         return self.advice
 
-    def error_detail(self, error: FetchError) -> str:
-        """The site's own words about a refusal, to follow the status (", ..." or ": ...")."""
+    def said(self, error: FetchError) -> str:
+        """The site's own words about a failed request, from its error answer ("": none)."""
         return ""
 
     def decode(self, response: Response) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 from mentionscan.config.model import opt
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.common import error_json, items, names, reworded, table
+from mentionscan.sources.common import error_json, items, names, reworded, table, whole
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
 from mentionscan.sources.translate import to_search_text
@@ -42,6 +42,9 @@ class GitHubSource(SearchApi):
     size_param = "per_page"
     max_pages = 3
     refuser = "GitHub refused the search"
+    said_sep = ": "
+    advice = "set token_env to a token's environment variable"
+    credential_advice = "check the token in ${token_env}"
 
     def prepare(self) -> None:
         self.bearer = self.env("token_env", "a GitHub token for the search API")
@@ -102,23 +105,23 @@ class GitHubSource(SearchApi):
                 retry_after=wait,
             )
         if error.status == 422:
-            said = _said(error) or "invalid query"
+            said = self.said(error) or "invalid query"
             return reworded(error, f"GitHub rejected the search {params.get('q', '')!r} (HTTP 422): {said}")
         return super().explain(error, params)
 
-    def refusal_advice(self, error: FetchError) -> str:
-        if self.bearer:
-            return f"check the token in ${self.spec.get('token_env')}"
-        return "set token_env to a token's environment variable"
-
-    def error_detail(self, error: FetchError) -> str:
-        said = _said(error)
-        return f": {said}" if said else ""
+    def said(self, error: FetchError) -> str:
+        """GitHub's message about an error, and the first of its `errors`."""
+        detail = error_json(error)
+        said = one_line(detail.get("message"))[:200]
+        errors = items(detail, "errors")
+        if errors and isinstance(errors[0], dict) and errors[0].get("message"):
+            first = one_line(errors[0]["message"])
+            said = f"{said}: {first[:200]}" if said else first
+        return said
 
     def entry(self, item: Mapping[str, Any]) -> Entry | None:
         """One issue or pull request of a search answer."""
-        item_id = item.get("id")
-        if not isinstance(item_id, int) or isinstance(item_id, bool):
+        if (item_id := whole(item.get("id"))) is None:
             return None
         user = table(item, "user")
         body = item.get("body")
@@ -132,17 +135,6 @@ class GitHubSource(SearchApi):
             tags=names(items(item, "labels"), "name"),
             native_id=f"gh:{item_id}",
         )
-
-
-def _said(error: FetchError) -> str:
-    """GitHub's message about an error, and the first of its `errors`."""
-    detail = error_json(error)
-    said = one_line(detail.get("message"))[:200]
-    errors = items(detail, "errors")
-    if errors and isinstance(errors[0], dict) and errors[0].get("message"):
-        first = one_line(errors[0]["message"])
-        said = f"{said}: {first[:200]}" if said else first
-    return said
 
 
 def _rate_limit_wait(error: FetchError) -> float | None:

@@ -27,7 +27,6 @@ _CEID = re.compile(r"^[A-Z]{2}:[A-Za-z]{2,3}(-[A-Za-z0-9]+)?$")
 class GoogleNewsSource(SearchFeed):
     type = "google_news"
     summary = "Google News articles (rss/search); the publisher is the author"
-    needs = "nothing"
     options = {
         "hl": opt(str, default="en-US", help="interface language, e.g. en-US, de, pt-BR"),
         "gl": opt(str, default="US", help="country edition, e.g. US, DE, BR"),

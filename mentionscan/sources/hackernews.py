@@ -23,7 +23,6 @@ MAX_PAGES = 5  # per search: 500 new hits since the last run is plenty
 class HackerNewsSource(SearchApi):
     type = "hackernews"
     summary = "Hacker News stories and comments (Algolia search_by_date)"
-    needs = "nothing"
     endpoint = "https://hn.algolia.com"
     rate_per_minute = 60  # Algolia allows 10,000 an hour; one a second is polite
     site = "Hacker News"

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mentionscan.config.model import SourceSpec, opt
-from mentionscan.errors import FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.common import check_range, items, names, table, text_of, title_of
 from mentionscan.sources.interface import QueryPlan, TaskState
@@ -51,6 +50,11 @@ class MastodonSource(SearchApi):
         "query {query!r} not asked: nothing in it is text {site} can search for (author: and site: are not)"
     )
     not_an_answer = "not a Mastodon API answer (expected a list of statuses)"
+    advice = (
+        "this instance shows hashtag timelines to logged-in users only: set token_env "
+        "to the name of an environment variable holding an access token"
+    )
+    credential_advice = "the access token in ${token_env} was refused: check it has read:statuses"
 
     @classmethod
     def check(cls, spec: SourceSpec, where: str) -> None:
@@ -58,16 +62,6 @@ class MastodonSource(SearchApi):
 
     def prepare(self) -> None:
         self.bearer = self.env("token_env", "a Mastodon access token for status search")
-
-    def refusal_advice(self, error: FetchError) -> str:
-        if self.bearer:
-            return (
-                f"the access token in ${self.spec.get('token_env')} was refused: check it has read:statuses"
-            )
-        return (
-            "this instance shows hashtag timelines to logged-in users only: set token_env "
-            "to the name of an environment variable holding an access token"
-        )
 
     def not_asked(self, query: QueryPlan) -> str | None:
         if tag_cover(query.node) is not None or self.bearer:

@@ -18,7 +18,7 @@ from mentionscan.config.model import Settings, SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.matching.matcher import Node, Tag, positive_terms
 from mentionscan.models import Entry
-from mentionscan.sources.common import JSON_ACCEPT, REFUSED, error_json, items, names, reworded, table
+from mentionscan.sources.common import JSON_ACCEPT, REFUSED, error_json, items, names, reworded, table, whole
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
 from mentionscan.sources.translate import search_texts, tags_of
@@ -54,6 +54,8 @@ class StackExchangeSource(SearchApi):
     max_searches = 4  # the API has no OR and a small daily quota
     max_pages = 3
     refuser = "Stack Exchange refused the search"
+    advice = "it needs no key, so this network is probably blocked: try again later"
+    credential_advice = "check the key in key_env (a Stack Apps key, for this API)"
 
     def __init__(self, spec: SourceSpec, settings: Settings) -> None:
         super().__init__(spec, settings)
@@ -130,8 +132,8 @@ class StackExchangeSource(SearchApi):
         time.sleep(wait)
 
     def explain(self, error: FetchError, params: Mapping[str, Any]) -> FetchError:
-        said = _said(error)
-        status = f"HTTP {error.status}" + self.error_detail(error)
+        said = self.said(error)
+        status = f"HTTP {error.status}" + (f", {said}" if said else "")
         if error_json(error).get("error_id") == THROTTLED:
             wait = _WAIT.search(said)
             hint = (
@@ -146,19 +148,14 @@ class StackExchangeSource(SearchApi):
             return reworded(error, f"Stack Exchange rejected the search ({status})")
         return super().explain(error, params)
 
-    def refusal_advice(self, error: FetchError) -> str:
-        if self.secret:
-            return "check the key in key_env (a Stack Apps key, for this API)"
-        return "it needs no key, so this network is probably blocked: try again later"
-
-    def error_detail(self, error: FetchError) -> str:
-        said = _said(error)
-        return f", {said}" if said else ""
+    def said(self, error: FetchError) -> str:
+        """The API's own name and message for an error ("throttle_violation: too many requests ...")."""
+        detail = error_json(error)
+        return ": ".join(p for p in (one_line(detail.get(k)) for k in ("error_name", "error_message")) if p)
 
     def entry(self, item: Mapping[str, Any]) -> Entry | None:
         """One question of the API (default filter, or `withbody`)."""
-        question_id = item.get("question_id")
-        if not isinstance(question_id, int) or isinstance(question_id, bool):
+        if (question_id := whole(item.get("question_id"))) is None:
             return None
         owner = table(item, "owner")
         return self.make_entry(
@@ -171,12 +168,6 @@ class StackExchangeSource(SearchApi):
             tags=names(items(item, "tags")),
             native_id=f"se:{self.api_site}:q:{question_id}",
         )
-
-
-def _said(error: FetchError) -> str:
-    """The API's own name and message for an error ("throttle_violation: too many requests ...")."""
-    detail = error_json(error)
-    return ": ".join(p for p in (one_line(detail.get(k)) for k in ("error_name", "error_message")) if p)
 
 
 def _only_tags(node: Node) -> bool:
