@@ -290,8 +290,8 @@ def test_the_commented_examples_in_config_example_toml_are_valid_when_uncommente
 def test_a_source_type_without_probe_is_checked_by_running_its_first_task(
     cli: Cli, httpserver: HTTPServer, write_config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mentionscan.sources.common import SiteSource
     from mentionscan.sources.interface import TaskResult
+    from mentionscan.sources.sitesource import SiteSource
 
     class Plain(SiteSource):
         type = "plain"

@@ -1,4 +1,9 @@
-"""The source types, by the name used in `type = "..."`. Adding one is adding a module here."""
+"""The source types, by the name used in `type = "..."`.
+
+Adding one is adding a module that declares it on its family's base (`searchfeed.SearchFeed`,
+`searchapi.SearchApi`, `listing.Listing`, or `sitesource.SiteSource` for a kind of its own),
+and its line below.
+"""
 
 from __future__ import annotations
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from mentionscan.config.model import opt
-from mentionscan.sources.common import SiteSource
 from mentionscan.sources.feedparse import parse_feed
 from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState, Validators
+from mentionscan.sources.sitesource import SiteSource
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.common import NEWEST, SiteSource, sized
+from mentionscan.sources.common import NEWEST, sized
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
+from mentionscan.sources.sitesource import SiteSource
 from mentionscan.sources.translate import tag_cover
 from mentionscan.timeutil import parse_time, to_iso, utcnow
 

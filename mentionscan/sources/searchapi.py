@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from mentionscan.models import Entry
-from mentionscan.sources.common import PROBE_TEXT, SiteSource, newest_id, newest_time, sized
+from mentionscan.sources.common import PROBE_TEXT, newest_id, newest_time, sized
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
+from mentionscan.sources.sitesource import SiteSource
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response

@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mentionscan.models import Entry, ParsedFeed
-from mentionscan.sources.common import FEED_ACCEPT, PROBE_TEXT, SiteSource, sized
+from mentionscan.sources.common import FEED_ACCEPT, PROBE_TEXT, sized
 from mentionscan.sources.feedparse import Adapter, FeedError, parse_feed
 from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState
+from mentionscan.sources.sitesource import SiteSource
 from mentionscan.sources.translate import to_search_text
 from mentionscan.timeutil import to_iso, utcnow
 
