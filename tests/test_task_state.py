@@ -86,6 +86,17 @@ def write_old_state(config: Path, name: str, value: dict[str, Any]) -> None:
         store.save()
 
 
+def site(httpserver: HTTPServer, name: str, kind: str, prefix: str, **options: Any) -> dict[str, Any]:
+    """A `[[sources]]` table of `kind` whose base_url is `prefix` on the test server."""
+    return {
+        "name": name,
+        "type": kind,
+        "base_url": httpserver.url_for(prefix),
+        "rate_per_minute": FAST,
+        **options,
+    }
+
+
 def fetch(cli: Cli, config: Path) -> Any:
     result = cli("fetch", "--config", str(config), "--format", "json")
     assert result.exit_code == 0, result.stderr
@@ -96,12 +107,7 @@ def test_an_old_hackernews_cursor_bounds_the_next_search(
     cli: Cli, httpserver: HTTPServer, write_config
 ) -> None:
     httpserver.expect_request("/hn/api/v1/search_by_date").respond_with_json({"hits": [], "nbPages": 0})
-    source = {
-        "name": "hn",
-        "type": "hackernews",
-        "base_url": httpserver.url_for("/hn"),
-        "rate_per_minute": FAST,
-    }
+    source = site(httpserver, "hn", "hackernews", "/hn")
     path = write_config({"go": "golang"}, [source])
     write_old_state(path, "task:hn\x1fgo", {"cursor": "2026-04-26T18:40:36Z"})
 
@@ -141,8 +147,7 @@ def test_an_old_bluesky_table_gives_since_per_search(
         {"accessJwt": "j"}
     )
     httpserver.expect_request("/b/xrpc/app.bsky.feed.searchPosts").respond_with_json({"posts": []})
-    source = {"name": "sky", "type": "bluesky", "base_url": httpserver.url_for("/b"), "rate_per_minute": FAST}
-    source.update(handle="me.test", app_password_env="BSKY_PW")
+    source = site(httpserver, "sky", "bluesky", "/b", handle="me.test", app_password_env="BSKY_PW")
     path = write_config({"kay": "kay"}, [source])
     write_old_state(path, "task:sky\x1fkay", {"since": {"kay": "2025-02-07T20:21:22Z"}})
 
@@ -157,7 +162,7 @@ def test_an_old_devto_tag_state_that_cannot_be_read_is_a_first_run(
     cli: Cli, httpserver: HTTPServer, write_config, old: dict[str, Any], top: str
 ) -> None:
     httpserver.expect_request("/d/api/articles").respond_with_json([])
-    source = {"name": "dev", "type": "devto", "base_url": httpserver.url_for("/d"), "rate_per_minute": FAST}
+    source = site(httpserver, "dev", "devto", "/d")
     path = write_config({"go": "tag:go"}, [source])
     write_old_state(path, "task:dev\x1fgo", old)
 
@@ -169,12 +174,7 @@ def test_an_old_devto_tag_state_that_cannot_be_read_is_a_first_run(
 def test_old_listing_cursors_stop_the_paging_there(cli: Cli, httpserver: HTTPServer, write_config) -> None:
     stories = fixture_json("lobsters/lobsters_t_go_json_2026-04_godaily.json")
     httpserver.expect_request("/lob/newest.json").respond_with_json(stories)
-    source = {
-        "name": "lob",
-        "type": "lobsters",
-        "base_url": httpserver.url_for("/lob"),
-        "rate_per_minute": FAST,
-    }
+    source = site(httpserver, "lob", "lobsters", "/lob")
     path = write_config({"tables": "swiss*"}, [source])
     # the newest story of the listing was seen last time: nothing before it is read again
     write_old_state(path, "task:lob\x1f*newest", {"newest": "2026-04-26T14:19:13Z"})

@@ -33,7 +33,7 @@ class LemmySource(SearchApi):
     rate_per_minute = 10
     site = "Lemmy"
     size_param = "limit"
-    cursor = ""  # its search takes no time bound: each run reads the newest page
+    cursor_kind = ""  # its search takes no time bound: each run reads the newest page
     merge_repeats = False
     unaskable = NO_WORDS
     not_an_answer = "not a Lemmy search answer"

@@ -116,9 +116,9 @@ def newest_first(
 ) -> tuple[list[Entry], datetime | None, int]:
     """Read pages 1, 2, ... of a newest-first listing until one reaches `since`.
 
-    Without a bound (the first run, no max age) one page is read. Returns the entries not older
-    than the bound, the newest publication time seen (never later than now, never earlier than
-    the bound) and the number of requests made.
+    Without a bound (a first run) one page is read. Returns the entries not older than the
+    bound, the newest publication time seen (never later than now, never earlier than the
+    bound) and the number of requests made.
     """
     entries: list[Entry] = []
     requests = 0

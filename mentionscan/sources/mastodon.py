@@ -44,7 +44,7 @@ class MastodonSource(SearchApi):
     rate_per_minute = 30
     site = "Mastodon"
     size_param = "limit"
-    cursor = "id"
+    cursor_kind = "id"
     merge_repeats = False
     unaskable = (
         "query {query!r} not asked: nothing in it is text {site} can search for (author: and site: are not)"

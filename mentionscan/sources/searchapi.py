@@ -6,7 +6,7 @@ another page (`next_page`), where the results are in it (`items`), how one becom
 (`entry`) and its advice; the requests, paging, merging, cursors and probe are the family's.
 
 Cursors are kept per ask key ("" when one cursor serves the whole query): the newest time
-seen (`cursor = "time"`), or the newest of the site's own ids (`"id"`), or none (`""`).
+seen (`cursor_kind = "time"`), or the newest of the site's own ids (`"id"`), or none (`""`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from mentionscan.matching.matcher import parse_query
 from mentionscan.models import Entry
 from mentionscan.sources.common import PROBE_TEXT, newest_id, newest_time, sized
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
@@ -45,7 +46,7 @@ class SearchApi(SiteSource):
 
     max_searches: ClassVar[int | None] = None  # at most this many asks per query (a site without OR)
     max_pages: ClassVar[int] = 1  # per ask
-    cursor: ClassVar[Literal["time", "id", ""]] = "time"
+    cursor_kind: ClassVar[Literal["time", "id", ""]] = "time"
     merge_repeats: ClassVar[bool] = True  # an item two asks (or pages) found counts once
 
     def not_asked(self, query: QueryPlan) -> str | None:
@@ -69,7 +70,7 @@ class SearchApi(SiteSource):
         """One result as an Entry; None when it has nothing usable."""
 
     def mark(self, item: Mapping[str, Any], entry: Entry | None) -> object:
-        """What a result moves its ask's cursor to: its time, or its id for `cursor = "id"`."""
+        """What a result moves its ask's cursor to: its time, or its id for `cursor_kind = "id"`."""
         return entry.published if entry is not None else None
 
     def notes(self, data: Any, ask: Ask) -> list[str]:
@@ -96,7 +97,7 @@ class SearchApi(SiteSource):
                 entry = self.entry(item)
                 marks[ask.key].append(self.mark(item, entry))
                 if entry is not None:
-                    entries[entry.native_id if self.merge_repeats else len(entries)] = entry
+                    entries[(entry.native_id or entry.url) if self.merge_repeats else len(entries)] = entry
         result.entries = list(entries.values())
         result.cursors = self._cursors(state, marks)
         return result
@@ -116,11 +117,11 @@ class SearchApi(SiteSource):
             ask = following
 
     def _cursors(self, state: TaskState, marks: Mapping[str, list[object]]) -> dict[str, str] | None:
-        if not self.cursor:
+        if not self.cursor_kind:
             return None
         moved = {
             key: newest_id([state.cursor(key), *seen])
-            if self.cursor == "id"
+            if self.cursor_kind == "id"
             else newest_time(state.cursor(key), [t for t in seen if isinstance(t, datetime)])
             for key, seen in marks.items()
         }
@@ -137,6 +138,4 @@ class SearchApi(SiteSource):
 
 def probe_plan() -> QueryPlan:
     """A query that every site's search can ask, for a probe when no configured query can be."""
-    from mentionscan.matching.matcher import parse_query
-
     return QueryPlan(PROBE_TEXT, PROBE_TEXT, parse_query(PROBE_TEXT))
