@@ -63,6 +63,8 @@ class Validators(TypedDict, total=False):
 
 @dataclass(slots=True)
 class TaskResult:
+    """What one run of a task gave: entries (or bytes to parse), warnings, and its next state."""
+
     entries: list[Entry] = field(default_factory=list)
     parse: ParseJob | None = None
     # The task's cursors after this run (see TaskState); None leaves them as they were.
