@@ -71,12 +71,13 @@ def parse_job_after_pickling(config: Path) -> Any:
     from mentionscan.config.load import load_config
     from mentionscan.fetching.http import HttpClient
     from mentionscan.fetching.run import build_sources, query_plans
+    from mentionscan.sources.interface import TaskState
 
     cfg = load_config(config)
     (source,) = build_sources(cfg)
     plans = {plan.name: plan for plan in query_plans(cfg)}
     task = source.tasks(list(plans.values()))[0]
     with HttpClient(cfg.settings) as client:
-        result = source.run(task, plans[task.query] if task.query else None, client, {})
+        result = source.run(task, plans[task.query] if task.query else None, client, TaskState())
     assert result.parse is not None
     return pickle.loads(pickle.dumps(result.parse))()

@@ -165,7 +165,8 @@ def test_doctor_on_a_failing_server_prints_the_error_and_status_and_exits_3(
     assert row(result.stdout, "dev")[:4] == ["dev", "devto", "FAILED", "500"]
     assert (
         "  error: http://127.0.0.1:" in result.stdout
-        and "/d/api/articles/latest?per_page=1: HTTP 500" in (result.stdout)
+        # the first page a fetch asks for, with one article
+        and "/d/api/articles/latest?per_page=1&page=1: HTTP 500" in (result.stdout)
     )
     assert len(asked(httpserver)) == 1  # a check is one request: no retries
     assert "0 of 1 sources answered, 1 failed" in result.stderr
@@ -315,9 +316,10 @@ def test_the_commented_examples_in_config_example_toml_are_valid_when_uncommente
 def test_a_source_type_without_probe_is_checked_by_running_its_first_task(
     cli: Cli, httpserver: HTTPServer, write_config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mentionscan.sources.base import Source, TaskResult
+    from mentionscan.sources.interface import TaskResult
+    from mentionscan.sources.sitesource import SiteSource
 
-    class Plain(Source):
+    class Plain(SiteSource):
         type = "plain"
         summary = "a test type that asks one URL"
 

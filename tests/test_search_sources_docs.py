@@ -1,4 +1,5 @@
-"""The documented examples of the search source types parse, every commented key included."""
+"""Every registered source type is documented: a README section and row, a config.example.toml
+example, and each example parses with every key made live and shows every key the type takes."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from mentionscan.config.load import parse_config
+from mentionscan.sources import SOURCE_TYPES
 from tests.conftest import ROOT
 
-TYPES = ("hackernews", "reddit", "google_news", "bing_news", "stackexchange", "github")
 QUERY = '[[queries]]\nname = "acme"\nmatch = "acme"\n\n'
+# A `[[sources]]` line or a `key = value` line, live or commented out.
+_TOML_LINE = re.compile(r"^(# ?)?(\[\[sources\]\]|\w+ = )")
 
 
 def uncommented(block: str) -> str:
@@ -21,11 +24,11 @@ def uncommented(block: str) -> str:
 
 
 def example_block(kind: str) -> str:
-    """The commented `[[sources]]` example of `kind` in config.example.toml."""
+    """The `[[sources]]` example of `kind` in config.example.toml (commented out, or live for feed)."""
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     for block in text.split("\n\n"):
-        if f'# type = "{kind}"' in block:
-            return "\n".join(line for line in block.splitlines() if line.startswith("# [[") or "=" in line)
+        if re.search(rf'^(# )?type = "{kind}"', block, re.MULTILINE):
+            return "\n".join(line for line in block.splitlines() if _TOML_LINE.match(line))
     raise AssertionError(f"no example for {kind} in config.example.toml")
 
 
@@ -37,7 +40,7 @@ def readme_block(kind: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize("kind", TYPES)
+@pytest.mark.parametrize("kind", SOURCE_TYPES)
 @pytest.mark.parametrize("where", ["config.example.toml", "README.md"])
 def test_the_documented_example_parses_with_every_key(kind: str, where: str) -> None:
     block = example_block(kind) if where == "config.example.toml" else readme_block(kind)
@@ -45,9 +48,11 @@ def test_the_documented_example_parses_with_every_key(kind: str, where: str) -> 
     config = parse_config(tomllib.loads(text), Path("example.toml"))
     (source,) = config.sources
     assert source.type == kind
+    # every key the type takes is shown (with its default where it has one)
+    assert sorted(tomllib.loads(text)["sources"][0]) == sorted({"name", "type", *SOURCE_TYPES[kind].options})
 
 
-@pytest.mark.parametrize("kind", TYPES)
-def test_every_search_type_has_a_row_in_the_readme_table(kind: str) -> None:
+@pytest.mark.parametrize("kind", SOURCE_TYPES)
+def test_every_type_has_a_row_in_the_readme_table(kind: str) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert re.search(rf"^\| `{kind}` \| .+ \| .+ \|$", readme, re.MULTILINE)

@@ -90,7 +90,7 @@ def test_search_request_every_field_and_the_interval(cli: Cli, httpserver: HTTPS
     canonical = WIRED.removeprefix("https://www.").rstrip("/")
     assert set(mention.keys) == {f"u:{canonical}", "n:bing:" + hashlib.sha1(canonical.encode()).hexdigest()}
     assert not any("apiclick" in key for key in mention.keys)
-    assert set(stored_state(path, "task:bn\x1fpatel")) == {"cursor"}
+    assert set(stored_state(path, "task:bn\x1fpatel")) == {"cursors"}
 
     again = fetch(cli, path)
 

@@ -114,7 +114,7 @@ def test_the_next_run_asks_since_the_newest_post_and_follows_the_cursor_back_to_
     path = config({"kay": "kay"}, limit=3)
 
     assert fetch(cli, path).exit_code == 0
-    assert stored_state(path, "task:sky\x1fkay") == {"since": {"kay": "2025-02-07T20:21:22Z"}}
+    assert stored_state(path, "task:sky\x1fkay") == {"cursors": {"kay": "2025-02-07T20:21:22Z"}}
     again = fetch(cli, path)
 
     assert again.exit_code == 0, again.stderr

@@ -98,7 +98,7 @@ def test_word_queries_read_the_newest_articles_once_and_keep_only_matches(
         ("planner", "Meat Boy", "https://dev.to/meatboy"),
     ]
     assert "dev: 3 entries, 2 matched, 2 new, 1 not a match" in result.stderr
-    assert stored_state(path, "task:dev\x1f*newest") == {"newest": "2026-04-27T11:09:38Z"}
+    assert stored_state(path, "task:dev\x1f*newest") == {"cursors": {"": "2026-04-27T11:09:38Z"}}
 
 
 def test_the_next_run_pages_back_only_as_far_as_the_last_seen_article(

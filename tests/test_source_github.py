@@ -141,7 +141,7 @@ def test_issues_and_pull_requests_every_field_and_the_cursor(
     assert sorted(kept) == sorted(got)
     assert kept[pr_url].tags == ("enhancement",)  # labels are tags: `tag:enhancement` matches them
     assert "n:gh:1002" in kept[pr_url].keys
-    assert stored_state(path, "task:gh\x1fsesame") == {"cursor": "2017-10-11T09:30:00Z"}
+    assert stored_state(path, "task:gh\x1fsesame") == {"cursors": {"": "2017-10-11T09:30:00Z"}}
 
     again = fetch(cli, path)
 

@@ -92,7 +92,7 @@ def test_search_request_every_field_and_the_date_bound(cli: Cli, httpserver: HTT
     (mention,) = stored(path).values()
     assert "n:gnews:CBMiogFBVV95cUxQZ3MtNXd1" in mention.keys
     assert mention.text == ""
-    cursor = parse_time(stored_state(path, "task:gn\x1fdocket")["cursor"])
+    cursor = parse_time(stored_state(path, "task:gn\x1fdocket")["cursors"][""])
     assert cursor is not None
 
     again = fetch(cli, path)

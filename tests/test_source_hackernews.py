@@ -112,7 +112,7 @@ def test_search_request_every_field_and_the_cursor(cli: Cli, httpserver: HTTPSer
         {**got[url], "found_at": None} for url in kept
     ]
     # The cursor is the newest hit seen (the dropped rustlings story, 1777228836).
-    assert stored_state(path, "task:hn\x1fgo") == {"cursor": "2026-04-26T18:40:36Z"}
+    assert stored_state(path, "task:hn\x1fgo") == {"cursors": {"": "2026-04-26T18:40:36Z"}}
 
     again = fetch(cli, path)
 

@@ -115,7 +115,7 @@ def test_word_queries_share_the_newest_listing_and_are_matched_here(
         ("Swissing a table", "tables"),
     ]
     assert "lob: 3 entries, 2 matched, 2 new, 1 not a match" in result.stderr
-    assert stored_state(path, "task:lob\x1f*newest") == {"newest": "2026-04-26T14:19:13Z"}
+    assert stored_state(path, "task:lob\x1f*newest") == {"cursors": {"": "2026-04-26T14:19:13Z"}}
 
 
 def test_the_next_run_pages_back_to_the_last_seen_story(cli: Cli, httpserver: HTTPServer, config) -> None:

@@ -92,7 +92,7 @@ def test_the_next_run_asks_only_for_statuses_newer_than_the_last_seen(
     assert "min_id" not in params(first)
     assert params(second) == {"limit": "40", "min_id": "117020593741189701"}
     assert params(last)["min_id"] == "117020593741189701"  # an empty answer keeps the cursor
-    assert stored_state(path, "task:masto\x1fsupport") == {"min_id": {"hoot": "117020593741189701"}}
+    assert stored_state(path, "task:masto\x1fsupport") == {"cursors": {"#hoot": "117020593741189701"}}
 
 
 def test_a_word_query_with_a_token_uses_status_search_with_the_bearer_token(

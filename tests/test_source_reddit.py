@@ -117,7 +117,7 @@ def test_search_feed_request_every_field_and_the_window(cli: Cli, httpserver: HT
     assert kept[SELF_POST].text == "Linux kernel 7.3 is coming. Things won't feel laggy anymore."
     assert kept[SELF_POST].tags == ("linuxmint",)
     assert "n:reddit:t3_1vu31ai" in kept[SELF_POST].keys
-    cursor = parse_time(stored_state(path, "task:rd\x1fkernel")["cursor"])
+    cursor = parse_time(stored_state(path, "task:rd\x1fkernel")["cursors"][""])
     assert cursor is not None and abs((utcnow() - cursor).total_seconds()) < 60  # when it asked
 
     again = fetch(cli, path)

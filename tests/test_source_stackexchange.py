@@ -143,7 +143,7 @@ def test_text_search_every_field_and_the_cursor(cli: Cli, httpserver: HTTPServer
     assert kept[real_url].tags == ("java", "c++", "performance", "cpu-architecture", "branch-prediction")
     assert "n:se:stackoverflow:q:11227809" in kept[real_url].keys
     # the cursor is the newest question seen, the one our matcher dropped included
-    assert stored_state(path, "task:so\x1farrays") == {"cursor": "2026-03-02T19:16:40Z"}
+    assert stored_state(path, "task:so\x1farrays") == {"cursors": {"": "2026-03-02T19:16:40Z"}}
 
     again = fetch(cli, path)
 

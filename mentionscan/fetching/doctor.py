@@ -19,12 +19,13 @@ from mentionscan.errors import MentionscanError
 from mentionscan.fetching.health import SourceHealth
 from mentionscan.fetching.run import queries_for, query_plans
 from mentionscan.sources import SOURCE_TYPES, Source
+from mentionscan.sources.interface import TaskState
 from mentionscan.text import one_line
 from mentionscan.timeutil import utcnow
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient
-    from mentionscan.sources.base import QueryPlan
+    from mentionscan.sources.interface import QueryPlan
 
 
 def catalog(names: Iterable[str] | None = None) -> list[type[Source]]:
@@ -112,7 +113,7 @@ def _probe(check: Check, source: Source, queries: list[QueryPlan], client: HttpC
     try:
         source.prepare()  # a missing credential is this source's error, not the whole check's
         try:
-            response = source.probe(client, queries, {})
+            response = source.probe(client, queries)
             check.status = response.status
             # the answer's own time: waiting for a turn at a host shared with other sources is not the site
             check.seconds = response.elapsed
@@ -135,4 +136,4 @@ def _run_first_task(source: Source, queries: list[QueryPlan], client: HttpClient
         raise MentionscanError("no query is asked of this source: nothing to check")
     task = tasks[0]
     plan = next((q for q in queries if q.name == task.query), None)
-    source.run(task, plan, client, {})
+    source.run(task, plan, client, TaskState())

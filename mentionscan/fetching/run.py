@@ -20,7 +20,7 @@ from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.matching.matcher import Document, Hit, Matcher
 from mentionscan.models import Entry, Event, Mention, ParsedFeed
 from mentionscan.sources import SOURCE_TYPES, Source
-from mentionscan.sources.base import QueryPlan, Task, TaskResult
+from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.store import Store, open_store
 from mentionscan.store.filter import newest_first
 from mentionscan.text import clean, snippet
@@ -239,7 +239,7 @@ class _Run:
     ) -> TaskResult | MentionscanError:
         query = self.plans.get(task.query) if task.query else None
         try:
-            return source.run(task, query, client, state)
+            return source.run(task, query, client, TaskState.from_dict(state))
         except MentionscanError as exc:
             return exc
         except Exception as exc:  # one broken source must never stop the others
@@ -248,7 +248,6 @@ class _Run:
     def _finish(
         self, source: Source, task: Task, report: SourceReport, outcome: TaskResult | MentionscanError
     ) -> None:
-        key = f"task:{task.state_key}"
         if isinstance(outcome, MentionscanError):
             report.status = "failed"
             report.errors.append(str(outcome))
@@ -264,18 +263,12 @@ class _Run:
             return
         report.requests += outcome.requests
         report.warnings.extend(outcome.warnings)
-        state = self.store.state(key)
-        state.update(outcome.state)
-        if outcome.validators or not outcome.not_modified:
-            for name in ("etag", "last_modified"):
-                state.pop(name, None)
-            state.update(outcome.validators)
-        if outcome.moved_to and state.get("moved_to") != outcome.moved_to:
-            state["moved_to"] = outcome.moved_to
+        state = self.store.read_state(TaskState, task.state_key)
+        if outcome.moved_to and state.moved_to != outcome.moved_to:
             report.warnings.append(
                 f"moved permanently to {redact(outcome.moved_to)}: update the source's URL in the config"
             )
-        self.store.set_state(key, state)
+        self.store.write_state(state.after(outcome), task.state_key)
         if outcome.not_modified and report.status == "ok" and not outcome.entries:
             report.status = "not modified"
         names = queries_for(self.config, source.name)

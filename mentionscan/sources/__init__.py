@@ -1,8 +1,12 @@
-"""The source types, by the name used in `type = "..."`. Adding one is adding a module here."""
+"""The source types, by the name used in `type = "..."`.
+
+Adding one is adding a module that declares it on its family's base (`searchfeed.SearchFeed`,
+`searchapi.SearchApi`, `listing.Listing`, or `sitesource.SiteSource` for a kind of its own),
+and its line below.
+"""
 
 from __future__ import annotations
 
-from mentionscan.sources.base import Source
 from mentionscan.sources.bing_news import BingNewsSource
 from mentionscan.sources.bluesky import BlueskySource
 from mentionscan.sources.devto import DevtoSource
@@ -10,6 +14,7 @@ from mentionscan.sources.feed import FeedSource
 from mentionscan.sources.github import GitHubSource
 from mentionscan.sources.google_news import GoogleNewsSource
 from mentionscan.sources.hackernews import HackerNewsSource
+from mentionscan.sources.interface import Source
 from mentionscan.sources.lemmy import LemmySource
 from mentionscan.sources.lobsters import LobstersSource
 from mentionscan.sources.mastodon import MastodonSource

@@ -8,36 +8,19 @@ is undocumented and has changed before (`/api/search/feed_content` is gone), so 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
 
 from mentionscan.config.model import SourceSpec, opt
-from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.jsonapi import (
-    NEWEST,
-    newest_first,
-    parse_time,
-    refused,
-    table,
-    tag_cover,
-    text_of,
-)
-from mentionscan.timeutil import to_iso, utcnow
+from mentionscan.sources.common import check_range, names, page_on, table, text_of
+from mentionscan.sources.listing import Listing
+from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
-if TYPE_CHECKING:
-    from mentionscan.fetching.http import HttpClient, Response
 
-ACCEPT = {"Accept": "application/vnd.forem.api-v1+json"}
-ADVICE = "dev.to refuses some clients: check [settings] user_agent names mentionscan and a contact URL"
-FIRST_DAYS = 7  # how far back a tag's first fetch reaches
-
-
-class DevtoSource(Source):
+class DevtoSource(Listing):
     type = "devto"
     summary = "dev.to articles by tag for tag: queries; the newest articles for words"
     options = {
@@ -46,59 +29,26 @@ class DevtoSource(Source):
     }
     endpoint = "https://dev.to"
     rate_per_minute = 30
+    site = "dev.to"
+    accept = "application/vnd.forem.api-v1+json"
+    size_param = "per_page"
+    first_reach = timedelta(days=7)
+    not_an_answer = "not a Forem API answer (expected a list of articles)"
+    advice = "dev.to refuses some clients: check [settings] user_agent names mentionscan and a contact URL"
 
     @classmethod
     def check(cls, spec: SourceSpec, where: str) -> None:
-        if not 1 <= spec.get("per_page") <= 1000:
-            raise ConfigError(f"{where}: 'per_page' must be 1 to 1000, not {spec.get('per_page')}")
-        if spec.get("pages") < 1:
-            raise ConfigError(f"{where}: 'pages' must be 1 or more, not {spec.get('pages')}")
+        check_range(spec, where, "per_page", 1, 1000)
+        check_range(spec, where, "pages", 1)
 
-    def tasks(self, queries: Sequence[QueryPlan]) -> list[Task]:
-        tasks = [Task(self.name, q.name, f"{self.name}\x1f{q.name}") for q in queries if tag_cover(q.node)]
-        if any(tag_cover(q.node) is None for q in queries):
-            tasks.append(Task(self.name, None, f"{self.name}\x1f{NEWEST}"))
-        return tasks
+    def newest(self, page: int) -> tuple[str, dict[str, Any]]:
+        return "/api/articles/latest", {"per_page": self.spec.get("per_page"), "page": page}
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
-        tags = tag_cover(query.node) if query is not None else None
-        if not tags:
-            return self._latest(client, state)
+    def tag_listing(self, tag: str, reach: timedelta | None) -> tuple[str, dict[str, Any]]:
         # A tag's listing is ordered by "hotness", not by date; `top=N` asks for every article
-        # published in the last N days instead, so ask for the days since the last run.
-        now = utcnow()
-        last = parse_time(state.get("fetched_at"))
-        days = FIRST_DAYS if last is None else max(1, math.ceil((now - last).total_seconds() / 86400))
-        entries: list[Entry] = []
-        for tag in tags:
-            params = {"tag": tag, "top": days, "per_page": self.spec.get("per_page")}
-            entries += self._articles(client, "/api/articles", params)
-        return TaskResult(entries=entries, state={"fetched_at": to_iso(now)}, requests=len(tags))
-
-    def _latest(self, client: HttpClient, state: Mapping[str, Any]) -> TaskResult:
-        cursor = parse_time(state.get("newest"))
-
-        def page(number: int) -> list[Entry]:
-            params = {"per_page": self.spec.get("per_page"), "page": number}
-            return self._articles(client, "/api/articles/latest", params)
-
-        entries, newest, requests = newest_first(page, cursor, self.spec.get("pages"))
-        return TaskResult(entries=entries, state=_cursor(newest), requests=requests)
-
-    def _articles(self, client: HttpClient, path: str, params: Mapping[str, Any]) -> list[Entry]:
-        response = self._request(client, path, params)
-        data = response.json()
-        if not isinstance(data, list):
-            raise FetchError(f"{response.url}: not a Forem API answer (expected a list of articles)")
-        return [e for e in (self.entry(a) for a in data if isinstance(a, Mapping)) if e is not None]
-
-    def _request(self, client: HttpClient, path: str, params: Mapping[str, Any]) -> Response:
-        try:
-            return client.get(self.url(path), params=params, headers=ACCEPT, rate_per_minute=self.host_rate)
-        except FetchError as exc:
-            raise refused(exc, ADVICE) from None
+        # published in the last N days instead.
+        days = max(1, math.ceil((reach or timedelta()).total_seconds() / 86400))
+        return "/api/articles", {"tag": tag, "top": days, "per_page": self.spec.get("per_page")}
 
     def entry(self, article: Mapping[str, Any]) -> Entry | None:
         url = safe_link(text_of(article, "url"))
@@ -110,34 +60,13 @@ class DevtoSource(Source):
         if isinstance(tags, str):  # a string in single-article answers, a list in listings
             tags = tags.split(",")
         article_id = text_of(article, "id")
-        return Entry(
-            source=self.name,
-            source_type=self.type,
+        return self.make_entry(
             url=url,
             title=text_of(article, "title"),
             text=text_of(article, "description"),
             author=text_of(user, "name") or username or None,
-            author_url=_profile(url, username),
+            author_url=page_on(url, f"/{username}") if username else None,
             published=parse_time(article.get("published_at") or article.get("published_timestamp")),
-            tags=tuple(t.strip() for t in tags or () if isinstance(t, str) and t.strip()),
+            tags=names(tags if isinstance(tags, list) else []),
             native_id=f"devto:{article_id}" if article_id else None,
-            key_scope="global",
         )
-
-    def probe(self, client: HttpClient, queries: Sequence[QueryPlan], state: Mapping[str, Any]) -> Response:
-        for query in queries:
-            if tags := tag_cover(query.node):
-                return self._request(client, "/api/articles", {"tag": tags[0], "top": 1, "per_page": 1})
-        return self._request(client, "/api/articles/latest", {"per_page": 1})
-
-
-def _profile(article_url: str, username: str) -> str | None:
-    """The author's page on the site the article is on (dev.to, or another Forem)."""
-    if not username:
-        return None
-    parts = urlsplit(article_url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{username}", "", ""))
-
-
-def _cursor(newest: datetime | None) -> dict[str, Any]:
-    return {"newest": to_iso(newest)} if newest else {}

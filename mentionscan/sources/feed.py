@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from mentionscan.config.model import opt
-from mentionscan.sources.base import ParseJob, QueryPlan, Source, Task, TaskResult, conditional_get
 from mentionscan.sources.feedparse import parse_feed
+from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState, Validators
+from mentionscan.sources.sitesource import SiteSource
 
 if TYPE_CHECKING:
-    from mentionscan.fetching.http import HttpClient
+    from mentionscan.fetching.http import HttpClient, Response
 
 
-class FeedSource(Source):
+class FeedSource(SiteSource):
     type = "feed"
     summary = "any RSS, Atom or JSON Feed URL; every query is matched against each entry"
     options = {"url": opt(str, required=True, help="the feed's URL")}
@@ -21,11 +23,14 @@ class FeedSource(Source):
 
     @property
     def feed_url(self) -> str:
-        return str(self.spec.options["url"])
+        """`url`, or with `base_url` its path and query on the scheme and host `base_url` gives."""
+        url = str(self.spec.options["url"])
+        if not self.spec.base_url:
+            return url  # as written, to the letter: some servers read their queries raw
+        parts = urlsplit(url)
+        return self.url(parts.path, parts.query)
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
         response, validators = conditional_get(client, self.feed_url, state, self.host_rate)
         result = TaskResult(validators=validators, moved_to=response.moved_to)
         if response.status == 304:
@@ -39,5 +44,23 @@ class FeedSource(Source):
         )
         return result
 
-    def probe(self, client: HttpClient, queries: Any, state: Mapping[str, Any]) -> Any:
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         return client.get(self.feed_url)
+
+
+def conditional_get(
+    client: HttpClient, url: str, state: TaskState, rate_per_minute: float | None = None
+) -> tuple[Response, Validators]:
+    """GET `url` with the stored validators; the response and the validators to keep next time."""
+    response = client.get(
+        url, etag=state.etag, last_modified=state.last_modified, rate_per_minute=rate_per_minute
+    )
+    # RFC 9111 4.3.4: a 304 may carry fresh validators; a 200 replaces them.
+    validators = state.validators if response.status == 304 else Validators()
+    if "etag" in response.headers:
+        validators["etag"] = response.headers["etag"]
+    if "last-modified" in response.headers:
+        validators["last_modified"] = response.headers["last-modified"]
+    if response.headers.get("expires", "").strip() in ("0", "-1"):
+        validators = Validators()
+    return response, validators

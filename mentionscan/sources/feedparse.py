@@ -62,19 +62,19 @@ def parse_feed(
         # A login wall, a bot check or a site's home page: feedparser would read any <item>
         # inside it as an entry, so it is never handed to it.
         raise FeedError(f"{where}: not a feed (the server sent an HTML page)")
+    # What every entry of this document shares; each is this with its own fields.
+    blank = Entry(source=source, source_type=source_type, url="", title="", key_scope=key_scope)
     if stripped[:1] in (b"{", b"[") or "json" in content_type:
-        entries, warnings = _json_feed(stripped, where, source, source_type, key_scope, adapt)
+        entries, warnings = _json_feed(stripped, where, blank, adapt)
         return ParsedFeed(_disambiguate(entries), warnings)
-    return _xml_feed(body, headers, where, source, source_type, key_scope, adapt, content_type)
+    return _xml_feed(body, headers, where, blank, adapt, content_type)
 
 
 def _xml_feed(
     body: bytes,
     headers: Mapping[str, str],
     where: str,
-    source: str,
-    source_type: str,
-    key_scope: str,
+    blank: Entry,
     adapt: Adapter | None,
     content_type: str,
 ) -> ParsedFeed:
@@ -106,7 +106,7 @@ def _xml_feed(
     feed_author = parsed.feed.get("author_detail") or {}
     entries: list[Entry] = []
     for raw in parsed.entries:
-        entry = _xml_entry(raw, feed_author, source, source_type, key_scope)
+        entry = _xml_entry(raw, feed_author, blank)
         if adapt is not None and entry is not None:
             entry = adapt(entry, raw)
         if entry is not None:
@@ -134,9 +134,7 @@ def _date(raw: Mapping[str, Any], *keys: str) -> datetime | None:
 def _xml_entry(
     raw: Mapping[str, Any],
     feed_author: Mapping[str, Any],
-    source: str,
-    source_type: str,
-    key_scope: str,
+    blank: Entry,
 ) -> Entry | None:
     title = _text_of(raw.get("title"), raw.get("title_detail"))
     contents = raw.get("content") or []
@@ -163,9 +161,8 @@ def _xml_entry(
     )
     if not (title or text or link):
         return None
-    return Entry(
-        source=source,
-        source_type=source_type,
+    return replace(
+        blank,
         url=link,
         title=title,
         text=text,
@@ -175,16 +172,13 @@ def _xml_entry(
         published=_date(raw, "published_parsed", "updated_parsed", "created_parsed"),
         tags=tags,
         native_id=guid,
-        key_scope=key_scope,
     )
 
 
 def _json_feed(
     body: bytes,
     where: str,
-    source: str,
-    source_type: str,
-    key_scope: str,
+    blank: Entry,
     adapt: Adapter | None,
 ) -> tuple[list[Entry], list[str]]:
     try:
@@ -205,7 +199,7 @@ def _json_feed(
         if not isinstance(item, dict):
             warnings.append(f"{where}: skipped a JSON Feed item that is not an object")
             continue
-        entry = _json_item(item, feed_authors, source, source_type, key_scope)
+        entry = _json_item(item, feed_authors, blank)
         if adapt is not None and entry is not None:
             entry = adapt(entry, item)
         if entry is not None:
@@ -224,9 +218,7 @@ def _authors(data: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _json_item(
     item: Mapping[str, Any],
     feed_authors: list[dict[str, Any]],
-    source: str,
-    source_type: str,
-    key_scope: str,
+    blank: Entry,
 ) -> Entry | None:
     text = one_line(item.get("content_text")) if isinstance(item.get("content_text"), str) else ""
     if not text:
@@ -245,9 +237,8 @@ def _json_item(
         if isinstance(value, str) and (published := parse_time(value)) is not None:
             break
     item_id = item.get("id")
-    return Entry(
-        source=source,
-        source_type=source_type,
+    return replace(
+        blank,
         url=link,
         title=title,
         text=text,
@@ -256,7 +247,6 @@ def _json_item(
         published=published,
         tags=tuple(one_line(t) for t in tags if isinstance(t, str | int) and one_line(t)),
         native_id=one_line(item_id) or None if item_id is not None else None,
-        key_scope=key_scope,
     )
 
 

@@ -10,118 +10,84 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mentionscan.config.model import Settings, SourceSpec, opt
+from mentionscan.config.model import opt
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.sitesearch import (
-    as_dict,
-    as_list,
-    epoch_time,
-    error_json,
-    iso_time,
-    json_object,
-    newest_cursor,
-    nothing_to_ask,
-    reworded,
-    since_time,
-)
+from mentionscan.sources.common import error_json, items, names, reworded, table, whole
+from mentionscan.sources.interface import QueryPlan, TaskState
+from mentionscan.sources.searchapi import Ask, SearchApi
 from mentionscan.sources.translate import to_search_text
 from mentionscan.text import one_line
+from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
-if TYPE_CHECKING:
-    from mentionscan.fetching.http import HttpClient, Response
-
+PATH = "/search/issues"
 KINDS = ("issue", "pull-request")
 PER_PAGE = 100
-MAX_PAGES = 3
 API_VERSION = "2022-11-28"
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)  # issue templates are full of them
 
 
-class GitHubSource(Source):
+class GitHubSource(SearchApi):
     type = "github"
     summary = "GitHub issues and pull requests (search/issues)"
     needs = "nothing (a token in token_env: 30 searches a minute instead of 10)"
     options = {"token_env": opt(str, help="environment variable holding a GitHub token")}
     endpoint = "https://api.github.com"
     rate_per_minute = 10  # GitHub's search limit without a token (30 with one)
-
-    def __init__(self, spec: SourceSpec, settings: Settings) -> None:
-        super().__init__(spec, settings)
-        self._token: str | None = None
+    site = "GitHub"
+    json_from = "GitHub"
+    size_param = "per_page"
+    max_pages = 3
+    refuser = "GitHub refused the search"
+    said_sep = ": "
+    advice = "set token_env to a token's environment variable"
+    credential_advice = "check the token in ${token_env}"
 
     def prepare(self) -> None:
-        self._token = self.env("token_env", "a GitHub token for the search API")
+        self.bearer = self.env("token_env", "a GitHub token for the search API")
 
     @property
     def host_rate(self) -> float | None:
-        return self.spec.rate_per_minute or (30 if self._token else self.rate_per_minute)
+        return self.spec.rate_per_minute or (30 if self.bearer else self.rate_per_minute)
 
-    def _headers(self) -> dict[str, str]:
+    def headers(self) -> dict[str, str]:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
-        return headers
+        return headers | super().headers()
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
-        assert query is not None
+    def asks(self, query: QueryPlan, state: TaskState) -> list[Ask]:
         text = to_search_text(query.node, "github")
         if not text:
-            return TaskResult(warnings=[nothing_to_ask(query.name, "GitHub")], requests=0)
+            return []
         if " OR " in text:  # qualifiers must apply to every alternative
             text = f"({text})"
-        since = since_time(state, self.settings)
+        since = self.since(state.cursor())
         created = f" created:>={since.strftime('%Y-%m-%dT%H:%M:%SZ')}" if since else ""
-        result = TaskResult(requests=0)
-        found: dict[str, Entry] = {}
-        for kind in KINDS:
-            q = f"{text} is:{kind}{created}"
-            for page in range(1, MAX_PAGES + 1):
-                params: dict[str, Any] = {"q": q, "sort": "created", "order": "desc", "per_page": PER_PAGE}
-                if page > 1:
-                    params["page"] = page
-                data = self._search(client, params)
-                result.requests += 1
-                if data.get("incomplete_results") is True:
-                    result.warnings.append(f"GitHub's search timed out for {q!r}: results may be missing")
-                items = as_list(data.get("items"))
-                for item in items:
-                    entry = issue_entry(item, self.name) if isinstance(item, dict) else None
-                    if entry is not None and entry.native_id:
-                        found[entry.native_id] = entry
-                total = data.get("total_count")
-                if len(items) < PER_PAGE or not isinstance(total, int) or page * PER_PAGE >= total:
-                    break
-        result.entries = list(found.values())
-        result.state = newest_cursor(state, (e.published for e in result.entries))
-        return result
-
-    def _search(self, client: HttpClient, params: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            response = self._get(client, params)
-        except FetchError as exc:
-            raise self._explain(exc, str(params.get("q", ""))) from None
-        return json_object(response.body, response.url, "GitHub")
-
-    def _get(self, client: HttpClient, params: Mapping[str, Any]) -> Response:
-        return client.get(
-            self.url("/search/issues"), params=params, headers=self._headers(), rate_per_minute=self.host_rate
-        )
-
-    def _explain(self, error: FetchError, q: str) -> FetchError:
-        detail = error_json(error)
-        said = one_line(detail.get("message"))[:200]
-        errors = as_list(detail.get("errors"))
-        if errors and isinstance(errors[0], dict) and errors[0].get("message"):
-            said = (
-                f"{said}: {one_line(errors[0]['message'])[:200]}" if said else one_line(errors[0]["message"])
+        return [
+            Ask(
+                PATH,
+                {"q": f"{text} is:{kind}{created}", "sort": "created", "order": "desc", "per_page": PER_PAGE},
             )
+            for kind in KINDS
+        ]
+
+    def next_page(self, ask: Ask, data: Any, count: int) -> Ask | None:
+        total = data.get("total_count")
+        if count < PER_PAGE or not isinstance(total, int) or ask.page * PER_PAGE >= total:
+            return None
+        return ask.next(page=ask.page + 1)
+
+    def notes(self, data: Any, ask: Ask) -> list[str]:
+        if data.get("incomplete_results") is not True:
+            return []
+        return [f"GitHub's search timed out for {ask.params['q']!r}: results may be missing"]
+
+    def items(self, data: Any) -> list[Any]:
+        return items(data, "items")
+
+    def explain(self, error: FetchError, params: Mapping[str, Any]) -> FetchError:
         env = self.spec.get("token_env")
         if error.status == 401:
             return reworded(
@@ -129,36 +95,46 @@ class GitHubSource(Source):
                 f"GitHub did not accept the token in ${env} (HTTP 401): "
                 "check that it is valid and not expired",
             )
-        if error.status in (403, 429):
-            wait = _rate_limit_wait(error)
-            if wait is not None:
-                hint = (
-                    "" if self._token else "; set token_env to a token's environment variable for 30 a minute"
-                )
-                return reworded(
-                    error,
-                    f"GitHub's search rate limit is used up (HTTP {error.status}), "
-                    f"retry after {wait:.0f} s{hint}",
-                    retry_after=wait,
-                )
-            if error.status == 403:
-                advice = (
-                    f"check the token in ${env}"
-                    if self._token
-                    else "set token_env to a token's environment variable"
-                )
-                return reworded(
-                    error, f"GitHub refused the search (HTTP 403{': ' + said if said else ''}): {advice}"
-                )
+        wait = _rate_limit_wait(error) if error.status in (403, 429) else None
+        if wait is not None:
+            hint = "" if self.bearer else "; set token_env to a token's environment variable for 30 a minute"
+            return reworded(
+                error,
+                f"GitHub's search rate limit is used up (HTTP {error.status}), "
+                f"retry after {wait:.0f} s{hint}",
+                retry_after=wait,
+            )
         if error.status == 422:
-            return reworded(error, f"GitHub rejected the search {q!r} (HTTP 422): {said or 'invalid query'}")
-        return error
+            said = self.said(error) or "invalid query"
+            return reworded(error, f"GitHub rejected the search {params.get('q', '')!r} (HTTP 422): {said}")
+        return super().explain(error, params)
 
-    def probe(self, client: HttpClient, queries: Any, state: Mapping[str, Any]) -> Response:
-        try:
-            return self._get(client, {"q": "mentionscan is:issue", "per_page": 1})
-        except FetchError as exc:
-            raise self._explain(exc, "mentionscan is:issue") from None
+    def said(self, error: FetchError) -> str:
+        """GitHub's message about an error, and the first of its `errors`."""
+        detail = error_json(error)
+        said = one_line(detail.get("message"))[:200]
+        errors = items(detail, "errors")
+        if errors and isinstance(errors[0], dict) and errors[0].get("message"):
+            first = one_line(errors[0]["message"])
+            said = f"{said}: {first[:200]}" if said else first
+        return said
+
+    def entry(self, item: Mapping[str, Any]) -> Entry | None:
+        """One issue or pull request of a search answer."""
+        if (item_id := whole(item.get("id"))) is None:
+            return None
+        user = table(item, "user")
+        body = item.get("body")
+        return self.make_entry(
+            url=safe_link(str(item.get("html_url") or "")),
+            title=one_line(item.get("title")),
+            text=one_line(_COMMENT.sub(" ", body)) if isinstance(body, str) else "",
+            author=one_line(user.get("login")) or None,
+            author_url=safe_link(str(user.get("html_url") or "")) or None,
+            published=parse_time(item.get("created_at")),
+            tags=names(items(item, "labels"), "name"),
+            native_id=f"gh:{item_id}",
+        )
 
 
 def _rate_limit_wait(error: FetchError) -> float | None:
@@ -170,29 +146,6 @@ def _rate_limit_wait(error: FetchError) -> float | None:
     if retry.strip().isdigit():
         return float(retry)
     if headers.get("x-ratelimit-remaining", "").strip() == "0":
-        reset = epoch_time(headers.get("x-ratelimit-reset", "").strip())
+        reset = parse_time(headers.get("x-ratelimit-reset", "").strip())
         return max(1.0, reset.timestamp() - time.time()) if reset else 60.0
     return None
-
-
-def issue_entry(item: Mapping[str, Any], source: str) -> Entry | None:
-    """One issue or pull request of a search answer as an Entry."""
-    item_id = item.get("id")
-    if not isinstance(item_id, int) or isinstance(item_id, bool):
-        return None
-    user = as_dict(item.get("user"))
-    labels = as_list(item.get("labels"))
-    body = item.get("body")
-    return Entry(
-        source=source,
-        source_type="github",
-        url=safe_link(str(item.get("html_url") or "")),
-        title=one_line(item.get("title")),
-        text=one_line(_COMMENT.sub(" ", body)) if isinstance(body, str) else "",
-        author=one_line(user.get("login")) or None,
-        author_url=safe_link(str(user.get("html_url") or "")) or None,
-        published=iso_time(item.get("created_at")),
-        tags=tuple(n for n in (one_line(lb.get("name")) for lb in labels if isinstance(lb, dict)) if n),
-        native_id=f"gh:{item_id}",
-        key_scope="global",
-    )

@@ -6,26 +6,23 @@ so the same post seen through two instances is one mention. The community is the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from mentionscan.config.model import SourceSpec, opt
-from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.jsonapi import parse_time, refused, table, text_of
+from mentionscan.sources.common import NO_WORDS, check_range, table, text_of
+from mentionscan.sources.interface import QueryPlan, TaskState
+from mentionscan.sources.searchapi import Ask, SearchApi
 from mentionscan.sources.translate import search_texts
 from mentionscan.text import one_line
+from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
-if TYPE_CHECKING:
-    from mentionscan.fetching.http import HttpClient, Response
-
 MAX_LIMIT = 50
-ADVICE = "this Lemmy instance refuses logged-out search: set instance to another one"
 
 
-class LemmySource(Source):
+class LemmySource(SearchApi):
     type = "lemmy"
     summary = "an instance's /api/v3/search: newest posts and comments"
     options = {
@@ -34,51 +31,41 @@ class LemmySource(Source):
     }
     # lemmy.world allows about 100 searches in 10 minutes per address.
     rate_per_minute = 10
+    site = "Lemmy"
+    size_param = "limit"
+    cursor_kind = ""  # its search takes no time bound: each run reads the newest page
+    merge_repeats = False
+    unaskable = NO_WORDS
+    not_an_answer = "not a Lemmy search answer"
+    advice = "this Lemmy instance refuses logged-out search: set instance to another one"
 
     @classmethod
     def check(cls, spec: SourceSpec, where: str) -> None:
-        if not 1 <= spec.get("limit") <= MAX_LIMIT:
-            raise ConfigError(f"{where}: 'limit' must be 1 to {MAX_LIMIT}, not {spec.get('limit')}")
+        check_range(spec, where, "limit", 1, MAX_LIMIT)
 
-    @property
-    def root(self) -> str:
-        return self.spec.base_url or str(self.spec.get("instance"))
-
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
-        assert query is not None
-        texts = search_texts(query.node, "plain")
-        if not texts:
-            return TaskResult(
-                requests=0,
-                warnings=[f"query {query.name!r} not asked: it has no words Lemmy can search for"],
+    def asks(self, query: QueryPlan, state: TaskState) -> list[Ask]:
+        # Lemmy finds a search's words in the order written: one search per alternative.
+        return [
+            Ask(
+                "/api/v3/search",
+                {
+                    "q": text,
+                    "type_": "All",
+                    "sort": "New",
+                    "listing_type": "All",
+                    "limit": self.spec.get("limit"),
+                },
             )
-        entries: list[Entry] = []
-        for text in texts:
-            entries += self.search(client, text, self.spec.get("limit"))
-        return TaskResult(entries=entries, requests=len(texts))
+            for text in search_texts(query.node, "plain")
+        ]
 
-    def search(self, client: HttpClient, text: str, limit: int) -> list[Entry]:
-        """Newest posts and comments holding `text` (Lemmy finds its words in the order written)."""
-        response = self._request(client, _params(text, limit))
-        data = response.json()
+    def items(self, data: Any) -> list[Any] | None:
         if not isinstance(data, Mapping) or not isinstance(data.get("posts", []), list):
-            raise FetchError(f"{response.url}: not a Lemmy search answer")
-        views = [v for v in data.get("posts") or [] if isinstance(v, Mapping)]
-        views += [v for v in data.get("comments") or [] if isinstance(v, Mapping)]
-        return [e for e in map(self.entry, views) if e is not None]
-
-    def _request(self, client: HttpClient, params: Mapping[str, Any]) -> Response:
-        try:
-            return client.get(
-                self.url("/api/v3/search", self.root), params=params, rate_per_minute=self.host_rate
-            )
-        except FetchError as exc:
-            raise refused(exc, ADVICE) from None
+            return None
+        return [*(data.get("posts") or []), *(data.get("comments") or [])]
 
     def entry(self, view: Mapping[str, Any]) -> Entry | None:
-        """A PostView or CommentView as an Entry; None without an ActivityPub id."""
+        """A PostView or CommentView; None without an ActivityPub id."""
         post = table(view, "post")
         comment = table(view, "comment") if "comment" in view else None
         item = comment if comment is not None else post
@@ -94,9 +81,7 @@ class LemmySource(Source):
             text = " ".join(p for p in (one_line(post.get("body")), safe_link(text_of(post, "url"))) if p)
         creator = table(view, "creator")
         community = text_of(table(view, "community"), "name")
-        return Entry(
-            source=self.name,
-            source_type=self.type,
+        return self.make_entry(
             url=ap_id,
             title=title,
             text=text,
@@ -106,13 +91,4 @@ class LemmySource(Source):
             published=parse_time(item.get("published") or item.get("published_at")),
             tags=(community,) if community else (),
             native_id=ap_id,
-            key_scope="global",
         )
-
-    def probe(self, client: HttpClient, queries: Sequence[QueryPlan], state: Mapping[str, Any]) -> Response:
-        texts = [t for q in queries for t in search_texts(q.node, "plain")]
-        return self._request(client, _params(texts[0] if texts else "lemmy", 1))
-
-
-def _params(text: str, limit: int) -> dict[str, Any]:
-    return {"q": text, "type_": "All", "sort": "New", "listing_type": "All", "limit": limit}

@@ -10,27 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from mentionscan.config.model import SourceSpec, opt
-from mentionscan.errors import ConfigError, FetchError
+from mentionscan.errors import ConfigError
 from mentionscan.models import Entry
-from mentionscan.sources.base import ParsedFeed, ParseJob, QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.feedparse import FeedError, parse_feed
-from mentionscan.sources.sitesearch import (
-    FEED_ACCEPT,
-    asked_cursor,
-    nothing_to_ask,
-    reworded,
-    since_time,
-    window,
-)
-from mentionscan.sources.translate import to_search_text
-
-if TYPE_CHECKING:
-    from mentionscan.fetching.http import HttpClient, Response
+from mentionscan.sources.common import window
+from mentionscan.sources.searchfeed import SearchFeed
 
 WINDOWS = (
     (timedelta(hours=1), "hour"),
@@ -49,13 +37,19 @@ _BLOCKED = (
 )
 
 
-class RedditSource(Source):
+class RedditSource(SearchFeed):
     type = "reddit"
     summary = "Reddit posts (search.rss, newest first), optionally in some subreddits only"
     needs = "a real User-Agent (user_agent in [settings]); some networks are blocked"
     options = {"subreddits": opt(list, help="search only these subreddits (names without r/)")}
     endpoint = "https://www.reddit.com"
     rate_per_minute = 10
+    site = "Reddit"
+    dialect = "reddit"
+    size_param = "limit"
+    refuser = "Reddit refused the search"
+    advice = block_advice = _BLOCKED
+    rate_advice = "Reddit allows about 10 searches a minute from one address"
 
     @classmethod
     def check(cls, spec: SourceSpec, where: str) -> None:
@@ -69,14 +63,7 @@ class RedditSource(Source):
     def subreddits(self) -> list[str]:
         return [str(name).removeprefix("r/") for name in self.spec.get("subreddits") or []]
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
-        assert query is not None
-        text = to_search_text(query.node, "reddit")
-        if not text:
-            return TaskResult(warnings=[nothing_to_ask(query.name, "Reddit")], requests=0)
-        since = since_time(state, self.settings)
+    def search(self, text: str, since: datetime | None) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {
             "q": text,
             "sort": "new",
@@ -84,72 +71,18 @@ class RedditSource(Source):
             "limit": 100,
             "type": "link",
         }
-        if self.subreddits:
-            params["restrict_sr"] = "on"
-        try:
-            response = self._get(client, params)
-        except FetchError as exc:
-            raise _explain(exc) from None
-        return TaskResult(
-            parse=ParseJob(
-                parse_reddit,
-                response.body,
-                dict(response.headers),
-                {"url": response.url, "source": self.name},
-            ),
-            state=asked_cursor(),
+        if not self.subreddits:
+            return "/search.rss", params
+        params["restrict_sr"] = "on"
+        return "/r/" + quote("+".join(self.subreddits), safe="+") + "/search.rss", params
+
+    @staticmethod
+    def adapt(entry: Entry, raw: Mapping[str, Any]) -> Entry | None:
+        """Posts (t3_) and comments (t1_) only, with Reddit's ids, plain author names and no boilerplate."""
+        thing = str(raw.get("id") or "")
+        if not thing.startswith(("t3_", "t1_")):
+            return None  # t5_: a subreddit the search also found
+        author = (entry.author or "").removeprefix("/u/") or None
+        return replace(
+            entry, author=author, text=_BOILERPLATE.sub("", entry.text), native_id=f"reddit:{thing}"
         )
-
-    def _get(self, client: HttpClient, params: Mapping[str, Any]) -> Response:
-        path = "/search.rss"
-        if self.subreddits:
-            path = "/r/" + quote("+".join(self.subreddits), safe="+") + "/search.rss"
-        return client.get(
-            self.url(path), params=params, headers={"Accept": FEED_ACCEPT}, rate_per_minute=self.host_rate
-        )
-
-    def probe(self, client: HttpClient, queries: Any, state: Mapping[str, Any]) -> Response:
-        try:
-            return self._get(client, {"q": "mentionscan", "sort": "new", "limit": 1})
-        except FetchError as exc:
-            raise _explain(exc) from None
-
-
-def _explain(error: FetchError) -> FetchError:
-    if error.status in (401, 403):
-        return reworded(error, f"Reddit refused the search (HTTP {error.status}): {_BLOCKED}")
-    if error.status == 429:
-        return reworded(error, f"{error}: Reddit allows about 10 searches a minute from one address")
-    return error
-
-
-def parse_reddit(body: bytes, headers: Mapping[str, str], *, url: str, source: str) -> ParsedFeed:
-    """The posts of a Reddit search feed (run by the pipeline, maybe in another process)."""
-    try:
-        return parse_feed(
-            body,
-            headers,
-            url=url,
-            source=source,
-            source_type="reddit",
-            key_scope="global",
-            adapt=adapt_reddit,
-        )
-    except FeedError as exc:
-        if "HTML page" in str(exc):
-            raise FeedError(f"Reddit sent a web page instead of search results: {_BLOCKED}") from None
-        raise
-
-
-def adapt_reddit(entry: Entry, raw: Mapping[str, Any]) -> Entry | None:
-    """Posts (t3_) and comments (t1_) only, with Reddit's ids, plain author names and no boilerplate."""
-    thing = str(raw.get("id") or "")
-    if not thing.startswith(("t3_", "t1_")):
-        return None  # t5_: a subreddit the search also found
-    author = (entry.author or "").removeprefix("/u/") or None
-    return replace(
-        entry,
-        author=author,
-        text=_BOILERPLATE.sub("", entry.text),
-        native_id=f"reddit:{thing}",
-    )

@@ -18,37 +18,26 @@ from mentionscan.config.model import Settings, SourceSpec, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.matching.matcher import Node, Tag, positive_terms
 from mentionscan.models import Entry
-from mentionscan.sources.base import QueryPlan, Source, Task, TaskResult
-from mentionscan.sources.sitesearch import (
-    JSON_ACCEPT,
-    as_dict,
-    as_list,
-    epoch_time,
-    error_json,
-    json_object,
-    newest_cursor,
-    nothing_to_ask,
-    reworded,
-    scrubbed,
-    since_time,
-)
+from mentionscan.sources.common import JSON_ACCEPT, REFUSED, error_json, items, names, reworded, table, whole
+from mentionscan.sources.interface import QueryPlan, TaskState
+from mentionscan.sources.searchapi import Ask, SearchApi
 from mentionscan.sources.translate import search_texts, tags_of
 from mentionscan.text import html_to_text, one_line
+from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
-    from mentionscan.fetching.http import HttpClient, Response
+    from mentionscan.fetching.http import HttpClient
 
+PATH = "/2.3/search/advanced"
 PAGE_SIZE = 100
-MAX_PAGES = 3
-MAX_SEARCHES = 4  # the API has no OR and a small daily quota
 MAX_BACKOFF_WAIT = 60.0  # seconds; a longer `backoff` fails the source and skips it until then
 THROTTLED = 502  # the API's error_id for throttle_violation
 _SITE = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 _WAIT = re.compile(r"(\d+) seconds")
 
 
-class StackExchangeSource(Source):
+class StackExchangeSource(SearchApi):
     type = "stackexchange"
     summary = "Stack Exchange questions (search/advanced); tag: queries ask by tag"
     needs = "nothing (an API key in key_env raises the quota from 300 to 10,000 requests a day)"
@@ -58,10 +47,18 @@ class StackExchangeSource(Source):
     }
     endpoint = "https://api.stackexchange.com"
     rate_per_minute = 20  # well under the 30 a second that gets an IP banned
+    site = "Stack Exchange"
+    accept = JSON_ACCEPT
+    json_from = "Stack Exchange"
+    size_param = "pagesize"
+    max_searches = 4  # the API has no OR and a small daily quota
+    max_pages = 3
+    refuser = "Stack Exchange refused the search"
+    advice = "it needs no key, so this network is probably blocked: try again later"
+    credential_advice = "check the key in key_env (a Stack Apps key, for this API)"
 
     def __init__(self, spec: SourceSpec, settings: Settings) -> None:
         super().__init__(spec, settings)
-        self._key: str | None = None
         self._lock = threading.Lock()
         self._not_before = 0.0  # monotonic time before which `backoff` says not to ask
 
@@ -74,79 +71,53 @@ class StackExchangeSource(Source):
             )
 
     @property
-    def site(self) -> str:
+    def api_site(self) -> str:
         return str(self.spec.get("site"))
 
     def prepare(self) -> None:
-        self._key = self.env("key_env", "the Stack Exchange API key")
+        self.secret = self.env("key_env", "the Stack Exchange API key")
 
-    def run(
-        self, task: Task, query: QueryPlan | None, client: HttpClient, state: Mapping[str, Any]
-    ) -> TaskResult:
-        assert query is not None
+    def asks(self, query: QueryPlan, state: TaskState) -> list[Ask]:
         base: dict[str, Any] = {
-            "site": self.site,
+            "site": self.api_site,
             "sort": "creation",
             "order": "desc",
             "pagesize": PAGE_SIZE,
             "filter": "withbody",
         }
-        since = since_time(state, self.settings)
+        since = self.since(state.cursor())
         if since is not None:
             base["fromdate"] = int(since.timestamp())
-        if self._key:
-            base["key"] = self._key
+        if self.secret:
+            base["key"] = self.secret
         if _only_tags(query.node):
-            searches = [{"tagged": ";".join(tags_of(query.node))}]
-        else:
-            searches = [{"q": text} for text in search_texts(query.node, "stackexchange")]
-        if not searches:
-            return TaskResult(warnings=[nothing_to_ask(query.name, "Stack Exchange")], requests=0)
-        result = TaskResult(requests=0)
-        if len(searches) > MAX_SEARCHES:
-            result.warnings.append(
-                f"query {query.name!r} needs {len(searches)} searches here (no OR on Stack Exchange); "
-                f"only the first {MAX_SEARCHES} were asked"
-            )
-        found: dict[str, Entry] = {}
-        for search in searches[:MAX_SEARCHES]:
-            for page in range(1, MAX_PAGES + 1):
-                params = {**base, **search, **({"page": page} if page > 1 else {})}
-                data = self._search(client, params)
-                result.requests += 1
-                quota = data.get("quota_remaining")
-                if isinstance(quota, int) and quota < 10:
-                    result.warnings.append(f"only {quota} Stack Exchange requests left today")
-                for item in as_list(data.get("items")):
-                    entry = question_entry(item, self.name, self.site) if isinstance(item, dict) else None
-                    if entry is not None and entry.native_id:
-                        found[entry.native_id] = entry
-                if not data.get("has_more"):
-                    break
-        result.entries = list(found.values())
-        result.state = newest_cursor(state, (e.published for e in result.entries))
-        return result
+            return [Ask(PATH, {**base, "tagged": ";".join(tags_of(query.node))})]
+        return [Ask(PATH, {**base, "q": text}) for text in search_texts(query.node, "stackexchange")]
 
-    def _search(self, client: HttpClient, params: Mapping[str, Any]) -> dict[str, Any]:
+    def next_page(self, ask: Ask, data: Any, count: int) -> Ask | None:
+        return ask.next(page=ask.page + 1) if data.get("has_more") else None
+
+    def read(
+        self, client: HttpClient, path: str, params: Mapping[str, Any]
+    ) -> tuple[Any, list[Mapping[str, Any]]]:
         self._wait_turn()
-        try:
-            response = self._get(client, params)
-        except FetchError as exc:
-            raise scrubbed(self._explain(exc), self._key) from None
-        data = json_object(response.body, response.url.replace(self._key or "\0", "***"), "Stack Exchange")
+        data, found = super().read(client, path, params)
         backoff = data.get("backoff")
         if isinstance(backoff, int | float) and not isinstance(backoff, bool) and backoff > 0:
             with self._lock:
                 self._not_before = max(self._not_before, time.monotonic() + backoff)
-        return data
+        return data, found
 
-    def _get(self, client: HttpClient, params: Mapping[str, Any]) -> Response:
-        return client.get(
-            self.url("/2.3/search/advanced"),
-            params=params,
-            headers={"Accept": JSON_ACCEPT},
-            rate_per_minute=self.host_rate,
+    def notes(self, data: Any, ask: Ask) -> list[str]:
+        quota = data.get("quota_remaining")
+        return (
+            [f"only {quota} Stack Exchange requests left today"]
+            if isinstance(quota, int) and quota < 10
+            else []
         )
+
+    def items(self, data: Any) -> list[Any]:
+        return items(data, "items")
 
     def _wait_turn(self) -> None:
         with self._lock:
@@ -160,64 +131,46 @@ class StackExchangeSource(Source):
             )
         time.sleep(wait)
 
-    def _explain(self, error: FetchError) -> FetchError:
-        detail = error_json(error)
-        said = ": ".join(p for p in (one_line(detail.get(k)) for k in ("error_name", "error_message")) if p)
+    def explain(self, error: FetchError, params: Mapping[str, Any]) -> FetchError:
+        said = self.said(error)
         status = f"HTTP {error.status}" + (f", {said}" if said else "")
-        if detail.get("error_id") == THROTTLED:
+        if error_json(error).get("error_id") == THROTTLED:
             wait = _WAIT.search(said)
             hint = (
-                "" if self._key else ": set key_env to an API key's environment variable for a larger quota"
+                "" if self.secret else ": set key_env to an API key's environment variable for a larger quota"
             )
             return reworded(
                 error,
                 f"Stack Exchange throttled us ({status}){hint}",
                 retry_after=float(wait.group(1)) if wait else error.retry_after or 3600.0,
             )
-        if error.status in (401, 403):
-            advice = (
-                "check the key in key_env (a Stack Apps key, for this API)"
-                if self._key
-                else "it needs no key, so this network is probably blocked: try again later"
-            )
-            return reworded(error, f"Stack Exchange refused the search ({status}): {advice}")
-        if said:
+        if said and error.status not in REFUSED:
             return reworded(error, f"Stack Exchange rejected the search ({status})")
-        return error
+        return super().explain(error, params)
 
-    def probe(self, client: HttpClient, queries: Any, state: Mapping[str, Any]) -> Response:
-        params: dict[str, Any] = {"site": self.site, "pagesize": 1, "sort": "creation", "q": "a"}
-        if self._key:
-            params["key"] = self._key
-        try:
-            return self._get(client, params)
-        except FetchError as exc:
-            raise scrubbed(self._explain(exc), self._key) from None
+    def said(self, error: FetchError) -> str:
+        """The API's own name and message for an error ("throttle_violation: too many requests ...")."""
+        detail = error_json(error)
+        return ": ".join(p for p in (one_line(detail.get(k)) for k in ("error_name", "error_message")) if p)
+
+    def entry(self, item: Mapping[str, Any]) -> Entry | None:
+        """One question of the API (default filter, or `withbody`)."""
+        if (question_id := whole(item.get("question_id"))) is None:
+            return None
+        owner = table(item, "owner")
+        return self.make_entry(
+            url=safe_link(str(item.get("link") or "")),
+            title=html_to_text(item.get("title") or ""),
+            text=html_to_text(item.get("body") or ""),
+            author=html_to_text(owner.get("display_name") or "") or None,
+            author_url=safe_link(str(owner.get("link") or "")) or None,
+            published=parse_time(item.get("creation_date")),
+            tags=names(items(item, "tags")),
+            native_id=f"se:{self.api_site}:q:{question_id}",
+        )
 
 
 def _only_tags(node: Node) -> bool:
     """Whether every term that counts for a match is a `tag:` (so the tag endpoint covers the query)."""
     terms = positive_terms(node)
     return bool(terms) and all(isinstance(t, Tag) for t in terms)
-
-
-def question_entry(item: Mapping[str, Any], source: str, site: str) -> Entry | None:
-    """One question of the API (default filter, or `withbody`) as an Entry."""
-    question_id = item.get("question_id")
-    if not isinstance(question_id, int) or isinstance(question_id, bool):
-        return None
-    owner = as_dict(item.get("owner"))
-    tags = as_list(item.get("tags"))
-    return Entry(
-        source=source,
-        source_type="stackexchange",
-        url=safe_link(str(item.get("link") or "")),
-        title=html_to_text(item.get("title") or ""),
-        text=html_to_text(item.get("body") or ""),
-        author=html_to_text(owner.get("display_name") or "") or None,
-        author_url=safe_link(str(owner.get("link") or "")) or None,
-        published=epoch_time(item.get("creation_date")),
-        tags=tuple(t for t in (one_line(tag) for tag in tags if isinstance(tag, str)) if t),
-        native_id=f"se:{site}:q:{question_id}",
-        key_scope="global",
-    )

@@ -15,6 +15,8 @@ The API, for every source that asks a site's search:
 - `tags_of(node) -> list[str]`: the names of the query's `tag:` terms that count for a match.
 - `words_of(node) -> list[str]`: its words and phrases (as "a b") that count for a match, for
   sites that take plain keywords only.
+- `tag_cover(node) -> list[str] | None`: tags one of which every match carries, for sites whose
+  tag endpoints can then be asked instead of their search; None when a word can match alone.
 
 `dialect` is one of `DIALECTS` by name ("hackernews", "reddit", "google_news", "bing_news",
 "stackexchange", "github", "plain") or a `Dialect` of your own.
@@ -110,6 +112,25 @@ def words_of(node: Node) -> list[str]:
         elif isinstance(value, Phrase):
             words.append(" ".join(value.words))
     return list(dict.fromkeys(words))
+
+
+def tag_cover(node: Node) -> list[str] | None:
+    """Tags such that every entry `node` matches carries one of them; None when a word can match alone.
+
+    `tag:a` -> [a]; `tag:a OR tag:b` -> [a, b]; `tag:a acme` -> [a]; `acme OR tag:a` -> None.
+    Such a query can be asked of a site's tag endpoints only, and still be matched in full here.
+    """
+    if isinstance(node, Tag):
+        return [node.name]
+    if isinstance(node, And):
+        covers = [c for c in map(tag_cover, node.nodes) if c is not None]
+        return min(covers, key=len) if covers else None
+    if isinstance(node, Or):
+        covers = [cover for child in node.nodes if (cover := tag_cover(child)) is not None]
+        if len(covers) < len(node.nodes):
+            return None
+        return list(dict.fromkeys(name for cover in covers for name in cover))
+    return None
 
 
 def _positive_terms(node: Node, positive: bool = True) -> list[Node]:
