@@ -25,9 +25,10 @@ from mentionscan.config.load import load_config
 from mentionscan.config.model import Settings
 from mentionscan.errors import FetchError
 from mentionscan.fetching.addresses import address_class, system_resolver
+from mentionscan.fetching.health import FAILING_AFTER
 from mentionscan.fetching.http import HttpClient
 from mentionscan.fetching.responses import retry_after_seconds
-from mentionscan.fetching.run import FAILING_AFTER, run_fetch
+from mentionscan.fetching.run import run_fetch
 from tests.conftest import Cli
 from tests.hardening_tools import (
     RawServer,

@@ -1,0 +1,140 @@
+"""What an entry from a source is to us, decided without I/O: too old, not a match, a new mention,
+or another sighting of a stored one (which may add queries and keys to it).
+
+`Intake.screen` cleans the entry and matches it; the run looks its keys up in the store; then
+`Intake.merge` or `Intake.mention` says what to store. Everything here is a pure function of
+its arguments (and `now`), so it is tested directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from mentionscan.dedup import entry_keys, mention_id
+from mentionscan.matching.matcher import Document, Hit, Matcher
+from mentionscan.models import Entry, Event, Mention
+from mentionscan.text import clean, snippet
+from mentionscan.urls import safe_link
+
+MAX_KEYS = 8  # keys one mention keeps (a feed that changes GUIDs each fetch must not grow it forever)
+TOO_OLD, NOT_A_MATCH = "too old", "not a match"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An entry a query matched: what it is, when, its dedup keys and the queries that matched."""
+
+    entry: Entry
+    published: datetime | None
+    keys: tuple[str, ...]
+    hits: tuple[Hit, ...]
+
+    @property
+    def queries(self) -> tuple[str, ...]:
+        return tuple(hit.query for hit in self.hits)
+
+
+class Intake:
+    """The decisions of one run: its matcher, its query order, its `now` and oldest date."""
+
+    def __init__(
+        self, matcher: Matcher, query_order: Sequence[str], now: datetime, max_age_days: int
+    ) -> None:
+        self.matcher = matcher
+        self.order = {name: index for index, name in enumerate(query_order)}
+        self.now = now
+        self.oldest = now - timedelta(days=max_age_days) if max_age_days else None
+
+    def screen(self, entry: Entry, names: Sequence[str]) -> Candidate | str:
+        """The candidate `entry` is for the queries `names`, or why it is none (TOO_OLD, NOT_A_MATCH)."""
+        entry = clean_entry(entry)
+        published = entry.published
+        if published is not None and published > self.now:
+            published = self.now  # a date in the future sorts as "now"
+        if self.oldest is not None and published is not None and published < self.oldest:
+            return TOO_OLD
+        document = Document(
+            title=entry.title, text=entry.text, tags=entry.tags, url=entry.url, author=entry.author or ""
+        )
+        hits = self.matcher.match(document, names)
+        if not hits:
+            return NOT_A_MATCH
+        return Candidate(entry, published, tuple(entry_keys(entry)), tuple(hits))
+
+    def merge(self, existing: Mention, seen: Candidate) -> Mention | None:
+        """`existing` with what this sighting adds (queries, keys), or None when it adds nothing."""
+        added = tuple(q for q in seen.queries if q not in existing.queries)
+        room = max(0, MAX_KEYS - len(existing.keys))
+        new_keys = tuple(k for k in seen.keys if k not in existing.keys)[:room]
+        if not added and not new_keys:
+            return None
+        queries = tuple(sorted(existing.queries + added, key=lambda q: self.order.get(q, len(self.order))))
+        merged = replace(existing, queries=queries, keys=existing.keys + new_keys)
+        if added:
+            merged = merged.with_event("matched", "also matched " + ", ".join(added), at=self.now)
+        return merged
+
+    def mention(self, seen: Candidate, mention_id: str) -> Mention:
+        """The new mention `seen` is, under `mention_id`."""
+        entry, names = seen.entry, seen.queries
+        start, end = _first_text_span(seen.hits)
+        return Mention(
+            id=mention_id,
+            url=entry.url,
+            title=entry.title or snippet(entry.text, 0, 0, 80),
+            snippet=snippet(entry.text or entry.title, start, end),
+            author=entry.author,
+            author_url=entry.author_url,
+            author_email=entry.author_email,
+            published=seen.published,
+            found_at=self.now,
+            source=entry.source,
+            source_type=entry.source_type,
+            queries=names,
+            status="new",
+            keys=seen.keys,
+            text=entry.text,
+            tags=entry.tags,
+            timeline=(Event(self.now, "found", f"found by {entry.source} for {', '.join(names)}"),),
+        )
+
+
+def fresh_id(key: str, taken: Callable[[str], bool]) -> str:
+    """The short id of the mention whose first key is `key`, salted past any id `taken` says is used.
+
+    A hash prefix collision is rare, but two different items must never be merged by it.
+    """
+    new_id = mention_id(key)
+    salt = 0
+    while taken(new_id):
+        salt += 1
+        new_id = mention_id(f"{key}#{salt}")
+    return new_id
+
+
+def clean_entry(entry: Entry) -> Entry:
+    """`entry` with control characters removed from every text and only http(s) links.
+
+    The parsers already do this; doing it again here, once, makes it hold for every source.
+    """
+    return replace(
+        entry,
+        url=safe_link(entry.url),
+        title=clean(entry.title),
+        text=clean(entry.text),
+        author=clean(entry.author) or None,
+        author_url=safe_link(entry.author_url) or None,
+        author_email=clean(entry.author_email) or None,
+        tags=tuple(t for t in (clean(tag) for tag in entry.tags) if t),
+        native_id=clean(entry.native_id) or None,
+    )
+
+
+def _first_text_span(hits: Sequence[Hit]) -> tuple[int, int]:
+    spans = [s for hit in hits for s in hit.spans if s.field == "text"]
+    if not spans:
+        return 0, 0
+    first = min(spans, key=lambda s: s.start)
+    return first.start, first.end
