@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
@@ -126,33 +129,75 @@ def workspace(config: Path | None, db: str | None) -> Workspace:
     return Workspace.open(config, db)
 
 
-def make_filter(
-    query: list[str] | None,
-    source: list[str] | None,
-    since: str | None,
-    limit: int | None,
-    statuses: Sequence[str],
-) -> MentionFilter:
-    """The selection the shared filter options describe (`list`, `mark`, `export`)."""
-    from mentionscan.store.interface import MentionFilter
-    from mentionscan.timeutil import parse_since
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What the shared filter options say: --status, --query, --source, --since, --limit, --all."""
 
-    return MentionFilter(
-        statuses=tuple(statuses),
-        queries=tuple(query or ()),
-        sources=tuple(source or ()),
-        published_since=parse_since(since) if since else None,
-        limit=limit,
-    )
+    status: list[str] | None = None
+    query: list[str] | None = None
+    source: list[str] | None = None
+    since: str | None = None
+    limit: int | None = None
+    show_all: bool = False
+
+    @property
+    def given(self) -> bool:
+        """Whether any filter narrows (a bulk `mark` needs one)."""
+        return any((self.status, self.query, self.source, self.since))
+
+    def filter(self, *, open_only: bool) -> MentionFilter:
+        """The `MentionFilter`: with `open_only`, new and todo unless --status or --all say otherwise."""
+        from mentionscan.models import OPEN_STATUSES
+        from mentionscan.store.interface import MentionFilter
+        from mentionscan.timeutil import parse_since
+
+        statuses = tuple(self.status or ()) or (OPEN_STATUSES if open_only and not self.show_all else ())
+        return MentionFilter(
+            statuses=statuses,
+            queries=tuple(self.query or ()),
+            sources=tuple(self.source or ()),
+            published_since=parse_since(self.since) if self.since else None,
+            limit=self.limit,
+        )
 
 
-def statuses_for(status: Sequence[str] | None, show_all: bool) -> tuple[str, ...]:
-    """`--status` as given, else everything with `--all`, else what still wants attention."""
-    from mentionscan.models import OPEN_STATUSES
+_SELECTION: dict[str, tuple[Any, Any]] = {
+    "status": (StatusOption, None),
+    "query": (QueryFilterOption, None),
+    "source": (SourceFilterOption, None),
+    "since": (SinceOption, None),
+    "limit": (LimitOption, None),
+    "show_all": (AllOption, False),
+}
 
-    if status:
-        return tuple(status)
-    return () if show_all else OPEN_STATUSES
+
+def selection_options(*, with_all: bool = True) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the shared filter options; it receives them as `selection: Selection`.
+
+    Typer reads a command's options from its signature, so the options are defined here once
+    and added to each command's signature, as click's option decorators share them.
+    """
+    names = [name for name in _SELECTION if with_all or name != "show_all"]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name != "selection"]
+        added = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
+            for name, (option, default) in _SELECTION.items()
+            if name in names
+        ]
+
+        @functools.wraps(command)
+        def run(**values: Any) -> None:
+            chosen = Selection(**{name: values.pop(name) for name in names})
+            command(**values, selection=chosen)
+
+        run.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
+        run.__annotations__ = {}  # the signature holds the evaluated annotations
+        return run
+
+    return decorate
 
 
 def stdout_is_terminal() -> bool:

@@ -9,21 +9,15 @@ import typer
 
 from mentionscan.cli.app import app
 from mentionscan.cli.common import (
-    AllOption,
     ConfigOption,
     DbOption,
-    LimitOption,
-    QueryFilterOption,
     QuietOption,
     RowsFormat,
-    SinceOption,
-    SourceFilterOption,
-    StatusOption,
+    Selection,
     err_console,
-    make_filter,
     progress_wanted,
     say,
-    statuses_for,
+    selection_options,
     warn,
     workspace,
     write_out,
@@ -122,22 +116,15 @@ def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
 
 
 @app.command("list")
+@selection_options()
 def list_(
-    config: ConfigOption = None,
-    db: DbOption = None,
-    status: StatusOption = None,
-    query: QueryFilterOption = None,
-    source: SourceFilterOption = None,
-    since: SinceOption = None,
-    limit: LimitOption = None,
-    show_all: AllOption = False,
-    fmt: RowsFormat = Format.table,
+    selection: Selection, config: ConfigOption = None, db: DbOption = None, fmt: RowsFormat = Format.table
 ) -> None:
     """Print stored mentions, newest first (new and todo unless --all or --status)."""
     from mentionscan.delivery.formats import Context
 
     ws = workspace(config, db)
-    mentions = list(ws.mentions(make_filter(query, source, since, limit, statuses_for(status, show_all))))
+    mentions = list(ws.mentions(selection.filter(open_only=True)))
     context = Context()
     if fmt is Format.table and mentions:
         from mentionscan.followup.triage import history_cell
@@ -146,7 +133,8 @@ def list_(
         context = Context(extra={"history": [history_cell(found[m.id]) for m in mentions]})
     write_out(lambda out: render(fmt, mentions, out, context))
     if not mentions and fmt is Format.table:
-        say("No mentions to show." + ("" if show_all or status else " (--all shows every status)"))
+        narrowed = selection.show_all or selection.status
+        say("No mentions to show." + ("" if narrowed else " (--all shows every status)"))
 
 
 @app.command()

@@ -9,14 +9,10 @@ from mentionscan.cli.common import (
     ConfigOption,
     DbOption,
     ExportFormat,
-    LimitOption,
-    QueryFilterOption,
-    SinceOption,
-    SourceFilterOption,
-    StatusOption,
-    make_filter,
+    Selection,
     plural,
     say,
+    selection_options,
     workspace,
     write_out,
 )
@@ -25,16 +21,13 @@ from mentionscan.delivery.formats import Format
 
 
 @app.command()
+@selection_options(with_all=False)
 def export(
+    selection: Selection,
     config: ConfigOption = None,
     db: DbOption = None,
     fmt: ExportFormat = Format.json,
     output: OutputOption = None,
-    status: StatusOption = None,
-    query: QueryFilterOption = None,
-    source: SourceFilterOption = None,
-    since: SinceOption = None,
-    limit: LimitOption = None,
 ) -> None:
     """Write stored mentions to a file or stdout, newest first: every status unless --status.
 
@@ -43,11 +36,11 @@ def export(
     from mentionscan.atomic import write_atomically
 
     ws = workspace(config, db)
-    selection = make_filter(query, source, since, limit, tuple(status or ()))
+    chosen = selection.filter(open_only=False)
     if output is None:
-        write_out(lambda out: ws.export(fmt, out, selection))
+        write_out(lambda out: ws.export(fmt, out, chosen))
         return
     buffer = io.StringIO()
-    count = ws.export(fmt, buffer, selection)
+    count = ws.export(fmt, buffer, chosen)
     write_atomically(output.expanduser(), [buffer.getvalue().encode("utf-8")])
     say(f"Exported {plural(count, 'mention')} to {output}")

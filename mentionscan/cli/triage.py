@@ -8,20 +8,15 @@ import typer
 
 from mentionscan.cli.app import app
 from mentionscan.cli.common import (
-    AllOption,
     ConfigOption,
     DbOption,
     DetailFormat,
     LimitOption,
-    QueryFilterOption,
     RowsFormat,
-    SinceOption,
-    SourceFilterOption,
-    StatusOption,
-    make_filter,
+    Selection,
     plural,
     say,
-    statuses_for,
+    selection_options,
     workspace,
     write_out,
 )
@@ -39,21 +34,17 @@ DueOption = Annotated[
 
 
 @app.command()
+@selection_options()
 def mark(
     args: Annotated[
         list[str],
         typer.Argument(metavar="ID... STATUS", help="Ids (or unique prefixes), then the new status."),
     ],
+    selection: Selection,
     config: ConfigOption = None,
     db: DbOption = None,
     note: Annotated[str | None, typer.Option("--note", help="Add this note too.", show_default=False)] = None,
     due: DueOption = None,
-    status: StatusOption = None,
-    query: QueryFilterOption = None,
-    source: SourceFilterOption = None,
-    since: SinceOption = None,
-    limit: LimitOption = None,
-    show_all: AllOption = False,
 ) -> None:
     """Set the status of mentions: `mark ID... STATUS`, or `mark --query Q --source S STATUS`.
 
@@ -70,16 +61,16 @@ def mark(
         raise ConfigError(
             f"the last argument must be a status ({', '.join(STATUSES)}), not {new_status!r}{hint}"
         )
-    filters = any((status, query, source, since))
-    if ids and (filters or show_all or limit):
+    filters = selection.given
+    if ids and (filters or selection.show_all or selection.limit):
         raise ConfigError("give ids or filters (--status, --query, --source, --since), not both")
     if not ids and not filters:
         raise ConfigError(
             "no mention chosen: give ids, or filters (--status, --query, --source, --since) "
             "to mark what `list` shows with them"
         )
-    selection = make_filter(query, source, since, limit, statuses_for(status, show_all))
-    changes = workspace(config, db).mark(new_status, ids, selection=selection, note=note, due=due)
+    chosen = selection.filter(open_only=True)
+    changes = workspace(config, db).mark(new_status, ids, selection=chosen, note=note, due=due)
     _report_changes(changes, new_status)
 
 
