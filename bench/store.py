@@ -30,7 +30,7 @@ from common import BENCH, Row, median, say, seconds, show
 from mentionscan.dedup import mention_id
 from mentionscan.models import Event, Mention
 from mentionscan.store import open_store
-from mentionscan.store.json_store import ordered
+from mentionscan.store.docs import ordered
 
 TARGET_JSON_RUN = 1.5  # seconds in the store for a run adding 100 mentions to 100,000
 TARGET_SQLITE_PER_MENTION = 0.5e-3  # seconds per new mention, dedup included, at 1,000,000

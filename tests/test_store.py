@@ -23,7 +23,7 @@ from tinydb import TinyDB
 from mentionscan.errors import NotFound, StoreError, StoreLocked
 from mentionscan.models import Event, Mention
 from mentionscan.store import open_store
-from mentionscan.store.json_store import AtomicJSONStorage, split_own_file
+from mentionscan.store.jsonfile import AtomicJSONStorage, split_own_file
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

@@ -352,13 +352,13 @@ def test_a_newer_schema_is_refused(tmp_path):
     populate(location, 2)
     path = path_of(location)
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE meta SET value = 2 WHERE key = 'schema'")
+        conn.execute("UPDATE meta SET value = 3 WHERE key = 'schema'")
     conn.close()
     before = path.read_bytes()
     with pytest.raises(StoreError) as caught, open_store(location):
         pass
     assert str(caught.value) == (
-        f"database {path} has schema version 2, and this mentionscan reads only version 1: "
+        f"database {path} has schema version 3, and this mentionscan reads only version 2: "
         "it is too old for this database — upgrade mentionscan"
     )
     assert path.read_bytes() == before
@@ -416,7 +416,7 @@ def test_the_file_is_a_wal_database_with_the_same_records_as_the_json_store(tmp_
     conn = sqlite3.connect(path_of(location))
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == 1
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == 2
         docs = [json_loads(doc) for (doc,) in conn.execute("SELECT doc FROM mentions ORDER BY seq")]
         assert docs == [m.to_dict() for m in mentions]
         assert list(docs[0])[:2] == ["id", "keys"]  # the JSON backend's order, field for field

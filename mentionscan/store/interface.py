@@ -151,6 +151,7 @@ class Store(ABC):
     """Stored mentions and program state; changes wait in memory for `save()`."""
 
     location: str  # what the user configured (path or URL), for messages
+    schema: int | None  # the schema version of the database as it is now (None: not created yet)
 
     @property
     @abstractmethod

@@ -87,17 +87,11 @@ def database_info(location: str) -> DatabaseInfo:
         return DatabaseInfo(location, path, backend, False, 0, 0, 0, None)
     with open_store(location, write=False) as store:
         mentions, states = store.count(), len(store.states())
+        schema = store.schema  # the file's own version, which may be older than ours
     size = path.stat().st_size
     if backend == "sqlite":
-        from mentionscan.store.sqlite_store import SCHEMA
-
         wal = path.with_name(path.name + "-wal")
         size += wal.stat().st_size if wal.exists() else 0
-        schema = SCHEMA
-    else:
-        from mentionscan.store.json_store import SCHEMA as JSON_SCHEMA
-
-        schema = JSON_SCHEMA
     return DatabaseInfo(location, path, backend, True, mentions, states, size, schema)
 
 
