@@ -24,6 +24,7 @@ import orjson
 from mentionscan.errors import NotFound, StoreError
 from mentionscan.models import Mention
 from mentionscan.store.docs import encodable, ordered, parse_doc, serialise, to_mention
+from mentionscan.store.files import unreadable
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store
 from mentionscan.store.scan import Pair, Tally, add, merged, tally
 
@@ -286,6 +287,21 @@ class BaseStore(Store):
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"database {self.path} is closed")
+
+    def _check_schema(self, schema: object, current: int, table: str) -> int:
+        """The schema version the database declares (`None`: it declares none), if we can read it."""
+        if schema is None:
+            raise unreadable(
+                self.path, f"it has no schema version (table {table}); is it a mentionscan database?"
+            )
+        if type(schema) is not int or schema < 1:
+            raise unreadable(self.path, f"its schema version {schema!r} is not a positive whole number")
+        if schema > current:
+            raise StoreError(
+                f"database {self.path} has schema version {schema}, and this mentionscan reads only "
+                f"version {current}: it is too old for this database — upgrade mentionscan"
+            )
+        return schema
 
 
 def candidates(prefix: str, matches: list[str]) -> str:

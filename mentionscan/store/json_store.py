@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 
-from mentionscan.errors import StoreError
 from mentionscan.models import Mention
 from mentionscan.store.base import BaseStore, Change, Stored
 from mentionscan.store.docs import ordered, to_mention
@@ -185,7 +184,7 @@ class JSONStore(BaseStore):
         parsed = parse_heads(lines)
         if parsed is None:
             return False
-        self.schema = self._check_schema(tables)
+        self.schema = self._schema_of(tables)
         try:
             numbers = list(map(int, parsed))
             if any(a >= b for a, b in pairwise(numbers)):
@@ -202,7 +201,7 @@ class JSONStore(BaseStore):
     def _load_any_file(self, raw: bytes) -> None:
         """Load any TinyDB file, checking every document; stored order is doc id order, as in TinyDB."""
         tables = parse_tables(raw, self.path)
-        self.schema = self._check_schema(tables)
+        self.schema = self._schema_of(tables)
         mentions = tables.pop(MENTIONS, {})
         try:
             mentions = dict(sorted(mentions.items(), key=lambda item: int(item[0])))
@@ -213,20 +212,10 @@ class JSONStore(BaseStore):
         self._tables = tables
         self._lines = {i: mention_line(i, ordered(doc)) for i, doc in mentions.items()}
 
-    def _check_schema(self, tables: Tables) -> int:
+    def _schema_of(self, tables: Tables) -> int:
         doc = next(iter((tables.get(META) or {}).values()), None)
-        if not isinstance(doc, dict) or "schema" not in doc:
-            why = f"it has no schema version (table {META}); is it a mentionscan database?"
-            raise unreadable(self.path, why)
-        schema = doc["schema"]
-        if type(schema) is not int or schema < 1:
-            raise unreadable(self.path, f"its schema version {schema!r} is not a positive whole number")
-        if schema > SCHEMA:
-            raise StoreError(
-                f"database {self.path} has schema version {schema}, and this mentionscan reads only "
-                f"version {SCHEMA}: it is too old for this database — upgrade mentionscan"
-            )
-        return schema
+        declared = doc.get("schema") if isinstance(doc, dict) else None
+        return self._check_schema(declared, SCHEMA, META)
 
     def _index_states(self, table: dict[str, Any]) -> tuple[dict[str, str], int]:
         ids: dict[str, str] = {}

@@ -93,7 +93,7 @@ class SQLiteStore(BaseStore):
             conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
             conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            self.schema = self._check_schema(conn, tables)
+            self.schema = self._schema_of(conn, tables)
             missing = [t for t in TABLES[self.schema] if t not in tables]
             if missing:
                 raise unreadable(self.path, f"it has no table {missing[0]}; is it a mentionscan database?")
@@ -111,14 +111,8 @@ class SQLiteStore(BaseStore):
     def _upgrade(self, conn: sqlite3.Connection) -> None:
         old = self.schema
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(conn):
                 upgrade(conn, old or 1, self.path)
-                conn.execute("COMMIT")
-            except BaseException:
-                with suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise
         except sqlite3.Error as error:
             raise StoreError(
                 f"cannot upgrade database {self.path} from schema version {old} to {SCHEMA}: "
@@ -137,25 +131,13 @@ class SQLiteStore(BaseStore):
         if head != MAGIC:
             raise unreadable(self.path, "it is not an SQLite database")
 
-    def _check_schema(self, conn: sqlite3.Connection, tables: set[str]) -> int:
+    def _schema_of(self, conn: sqlite3.Connection, tables: set[str]) -> int:
         row = (
             conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if "meta" in tables
             else None
         )
-        if row is None:
-            raise unreadable(
-                self.path, "it has no schema version (table meta); is it a mentionscan database?"
-            )
-        schema = row[0]
-        if type(schema) is not int or schema < 1:
-            raise unreadable(self.path, f"its schema version {schema!r} is not a positive whole number")
-        if schema > SCHEMA:
-            raise StoreError(
-                f"database {self.path} has schema version {schema}, and this mentionscan reads only "
-                f"version {SCHEMA}: it is too old for this database — upgrade mentionscan"
-            )
-        return schema
+        return self._check_schema(None if row is None else row[0], SCHEMA, "meta")
 
     def _load_states(self, conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
         states: dict[str, dict[str, Any]] = {}
@@ -276,14 +258,8 @@ class SQLiteStore(BaseStore):
         try:
             if conn.in_transaction:
                 conn.execute("COMMIT")  # the read transaction: a write transaction replaces it
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(conn):
                 self._write_changes(conn, changes, states)
-                conn.execute("COMMIT")
-            except BaseException:
-                with suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise
         except sqlite3.Error as error:
             raise StoreError(f"cannot save database {self.path}: {_describe(error)}") from None
         self._last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM mentions").fetchone()[0]
@@ -337,9 +313,8 @@ class SQLiteStore(BaseStore):
             try:
                 conn = sqlite3.connect(temp, isolation_level=None)
                 try:
-                    conn.execute("BEGIN IMMEDIATE")
-                    create(conn, self.path)
-                    conn.execute("COMMIT")
+                    with _transaction(conn):
+                        create(conn, self.path)
                     self._apply(conn, changes, states)
                     conn.execute("PRAGMA journal_mode = WAL")
                 finally:
@@ -357,6 +332,19 @@ class SQLiteStore(BaseStore):
             temp.replace(self.path)
         fsync_folder(self.path.parent)
         self._open()
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction: committed when the block ends, rolled back when it raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _describe(error: sqlite3.Error) -> str:
