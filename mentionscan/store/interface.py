@@ -162,7 +162,10 @@ class Store(ABC):
 
     @abstractmethod
     def mentions(self, selection: MentionFilter | None = None) -> Iterator[Mention]:
-        """The mentions `selection` picks (every one without it), in its order, at most its limit."""
+        """The mentions `selection` picks, in its order, at most its limit; without it every one, as stored.
+
+        Read as of the call: puts made while iterating show in the next call.
+        """
 
     @abstractmethod
     def count(self, selection: MentionFilter | None = None) -> int:
