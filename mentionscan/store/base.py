@@ -38,19 +38,35 @@ class Stored(NamedTuple):
     payload: bytes
 
 
+class Holder(NamedTuple):
+    """The first stored holder of a dedup key: its position, its id, and its document if at hand."""
+
+    position: int
+    mention_id: str
+    payload: bytes | None = None
+
+
 class Change:
     """An unsaved put: the document, where it sits in stored order, and what it replaces."""
 
-    __slots__ = ("keys", "mention", "payload", "position", "stored_keys")
+    __slots__ = ("given", "keys", "mention", "payload", "position", "stored_keys")
 
     def __init__(
-        self, payload: bytes, keys: tuple[str, ...], position: int, stored_keys: tuple[str, ...] | None
-    ):
+        self,
+        payload: bytes,
+        keys: tuple[str, ...],
+        position: int,
+        stored_keys: tuple[str, ...] | None,
+        given: Mention | None = None,
+    ) -> None:
         self.payload = payload
         self.keys = keys
         self.position = position
         self.stored_keys = stored_keys  # None: a new mention; else the keys its stored version holds
-        self.mention: Mention | None = None  # parsed when first read
+        self.mention: Mention | None = None  # as it reads back, parsed from `payload` when first read
+        # The mention as put, when every field a backend derives anything from reads back as it
+        # is: deriving from it spares parsing the document again at save.
+        self.given = given
 
     @property
     def replaces(self) -> bool:
@@ -90,10 +106,8 @@ class BaseStore(Store):
         """Every stored id that starts with `prefix` (never empty)."""
 
     @abstractmethod
-    def _stored_holders(
-        self, keys: list[str], dropped: Mapping[str, Collection[str]]
-    ) -> dict[str, tuple[int, str]]:
-        """For each key, (position, id) of its first stored holder, passing over the ids in `dropped[key]`."""
+    def _stored_holders(self, keys: list[str], dropped: Mapping[str, Collection[str]]) -> dict[str, Holder]:
+        """For each key, its first stored holder, passing over the ids in `dropped[key]`."""
 
     @abstractmethod
     def _stored_mentions(self, selection: MentionFilter, exclude: frozenset[str]) -> Iterable[Pair]:
@@ -167,11 +181,14 @@ class BaseStore(Store):
         }
         stored = self._stored_holders(wanted, {k: ids for k, ids in dropped.items() if ids})
         for key in wanted:
-            holders = [(self._changes[i].position, i) for i in self._holders.get(key, ())]
+            holders = [Holder(self._changes[i].position, i) for i in self._holders.get(key, ())]
             if key in stored:
                 holders.append(stored[key])
             if holders:
-                return self.get(min(holders)[1])
+                first = min(holders, key=lambda h: (h.position, h.mention_id))
+                if first.mention_id in self._changes or first.payload is None:
+                    return self.get(first.mention_id)
+                return to_mention(self.path, parse_doc(self.path, first.mention_id, first.payload))
         return None
 
     def mentions(self, selection: MentionFilter | None = None) -> Iterator[Mention]:
@@ -216,7 +233,8 @@ class BaseStore(Store):
         Raises TypeError when `extra` holds something JSON cannot carry.
         """
         self._check_open()
-        doc, payload = serialise(ordered(mention.to_dict()), f"mention {mention.id}")
+        as_put = ordered(mention.to_dict())
+        doc, payload = serialise(as_put, f"mention {mention.id}")
         mention_id: str = doc["id"]
         change = self._changes.get(mention_id)
         if change is not None:
@@ -238,7 +256,8 @@ class BaseStore(Store):
                 for key in stored_keys:
                     self._held.setdefault(key, set()).add(mention_id)
         keys = tuple(doc["keys"])
-        self._changes[mention_id] = Change(payload, keys, position, stored_keys)
+        given = mention if doc is as_put and reads_back_as_is(mention) else None  # no text was replaced
+        self._changes[mention_id] = Change(payload, keys, position, stored_keys, given)
         for key in keys:
             self._holders.setdefault(key, set()).add(mention_id)
 
@@ -280,9 +299,14 @@ class BaseStore(Store):
         return self._next_position - 1
 
     def _mention_of(self, change: Change) -> Mention:
+        """The changed mention as a read gives it back."""
         if change.mention is None:
             change.mention = to_mention(self.path, orjson.loads(change.payload))
         return change.mention
+
+    def _record_of(self, change: Change) -> Mention:
+        """The changed mention to derive columns and indexes from: as put when that reads back the same."""
+        return change.given or self._mention_of(change)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -302,6 +326,13 @@ class BaseStore(Store):
                 f"version {current}: it is too old for this database — upgrade mentionscan"
             )
         return schema
+
+
+def reads_back_as_is(mention: Mention) -> bool:
+    """Whether every time in `mention` survives its document: whole seconds, with a time zone."""
+    times = [mention.found_at, mention.published, mention.due, mention.digested_at]
+    times.extend(event.at for event in mention.timeline)
+    return all(t is None or (t.microsecond == 0 and t.tzinfo is not None) for t in times)
 
 
 def candidates(prefix: str, matches: list[str]) -> str:

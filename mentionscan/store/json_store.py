@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from mentionscan.models import Mention
-from mentionscan.store.base import BaseStore, Change, Stored
+from mentionscan.store.base import BaseStore, Change, Holder, Stored
 from mentionscan.store.docs import ordered, to_mention
 from mentionscan.store.files import remove_stale_temp_files, unreadable
 from mentionscan.store.interface import MentionFilter
@@ -81,9 +81,7 @@ class JSONStore(BaseStore):
     def _stored_ids(self, prefix: str) -> list[str]:
         return [i for i in self._doc_ids if i.startswith(prefix)]
 
-    def _stored_holders(
-        self, keys: list[str], dropped: Mapping[str, Collection[str]]
-    ) -> dict[str, tuple[int, str]]:
+    def _stored_holders(self, keys: list[str], dropped: Mapping[str, Collection[str]]) -> dict[str, Holder]:
         if self._keys_stale:
             self._keys = index_mentions(self._docs(), strict=False)[1]
             self._keys_stale = False
@@ -96,7 +94,7 @@ class JSONStore(BaseStore):
                 docs = self._docs().values()
                 holder = next((d["id"] for d in docs if key in d["keys"] and d["id"] not in skip), None)
             if holder is not None:
-                found[key] = (int(self._doc_ids[holder]), holder)
+                found[key] = Holder(int(self._doc_ids[holder]), holder)
         return found
 
     def _stored_mentions(self, selection: MentionFilter, exclude: frozenset[str]) -> Iterable[Pair]:
@@ -155,7 +153,7 @@ class JSONStore(BaseStore):
             if holder is None or int(self._doc_ids[holder]) > change.position:
                 self._keys[key] = mention_id
         if self._parsed is not None:
-            self._parsed[doc_id] = change.mention or to_mention(self.path, orjson.loads(change.payload))
+            self._parsed[doc_id] = self._mention_of(change)
 
     # Reading everything, for queries
 

@@ -25,7 +25,7 @@ import orjson
 
 from mentionscan.errors import StoreError, reason
 from mentionscan.store import sqlite_query as sql
-from mentionscan.store.base import BaseStore, Change, Stored
+from mentionscan.store.base import BaseStore, Change, Holder, Stored
 from mentionscan.store.docs import parse_doc, to_mention
 from mentionscan.store.files import fsync_folder, remove_stale_temp_files, temp_beside, unreadable
 from mentionscan.store.interface import MentionFilter
@@ -46,10 +46,12 @@ MAGIC = b"SQLite format 3\x00"
 CACHE_KIB = 32 * 1024  # page cache: enough for the hot index pages of a million mentions
 FETCH = 256  # rows read at a time while a caller iterates
 
-# Every holder of up to FIND_BATCH keys through the primary key's index: one query for the usual
-# two or three keys of an entry.
+# Every holder of up to FIND_BATCH keys, with its document, through the primary key's index: one
+# query for the usual two or three keys of an entry.
 FIND_BATCH = 8
-_FIND = "SELECT k.key, k.seq, m.id FROM mention_keys AS k JOIN mentions AS m USING (seq) WHERE k.key IN "
+_FIND = (
+    "SELECT k.key, k.seq, m.id, m.doc FROM mention_keys AS k JOIN mentions AS m USING (seq) WHERE k.key IN "
+)
 FIND_KEYS = {size: _FIND + "(" + ", ".join("?" * size) + ")" for size in range(1, FIND_BATCH + 1)}
 
 
@@ -185,34 +187,39 @@ class SQLiteStore(BaseStore):
                 found.append(mention_id)
         return found
 
-    def _stored_holders(
-        self, keys: list[str], dropped: Mapping[str, Collection[str]]
-    ) -> dict[str, tuple[int, str]]:
-        found: dict[str, tuple[int, str]] = {}
+    def _stored_holders(self, keys: list[str], dropped: Mapping[str, Collection[str]]) -> dict[str, Holder]:
+        found: dict[str, Holder] = {}
         for start in range(0, len(keys), FIND_BATCH):
             batch = keys[start : start + FIND_BATCH]
-            for key, seq, mention_id in self._rows(FIND_KEYS[len(batch)], batch):
-                if mention_id not in dropped.get(key, ()) and (key not in found or seq < found[key][0]):
-                    found[key] = (seq, mention_id)
+            for key, seq, mention_id, doc in self._rows(FIND_KEYS[len(batch)], batch):
+                if mention_id not in dropped.get(key, ()) and (key not in found or seq < found[key].position):
+                    found[key] = Holder(seq, mention_id, doc.encode("utf-8"))
         return found
 
     def _stored_mentions(self, selection: MentionFilter, exclude: frozenset[str]) -> Iterable[Pair]:
-        if self.schema is not None and self.schema < SCHEMA:
+        if self._reads_documents:
             return scan(self._every(), selection, exclude)
         return self._query(*sql.select_sql(selection, exclude))
 
     def _stored_count(self, selection: MentionFilter | None, exclude: frozenset[str]) -> int:
+        if self._conn is None:
+            return 0
         if selection is None:
-            return self._rows("SELECT count(*) FROM mentions")[0][0] - len(exclude) if self._conn else 0
-        if self.schema is not None and self.schema < SCHEMA:
+            return int(self._rows("SELECT count(*) FROM mentions")[0][0]) - len(exclude)
+        if self._reads_documents:
             return sum(1 for _, m in self._every() if m.id not in exclude and selection.accepts(m))
-        return int(self._rows(*sql.count_sql(selection, exclude))[0][0]) if self._conn else 0
+        return int(self._rows(*sql.count_sql(selection, exclude))[0][0])
 
     def _stored_authors(self, keys: set[str], exclude: frozenset[str]) -> dict[str, Tally]:
-        if self.schema is not None and self.schema < SCHEMA:
+        if self._reads_documents:
             return tally((m for _, m in self._every() if m.id not in exclude), keys)
         rows = self._rows(*sql.authors_sql(keys, exclude))
         return {key: (count, from_micros(last)) for key, count, last in rows}
+
+    @property
+    def _reads_documents(self) -> bool:
+        """Whether queries read every document: a schema 1 file, opened read-only, has no columns."""
+        return self.schema is not None and self.schema < SCHEMA
 
     def _end(self) -> int:
         return self._last_seq + 1
@@ -275,7 +282,7 @@ class SQLiteStore(BaseStore):
         queries: list[tuple[int, str]] = []
         texts: list[tuple[int, str]] = []
         for mention_id, change in changes:
-            mention = change.mention or to_mention(self.path, orjson.loads(change.payload))
+            mention = self._record_of(change)
             text = change.payload.decode("utf-8")
             if change.replaces:
                 seq = change.position
