@@ -12,10 +12,12 @@ from datetime import datetime
 
 from mentionscan.models import Mention
 from mentionscan.store.interface import MentionFilter, sort_time
+from mentionscan.store.interface import select as select_mentions
 
 __all__ = ["OPEN_STATUSES", "Filter", "newest_first", "select", "sort_time", "statuses_for"]
 
 OPEN_STATUSES = ("new", "todo")
+NEWEST = MentionFilter()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +45,12 @@ class Filter:
 
 
 def newest_first(mentions: Iterable[Mention]) -> list[Mention]:
-    return sorted(mentions, key=lambda m: (sort_time(m), m.found_at, m.id), reverse=True)
+    return sorted(mentions, key=NEWEST.sort_key, reverse=True)
 
 
 def select(mentions: Iterable[Mention], selection: Filter) -> list[Mention]:
     """The mentions `selection` accepts, newest first, at most `limit`."""
-    chosen = newest_first(m for m in mentions if selection.accepts(m))
-    return chosen[: selection.limit] if selection.limit else chosen
+    return select_mentions(mentions, selection.as_mention_filter())
 
 
 def statuses_for(status: Sequence[str] | None, show_all: bool) -> tuple[str, ...]:

@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
+import mentionscan.store.sqlite_query as sql
 from mentionscan.errors import StoreError, reason
-from mentionscan.store import sqlite_query as sql
 from mentionscan.store.base import BaseStore, Change, Holder, Stored
 from mentionscan.store.docs import parse_doc, to_mention
 from mentionscan.store.files import fsync_folder, remove_stale_temp_files, temp_beside, unreadable
