@@ -5,14 +5,18 @@ Every case runs on every backend, on the saved database and with changes not sav
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mentionscan.errors import ConfigError
 from mentionscan.models import Event
 from mentionscan.store import MentionFilter, Order, open_store
 from mentionscan.store.interface import words_of
+from mentionscan.text import fold
 from tests.store.corpus import DUE, NEWEST, D, H, corpus, ids
 from tests.store.tools import T0, make, store_all
 
@@ -247,3 +251,24 @@ def test_a_contact_logged_as_a_draft_counts(location):
     store_all(location, [mention])
     with open_store(location, write=False) as store:
         assert store.authors(["author:ann"])["author:ann"].last_contacted == T0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text())
+def test_words_are_the_folded_runs_of_letters_and_digits(text):
+    assert words_of(text) == re.findall(r"[^\W_]+", fold(text))
+
+
+def test_words_fold_case_accents_and_ligatures():
+    assert words_of("Ácme ﬁx-Straße, a_b 2.0 日本語") == [
+        "acme",
+        "fix",
+        "strasse",
+        "a",
+        "b",
+        "2",
+        "0",
+        "日本語",
+    ]
+    assert words_of("") == []
+    assert words_of("--- !!") == []
