@@ -2,7 +2,7 @@
 
     python bench/run_all.py [--runs 3] [--no-peers]
 
-Takes about eight minutes on a 2-core machine, most of it rss2email and feed2exec fetching 500
+Takes about sixteen minutes on a 2-core machine, most of it rss2email and feed2exec fetching 500
 feeds one after the other. Nothing leaves 127.0.0.1 (see bench/hosts.py).
 """
 
@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import fetch
 import match
+import queries
 import startup
 import store
 from common import BENCH, Row, say, seconds, show
@@ -35,6 +36,7 @@ def main() -> None:
     rows += fetch.main(runs=args.runs, peers=not args.no_peers)
     rows += match.main(runs=args.runs)
     rows += store.main(runs=args.runs)
+    rows += queries.main(runs=max(args.runs, 5))
     rows += startup.main()
     took = time.perf_counter() - started
     table = show(rows)

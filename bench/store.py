@@ -8,10 +8,14 @@ entries look its keys up and check its id is free, put it; set the state of 500 
 tasks; save; close. Everything is timed together, and `store.writes` must be exactly 1.
 
 SQLite, 1,000,000 mentions: the database is made directly with executemany (through the API it
-would take far longer), in the schema the backend creates, once: it is kept in bench/results/
-(1.5 GB, git-ignored) and copied for each benchmark. Then: how long `open_store` takes, and a run
-of 1,000 new entries and 1,000 already stored (looked up, the new ones put, states set, one save,
-closed): the time per new mention, dedup included, median of 5 runs (each adds 1,000).
+would take far longer), in the schema the backend creates and with the rows its own functions
+derive (`fill_sqlite`), once: it is kept in bench/results/ (git-ignored) and copied for each
+benchmark. Then: how long `open_store` takes, and a run of 1,000 new entries and 1,000 already
+stored (looked up, the new ones put, states set, one save, closed): the time per new mention,
+dedup included, median of 5 runs (each adds 1,000).
+
+The run lock: how long a second writer waits before StoreLocked, given `lock_timeout=0.2`
+(a figure shown for information; the tests check only that it gives up, with which message).
 """
 
 from __future__ import annotations
@@ -19,24 +23,28 @@ from __future__ import annotations
 import argparse
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 
 import orjson
-from common import BENCH, Row, median, say, seconds, show
+from common import BENCH, PYTHON, Row, median, say, seconds, show
 
 from mentionscan.dedup import mention_id
+from mentionscan.errors import StoreLocked
 from mentionscan.models import Event, Mention
-from mentionscan.store import open_store
-from mentionscan.store.json_store import ordered
+from mentionscan.store import open_store, sqlite_schema
+from mentionscan.store.docs import ordered
 
 TARGET_JSON_RUN = 1.5  # seconds in the store for a run adding 100 mentions to 100,000
 TARGET_SQLITE_PER_MENTION = 0.5e-3  # seconds per new mention, dedup included, at 1,000,000
 TARGET_SQLITE_OPEN = 0.25
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
-CACHE_VERSION = 1  # of the kept SQLite database's contents: change it when `stored_doc` changes
+CACHE_VERSION = 2  # of the kept SQLite database's contents: change it when `mention` or the schema changes
 TEXT = (
     "We moved our build to it last month and the difference is easy to see: the cache is warm, the "
     "queue is short and the team spends its mornings on features again. "
@@ -122,91 +130,77 @@ def json_store(count: int, runs: int) -> list[Row]:
     ]
 
 
-def stored_doc(number: int) -> tuple[str, str, list[str]]:
-    """(id, doc JSON, keys) of `mention(number)` as the backend stores it, made without the models
-    (ten times faster, which matters at a million); `check_stored_doc` proves it the same."""
-    url = f"https://blog{number % 997}.example.com/posts/{number}"
-    key = f"url:{url}"
-    found = T0 + timedelta(minutes=number)
-    found_iso = found.strftime("%Y-%m-%dT%H:%M:%SZ")
-    source = f"blog{number % 500}"
-    keys = [key, f"g:{source}:entry-{number}"]
-    doc = {
-        "id": mention_id(key),
-        "keys": keys,
-        "url": url,
-        "title": f"Trying Acme Widgets, part {number}: what we learned",
-        "snippet": TEXT[:200],
-        "author": f"Writer {number % 50}",
-        "author_url": f"https://blog{number % 997}.example.com/about",
-        "author_email": None,
-        "published": (found - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "found_at": found_iso,
-        "source": source,
-        "source_type": "feed",
-        "queries": ["acme"],
-        "status": "new",
-        "text": TEXT,
-        "tags": ["review"],
-        "timeline": [{"at": found_iso, "kind": "found", "text": f"found by {source} for acme"}],
-        "due": None,
-        "digested_at": None,
-        "contacts": [],
-        "extra": {},
-    }
-    return doc["id"], orjson.dumps(doc).decode(), keys
+def fill_sqlite(path: Path, mentions: Iterable[Mention], states: dict[str, dict] | None = None) -> None:
+    """A new database at `path` holding `mentions` (in stored order), in the backend's own schema.
 
-
-def check_stored_doc() -> None:
-    for number in (0, 1, 12_345, 999_999):
-        expected = ordered(mention(number).to_dict())
-        _, text, _ = stored_doc(number)
-        assert orjson.loads(text) == expected and list(orjson.loads(text)) == list(expected), number
-
-
-def build_sqlite(path: Path, count: int) -> None:
-    """A database of `count` mentions in the backend's own schema, filled with executemany."""
-    check_stored_doc()
+    The store creates the file; the rows are what the backend itself derives from each mention
+    (`sqlite_schema.columns` and `words`), written with executemany, and the indexes are made
+    once at the end, with the backend's own statements.
+    """
     location = f"sqlite:///{path}"
     with open_store(location) as store:  # the backend creates its file and schema
-        store.set_state("source:blog0", {"failures": 0})
+        for name, value in (states or {"source:blog0": {"failures": 0}}).items():
+            store.set_state(name, value)
         store.save()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = OFF")  # a one-off fill; the backend's WAL mode is set again below
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -1000000")
     conn.execute("BEGIN")
-    batch = 50_000
-    for start in range(0, count, batch):
-        rows = []
-        keys = []
-        for n in range(start, min(count, start + batch)):
-            mention_id_, text, its_keys = stored_doc(n)
-            rows.append((n + 1, mention_id_, text))
-            keys.extend((key, n + 1) for key in its_keys)
-        conn.executemany("INSERT INTO mentions (seq, id, doc) VALUES (?, ?, ?)", rows)
-        conn.executemany("INSERT INTO mention_keys (key, seq) VALUES (?, ?)", keys)
+    for statement in sqlite_schema.INDEXES_2:
+        conn.execute(f"DROP INDEX {statement.split()[2]}")
+    seq = 0
+    mentions = iter(mentions)
+    while batch := list(islice(mentions, 20_000)):
+        numbered = list(enumerate(batch, seq + 1))
+        seq += len(batch)
+        conn.executemany(
+            sqlite_schema.INSERT,
+            [
+                (n, m.id, orjson.dumps(ordered(m.to_dict())).decode(), *sqlite_schema.columns(m))
+                for n, m in numbered
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO mention_keys (key, seq) VALUES (?, ?)", [(k, n) for n, m in numbered for k in m.keys]
+        )
+        conn.executemany(
+            "INSERT INTO mention_queries (seq, query) VALUES (?, ?)",
+            [(n, q) for n, m in numbered for q in m.queries],
+        )
+        conn.executemany(
+            "INSERT INTO mention_words (rowid, words) VALUES (?, ?)",
+            [(n, sqlite_schema.words(m)) for n, m in numbered],
+        )
+    for statement in sqlite_schema.INDEXES_2:
+        conn.execute(statement)
     conn.execute("COMMIT")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
+
+
+def kept_sqlite(name: str, path: Path, make: Callable[[Path], None]) -> float:
+    """Copy the database kept as bench/results/`name` to `path`, making it first if need be; seconds taken."""
+    started = time.perf_counter()
+    kept = BENCH / "results" / name
+    if kept.exists():
+        shutil.copyfile(kept, path)
+    else:
+        make(path)
+        kept.parent.mkdir(exist_ok=True)
+        shutil.copyfile(path, kept)
+    took = time.perf_counter() - started
+    say(f"  {name} ready in {seconds(took)} ({path.stat().st_size >> 20} MiB, kept in {kept})")
+    return took
 
 
 def sqlite_store(count: int, runs: int) -> list[Row]:
     say(f"store (SQLite): {count:,} mentions")
     with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as folder:
         path = Path(folder) / "mentions.db"
-        started = time.perf_counter()
         # Made once and kept in bench/results/ (git-ignored); each run works on a copy of it.
-        kept = BENCH / "results" / f"sqlite-{count}-v{CACHE_VERSION}.db"
-        if kept.exists():
-            shutil.copyfile(kept, path)
-        else:
-            build_sqlite(path, count)
-            kept.parent.mkdir(exist_ok=True)
-            shutil.copyfile(path, kept)
-        took = time.perf_counter() - started
-        say(
-            f"  {count:,} mentions ready in {seconds(took)} ({path.stat().st_size >> 20} MiB, kept in {kept})"
+        kept_sqlite(
+            f"sqlite-{count}-v{CACHE_VERSION}.db", path, lambda p: fill_sqlite(p, map(mention, range(count)))
         )
         location = f"sqlite:///{path}"
         opens = []
@@ -241,8 +235,50 @@ def sqlite_store(count: int, runs: int) -> list[Row]:
     ]
 
 
+HOLD_LOCK = """
+import sys
+from mentionscan.store import open_store
+with open_store(sys.argv[1]):
+    print("locked", flush=True)
+    sys.stdin.read()
+"""
+
+
+def lock_wait(runs: int) -> list[Row]:
+    """How long a second writer waits for a held lock with lock_timeout=0.2 before StoreLocked."""
+    say("store: the run lock, a second writer with lock_timeout=0.2")
+    with tempfile.TemporaryDirectory(prefix="bench-lock-") as folder:
+        location = str(Path(folder) / "db.json")
+        holder = subprocess.Popen(
+            [PYTHON, "-c", HOLD_LOCK, location], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        waits = []
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+            for _ in range(max(runs, 5)):
+                started = time.perf_counter()
+                try:
+                    with open_store(location, lock_timeout=0.2):
+                        raise SystemExit("the lock was not held")
+                except StoreLocked:
+                    waits.append(time.perf_counter() - started)
+        finally:
+            assert holder.stdin is not None
+            holder.stdin.close()
+            holder.wait(timeout=10)
+    waited = median(waits)
+    return [
+        Row(
+            "store: a second writer gives up (lock_timeout 0.2 s), waited",
+            seconds(waited),
+            "0.2–1.5 s",
+            0.2 <= waited < 1.5,
+        )
+    ]
+
+
 def main(json_count: int = 100_000, sqlite_count: int = 1_000_000, runs: int = 3) -> list[Row]:
-    return json_store(json_count, runs) + sqlite_store(sqlite_count, runs)
+    return json_store(json_count, runs) + sqlite_store(sqlite_count, runs) + lock_wait(runs)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from mentionscan.models import Mention
 from mentionscan.store import open_store
 from tests.conftest import DATA, Cli
-from tests.test_store import full_mention
+from tests.store.tools import check_sqlite_rows, full_mention, write_schema_1_sqlite
 
 ACME = 'acme OR "acme widgets" -"acme corp careers" -site:acme.example'
 
@@ -68,6 +69,8 @@ def test_migrate_to_sqlite_loses_nothing_and_the_next_fetch_goes_on_from_it(cli:
     assert f'database = "sqlite:///{target}"' in result.stderr
     assert everything(f"sqlite:///{target}") == before  # every field, in the same order
     assert everything(str(database)) == before  # and the source is as it was
+    with open_store(str(database), write=False) as store:
+        check_sqlite_rows(target, list(store.mentions()))  # and what queries read is right
     # What a user sees is the same from either database.
     for args in (("list", "--all", "--format", "json"), ("show", full_mention().id, "--format", "json")):
         from_json = cli(*args, "--db", str(database))
@@ -91,6 +94,32 @@ def test_migrate_back_to_json(cli: Cli, config: Path, tmp_path: Path) -> None:
     result = cli("db", "migrate", "--from", sqlite_location, "--to", str(back))
     assert result.exit_code == 0, result.stderr
     assert everything(str(back)) == everything(str(database))
+    again = tmp_path / "again.db"
+    assert cli("db", "migrate", "--from", str(back), "--to", f"sqlite:///{again}").exit_code == 0
+    assert everything(f"sqlite:///{again}") == everything(str(database))
+    check_sqlite_rows(again, [Mention.from_dict(m) for m in everything(str(database))[0]])
+
+
+def test_migrate_from_a_schema_1_database_leaves_it_as_it_was(cli: Cli, tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    mentions = [full_mention()]
+    write_schema_1_sqlite(old, mentions, {"source:hn": {"etag": "x"}})
+    before = sqlite_dump(old)
+    info = cli("db", "info", "--db", f"sqlite:///{old}")
+    assert "schema:   1\n" in info.stdout
+    target = tmp_path / "new.json"
+    result = cli("db", "migrate", "--from", f"sqlite:///{old}", "--to", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert sqlite_dump(old) == before  # not even upgraded
+    assert everything(str(target)) == ([m.to_dict() for m in mentions], {"source:hn": {"etag": "x"}})
+
+
+def sqlite_dump(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
 
 
 def test_migrate_refuses_a_target_that_holds_anything(cli: Cli, config: Path, tmp_path: Path) -> None:
@@ -154,6 +183,7 @@ def test_db_info_for_each_backend(cli: Cli, config: Path, tmp_path: Path) -> Non
     result = cli("db", "info", "--db", f"sqlite:///{target}")
     assert result.exit_code == 0, result.stderr
     assert "backend:  sqlite\n" in result.stdout
+    assert "schema:   2\n" in result.stdout
     assert f"mentions: {len(mentions)}\n" in result.stdout
     with sqlite3.connect(target) as conn:
         assert conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == len(mentions)

@@ -1,4 +1,8 @@
-"""Choosing stored mentions: the filters `list`, `mark`, `export` and `digest` share."""
+"""Choosing stored mentions: the filters `list`, `mark`, `export` and `digest` share.
+
+`Filter` is the command-line shape of a `MentionFilter` (`since` is `published_since`), kept
+for the callers that still select in Python; its meaning is `MentionFilter.accepts`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from mentionscan.errors import ConfigError
-from mentionscan.models import STATUSES, Mention
+from mentionscan.models import Mention
+from mentionscan.store.interface import MentionFilter, sort_time
+from mentionscan.store.interface import select as select_mentions
+
+__all__ = ["OPEN_STATUSES", "Filter", "newest_first", "select", "sort_time", "statuses_for"]
 
 OPEN_STATUSES = ("new", "todo")
+NEWEST = MentionFilter()
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,35 +29,28 @@ class Filter:
     limit: int | None = None
 
     def __post_init__(self) -> None:
-        for status in self.statuses:
-            if status not in STATUSES:
-                raise ConfigError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
-        if self.limit is not None and self.limit < 1:
-            raise ConfigError("--limit must be 1 or more")
+        self.as_mention_filter()  # the same checks, the same messages
+
+    def as_mention_filter(self) -> MentionFilter:
+        return MentionFilter(
+            statuses=self.statuses,
+            queries=self.queries,
+            sources=self.sources,
+            published_since=self.since,
+            limit=self.limit,
+        )
 
     def accepts(self, mention: Mention) -> bool:
-        if self.statuses and mention.status not in self.statuses:
-            return False
-        if self.queries and not any(q in mention.queries for q in self.queries):
-            return False
-        if self.sources and mention.source not in self.sources:
-            return False
-        return not (self.since is not None and sort_time(mention) < self.since)
-
-
-def sort_time(mention: Mention) -> datetime:
-    """When a mention happened, as far as we know: its date, else when we found it."""
-    return mention.published or mention.found_at
+        return self.as_mention_filter().accepts(mention)
 
 
 def newest_first(mentions: Iterable[Mention]) -> list[Mention]:
-    return sorted(mentions, key=lambda m: (sort_time(m), m.found_at, m.id), reverse=True)
+    return sorted(mentions, key=NEWEST.sort_key, reverse=True)
 
 
 def select(mentions: Iterable[Mention], selection: Filter) -> list[Mention]:
     """The mentions `selection` accepts, newest first, at most `limit`."""
-    chosen = newest_first(m for m in mentions if selection.accepts(m))
-    return chosen[: selection.limit] if selection.limit else chosen
+    return select_mentions(mentions, selection.as_mention_filter())
 
 
 def statuses_for(status: Sequence[str] | None, show_all: bool) -> tuple[str, ...]:

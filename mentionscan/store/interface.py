@@ -22,6 +22,8 @@ from mentionscan.models import STATUSES, Mention
 from mentionscan.text import fold
 
 _WORD = re.compile(r"[^\W_]+")  # runs of letters and digits, as `search` takes words
+# In ASCII, once folded, a letter or digit is [a-z0-9]: every other character separates words.
+_ASCII_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
 
 
 class Order(StrEnum):
@@ -38,8 +40,12 @@ def sort_time(mention: Mention) -> datetime:
 
 
 def words_of(text: str) -> list[str]:
-    """The folded words of `text`, as `MentionFilter.words` compares them."""
-    return _WORD.findall(fold(text))
+    """The folded words of `text` (runs of letters and digits), as `MentionFilter.words` compares them."""
+    folded = fold(text)
+    if folded.isascii():
+        # What `_WORD` finds, twice as fast: a store derives the words of every mention it saves.
+        return folded.translate(_ASCII_SEPARATORS).split()
+    return _WORD.findall(folded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,7 @@ class Store(ABC):
     """Stored mentions and program state; changes wait in memory for `save()`."""
 
     location: str  # what the user configured (path or URL), for messages
+    schema: int | None  # the schema version of the database as it is now (None: not created yet)
 
     @property
     @abstractmethod
@@ -161,7 +168,10 @@ class Store(ABC):
 
     @abstractmethod
     def mentions(self, selection: MentionFilter | None = None) -> Iterator[Mention]:
-        """The mentions `selection` picks (every one without it), in its order, at most its limit."""
+        """The mentions `selection` picks, in its order, at most its limit; without it every one, as stored.
+
+        Read as of the call: puts made while iterating show in the next call.
+        """
 
     @abstractmethod
     def count(self, selection: MentionFilter | None = None) -> int:

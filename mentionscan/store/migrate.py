@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mentionscan.errors import StoreError
 from mentionscan.store import SQLITE_PREFIX, database_path, open_store
+from mentionscan.store.lock import run_lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +47,9 @@ def migrate(source: str, target: str, *, lock_timeout: float = 60.0) -> Migratio
         raise StoreError(f"cannot migrate database {source_path} onto itself: give another --to")
     if not source_path.exists():
         raise StoreError(f"database {source_path} does not exist: nothing to migrate")
-    # Both held for writing: no run may change the source while it is copied, nor the target.
-    with open_store(source, lock_timeout=lock_timeout) as old:
+    # Both locked: no run may change the source while it is copied, nor the target. The source
+    # is read as it is (read-only, so an old schema is not upgraded): migrating never changes it.
+    with run_lock(source_path, lock_timeout), open_store(source, write=False) as old:
         states = old.states()
         mentions = list(old.mentions())
         with open_store(target, lock_timeout=lock_timeout) as new:
@@ -87,17 +89,11 @@ def database_info(location: str) -> DatabaseInfo:
         return DatabaseInfo(location, path, backend, False, 0, 0, 0, None)
     with open_store(location, write=False) as store:
         mentions, states = store.count(), len(store.states())
+        schema = store.schema  # the file's own version, which may be older than ours
     size = path.stat().st_size
     if backend == "sqlite":
-        from mentionscan.store.sqlite_store import SCHEMA
-
         wal = path.with_name(path.name + "-wal")
         size += wal.stat().st_size if wal.exists() else 0
-        schema = SCHEMA
-    else:
-        from mentionscan.store.json_store import SCHEMA as JSON_SCHEMA
-
-        schema = JSON_SCHEMA
     return DatabaseInfo(location, path, backend, True, mentions, states, size, schema)
 
 

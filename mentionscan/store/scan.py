@@ -1,0 +1,60 @@
+"""A `MentionFilter` answered in Python, over `(position, mention)` pairs.
+
+The base class merges a backend's stored answer with the unsaved changes through `merged`; a
+backend that holds its mentions in memory (JSON, or SQLite reading a database it may not
+upgrade) answers with `scan`. A position is where a mention sits in stored order.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Collection, Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from mentionscan.models import Mention
+from mentionscan.store.interface import MentionFilter, Order
+
+Pair = tuple[int, Mention]
+Tally = tuple[int, datetime | None]  # how many mentions an author has, and the last contact
+
+
+def pair_key(selection: MentionFilter) -> Callable[[Pair], tuple[Any, ...]]:
+    """The ascending sort key of `selection.order` (NEWEST reads it backwards); unique per mention."""
+    if selection.order is Order.STORED:
+        return lambda pair: (pair[0], pair[1].id)
+    return lambda pair: selection.sort_key(pair[1])
+
+
+def scan(pairs: Iterable[Pair], selection: MentionFilter, exclude: Collection[str] = ()) -> list[Pair]:
+    """The pairs `selection` picks, but none whose id is in `exclude`, in its order, at most its limit."""
+    chosen = [pair for pair in pairs if pair[1].id not in exclude and selection.accepts(pair[1])]
+    chosen.sort(key=pair_key(selection), reverse=selection.order is Order.NEWEST)
+    return chosen[: selection.limit] if selection.limit else chosen
+
+
+def merged(selection: MentionFilter, stored: Iterable[Pair], pending: list[Pair]) -> Iterator[Mention]:
+    """Two answers to `selection`, each in its order (`pending` need not be), as one: its limit applied."""
+    key, reverse = pair_key(selection), selection.order is Order.NEWEST
+    both: Iterable[Pair] = stored
+    if pending:
+        both = heapq.merge(stored, sorted(pending, key=key, reverse=reverse), key=key, reverse=reverse)
+    if selection.limit:
+        both = islice(both, selection.limit)
+    return (mention for _, mention in both)
+
+
+def tally(mentions: Iterable[Mention], wanted: Collection[str]) -> dict[str, Tally]:
+    """For each author key in `wanted` that `mentions` carry: how many, and the latest contact."""
+    found: dict[str, Tally] = {}
+    for mention in mentions:
+        key = mention.author_key
+        if key in wanted:
+            found[key] = add(found.get(key, (0, None)), (1, mention.last_contacted))
+    return found
+
+
+def add(a: Tally, b: Tally) -> Tally:
+    last = max((t for t in (a[1], b[1]) if t is not None), default=None)
+    return a[0] + b[0], last
