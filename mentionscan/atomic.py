@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
 
@@ -31,19 +31,25 @@ def write_atomically(
     private: bool = False,
     what: str = "",
     error: type[MentionscanError] = MentionscanError,
+    failed: Callable[[OSError], MentionscanError] | None = None,
 ) -> None:
     """Replace `path` with the bytes of `pieces`; on any failure the old file is left as it was.
 
-    Raises `error` with one line, "cannot write <what or path>: <reason>". The folder must exist.
+    Raises `error` with one line, "cannot write <what or path>: <reason>" (or what `failed` makes
+    of the OSError). The folder must exist.
     """
     name = what or str(path)
     folder = path.parent
+
+    def failure(exc: OSError) -> MentionscanError:
+        return failed(exc) if failed else error(f"cannot write {name}: {reason(exc)}")
+
     if not folder.is_dir():
         raise error(f"cannot write {name}: the folder {folder} does not exist")
     try:
         handle, temporary = tempfile.mkstemp(prefix=temp_prefix(path), suffix=TEMP_SUFFIX, dir=folder)
     except OSError as exc:
-        raise error(f"cannot write {name}: {reason(exc)}") from None
+        raise failure(exc) from None
     temp = Path(temporary)
     try:
         with os.fdopen(handle, "wb") as out:
@@ -57,7 +63,7 @@ def write_atomically(
         temp.replace(path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
-        raise error(f"cannot write {name}: {reason(exc)}") from None
+        raise failure(exc) from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

@@ -6,15 +6,22 @@ after a killed run and words its errors the same way.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from mentionscan.atomic import TEMP_SUFFIX, fsync_folder, remove_stale_temp_files, temp_prefix
 from mentionscan.errors import StoreError, reason
 
-TEMP_SUFFIX = ".tmp"
+__all__ = [
+    "ensure_folder",
+    "fsync_folder",
+    "remove_stale_temp_files",
+    "save_error",
+    "temp_beside",
+    "unreadable",
+]
 
 
 def unreadable(path: Path, why: str) -> StoreError:
@@ -38,10 +45,6 @@ def ensure_folder(database: Path) -> None:
         raise StoreError(f"cannot create folder {folder} for database {database}: {reason(error)}") from error
 
 
-def temp_prefix(path: Path) -> str:
-    return f".{path.name}."
-
-
 @contextmanager
 def temp_beside(path: Path) -> Iterator[tuple[int, Path]]:
     """A new temp file in `path`'s folder, open as a descriptor; removed unless the block renamed it.
@@ -60,24 +63,3 @@ def temp_beside(path: Path) -> Iterator[tuple[int, Path]]:
         with suppress(OSError):
             temp.unlink()
         raise
-
-
-def remove_stale_temp_files(path: Path) -> None:
-    """Remove temp files a killed run left beside the database (call only while holding the lock)."""
-    prefix = temp_prefix(path)
-    with suppress(OSError):
-        for entry in path.parent.iterdir():
-            if entry.name.startswith(prefix) and entry.name.endswith(TEMP_SUFFIX) and entry.is_file():
-                with suppress(OSError):
-                    entry.unlink()
-
-
-def fsync_folder(folder: Path) -> None:
-    # Makes a rename itself durable. The new file is already in place when this runs, so a
-    # filesystem that cannot fsync a folder is no reason to report the save as failed.
-    with suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -18,11 +18,9 @@ at any moment leaves the old file or the new one.
 from __future__ import annotations
 
 import gc
-import os
-import stat
 import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +28,10 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
+from mentionscan.atomic import write_atomically
 from mentionscan.errors import StoreError, reason
 from mentionscan.store.docs import ordered
-from mentionscan.store.files import fsync_folder, save_error, temp_beside, unreadable
+from mentionscan.store.files import ensure_folder, save_error, unreadable
 
 META, MENTIONS, STATE = "_meta", "mentions", "state"
 CRC = "mentions_crc32"
@@ -81,22 +80,13 @@ class AtomicJSONStorage(Storage):
         return raw
 
     def write_bytes(self, *payload: bytes | memoryview) -> None:
-        """Replace the file with the `payload` pieces atomically; on failure the old file is untouched."""
-        with temp_beside(self.path) as (fd, temp):
-            try:
-                with os.fdopen(fd, "wb") as file:
-                    with suppress(FileNotFoundError):
-                        # Keep the permissions the user gave the old file; a new one stays 0600.
-                        os.fchmod(file.fileno(), stat.S_IMODE(self.path.stat().st_mode))
-                    for piece in payload:
-                        file.write(piece)
-                    file.flush()
-                    os.fsync(file.fileno())
-                temp.replace(self.path)
-            except OSError as error:
-                raise save_error(self.path, error) from error
+        """Replace the file with the `payload` pieces atomically; on failure the old file is untouched.
+
+        The old file's permissions are kept; a new one is private: it holds people's names and addresses.
+        """
+        ensure_folder(self.path)
+        write_atomically(self.path, payload, private=True, failed=lambda error: save_error(self.path, error))
         self.writes += 1
-        fsync_folder(self.path.parent)
 
 
 @dataclass(frozen=True)
