@@ -61,6 +61,7 @@ class Workspace:
     """The one object a command or a script holds. Make it with `Workspace.open()`."""
 
     def __init__(self, config_path: Path | None, database: str | None, *, config_needed: bool) -> None:
+        self.notice: Callable[[str], None] | None = None  # told of a long step before it starts
         self._config_path = config_path
         self._database = database
         self._config: Config | None = None
@@ -116,7 +117,9 @@ class Workspace:
         """The database for one `with` block: `write=True` locks it for the block."""
         from mentionscan.store import open_store
 
-        return open_store(self.database, write=write, lock_timeout=self.settings.lock_timeout)
+        return open_store(
+            self.database, write=write, lock_timeout=self.settings.lock_timeout, notice=self.notice
+        )
 
     # The main job
 
@@ -126,7 +129,9 @@ class Workspace:
         """Ask every enabled source (or those named), store what the queries match; what is new."""
         from mentionscan.fetching.run import run_fetch
 
-        return run_fetch(self.config, self.database, dry_run=dry_run, only=sources, progress=progress)
+        config = self.config
+        with self.store(write=not dry_run) as store:
+            return run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress)
 
     def mentions(self, selection: MentionFilter | None = None, **filters: Any) -> Iterator[Mention]:
         """Stored mentions, newest first: `selection`, or the filters `filter()` takes."""
@@ -315,11 +320,15 @@ class Workspace:
 
         from mentionscan.config.model import QuerySpec
         from mentionscan.fetching.run import run_fetch
+        from mentionscan.store import open_store
 
         trial = replace(self.config, queries=(QuerySpec(TEST_QUERY, expression),))
         # A scratch database: every entry is seen whole (no conditional GET, no skipped source).
-        with tempfile.TemporaryDirectory(prefix="mentionscan-test-query-") as scratch:
-            result = run_fetch(trial, str(Path(scratch) / "scratch.json"), dry_run=True, only=sources or None)
+        with (
+            tempfile.TemporaryDirectory(prefix="mentionscan-test-query-") as scratch,
+            open_store(Path(scratch) / "scratch.json", write=False) as empty,
+        ):
+            result = run_fetch(trial, empty, dry_run=True, only=sources or None)
         found = dict((m.id, ev) for m, ev in try_query(expression, result.new))
         with self.store() as store:
             known = {m.id: store.find_by_keys(m.keys) is not None for m in result.new}

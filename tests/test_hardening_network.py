@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -29,6 +30,7 @@ from mentionscan.fetching.health import FAILING_AFTER
 from mentionscan.fetching.http import HttpClient
 from mentionscan.fetching.responses import retry_after_seconds
 from mentionscan.fetching.run import run_fetch
+from mentionscan.store import open_store
 from tests.conftest import Cli
 from tests.hardening_tools import (
     RawServer,
@@ -252,7 +254,7 @@ def test_a_redirect_from_a_public_address_into_a_private_one_is_refused_before_a
             return {"127.0.0.1": "public", "127.0.0.2": "private"}[address]
 
         client = HttpClient(Settings(user_agent="test"), resolver=resolver, classify=classify)
-        result = run_fetch(config, config.settings.database, client=client)
+        result = fetch(config, client=client)
         time.sleep(0.2)
     assert arrived == [] and private.paths == []  # nothing, not even a connection, reached it
     assert "127.0.0.2" in resolved
@@ -282,7 +284,7 @@ def test_a_name_that_resolves_public_for_the_check_and_private_to_connect_is_cau
             resolver=lambda host: ["93.184.215.14"],
             classify=lambda address: "public" if address == "93.184.215.14" else "private",
         )
-        result = run_fetch(config, config.settings.database, client=client)
+        result = fetch(config, client=client)
         time.sleep(0.2)
         assert inside.paths == []  # connected, and closed before a byte of the request was sent
     assert result.reports[0].errors == [
@@ -302,7 +304,7 @@ def test_redirects_between_public_addresses_are_followed_by_the_same_check(
     client = HttpClient(
         Settings(user_agent="test"), resolver=lambda host: [host], classify=lambda address: "public"
     )
-    result = run_fetch(config, config.settings.database, client=client)
+    result = fetch(config, client=client)
     assert [m.title for m in result.new] == ["acme news"]
 
 
@@ -413,7 +415,7 @@ def test_rate_limited_sources_are_skipped_until_the_server_says_without_sleeping
     assert new_requests == ["/feed"]  # the limited source was left alone
     # When the time has come, it is asked again.
     config = load_config(path)
-    later = run_fetch(config, config.settings.database, now=datetime.now(UTC) + timedelta(hours=2))
+    later = fetch(config, now=datetime.now(UTC) + timedelta(hours=2))
     assert next(r for r in later.reports if r.name == "limited").status == "failed"
     assert [r.path for r, _ in httpserver.log].count("/limited") == 2
 
@@ -596,3 +598,9 @@ def test_conditional_get_and_a_truncated_feed_that_must_be_fetched_again(
     # A malformed feed's validators are not kept: the next run fetches it whole again.
     assert [(p, etag) for p, etag, _ in requests if p == "/trunc"] == [("/trunc", None), ("/trunc", None)]
     assert all(agent.startswith("mentionscan/") for _, _, agent in requests)
+
+
+def fetch(config: Any, **options: Any) -> Any:
+    """A fetch run through the library, as `mentionscan fetch` makes it."""
+    with open_store(config.settings.database, lock_timeout=config.settings.lock_timeout) as store:
+        return run_fetch(config, store, **options)

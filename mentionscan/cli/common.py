@@ -126,7 +126,9 @@ def workspace(config: Path | None, db: str | None) -> Workspace:
     """The workspace `--config` and `--db` name, with the lookup rules of `Workspace.open`."""
     from mentionscan.workspace import Workspace
 
-    return Workspace.open(config, db)
+    ws = Workspace.open(config, db)
+    ws.notice = say
+    return ws
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,17 +82,6 @@ QUERY_OPTIONS: dict[str, Option] = {
     "match": opt(str, required=True),
     "sources": opt(list),
 }
-EMAIL_OPTIONS: dict[str, Option] = {
-    "to": opt(str, list, required=True),
-    "from": opt(str, required=True),
-    "smtp_host": opt(str, default="localhost"),
-    "smtp_port": opt(int),
-    "security": opt(str, default="starttls"),
-    "username": opt(str),
-    "password_env": opt(str),
-    "verify_certificate": opt(bool, default=True),
-    "timeout": opt(int, float, default=30),
-}
 # Keys every [[sources]] table may carry, whatever its type.
 SOURCE_COMMON_OPTIONS: dict[str, Option] = {
     "name": opt(str, required=True),
@@ -148,6 +137,24 @@ class EmailSpec:
     password_env: str | None = None
     verify_certificate: bool = True
     timeout: float = 30
+
+
+def _default(record: type, name: str) -> Any:
+    """The default a record's field declares: each default is written once, on the record."""
+    return next(f.default for f in fields(record) if f.name == name)
+
+
+EMAIL_OPTIONS: dict[str, Option] = {
+    "to": opt(str, list, required=True),
+    "from": opt(str, required=True),
+    "smtp_host": opt(str, default=_default(EmailSpec, "smtp_host")),
+    "smtp_port": opt(int),
+    "security": opt(str, default=_default(EmailSpec, "security")),
+    "username": opt(str),
+    "password_env": opt(str),
+    "verify_certificate": opt(bool, default=_default(EmailSpec, "verify_certificate")),
+    "timeout": opt(int, float, default=_default(EmailSpec, "timeout")),
+}
 
 
 @dataclass(frozen=True, slots=True)

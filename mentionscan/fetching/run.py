@@ -21,8 +21,7 @@ from mentionscan.matching.matcher import Matcher
 from mentionscan.models import Entry, Mention
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.interface import QueryPlan, Task, TaskState
-from mentionscan.store import Store, open_store
-from mentionscan.store.interface import MentionFilter, select
+from mentionscan.store.interface import MentionFilter, Store, select
 from mentionscan.timeutil import utcnow
 from mentionscan.urls import redact
 
@@ -94,7 +93,7 @@ def queries_for(config: Config, source: str) -> list[str]:
 
 def run_fetch(
     config: Config,
-    database: str,
+    store: Store,
     *,
     dry_run: bool = False,
     client: Any = None,
@@ -102,7 +101,10 @@ def run_fetch(
     only: Sequence[str] | None = None,
     now: datetime | None = None,
 ) -> RunResult:
-    """Fetch every source, match every query, store and return what is new."""
+    """Fetch every source, match every query, store (one save, unless `dry_run`) and return what is new.
+
+    `store` is open for writing (or, for a dry run, for reading) for the whole run.
+    """
     if not config.queries:
         raise ConfigError(f"{config.path}: no [[queries]]: add one to say what to look for")
     sources = build_sources(config, only)
@@ -118,13 +120,12 @@ def run_fetch(
 
         client = HttpClient(config.settings)
     try:
-        with open_store(database, write=not dry_run, lock_timeout=config.settings.lock_timeout) as store:
-            run = _Run(config, store, intake, plans)
-            run.execute(sources, client, progress)
-            if not dry_run:
-                store.save()
-            new = select(run.new.values(), MentionFilter())
-            return RunResult(new, list(run.updated.values()), run.reports, saved=not dry_run)
+        run = _Run(config, store, intake, plans)
+        run.execute(sources, client, progress)
+        if not dry_run:
+            store.save()
+        new = select(run.new.values(), MentionFilter())
+        return RunResult(new, list(run.updated.values()), run.reports, saved=not dry_run)
     finally:
         if own_client:
             client.close()

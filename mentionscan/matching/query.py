@@ -40,75 +40,76 @@ def tag_key(tag: str) -> str:
     return fold(tag).strip().lstrip("#")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Node:
+    """Where a node starts in the query; left out of equality, so `a  b` parses equal to `a b`."""
+
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Term(_Node):
+    """A term also keeps what was written for it (`site:WWW.Acme.Example`), for messages."""
+
+    source: str = field(default="", compare=False)
+
+
 @dataclass(frozen=True, slots=True)
-class Word:
+class Word(_Term):
     """A whole word (`acme`, `node.js`), or with `prefix` a word start (`acme*`). `text` as written."""
 
     text: str
     prefix: bool = False
-    pos: int = field(default=0, compare=False)
-    source: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class Phrase:
+class Phrase(_Term):
     """Words in order with only non-alphanumeric characters between them (`"acme widgets"`)."""
 
     words: tuple[str, ...]
-    pos: int = field(default=0, compare=False)
-    source: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class Field:
+class Field(_Term):
     """A word or phrase matched in one field only: `name` is "title" or "author"."""
 
     name: str
     value: Word | Phrase
-    pos: int = field(default=0, compare=False)
-    source: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class Site:
+class Site(_Term):
     """The entry's URL host is `domain` or a subdomain of it (lower case, no `www.`, no port)."""
 
     domain: str
-    pos: int = field(default=0, compare=False)
-    source: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class Tag:
+class Tag(_Term):
     """The entry carries tag `name` (as written, without '#'), or its title/text has `#name`."""
 
     name: str
-    pos: int = field(default=0, compare=False)
-    source: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class Not:
+class Not(_Node):
     """Matches when `node` does not."""
 
     node: Node
-    pos: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class And:
+class And(_Node):
     """Matches when every node does (terms side by side); always two or more nodes."""
 
     nodes: tuple[Node, ...]
-    pos: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class Or:
+class Or(_Node):
     """Matches when any node does; always two or more nodes."""
 
     nodes: tuple[Node, ...]
-    pos: int = field(default=0, compare=False)
 
 
 Term = Word | Phrase | Field | Site | Tag
@@ -228,7 +229,7 @@ class _Parser:
         words = tuple(_ALNUM_RUN.findall(self.expr[quote + 1 : close]))
         if not words or not tokens(" ".join(words)):
             raise self.fail("empty phrase", quote)
-        return Phrase(words, start, self.expr[start : close + 1]), close + 1
+        return Phrase(words, pos=start, source=self.expr[start : close + 1]), close + 1
 
     def _word(self, start: int) -> tuple[_Token, int]:
         expr, end = self.expr, start
@@ -254,23 +255,23 @@ class _Parser:
         source = expr[start:end]
         term: Term
         if name == "site":
-            term = Site(normalize_domain(value), start, source)
+            term = Site(normalize_domain(value), pos=start, source=source)
             if not any(ch.isalnum() for ch in term.domain):
                 raise self.fail("site: needs a domain", start)
         elif name == "tag":
-            term = Tag(value.strip().lstrip("#"), start, source)
+            term = Tag(value.strip().lstrip("#"), pos=start, source=source)
             if not any(ch.isalnum() for ch in tag_key(term.name)):
                 raise self.fail("tag: needs a name with a letter or digit", start)
         else:
             inner = phrase or self._plain(value, start + len(name) + 1, start, source)
-            term = Field(name, inner, start, source)
+            term = Field(name, inner, pos=start, source=source)
         return _Token("term", start, term), end
 
     def _plain(self, raw: str, pos: int, start: int, source: str) -> Word:
         text = raw.rstrip("*")
         if not any(ch.isalnum() for ch in fold(text)):
             raise self.fail("a term needs a letter or digit", pos)
-        return Word(text, len(text) < len(raw), start, source)
+        return Word(text, len(text) < len(raw), pos=start, source=source)
 
     def peek(self) -> _Token | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -300,7 +301,7 @@ class _Parser:
             if token is None:  # unreachable: callers check for a token first
                 raise self.fail("unexpected end of query", len(self.expr))
             raise self.fail("unbalanced parenthesis", token.pos)
-        return nodes[0] if len(nodes) == 1 else And(tuple(nodes), nodes[0].pos)
+        return nodes[0] if len(nodes) == 1 else And(tuple(nodes), pos=nodes[0].pos)
 
     def or_expr(self) -> Node:
         nodes = [self.unary()]
@@ -312,7 +313,7 @@ class _Parser:
             if after.kind == "OR":
                 raise self.fail("OR needs a term on each side", after.pos)
             nodes.append(self.unary())
-        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes), nodes[0].pos)
+        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes), pos=nodes[0].pos)
 
     def unary(self) -> Node:
         token = self.take()
@@ -320,7 +321,7 @@ class _Parser:
             after = self.peek()
             if after is None or after.kind not in ("(", "term"):
                 raise self.fail("'-' needs a term right after it", token.pos)
-            return Not(self.primary(), token.pos)
+            return Not(self.primary(), pos=token.pos)
         self.at -= 1
         return self.primary()
 

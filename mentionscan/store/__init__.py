@@ -10,7 +10,7 @@ interleave. The rules every backend shares are in `base.py`; what each field of 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -35,11 +35,18 @@ SQLITE_PREFIX = "sqlite://"
 
 
 @contextmanager
-def open_store(location: str | Path, *, write: bool = True, lock_timeout: float = 30.0) -> Iterator[Store]:
+def open_store(
+    location: str | Path,
+    *,
+    write: bool = True,
+    lock_timeout: float = 30.0,
+    notice: Callable[[str], None] | None = None,
+) -> Iterator[Store]:
     """Open the database at `location` for the length of a `with` block.
 
     `write=True` holds an exclusive lock for the whole block (StoreLocked after `lock_timeout`
     seconds); `write=False` takes no lock and cannot save. Nothing is ever saved implicitly.
+    `notice(line)` is told of a long step before it starts (upgrading an old database).
     """
     text = os.fspath(location)
     path = database_path(text)
@@ -51,7 +58,7 @@ def open_store(location: str | Path, *, write: bool = True, lock_timeout: float 
         if text.startswith(SQLITE_PREFIX):
             from mentionscan.store.sqlite_store import SQLiteStore
 
-            store = SQLiteStore(path, location=text, write=write, busy_timeout=lock_timeout)
+            store = SQLiteStore(path, location=text, write=write, busy_timeout=lock_timeout, notice=notice)
         else:
             from mentionscan.store.json_store import JSONStore
 

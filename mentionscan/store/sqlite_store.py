@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,13 @@ class SQLiteStore(BaseStore):
     """Mentions and state in an SQLite file; changes wait in memory for `save()`."""
 
     def __init__(
-        self, path: Path, *, location: str | None = None, write: bool = True, busy_timeout: float = 30.0
+        self,
+        path: Path,
+        *,
+        location: str | None = None,
+        write: bool = True,
+        busy_timeout: float = 30.0,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(
             path, location=location if location is not None else f"sqlite:///{path}", write=write
@@ -68,6 +74,7 @@ class SQLiteStore(BaseStore):
         self._conn: sqlite3.Connection | None = None
         self._last_seq = 0  # the highest seq stored
         self._documents: list[Pair] | None = None  # every mention, for a schema 1 file read as it is
+        self._notice = notice  # told of a long step before it starts (the upgrade of an old file)
         if write:
             remove_stale_temp_files(path)
         if path.exists() or path.is_symlink():
@@ -112,6 +119,13 @@ class SQLiteStore(BaseStore):
 
     def _upgrade(self, conn: sqlite3.Connection) -> None:
         old = self.schema
+        if self._notice is not None:
+            count = conn.execute("SELECT count(*) FROM mentions").fetchone()[0]
+            self._notice(
+                f"upgrading database {self.path} (schema {old} to {SCHEMA}, {count:,} "
+                f"mention{'' if count == 1 else 's'}): "
+                "once, about a minute per 300,000 mentions"
+            )
         try:
             with _transaction(conn):
                 upgrade(conn, old or 1, self.path)

@@ -91,3 +91,19 @@ def test_an_old_database_takes_changes_and_answers_as_a_new_one(old_database, lo
     with open_store(old_database, write=False) as old, open_store(fresh, write=False) as new:
         assert answers(old) == answers(new)
         assert old.schema == new.schema
+
+
+def test_the_cli_says_before_it_upgrades_an_old_sqlite_database(tmp_path, cli) -> None:
+    from tests.store.tools import make, write_schema_1_sqlite
+
+    path = tmp_path / "old.db"
+    mention = make(1)
+    write_schema_1_sqlite(path, [mention], {})
+    location = f"sqlite:///{path}"
+    read = cli("list", "--all", "--db", location, "--format", "json")
+    assert read.exit_code == 0 and "upgrading" not in read.stderr  # reading never upgrades
+    noted = cli("note", mention.id, "seen", "--db", location)
+    assert noted.exit_code == 0, noted.stderr
+    assert f"upgrading database {path} (schema 1 to 2, 1 mention)" in noted.stderr
+    again = cli("note", mention.id, "seen again", "--db", location)
+    assert "upgrading" not in again.stderr  # once
