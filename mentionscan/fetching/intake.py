@@ -16,6 +16,7 @@ from mentionscan.dedup import entry_keys, mention_id
 from mentionscan.matching.matcher import Document, Hit, Matcher
 from mentionscan.models import Entry, Event, Mention
 from mentionscan.text import clean, snippet
+from mentionscan.urlrules import unwrap
 from mentionscan.urls import safe_link
 
 MAX_KEYS = 8  # keys one mention keeps (a feed that changes GUIDs each fetch must not grow it forever)
@@ -118,10 +119,12 @@ def clean_entry(entry: Entry) -> Entry:
     """`entry` with control characters removed from every text and only http(s) links.
 
     The parsers already do this; doing it again here, once, makes it hold for every source.
+    A redirector's link (Google, Facebook, an AMP cache) becomes the page it leads to, so that
+    `site:` and the reader see the real host.
     """
     return replace(
         entry,
-        url=safe_link(entry.url),
+        url=safe_link(unwrap(entry.url)),
         title=clean(entry.title),
         text=clean(entry.text),
         author=clean(entry.author) or None,

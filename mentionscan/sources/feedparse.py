@@ -141,7 +141,8 @@ def _xml_entry(
     body_html = contents[0].get("value") if contents else raw.get("summary")
     detail = contents[0] if contents else raw.get("summary_detail")
     text = _text_of(body_html, detail)[:MAX_TEXT]
-    link = safe_link(raw.get("link"))
+    # FeedBurner's own link is a redirect through feeds.feedburner.com/~r/...; origLink is the page
+    link = safe_link(raw.get("feedburner_origlink")) or safe_link(raw.get("link"))
     guid = one_line(raw.get("id")) or None
     if not link and guid and raw.get("guidislink", True) is not False:
         link = safe_link(guid)
