@@ -94,11 +94,28 @@ def snippet(text: str, start: int = 0, end: int = 0, width: int = 240) -> str:
     return ("…" if left > 0 else "") + text[left:right].strip() + ("…" if right < len(text) else "")
 
 
+# What `fold` removes or unifies before decomposing: characters that are invisible inside a
+# word (soft hyphen, zero-width space and joiners, word joiner, BOM, variation selectors) and the
+# typographic apostrophes, which are the ASCII one ("Acme’s" is "acme's").
+_INVISIBLE = "\u00ad\u034f\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
+_FOLD_FIRST = str.maketrans(
+    {**{c: None for c in _INVISIBLE}, **{chr(c): None for c in range(0xFE00, 0xFE10)}}
+    | {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "\uff07": "'"}
+)
+
+
 def fold(text: str) -> str:
-    """Casefold, NFKD-decompose and drop combining marks: 'Ácme ﬁx Straße' -> 'acme fix strasse'."""
+    """Compatibility-decompose, casefold and drop combining marks: 'Ácme ﬁx Straße 𝐀𝐜𝐦𝐞' -> 'acme fix
+    strasse acme'; invisible characters go and typographic apostrophes become "'".
+
+    It works character by character (the fold of a text is the folds of its characters, joined),
+    which the matcher relies on to fold only the non-ASCII runs of a text.
+    """
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # NFKD first: mathematical letters (𝐀) have no lower case of their own, their decompositions do
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_FIRST))
+    decomposed = unicodedata.normalize("NFKD", decomposed.casefold())
     if decomposed.isascii():
         return decomposed
     return "".join(itertools.filterfalse(unicodedata.combining, decomposed))

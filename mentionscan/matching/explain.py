@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mentionscan.matching.matcher import Document, Hit, Matcher, Node, Span, parse_query
+from mentionscan.matching.query import reading_notes
 from mentionscan.models import Mention
 from mentionscan.text import one_line
 
@@ -58,6 +59,7 @@ class Explanation:
     matches: bool
     stored: bool  # the mention records this query
     evidence: tuple[Evidence, ...] = ()
+    notes: tuple[str, ...] = ()  # how the query reads lower-case and/or/not
 
 
 def evidence(doc: Document, hit: Hit) -> tuple[Evidence, ...]:
@@ -85,9 +87,9 @@ def explain(mention: Mention, queries: Sequence[NamedQuery]) -> list[Explanation
         hit = matcher.explain(doc, spec.name)
         stored = spec.name in mention.queries
         if hit is not None or stored:
-            result.append(
-                Explanation(spec.name, spec.match, hit is not None, stored, evidence(doc, hit) if hit else ())
-            )
+            found = evidence(doc, hit) if hit else ()
+            notes = tuple(reading_notes(spec.node))
+            result.append(Explanation(spec.name, spec.match, hit is not None, stored, found, notes))
     names = {q.name for q in queries}
     result += [Explanation(name, None, False, True) for name in mention.queries if name not in names]
     return result
