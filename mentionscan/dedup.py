@@ -18,7 +18,7 @@ def entry_keys(entry: Entry) -> list[str]:
     """
     keys: list[str] = []
     if entry.url:
-        keys.append("u:" + canonical_url(entry.url))
+        keys.append(page_key(entry.url))
     if entry.native_id:
         if entry.key_scope == "global":
             keys.append("n:" + entry.native_id)
@@ -28,6 +28,19 @@ def entry_keys(entry: Entry) -> list[str]:
         digest = hashlib.sha256(f"{entry.title}\n{entry.text[:2000]}".encode()).hexdigest()[:32]
         keys.append(f"h:{entry.source}:{digest}")
     return keys
+
+
+def link_key(url: str) -> str:
+    """The key under which a discussion is found from the page it links to (`l:`, never a dedup key).
+
+    Two discussions of one page are two mentions, so it is kept apart from `entry_keys`.
+    """
+    return "l:" + canonical_url(url)
+
+
+def page_key(url: str) -> str:
+    """The key a mention of the page at `url` holds: `page_key(d.link)` finds what discussion `d` is about."""
+    return "u:" + canonical_url(url)
 
 
 def mention_id(key: str, taken: object = None, length: int = ID_LENGTH) -> str:

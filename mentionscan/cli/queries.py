@@ -37,6 +37,8 @@ def explain(mention_id: IdArgument, config: ConfigOption = None, db: DbOption = 
             state = "matches" if item.matches else "no longer matches (the query or the entry changed)"
             if item.matches and not item.stored:
                 state += " (it did not when stored)"
+            if item.via:
+                state += f" in {item.via}, merged into this mention"
             out.write(f"\nquery {item.query}: {item.expression}\n  {state}\n")
             out.writelines(f"  note: {note}\n" for note in item.notes)
             for ev in item.evidence:

@@ -143,6 +143,7 @@ class _Item:
     author_link: str
     reply_label: str
     reply_href: str
+    about: str  # what a discussion links to
     source: str
     when: str
     also: str
@@ -156,6 +157,8 @@ def _item(mention: Mention, group: str, now: datetime) -> _Item:
     source = one_line(mention.source)
     when = f"{age(sort_time(mention), now)} ago"
     also = f"also: {', '.join(one_line(q) for q in others)}" if others else ""
+    if mention.related:  # the page this discusses, or its discussions, are stored too: answer both
+        also = " · ".join(p for p in (also, "related: " + ", ".join(r[:7] for r in mention.related)) if p)
     meta = " · ".join(p for p in (source, author, when, also, f"id {mention.id[:7]}") if p)
     return _Item(
         title=truncate(one_line(mention.title) or "(no title)", TITLE_LIMIT),
@@ -166,6 +169,7 @@ def _item(mention: Mention, group: str, now: datetime) -> _Item:
         author_link=safe_link(mention.author_url),
         reply_label=label,
         reply_href=href,
+        about=safe_link(mention.link),
         source=source,
         when=when,
         also=also,
@@ -192,7 +196,8 @@ def render_text(digest: Digest) -> str:
         for mention in group:
             item = _item(mention, name, digest.now)
             lines.append(f"* {item.title}")
-            lines += [f"  {value}" for value in (item.link, item.meta, item.snippet) if value]
+            about = f"about {item.about}" if item.about else ""
+            lines += [f"  {value}" for value in (item.link, about, item.meta, item.snippet) if value]
             if item.reply_href:
                 lines.append(f"  {item.reply_label}: {item.reply_href}")
             lines.append("")
@@ -243,6 +248,8 @@ def render_html(digest: Digest) -> str:
             )
             out.append('<div style="margin:0 0 16px;">')
             out.append(f'<div style="font-size:15px;font-weight:bold;">{title}</div>')
+            if item.about:
+                out.append(f'<div style="{_MUTED}">about {_a(item.about, item.about, _LINK)}</div>')
             out.append(f'<div style="{_MUTED}">{meta}</div>')
             if item.snippet:
                 out.append(f'<div style="margin:4px 0 0;">{_e(item.snippet)}</div>')

@@ -8,11 +8,12 @@ Source health and task state are read once at the start and written with the men
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from mentionscan.config.model import Config, SourceSpec
+from mentionscan.dedup import link_key, page_key
 from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.fetching.health import SourceHealth
 from mentionscan.fetching.intake import TOO_OLD, Intake, fresh_id
@@ -46,6 +47,7 @@ class SourceReport:
     entries: int = 0
     matched: int = 0
     new: int = 0
+    merged: int = 0  # matched entries that were another item of a stored mention (same page)
     not_a_match: int = 0
     too_old: int = 0
     requests: int = 0
@@ -225,13 +227,34 @@ class _Run:
         if existing is not None:
             merged = self.intake.merge(existing, seen)
             if merged is not None:
-                self.store.put(merged)
-                if merged.id in self.new:
-                    self.new[merged.id] = merged
-                elif merged.queries != existing.queries:
-                    self.updated[merged.id] = merged
+                report.merged += any(k not in existing.keys for k in seen.keys)
+                self._put(merged, existing.queries)
+                self._relate(merged)
             return
         mention = self.intake.mention(seen, fresh_id(seen.keys[0], lambda i: self.store.get(i) is not None))
         self.store.put(mention)
         self.new[mention.id] = mention
         report.new += 1
+        self._relate(mention)
+
+    def _put(self, mention: Mention, stored_queries: tuple[str, ...] | None = None) -> None:
+        """Store a changed `mention`, and note it as new (found this run) or updated (new queries)."""
+        self.store.put(mention)
+        if mention.id in self.new:
+            self.new[mention.id] = mention
+        elif stored_queries is not None and mention.queries != stored_queries:
+            self.updated[mention.id] = mention
+
+    def _relate(self, mention: Mention) -> None:
+        """Link a discussion and the stored mention of the page it is about, both ways (`related`).
+
+        Only the first discussion found is linked to a page stored after it; every discussion
+        stored after its page links itself.
+        """
+        key = page_key(mention.link) if mention.link else link_key(mention.url) if mention.url else None
+        other = self.store.find_by_keys([key]) if key else None
+        if other is None or other.id == mention.id or other.id in mention.related:
+            return
+        self._put(replace(mention, related=(*mention.related, other.id)))
+        if mention.id not in other.related:
+            self._put(replace(other, related=(*other.related, mention.id)))

@@ -166,8 +166,8 @@ class Matcher:
             for _, (key, parts) in plan.unspaced.iter(folded):
                 self._fired[key] += 1
                 pending.update(parts)
-        if plan.sites and (host := url_host(doc.url)):
-            domain = host[0]
+        for url in (doc.url, doc.link) if plan.sites else ():
+            domain = host[0] if (host := url_host(url)) else ""
             while domain:
                 pending.update(plan.sites.get(domain, ()))
                 domain = domain.partition(".")[2]

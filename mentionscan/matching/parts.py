@@ -15,9 +15,9 @@ from mentionscan.matching.query import Field, Phrase, Site, Tag, Term, Word, tag
 from mentionscan.matching.records import Document
 from mentionscan.text import fold
 
-TITLE, TEXT, TAG, AUTHOR, URL, TAG_LIST = range(6)
-FIELD_NAMES = ("title", "text", "tag", "author", "url", "tag")
-FIELD_RANK = (0, 1, 2, 3, 4, 2)
+TITLE, TEXT, TAG, AUTHOR, URL, TAG_LIST, LINK = range(7)
+FIELD_NAMES = ("title", "text", "tag", "author", "url", "tag", "link")
+FIELD_RANK = (0, 1, 2, 3, 4, 2, 5)
 PLAIN = 1 << TITLE | 1 << TEXT | 1 << TAG  # where a bare word or phrase is looked for
 _NOT_ALNUM = re.compile(r"[\W_]")  # `re`'s \w is exactly str.isalnum() plus "_"
 # Fields are joined by SEPARATOR. The boundary form keeps SEP, and holds nothing else but letters,
@@ -103,15 +103,16 @@ class PatternPart:
 
 
 class SitePart:
-    """The entry's URL host is `domain` or below it."""
+    """The entry's URL host, or the host of the page a discussion links to, is `domain` or below it."""
 
     def __init__(self, tid: int, domain: str) -> None:
         self.tid, self.domain, self.anchors = tid, domain, (SITE_ATOM + domain,)
 
     def find(self, scan: Scan) -> list[Occurrence]:
-        found = url_host(scan.doc.url)
-        if found and (found[0] == self.domain or found[0].endswith("." + self.domain)):
-            return [(URL, -1, found[1], found[2])]
+        for url in (scan.doc.url, scan.doc.link):
+            found = url_host(url)
+            if found and (found[0] == self.domain or found[0].endswith("." + self.domain)):
+                return [(URL if url is scan.doc.url else LINK, -1, found[1], found[2])]
         return []
 
 

@@ -188,3 +188,9 @@ def check_range(spec: SourceSpec, where: str, key: str, low: int, high: int | No
 def sized(params: Mapping[str, Any], key: str | None, size: int = 1) -> dict[str, Any]:
     """`params` asking for `size` results, where `key` is the parameter that says how many."""
     return {**params, key: size} if key and key in params else dict(params)
+
+
+def unreadable(count: int, site: str) -> str:
+    """The warning for an answer of `count` items none of which could be read: never "0 entries"."""
+    noun = "item" if count == 1 else "items"
+    return f"{site} answered {count} {noun}, none of which could be read: has its format changed?"
