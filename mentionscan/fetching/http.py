@@ -8,10 +8,11 @@ loopback or link-local one unless the user allowed it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -24,7 +25,7 @@ from urllib3.exceptions import DecodeError, ReadTimeoutError
 from mentionscan.config.model import Settings
 from mentionscan.errors import FetchError
 from mentionscan.fetching.addresses import Guard, RedirectPolicy, Resolver, address_class, system_resolver
-from mentionscan.fetching.deadline import Adapter, Watch, current
+from mentionscan.fetching.deadline import Adapter, Budget, Watch, current
 from mentionscan.fetching.responses import Response, connection_error, status_error
 from mentionscan.urls import redact
 
@@ -103,6 +104,7 @@ class HttpClient:
         self.session.mount("https://", adapter)
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
+        self._budgets: dict[str, Budget] = {}
 
     def may_follow(self, origin: str, target: str) -> None:
         """Raise FetchError unless a link found at `origin` may lead to `target` (the redirect rules)."""
@@ -124,14 +126,28 @@ class HttpClient:
                 self._hosts[host] = _Host(slots=threading.BoundedSemaphore(self.per_host))
             return self._hosts[host]
 
-    def _pace(self, state: _Host, rate_per_minute: float | None) -> None:
+    def _pace(self, state: _Host, rate_per_minute: float | None) -> float:
+        """Wait for this request's turn at a paced host; the seconds waited."""
         if not rate_per_minute:
-            return
+            return 0.0
         with state.lock:
             wait = state.next_at - time.monotonic()
             state.next_at = max(state.next_at, time.monotonic()) + 60.0 / rate_per_minute
         if wait > 0:
             time.sleep(wait)
+        return max(wait, 0.0)
+
+    @contextlib.contextmanager
+    def source_deadline(self, name: str) -> Iterator[None]:
+        """Requests made in this block, in this thread, share source `name`'s one `deadline`."""
+        with self._hosts_lock:
+            budget = self._budgets.setdefault(name, Budget(self.deadline))
+        previous = getattr(current, "budget", None)
+        current.budget = budget
+        try:
+            yield
+        finally:
+            current.budget = previous
 
     def get(self, url: str, **kwargs: Any) -> Response:
         return self.request("GET", url, **kwargs)
@@ -190,14 +206,18 @@ class HttpClient:
         guard: Guard | None = None  # none for the URL the user wrote: it may point anywhere
         moved_to: str | None = None
         permanent = True
+        budget: Budget | None = getattr(current, "budget", None)
         for number in range(MAX_REDIRECTS + 1):
             state = self._host(hop.url)
+            asked = time.monotonic()
             with state.slots:
-                self._pace(state, rate_per_minute)
+                waited = time.monotonic() - asked + self._pace(state, rate_per_minute)
+                if budget is not None:
+                    budget.excuse(waited)  # waiting for a turn at the host is not the server
                 if number == 0:  # the clock starts at our turn: waiting for a paced host is not the server
                     started = time.monotonic()
                     if clock.deadline is None:
-                        clock.deadline = started + self.deadline
+                        clock.deadline = budget.deadline(started) if budget else started + self.deadline
                 assert clock.deadline is not None
                 status, response_headers, body, final = self._send(hop, clock.deadline, guard)
             if status in (301, 302, 303, 307, 308) and "location" in response_headers:

@@ -7,6 +7,7 @@ Source health and task state are read once at the start and written with the men
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -167,7 +168,10 @@ class _Run:
         def fetch(index: int) -> Outcome:
             source, task, _ = work[index]
             query = self.plans.get(task.query) if task.query else None
-            return source.run(task, query, client, states[index])
+            # `deadline` bounds the whole source: all its tasks' requests share one clock
+            budget = getattr(client, "source_deadline", None)
+            with budget(source.name) if budget else contextlib.nullcontext():
+                return source.run(task, query, client, states[index])
 
         run_tasks(
             [task.label for _, task, _ in work],
