@@ -137,6 +137,7 @@ def differences(expect: Path) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_at_least_99_percent_of_the_peers_documents_read_as_the_peer_expects(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
