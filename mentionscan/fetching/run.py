@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from mentionscan.config.model import Config, SourceSpec
+from mentionscan.dedup import is_content_key
 from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.fetching.health import SourceHealth
 from mentionscan.fetching.intake import TOO_OLD, Intake, fresh_id
@@ -48,6 +49,7 @@ class SourceReport:
     new: int = 0
     not_a_match: int = 0
     too_old: int = 0
+    churned: int = 0  # entries known only by their content: their link and id changed since
     requests: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -176,6 +178,11 @@ class _Run:
             progress=progress,
         )
         for report in self.reports:
+            if report.churned:
+                report.warnings.append(
+                    f"{report.churned} of its entries came back with a new link or id (it changes them "
+                    "on every fetch): recognised by their author, title and text, and not stored again"
+                )
             self._record_health(report)
 
     def _finish(
@@ -223,6 +230,8 @@ class _Run:
         report.matched += 1
         existing = self.store.find_by_keys(seen.keys)
         if existing is not None:
+            if not any(key in existing.keys for key in seen.keys if not is_content_key(key)):
+                report.churned += 1
             merged = self.intake.merge(existing, seen)
             if merged is not None:
                 self.store.put(merged)
