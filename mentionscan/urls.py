@@ -46,11 +46,15 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def is_http_url(url: str | None) -> bool:
-    """True for an absolute http or https URL with a host."""
+    """True for an absolute http or https URL with a host, and no white space or control character
+    inside it: a newline in a link would end a Markdown link, a mail's line or a terminal's escape."""
     if not url:
         return False
+    url = url.strip()
+    if not url.isprintable() or " " in url:
+        return False
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
