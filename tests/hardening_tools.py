@@ -102,6 +102,15 @@ def gzip_bomb(decoded_mib: int) -> bytes:
     return member * decoded_mib
 
 
+def brotli_bomb(decoded_mib: int) -> bytes:
+    """`decoded_mib` MiB of zeros as a brotli body (quality 0: made in a moment, about 0.6 KiB per MiB)."""
+    import brotli
+
+    compressor = brotli.Compressor(quality=0)
+    zeros = b"\0" * (1 << 20)
+    return b"".join(compressor.process(zeros) for _ in range(decoded_mib)) + compressor.finish()
+
+
 def rss(items: Iterable[Mapping[str, str]], title: str = "A feed", extra: str = "") -> bytes:
     """An RSS 2.0 document; each item's keys are element names, values are already-escaped XML."""
     parts = [f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>{title}</title>']
