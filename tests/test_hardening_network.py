@@ -169,6 +169,29 @@ def test_a_gzip_bomb_fails_its_source_with_response_too_large_and_memory_stays_f
     assert peak - baseline < 60 * 1024, (baseline, peak)
 
 
+def test_an_answer_with_thousands_of_headers_or_an_endless_header_line_says_so(
+    cli: Cli, write_config
+) -> None:
+    def handler(conn: socket.socket, path: str) -> None:
+        if path == "/many":
+            head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-H%d: v\r\n" % n for n in range(5000))
+        else:
+            head = b"HTTP/1.1 200 OK\r\nX-Long: " + b"v" * 70_000 + b"\r\n"
+        conn.sendall(head + b"Content-Length: 0\r\n\r\n")
+
+    with RawServer(handler) as server:
+        sources = [feed_source(name, server.url(f"/{name}")) for name in ("many", "long")]
+        result = cli("fetch", "--config", str(write_config({"acme": "acme"}, sources)))
+        assert result.exit_code == 3
+        assert f"Error: many: {server.url('/many')}: the server sent too many headers (more than 100)\n" in (
+            result.stderr
+        )
+        assert f"Error: long: {server.url('/long')}: the server sent a header line too long to read\n" in (
+            result.stderr
+        )
+        assert server.count("/many") == 1  # not retried: it would answer the same
+
+
 def test_brotli_and_gzip_bombs_with_brotli_installed_stay_under_150_mib(
     httpserver: HTTPServer, write_config, tmp_path: Path, isolated_home: Path
 ) -> None:
