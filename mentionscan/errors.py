@@ -84,6 +84,14 @@ class SendError(MentionscanError):
     """An email could not be delivered."""
 
 
+class MessageTooLarge(SendError):
+    """The mail server refused the message for its size (552, or larger than the SIZE it announced)."""
+
+    def __init__(self, message: str, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit  # the largest message the server accepts, when it said
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the choice nearest `word`, or "" when none is near."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
