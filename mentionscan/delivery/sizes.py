@@ -12,14 +12,27 @@ from collections.abc import Callable
 from dataclasses import replace
 from email.message import EmailMessage
 from email.policy import SMTP
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, TypeVar, cast
 
 from mentionscan.errors import MessageTooLarge, SendError
 from mentionscan.models import Mention
 from mentionscan.urls import safe_link
 
-if TYPE_CHECKING:
-    from mentionscan.delivery.digest import Digest
+
+class Shown(Protocol):
+    """What sizing needs of a digest (`digest.Digest`, a frozen dataclass, is one)."""
+
+    @property
+    def groups(self) -> tuple[tuple[str, tuple[Mention, ...]], ...]: ...
+
+    @property
+    def shown(self) -> int | None: ...
+
+    @property
+    def count(self) -> int: ...
+
+
+Digest = TypeVar("Digest", bound=Shown)
 
 MAX_SHOWN = 300  # mentions shown in one digest; the rest are counted and left to `mentionscan list`
 MAX_MESSAGE_BYTES = 2_000_000  # well under the 10 MB or more that mail servers commonly accept
@@ -27,12 +40,12 @@ LINK_LIMIT = 2_000  # characters: a longer link is shown as none (browsers and s
 ADDRESS_LIMIT = 254  # the longest address RFC 5321 allows in a path
 
 
-def hidden(digest: Digest) -> int:
+def hidden(digest: Shown) -> int:
     """How many mentions `digest` only counts: more than fit in one message."""
     return 0 if digest.shown is None else max(0, digest.count - digest.shown)
 
 
-def shown_groups(digest: Digest) -> list[tuple[str, tuple[Mention, ...]]]:
+def shown_groups(digest: Shown) -> list[tuple[str, tuple[Mention, ...]]]:
     """The groups as shown: the first `shown` mentions in group order; a group with none left out."""
     left = digest.count if digest.shown is None else digest.shown
     groups = []
@@ -43,7 +56,7 @@ def shown_groups(digest: Digest) -> list[tuple[str, tuple[Mention, ...]]]:
     return groups
 
 
-def more_line(digest: Digest) -> str:
+def more_line(digest: Shown) -> str:
     """What a digest says of the mentions it only counts."""
     count = hidden(digest)
     noun = "mention" if count == 1 else "mentions"
@@ -74,7 +87,8 @@ def fitted(
     limit = min(limit or MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES)
     shown = min(digest.count, MAX_SHOWN if digest.shown is None else digest.shown)
     while True:
-        current = replace(digest, shown=None if shown >= digest.count else shown)
+        # `digest` is a frozen dataclass (a Protocol cannot say so to `replace`).
+        current: Digest = replace(cast(Any, digest), shown=None if shown >= digest.count else shown)
         message = build(current)
         size = size_of(message)
         if size <= limit or shown == 0:
@@ -83,7 +97,7 @@ def fitted(
         shown = max(0, min(shown - 1, int(shown * limit / size * 0.9)))
 
 
-def too_large(error: MessageTooLarge, message: EmailMessage, digest: Digest) -> int:
+def too_large(error: MessageTooLarge, message: EmailMessage, digest: Shown) -> int:
     """The size to aim for after the server refused `message` as too large (SendError when even
     a digest of counts alone was refused)."""
     if digest.shown == 0:
