@@ -7,6 +7,8 @@ import os
 from collections.abc import Iterable, Mapping
 from enum import IntEnum
 
+from mentionscan.masking import mask
+
 
 class ExitCode(IntEnum):
     """Process exit statuses; the README documents each one."""
@@ -19,9 +21,12 @@ class ExitCode(IntEnum):
 
 
 class MentionscanError(Exception):
-    """Base class: `str(error)` is the whole line shown after `Error: `."""
+    """Base class: `str(error)` is the whole line shown after `Error: `, secrets masked."""
 
     exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        super().__init__(mask(message) if isinstance(message, str) else message, *args)
 
 
 class ConfigError(MentionscanError):

@@ -61,11 +61,13 @@ def is_http_url(url: str | None) -> bool:
 
 
 def safe_link(url: str | None) -> str:
-    """`url` if it may be rendered as a link (http or https), else ""; control characters removed."""
+    """`url` if it may be rendered as a link (http or https), else ""; control characters and any
+    `user:password@` removed (a credential is never stored or shown, and `https://bank.example@evil`
+    then reads as where it goes)."""
     if not url:
         return ""
     url = clean(url).strip()
-    return url if is_http_url(url) else ""
+    return without_credentials(url) if is_http_url(url) else ""
 
 
 def host_of(url: str) -> str:
@@ -112,6 +114,21 @@ def canonical_url(url: str) -> str:
         if host
         else urlunsplit((scheme, "", path, query, ""))
     )
+
+
+def without_credentials(url: str) -> str:
+    """`url` without its `user:password@`, for anything that is kept (a moved feed's new address)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def redact(url: str) -> str:

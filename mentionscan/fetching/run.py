@@ -18,6 +18,7 @@ from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.fetching.health import SourceHealth
 from mentionscan.fetching.intake import TOO_OLD, Intake, fresh_id
 from mentionscan.fetching.scheduler import Outcome, Progress, run_tasks
+from mentionscan.masking import mask
 from mentionscan.matching.matcher import Matcher
 from mentionscan.models import Entry, Mention
 from mentionscan.sources import SOURCE_TYPES, Source
@@ -197,8 +198,8 @@ class _Run:
             self.health[source.name] = self.health[source.name].refused(self.now, status, retry_after)
             return
         report.requests += outcome.requests
-        report.warnings.extend(outcome.warnings)
-        if outcome.moved_to and state.moved_to != outcome.moved_to:
+        report.warnings.extend(mask(warning) for warning in outcome.warnings)
+        if outcome.moved_to and state.moved_to != mask(outcome.moved_to):
             report.warnings.append(
                 f"moved permanently to {redact(outcome.moved_to)}: update the source's URL in the config"
             )
