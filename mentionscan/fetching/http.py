@@ -26,7 +26,7 @@ from mentionscan.errors import FetchError
 from mentionscan.fetching.addresses import Guard, RedirectPolicy, Resolver, address_class, system_resolver
 from mentionscan.fetching.deadline import Adapter, Watch, current
 from mentionscan.fetching.responses import Response, connection_error, status_error
-from mentionscan.urls import redact, without_credentials
+from mentionscan.urls import redact
 
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -221,8 +221,8 @@ class HttpClient:
                     # Credentials belong to the host they were written for (requests does the same).
                     headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
                 permanent = permanent and status in (301, 308)
-                if permanent:  # kept in the database: without the URL's credentials
-                    moved_to = without_credentials(target)
+                if permanent:
+                    moved_to = target
                 method, json = hop.method, hop.json
                 if status == 303 or (status in (301, 302) and method == "POST"):
                     method, json = "GET", None

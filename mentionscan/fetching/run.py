@@ -199,9 +199,11 @@ class _Run:
             return
         report.requests += outcome.requests
         report.warnings.extend(mask(warning) for warning in outcome.warnings)
-        if outcome.moved_to and state.moved_to != mask(outcome.moved_to):
+        if outcome.moved_to and state.moved_to != state.after(outcome).moved_to:
             report.warnings.append(
-                f"moved permanently to {redact(outcome.moved_to)}: update the source's URL in the config"
+                mask(
+                    f"moved permanently to {redact(outcome.moved_to)}: update the source's URL in the config"
+                )
             )
         self.store.write_state(state.after(outcome), task.state_key)
         if outcome.not_modified and report.status == "ok" and not outcome.entries:

@@ -121,6 +121,7 @@ class TaskState:
         if result.validators or not result.not_modified:
             etag, modified = result.validators.get("etag"), result.validators.get("last_modified")
             state = replace(state, etag=etag, last_modified=modified)
+        # Kept in the database: never with the URL's credentials or a secret in its query.
         moved_to = mask(without_credentials(result.moved_to)) if result.moved_to else state.moved_to
         return replace(state, moved_to=moved_to)
 
