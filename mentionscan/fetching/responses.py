@@ -35,6 +35,8 @@ class Response:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise FetchError(f"{redact(self.url)}: response is not JSON ({exc})") from None
+        except RecursionError:  # json parses nesting by recursion: a hostile answer nests thousands deep
+            raise FetchError(f"{redact(self.url)}: response is JSON nested too deeply to read") from None
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

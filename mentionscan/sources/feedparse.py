@@ -185,6 +185,8 @@ def _json_feed(
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise FeedError(f"{where}: not a feed (invalid JSON)") from None
+    except RecursionError:  # json parses nesting by recursion: a hostile feed nests thousands deep
+        raise FeedError(f"{where}: not a feed (JSON nested too deeply to read)") from None
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
         "https://jsonfeed.org/version/"
     ):
