@@ -177,3 +177,26 @@ def test_runs_through_a_symlink_and_through_its_target_take_turns_and_lose_nothi
         "list", "--db", f"{prefix}{tmp_path / 'link'}", "--format", "json", home=isolated_home
     )
     assert sorted(m["title"] for m in json.loads(listed.stdout)) == ["acme quick", "acme slow"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_read_only_database_file_is_listed_but_a_fetch_refuses_to_write_it(
+    feed: str, tmp_path: Path, isolated_home: Path, backend: str
+) -> None:
+    config = config_in(tmp_path, feed, BACKENDS[backend])
+    assert run_mentionscan("fetch", "--config", str(config), "--quiet", home=isolated_home).returncode == 0
+    database = tmp_path / ("mentions.json" if backend == "json" else "mentions.db")
+    database.chmod(0o444)
+    before = database.read_bytes()
+    fetched = run_mentionscan("fetch", "--config", str(config), home=isolated_home)
+    assert (fetched.returncode, fetched.stdout) == (1, b"")
+    assert fetched.stderr.decode() == (
+        f"Error: database {database} is read-only (mode 0444): it was left as it is; make it writable "
+        f"(chmod u+w {database}) to store in it, or only read it (list, show, export)\n"
+    )
+    assert database.read_bytes() == before and database.stat().st_mode & 0o777 == 0o444
+    listed = run_mentionscan("list", "--config", str(config), "--format", "json", home=isolated_home)
+    assert listed.returncode == 0 and sorted(m["title"] for m in json.loads(listed.stdout)) == [
+        "acme 0",
+        "acme 1",
+    ]
