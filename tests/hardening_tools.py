@@ -139,6 +139,30 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+# Runs the command given as its arguments and prints the child's peak RSS (KiB): measured from
+# a small fresh process, since a child forked by a big one (pytest late in a run) starts with its
+# parent's pages counted.
+_PEAK = (
+    "import resource, subprocess, sys; status = subprocess.call(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, status, file=sys.stderr)"
+)
+
+
+def peak_rss(command: list[str], env: Mapping[str, str], cwd: Path) -> tuple[int, str, int]:
+    """Run `command`: its exit status, its stderr and its peak resident memory in KiB."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, *command],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    *lines, last = done.stderr.decode().rstrip("\n").split("\n")
+    peak, status = map(int, last.split())
+    return status, "\n".join(lines) + "\n", peak
+
+
 def mentionscan_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "mentionscan", *args]
 

@@ -18,7 +18,7 @@ from tests.mailtools import QUERIES, StoringHandler, email_table, parts, read_st
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def hostile(n: int) -> Mention:
+def hostile(n: int, now: datetime) -> Mention:
     """What one hostile fetch stores: a mention whose link and author's link are 3,000 characters each."""
     key = f"k{n}"
     return Mention(
@@ -30,7 +30,7 @@ def hostile(n: int) -> Mention:
         author_url="https://flood.example/~f?" + "b" * 3_000,
         author_email="f" * 300 + "@flood.example",
         published=None,
-        found_at=NOW - timedelta(seconds=n),
+        found_at=now - timedelta(seconds=n // 100),
         source="blog",
         source_type="feed",
         queries=("acme",),
@@ -63,7 +63,8 @@ def test_a_flood_of_huge_mentions_makes_one_capped_digest_and_marks_them_all(
 ) -> None:
     config = config_for(write_config, 0)
     database = config.parent / "mentions.json"
-    write_store(database, [hostile(n) for n in range(1_000)])
+    now = datetime.now(UTC).replace(microsecond=0)
+    write_store(database, [hostile(n, now) for n in range(1_000)])
     with smtp_server() as server:
         config = config_for(write_config, server.port)
         result = cli("digest", "--config", str(config), "--send")
@@ -136,7 +137,7 @@ def test_a_server_that_refuses_even_a_digest_of_counts_fails_once_and_marks_noth
     with smtp_server(handler=RefusingHandler(limit=100), data_size_limit=None) as server:
         config = config_for(write_config, server.port)
         database = config.parent / "mentions.json"
-        write_store(database, [hostile(n) for n in range(3)])
+        write_store(database, [hostile(n, NOW) for n in range(3)])
         result = cli("digest", "--config", str(config), "--send")
         assert result.exit_code == 1
         assert result.stderr == (

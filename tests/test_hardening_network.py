@@ -39,6 +39,7 @@ from tests.hardening_tools import (
     gzip_bomb,
     http_head,
     mentionscan_command,
+    peak_rss,
     reset,
     rss,
 )
@@ -205,10 +206,9 @@ def test_brotli_and_gzip_bombs_with_brotli_installed_stay_under_150_mib(
     httpserver.expect_request("/feed").respond_with_data(FEED, content_type=RSS_TYPE)
     sources = [feed_source(name, url_for(httpserver, f"/{name}")) for name in ("br", "gz", "feed")]
     config = write_config({"acme": "acme"}, sources)
-    status, stderr, peak = peak_rss_kib(
+    status, text, peak = peak_rss(
         mentionscan_command("fetch", "--config", str(config)), cli_env(isolated_home), tmp_path
     )
-    text = stderr.decode()
     assert status == 3, text
     assert (
         f"Error: br: {url_for(httpserver, '/br')}: the body is encoded as br, which mentionscan never "

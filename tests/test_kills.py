@@ -17,14 +17,13 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from mentionscan.models import Event, Mention
 from mentionscan.store import open_store
 from tests.hardening_tools import RawServer, cli_env, http_head, mentionscan_command, rss
+from tests.store.tools import populate
 
 RSS_TYPE = "application/rss+xml"
 FEEDS = 10  # more than PARSE_IN_PROCESSES_AFTER: parsed in the process pool
@@ -60,31 +59,6 @@ def alive(pid: int) -> bool:
 def seed_location(folder: Path, backend: str) -> str:
     path = folder / DATABASES[backend].removeprefix("sqlite:///")
     return f"sqlite:///{path}" if backend == "sqlite" else str(path)
-
-
-def seed(folder: Path, backend: str, count: int = 50) -> None:
-    when = datetime(2026, 1, 1, tzinfo=UTC)
-    with open_store(seed_location(folder, backend)) as store:
-        for n in range(count):
-            store.put(
-                Mention(
-                    id=f"{n:012x}",
-                    url=f"https://old.example/{n}",
-                    title="an older acme story",
-                    snippet="acme",
-                    author=None,
-                    author_url=None,
-                    author_email=None,
-                    published=when,
-                    found_at=when,
-                    source="old",
-                    source_type="feed",
-                    queries=("acme",),
-                    keys=(f"u:old.example/{n}",),
-                    timeline=(Event(when, "found", "found by old for acme"),),
-                )
-            )
-        store.save()
 
 
 def stored(location: str) -> list[str]:
@@ -161,7 +135,7 @@ def test_random_kills_of_fetch_leave_a_whole_database_and_no_process(
 ) -> None:
     original = tmp_path / "original"
     original.mkdir()
-    seed(original, backend)
+    populate(seed_location(original, backend), 50)  # an older history, kept whole whatever happens
     before = stored(seed_location(original, backend))
     complete = tmp_path / "complete"
     shutil.copytree(original, complete)

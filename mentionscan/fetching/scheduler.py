@@ -130,7 +130,8 @@ def _process_pool() -> Executor:
     from mentionscan.fetching.parentdeath import PARENT, die_with_parent
 
     context: Any = multiprocessing.get_context("spawn")
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    server = "forkserver" in multiprocessing.get_all_start_methods()
+    if server:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PARSER_MODULES)
     pool = ProcessPoolExecutor(
@@ -139,7 +140,8 @@ def _process_pool() -> Executor:
         initializer=die_with_parent,
         initargs=(os.getpid(),),
     )
-    os.environ[PARENT] = str(os.getpid())  # for the fork server, started by the first submit
+    if server:  # for the fork server, started by the first submit (a spawned worker's parent is us)
+        os.environ[PARENT] = str(os.getpid())
     try:
         pool.submit(_warm_up)  # starts the workers now; the first real job would start them later
     finally:
