@@ -36,16 +36,9 @@ if TYPE_CHECKING:
     from mentionscan.fetching.run import Progress, RunResult
     from mentionscan.followup.contact import Found
     from mentionscan.followup.reply import Draft
+    from mentionscan.followup.triage import Change
     from mentionscan.matching.explain import Evidence, Explanation
     from mentionscan.store.migrate import DatabaseInfo, Migration
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One mention before and after a change (`mark`)."""
-
-    before: Mention
-    after: Mention
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,24 +209,12 @@ class Workspace:
 
         Every id and argument is checked before anything changes; the changes are saved at once.
         """
-        from mentionscan.followup.triage import check_status, due_date, mark
+        from mentionscan.followup.triage import check_status, due_date, mark_all
 
         check_status(status)
         due_date(due, now)  # a bad --due fails before the database is opened
         with self.store(write=True) as store:
-            if ids:
-                chosen = list({m.id: m for m in (store.resolve(prefix) for prefix in ids)}.values())
-            else:
-                chosen = list(store.mentions(selection or MentionFilter()))
-            changes = []
-            for mention in chosen:
-                changed = mark(mention, status, note=note, due=due, now=now)
-                if changed is not mention:
-                    store.put(changed)
-                    changes.append(Change(mention, changed))
-            if changes:
-                store.save()
-        return changes
+            return mark_all(store, status, ids, selection or MentionFilter(), note=note, due=due, now=now)
 
     def note(self, id_or_prefix: str, text: str) -> Mention:
         """Add a note to a mention's timeline; the changed mention."""
@@ -249,18 +230,14 @@ class Workspace:
 
     def draft_reply(self, id_or_prefix: str, *, record: bool = False, due: str | None = None) -> Draft:
         """The email to the author; with `record`, the draft is logged and the mention set contacted."""
-        from mentionscan.followup.reply import draft_reply, load_template
-        from mentionscan.followup.triage import due_date, mark
+        from mentionscan.followup.reply import reply_for
+        from mentionscan.followup.triage import mark
 
         if due is not None and not record:
             raise ConfigError("--due needs --mark (the report-back date is set when you write)")
         now = utcnow()
-        due_date(due, now)
         mention = self.get(id_or_prefix)
-        config = self.config if self._config_needed or self._config else None
-        template = load_template(config.settings.reply_template if config else None)
-        sender = config.email.sender if config is not None and config.email is not None else None
-        draft = draft_reply(mention, template, sender=sender, now=now)
+        draft = reply_for(mention, self.config if self._config_needed or self._config else None, due, now)
         if record:
             self._change(
                 mention.id,

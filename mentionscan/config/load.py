@@ -26,6 +26,7 @@ from mentionscan.config.model import (
     opt,
 )
 from mentionscan.errors import ConfigError, QuerySyntaxError, did_you_mean
+from mentionscan.mailaddr import configured_address
 from mentionscan.urls import is_http_url
 
 
@@ -172,6 +173,11 @@ def _settings(table: Any, path: Path, folder: Path) -> Settings:
     values["database"] = resolve_database(database, folder) if database else str(default_database_path())
     if values["reply_template"]:
         values["reply_template"] = resolve_database(values["reply_template"], folder)
+    if values["reply_from"] is not None and configured_address(values["reply_from"]) is None:
+        raise ConfigError(
+            f"{where}: 'reply_from' must be one email address, like \"Jane Doe <jane@example.com>\", "
+            f"not {values['reply_from']!r}"
+        )
     return Settings(**values)
 
 

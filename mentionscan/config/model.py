@@ -52,6 +52,7 @@ class Settings:
     lock_timeout: float = 60
     allow_private_redirects: bool = False
     reply_template: str | None = None
+    reply_from: str | None = None
 
 
 _SETTINGS_HELP: dict[str, tuple[tuple[type, ...], str]] = {
@@ -66,6 +67,7 @@ _SETTINGS_HELP: dict[str, tuple[tuple[type, ...], str]] = {
     "lock_timeout": ((int, float), "seconds to wait for another run's lock"),
     "allow_private_redirects": ((bool,), ""),
     "reply_template": ((str,), "path of the email reply template"),
+    "reply_from": ((str,), "From: of reply drafts (default: [email] from)"),
 }
 
 
