@@ -272,28 +272,60 @@ def test_the_digest_itself_keeps_hostile_stored_values_out_of_headers_and_links(
     assert "Reply" not in text
 
 
-def test_stdout_is_a_complete_message_for_sendmail_and_marks_once_written(
-    store_config: Path, cli: Any
-) -> None:
+def test_stdout_is_a_complete_message_and_a_preview_unless_mark(store_config: Path, cli: Any) -> None:
     database = store_config.parent / "mentions.json"
     write_store(database, [make_mention("a"), make_mention("b", author_email="bo@example.com")])
     result = cli("digest", "--config", str(store_config))
     assert result.exit_code == 0, result.stderr
-    assert "Digest of 2 mentions written to stdout" in result.stderr
+    assert result.stderr == (
+        "Digest of 2 mentions written to stdout (a preview: nothing recorded; --send sends and records it)\n"
+    )
     message = message_from_bytes(result.stdout_bytes, policy=policy.default)
     assert message["To"] == "Zoë Founder <founder@example.com>"
     assert message["From"] == "mentionscan <scan@example.com>"
     assert b"\r\n" not in result.stdout_bytes  # local line endings on a pipe
+    assert all(m.digested_at is None for m in read_store(database).values())
+    # Tomorrow's digest is still whole; `--mark` records a preview as sent when that is wanted.
+    again = cli("digest", "--config", str(store_config), "--mark")
+    assert again.exit_code == 0
+    repeated = message_from_bytes(again.stdout_bytes, policy=policy.default)
+    assert repeated["Subject"] == message["Subject"] == "mentionscan: 2 new mentions (acme 2)"
+    assert parts(repeated) == parts(message)  # type: ignore[arg-type]
+    assert again.stderr == "Digest of 2 mentions written to stdout\n"
     assert all(m.digested_at for m in read_store(database).values())
-    again = cli("digest", "--config", str(store_config))
-    assert again.exit_code == 0 and again.stdout == ""
+    assert cli("digest", "--config", str(store_config)).stdout == ""
 
 
-def test_no_mark_previews_without_recording(store_config: Path, cli: Any) -> None:
+def test_a_preview_through_head_or_a_pager_uses_nothing_up(store_config: Path) -> None:
+    """`mentionscan digest | head -1`: the reader goes away after one line; nothing is recorded."""
+    database = store_config.parent / "mentions.json"
+    write_store(database, [make_mention(f"m{i}", snippet="acme " * 2000) for i in range(40)])
+    for reader in ("head -1", "cat >/dev/null"):
+        shown = subprocess.run(
+            ["sh", "-c", f'"{sys.executable}" -m mentionscan digest --config "{store_config}" | {reader}'],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=60,
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout == (b"From: mentionscan <scan@example.com>\n" if reader == "head -1" else b"")
+        assert all(m.digested_at is None for m in read_store(database).values()), reader
+
+
+def test_no_mark_is_a_preview_everywhere_and_sends_without_recording(
+    store_config: Path, cli: Any, mail: MailServer, write_config: Callable[..., Path]
+) -> None:
     database = store_config.parent / "mentions.json"
     write_store(database, [make_mention("a")])
-    first = cli("digest", "--config", str(store_config), "--no-mark")
+    first = cli("digest", "--config", str(store_config), "--no-mark")  # the default on stdout: a no-op
     assert first.exit_code == 0 and first.stdout.startswith("From: ")
+    assert all(m.digested_at is None for m in read_store(database).values())
+    # With --send: a real email, to try the mail set-up without using up the digest.
+    sending = write_config(QUERIES, [], extra=email_table(mail), name="sending.toml")
+    sent = cli("digest", "--config", str(sending), "--db", str(database), "--send", "--no-mark")
+    assert sent.exit_code == 0, sent.stderr
+    assert "(--no-mark: nothing recorded, the next digest repeats it)" in sent.stderr
+    assert mail.only().message["Subject"] == "mentionscan: 1 new mention (acme 1)"
     assert all(m.digested_at is None for m in read_store(database).values())
     assert cli("digest", "--config", str(store_config)).stdout.startswith("From: ")
 
@@ -311,6 +343,11 @@ def test_output_writes_an_eml_file_atomically(store_config: Path, cli: Any, tmp_
     message = message_from_bytes(target.read_bytes(), policy=policy.default)
     text, html = parts(message)  # type: ignore[arg-type]
     assert "Größe matters for acme" in text and "Größe matters for acme" in html
+    assert "(a preview: nothing recorded" in result.stderr
+    assert all(m.digested_at is None for m in read_store(database).values())
+    marked = cli("digest", "--config", str(store_config), "--output", str(target), "--mark")
+    assert marked.exit_code == 0, marked.stderr
+    assert marked.stderr == f"Digest of 1 mention written to {target}\n"
     assert all(m.digested_at for m in read_store(database).values())
 
     missing = cli("digest", "--config", str(store_config), "--output", str(tmp_path / "nope" / "x.eml"))
@@ -348,7 +385,7 @@ def test_nothing_new_sends_nothing_unless_always(store_config: Path, cli: Any) -
     silent = cli("digest", "--config", str(store_config), "--quiet")
     assert silent.exit_code == 0 and silent.stdout == "" and silent.stderr == ""
 
-    always = cli("digest", "--config", str(store_config), "--always")
+    always = cli("digest", "--config", str(store_config), "--always", "--mark")
     assert always.exit_code == 0, always.stderr
     message = message_from_bytes(always.stdout_bytes, policy=policy.default)
     assert message["Subject"] == "mentionscan: no new mentions"
@@ -468,14 +505,15 @@ def test_a_digest_shown_on_a_terminal_is_not_marked(store_config: Path, tmp_path
         os.close(leader)
     assert process.returncode == 0, process.stderr
     assert b"Subject: mentionscan: 1 new mention (acme 1)" in shown
-    assert b"stdout is a terminal: nothing recorded; pipe it to sendmail -t, or use --send" in process.stderr
+    assert b"(a preview: nothing recorded; --send sends and records it)" in process.stderr
     assert all(m.digested_at is None for m in read_store(database).values())
 
 
 def test_digest_has_help(cli: Any) -> None:
     result = cli("digest", "--help")
     assert result.exit_code == 0
-    assert "sendmail -t" in result.stdout and "--since" in result.stdout and "--always" in result.stdout
+    for option in ("--send", "sendmail", "--mark", "--no-mark", "preview", "--since", "--always"):
+        assert option in result.stdout, option
 
 
 def test_a_huge_title_and_snippet_are_cut_in_both_parts() -> None:

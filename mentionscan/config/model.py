@@ -139,6 +139,7 @@ class EmailSpec:
     password_env: str | None = None
     verify_certificate: bool = True
     timeout: float = 30
+    sendmail: str | None = None  # a local mail program (`/usr/sbin/sendmail -t`) instead of SMTP
 
 
 def _default(record: type, name: str) -> Any:
@@ -156,6 +157,7 @@ EMAIL_OPTIONS: dict[str, Option] = {
     "password_env": opt(str),
     "verify_certificate": opt(bool, default=_default(EmailSpec, "verify_certificate")),
     "timeout": opt(int, float, default=_default(EmailSpec, "timeout")),
+    "sendmail": opt(str, help="a mail program that reads the message on stdin, instead of SMTP"),
 }
 
 

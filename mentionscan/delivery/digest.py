@@ -9,11 +9,9 @@ most one digest twice; it never loses one (at-least-once).
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, ClassVar
@@ -22,18 +20,17 @@ from urllib.parse import quote
 from mentionscan import __version__
 from mentionscan.config.model import Config, EmailSpec
 from mentionscan.errors import ConfigError, StoreError
-from mentionscan.models import Mention
+from mentionscan.mailaddr import configured_address, domain_of, valid_address
+from mentionscan.models import OPEN_STATUSES, Mention
 from mentionscan.store.interface import MentionFilter, Order, Store, select, sort_time
 from mentionscan.text import one_line, truncate
-from mentionscan.timeutil import age, parse_time, to_iso, utcnow
+from mentionscan.timeutil import age, local_time, parse_time, to_iso, utcnow
 from mentionscan.urls import safe_link
 
 SUBJECT_LIMIT = 110  # characters of a subject; mail clients show about this many
 TITLE_LIMIT = 300
 SNIPPET_LIMIT = 400
 NO_QUERY = "(no query)"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ADDRESS = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+\.[^\s@<>()\[\]\\,;:\"]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +91,7 @@ def subject(digest: Digest) -> str:
     count = digest.count
     noun = "mention" if count == 1 else "mentions"
     if digest.since is not None:
-        head = f"mentionscan: {count} {noun} since {_when(digest.since)}"
+        head = f"mentionscan: {count} {noun} since {local_time(digest.since)}"
     elif count:
         head = f"mentionscan: {count} new {noun}"
     else:
@@ -116,14 +113,10 @@ def subject(digest: Digest) -> str:
     return truncate(f"{head} ({', '.join(shown)})", SUBJECT_LIMIT)
 
 
-def _when(moment: datetime) -> str:
-    return (to_iso(moment) or "").replace("T", " ").removesuffix(":00Z") + " UTC"
-
-
 def reply_link(mention: Mention) -> tuple[str, str]:
     """(label, href): a `mailto:` to the author when the address is known, else the page itself."""
-    address = one_line(mention.author_email)
-    if address and _ADDRESS.match(address):
+    address = valid_address(one_line(mention.author_email))
+    if address:
         title = truncate(one_line(mention.title) or "your post", 150)
         return "Reply by email", f"mailto:{quote(address, safe='@')}?subject={quote('Re: ' + title)}"
     if link := safe_link(mention.url):
@@ -146,17 +139,27 @@ class _Item:
     source: str
     when: str
     also: str
+    done: str
     id: str
+
+
+def answered(mention: Mention) -> str:
+    """What was already done about a mention (`contacted`, `replied`, ...), or "" while it is open."""
+    if mention.status not in OPEN_STATUSES:
+        return mention.status
+    return "contacted" if mention.last_contacted is not None else ""
 
 
 def _item(mention: Mention, group: str, now: datetime) -> _Item:
     others = [q for q in mention.queries if q != group]
     author = truncate(one_line(mention.author), 80)
-    label, href = reply_link(mention)
+    done = answered(mention)
+    # Written to already, or settled: a second reply link would invite a second first answer.
+    label, href = ("", "") if done else reply_link(mention)
     source = one_line(mention.source)
     when = f"{age(sort_time(mention), now)} ago"
     also = f"also: {', '.join(one_line(q) for q in others)}" if others else ""
-    meta = " · ".join(p for p in (source, author, when, also, f"id {mention.id[:7]}") if p)
+    meta = " · ".join(p for p in (source, author, when, also, done, f"id {mention.id[:7]}") if p)
     return _Item(
         title=truncate(one_line(mention.title) or "(no title)", TITLE_LIMIT),
         link=safe_link(mention.url),
@@ -169,12 +172,13 @@ def _item(mention: Mention, group: str, now: datetime) -> _Item:
         source=source,
         when=when,
         also=also,
+        done=done,
         id=mention.id[:7],
     )
 
 
 def _quiet_line(digest: Digest) -> str:
-    since = f" since the last digest ({_when(digest.last_sent)})" if digest.last_sent else ""
+    since = f" since the last digest ({local_time(digest.last_sent)})" if digest.last_sent else ""
     return f"All quiet: nothing new{since}."
 
 
@@ -238,9 +242,8 @@ def render_html(digest: Digest) -> str:
             author = (
                 _a(item.author_link, item.author, "color:#666666;") if item.author_link else _e(item.author)
             )
-            meta = " · ".join(
-                p for p in (_e(item.source), author, _e(item.when), _e(item.also), _e(f"id {item.id}")) if p
-            )
+            after = (_e(v) for v in (item.when, item.also, item.done, f"id {item.id}"))
+            meta = " · ".join(p for p in (_e(item.source), author, *after) if p)
             out.append('<div style="margin:0 0 16px;">')
             out.append(f'<div style="font-size:15px;font-weight:bold;">{title}</div>')
             out.append(f'<div style="{_MUTED}">{meta}</div>')
@@ -271,7 +274,7 @@ def build_message(digest: Digest, spec: EmailSpec, where: str = "[email]") -> Em
     message["To"] = ", ".join(header_value(to) for to in spec.to)
     message["Subject"] = header_value(subject(digest))
     message["Date"] = format_datetime(digest.now)
-    message["Message-ID"] = make_msgid("mentionscan", domain=_domain(spec.sender))
+    message["Message-ID"] = make_msgid("mentionscan", domain=domain_of(spec.sender))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
     message["X-Mailer"] = f"mentionscan {__version__}"
     # Quoted-printable keeps both parts 7-bit, so any relay or `sendmail -t` takes them as they are.
@@ -282,28 +285,12 @@ def build_message(digest: Digest, spec: EmailSpec, where: str = "[email]") -> Em
     return message
 
 
-def _domain(sender: str) -> str:
-    address = _parse_address(sender)
-    return (address.domain if address else "") or "localhost"
-
-
-def _parse_address(text: str) -> Address | None:
-    from email.headerregistry import HeaderRegistry
-
-    try:
-        header = HeaderRegistry()("From", header_value(text))
-    except (ValueError, IndexError):
-        return None
-    found = getattr(header, "addresses", ())
-    return found[0] if found else None
-
-
 def addresses(values: Iterable[str], where: str = "[email]") -> list[str]:
     """The bare `user@host` of each configured address (`Name <user@host>` or `user@host`)."""
     result = []
     for value in values:
-        address = None if _CONTROL.search(value) else _parse_address(value)
-        if address is None or not address.username or not address.domain:
+        address = configured_address(value)
+        if address is None:
             raise ConfigError(f"{where}: {value!r} is not one valid email address")
         result.append(address.addr_spec)
     return result
