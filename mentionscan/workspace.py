@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from mentionscan.followup.reply import Draft
     from mentionscan.followup.triage import Change
     from mentionscan.matching.explain import Evidence, Explanation
+    from mentionscan.store.merge import Imported
     from mentionscan.store.migrate import DatabaseInfo, Migration
 
 
@@ -324,13 +325,34 @@ class Workspace:
         with self.store(write=True) as store:
             return run_digest(store, config, deliver, since=since, always=always, mark=mark)
 
-    def export(self, fmt: Format, out: TextIO, selection: MentionFilter | None = None) -> int:
-        """Write the mentions `selection` picks (every one without it) to `out` in `fmt`; how many."""
-        from mentionscan.delivery.formats import Context, render
+    def export(
+        self,
+        fmt: Format,
+        out: TextIO,
+        selection: MentionFilter | None = None,
+        *,
+        feed_url: str = "",
+        page_url: str = "",
+    ) -> int:
+        """Write the mentions `selection` picks (every one without it) to `out` in `fmt`; how many.
+        `Format.backup` is `export --full`; `feed_url` and `page_url` are an Atom feed's links."""
+        from mentionscan.delivery.formats import Context, export
 
-        chosen = list(self.mentions(selection or MentionFilter()))
-        render(fmt, chosen, out, Context(feed_key=self.database))
-        return len(chosen)
+        context = Context(feed_key=self.database, feed_url=feed_url, page_url=page_url)
+        with self.store() as store:
+            return export(store, fmt, out, selection or MentionFilter(), context)
+
+    def import_backup(self, path: str | Path, *, dry_run: bool = False) -> Imported:
+        """Merge a backup (`export --full`) into the database, by id, losing nothing (`store.merge`)."""
+        from mentionscan.delivery.formats.backup import read
+        from mentionscan.store.merge import import_mentions
+
+        backup = read(Path(path).expanduser())  # a broken file fails before the database is locked
+        with self.store(write=not dry_run) as store:
+            result = import_mentions(store, backup.mentions, backup.states)
+            if not dry_run:
+                store.save()
+        return result
 
     def doctor(self, sources: Sequence[str] | None = None) -> list[Check]:
         """Ask each configured source (or those named) once whether it answers."""
