@@ -188,7 +188,7 @@ class Workspace:
         return list(self.mentions(selection))
 
     def search(self, text: str, *, limit: int | None = None) -> list[Mention]:
-        """Stored mentions (any status) whose title, snippet or text hold a word starting with each word."""
+        """Stored mentions (any status) with every word in their title, text, author, notes or contacts."""
         wanted = tuple(words_of(text))
         if not wanted:
             return []

@@ -134,7 +134,7 @@ def search(
     limit: LimitOption = None,
     fmt: RowsFormat = Format.table,
 ) -> None:
-    """Stored mentions (any status) whose title, snippet or text hold every word."""
+    """Stored mentions (any status) whose title, text, author, notes or contacts hold every word."""
     found = workspace(config, db).search(text, limit=limit)
     write_out(lambda out: render(fmt, found, out, Context(extra={"status": [m.status for m in found]})))
     if not found and fmt is Format.table:
