@@ -8,10 +8,12 @@ parser, the same that later writes the header.
 from __future__ import annotations
 
 import re
-import socket
-from email.headerregistry import Address
+from typing import TYPE_CHECKING
 
 from mentionscan.text import one_line
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
 
 _PLAIN = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+\.[^@\s<>()\[\]\\,;:\"]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -41,5 +43,7 @@ def configured_address(text: str) -> Address | None:
 
 def domain_of(sender: str | None) -> str:
     """The domain for a Message-ID: the sender's, else this machine's name (never a DNS lookup)."""
+    import socket
+
     address = configured_address(sender) if sender else None
     return (address.domain if address else "") or socket.gethostname() or "localhost"

@@ -20,6 +20,7 @@ from mentionscan.dedup import mention_id
 from mentionscan.delivery.digest import SUBJECT_LIMIT, build_digest, build_message, pending_filter, subject
 from mentionscan.models import Mention
 from mentionscan.store import open_store
+from tests.followuptools import local_zone
 from tests.mailtools import (
     HOSTILE_TITLE,
     QUERIES,
@@ -310,6 +311,24 @@ def test_a_preview_through_head_or_a_pager_uses_nothing_up(store_config: Path) -
         assert shown.returncode == 0, shown.stderr
         assert shown.stdout == (b"From: mentionscan <scan@example.com>\n" if reader == "head -1" else b"")
         assert all(m.digested_at is None for m in read_store(database).values()), reader
+    # A reader gone before the message is written (a pager quit at once): a preview ends quietly;
+    # with --mark the message was not handed over, so it says so and records nothing.
+    for marking, code, said in ((), 0, b""), (("--mark",), 1, b"Error: cannot write the digest to stdout"):
+        gone, writer = os.pipe()
+        os.close(gone)
+        try:
+            ended = subprocess.run(
+                [sys.executable, "-m", "mentionscan", "digest", "--config", str(store_config), *marking],
+                stdin=subprocess.DEVNULL,
+                stdout=writer,
+                stderr=subprocess.PIPE,
+                timeout=60,
+            )
+        finally:
+            os.close(writer)
+        assert ended.returncode == code, ended.stderr
+        assert ended.stderr.startswith(said) and (said or ended.stderr == b"")
+        assert all(m.digested_at is None for m in read_store(database).values())
 
 
 def test_no_mark_is_a_preview_everywhere_and_sends_without_recording(
@@ -536,3 +555,60 @@ def test_output_into_a_folder_that_refuses_files_is_one_error_line(store_config:
     assert result.stderr.startswith("Error: cannot write the digest to /proc/digest.eml: ")
     assert len(result.stderr.splitlines()) == 1
     assert all(m.digested_at is None for m in read_store(database).values())  # nothing was marked
+
+
+def test_times_in_the_digest_are_local_and_the_zone_is_said_once(store_config: Path, cli: Any) -> None:
+    database = store_config.parent / "mentions.json"
+    write_store(database, [make_mention("a")])
+    with local_zone("Europe/Berlin"):
+        since = cli("digest", "--config", str(store_config), "--since", "2026-11-23T06:30:00Z")
+        message = message_from_bytes(since.stdout_bytes, policy=policy.default)
+        assert message["Subject"] == "mentionscan: 1 mention since 23 Nov 2026 07:30 CET (acme 1)"
+        text, html = parts(message)  # type: ignore[arg-type]
+        assert text.startswith("1 mention since 23 Nov 2026 07:30 CET (acme 1)\n")
+        assert "since 23 Nov 2026 07:30 CET" in html
+        assert "Z UTC" not in text + html + message["Subject"]
+        assert message["Date"].datetime.utcoffset() == timedelta(hours=1)  # Berlin in November
+
+        assert cli("digest", "--config", str(store_config), "--mark", "--quiet").exit_code == 0
+        quiet = cli("digest", "--config", str(store_config), "--always")
+        text, _ = parts(message_from_bytes(quiet.stdout_bytes, policy=policy.default))  # type: ignore[arg-type]
+        last = read_store(database)[make_mention("a").id].digested_at.astimezone()
+        assert f"All quiet: nothing new since the last digest ({last:%-d %b %Y %H:%M} CET)." in text
+    with local_zone("UTC"):
+        since = cli("digest", "--config", str(store_config), "--since", "2026-11-23T06:30:00Z")
+        subject_line = message_from_bytes(since.stdout_bytes, policy=policy.default)["Subject"]
+        assert subject_line == "mentionscan: 1 mention since 23 Nov 2026 06:30 UTC (acme 1)"
+
+
+def test_a_mention_already_answered_is_not_offered_a_reply(store_config: Path, cli: Any) -> None:
+    database = store_config.parent / "mentions.json"
+    now = datetime.now(UTC).replace(microsecond=0)
+    drafted = make_mention("drafted", author_email="d@example.com").with_event(
+        "draft", "To: d@example.com", at=now
+    )
+    write_store(
+        database,
+        [
+            make_mention("open", author_email="o@example.com", status="todo"),
+            make_mention("wrote", author_email="w@example.com", status="contacted"),
+            make_mention("answered", author_email="a@example.com", status="replied"),
+            make_mention("done", author_email="r@example.com", status="resolved"),
+            drafted,
+        ],
+    )
+    message = message_from_bytes(
+        cli("digest", "--config", str(store_config)).stdout_bytes, policy=policy.default
+    )
+    text, html = parts(message)  # type: ignore[arg-type]
+    assert text.count("Reply by email") == 1
+    assert "Reply by email: mailto:o@example.com?subject=" in text
+    items = {block.split("\n", 1)[0]: block for block in text.split("\n* ")[1:]}
+    assert " · contacted · id " in items["Post wrote about acme"]
+    assert " · replied · id " in items["Post answered about acme"]
+    assert " · resolved · id " in items["Post done about acme"]
+    assert " · contacted · id " in items["Post drafted about acme"]  # a logged draft is a contact
+    assert "Reply" not in items["Post wrote about acme"] + items["Post done about acme"]
+    assert [href for href, _ in scan(html).links if href.startswith("mailto:")] == [
+        "mailto:o@example.com?subject=Re%3A%20Post%20open%20about%20acme"
+    ]

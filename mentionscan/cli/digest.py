@@ -72,6 +72,7 @@ def digest(
     if cfg.email is None:
         raise ConfigError(f"{cfg.path}: no [email] table: add one with 'to' and 'from' (see README)")
     where = f"{cfg.path}: [email]"
+    marking = send if mark is None else mark
     delivery: SmtpDelivery | SendmailDelivery | FileDelivery | StreamDelivery
     if send:
         transport = SendmailDelivery if cfg.email.sendmail else SmtpDelivery
@@ -79,8 +80,7 @@ def digest(
     elif output is not None:
         delivery = FileDelivery(output)
     else:
-        delivery = StreamDelivery(sys.stdout.buffer)
-    marking = send if mark is None else mark
+        delivery = StreamDelivery(sys.stdout.buffer, preview=not marking)
     delivery.prepare()
     result = ws.digest(delivery, since=when, always=always, mark=marking)
     if quiet:

@@ -273,7 +273,7 @@ def build_message(digest: Digest, spec: EmailSpec, where: str = "[email]") -> Em
     message["From"] = header_value(spec.sender)
     message["To"] = ", ".join(header_value(to) for to in spec.to)
     message["Subject"] = header_value(subject(digest))
-    message["Date"] = format_datetime(digest.now)
+    message["Date"] = format_datetime(digest.now.astimezone())  # local, as a mail client writes it
     message["Message-ID"] = make_msgid("mentionscan", domain=domain_of(spec.sender))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
     message["X-Mailer"] = f"mentionscan {__version__}"

@@ -273,11 +273,16 @@ class FileDelivery:
 
 
 class StreamDelivery:
-    """Write the message to a binary stream (stdout), for `mentionscan digest | sendmail -t`."""
+    """Write the message to a binary stream (stdout): a preview, or `digest --mark | sendmail -t`.
 
-    def __init__(self, stream: BinaryIO, name: str = "stdout") -> None:
+    A reader that goes away (`| head`, a pager quit) ends a preview quietly: BrokenPipeError
+    goes up as it is. When the message was to count as handed over, it is a SendError.
+    """
+
+    def __init__(self, stream: BinaryIO, name: str = "stdout", *, preview: bool = False) -> None:
         self.stream = stream
         self.name = name
+        self.preview = preview
 
     def prepare(self) -> None:
         pass
@@ -288,6 +293,8 @@ class StreamDelivery:
             self.stream.write(message.as_bytes())
             self.stream.flush()
         except BrokenPipeError as exc:
+            if self.preview:
+                raise
             raise SendError(f"cannot write the digest to {self.name}: the reader went away") from exc
         except OSError as exc:
             raise SendError(f"cannot write the digest to {self.name}: {exc.strerror or exc}") from exc
