@@ -243,6 +243,7 @@ def test_the_readme_crontab_recipe_mails_the_digest(
     assert len(mail.received) == 1  # nothing new: no second email
 
 
+@pytest.mark.slow
 def test_the_readme_crontab_recipe_through_a_local_mail_program(
     write_config: Callable[..., Path], feeds: list[dict[str, Any]], tmp_path: Path
 ) -> None:

@@ -297,6 +297,7 @@ def test_stdout_is_a_complete_message_and_a_preview_unless_mark(store_config: Pa
     assert cli("digest", "--config", str(store_config)).stdout == ""
 
 
+@pytest.mark.slow
 def test_a_preview_through_head_or_a_pager_uses_nothing_up(store_config: Path) -> None:
     """`mentionscan digest | head -1`: the reader goes away after one line; nothing is recorded."""
     database = store_config.parent / "mentions.json"

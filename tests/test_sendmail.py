@@ -93,6 +93,7 @@ def test_a_failing_program_marks_nothing_and_its_complaint_is_the_error_line(
     assert working.received[0]["Subject"] == "mentionscan: 2 new mentions (acme 2)"
 
 
+@pytest.mark.slow
 def test_a_program_that_says_nothing_and_one_that_hangs(
     write_config: Callable[..., Path], cli: Cli, tmp_path: Path
 ) -> None:

@@ -15,17 +15,20 @@ from mentionscan.store import open_store
 from mentionscan.store.interface import select
 from tests.store.corpus import corpus
 from tests.store.test_queries import CASES, changes
-from tests.store.tools import OLD_WRITERS, full_mention, path_of
+from tests.store.tools import OLD_WRITERS, full_mention, location_in, path_of
 
 STATES = {"source:hn": {"etag": '"v1"', "failures": 0}, "task:blog": {"cursor": [1, 2]}}
 
 
-@pytest.fixture(params=[1, 2], ids=["schema 1", "schema 2"])
-def old_database(request, location, backend) -> str:
-    writer = OLD_WRITERS.get(backend, {}).get(request.param)
-    if writer is None:
-        pytest.skip(f"no {backend} database was ever written in schema {request.param}")
-    writer(path_of(location), [*corpus(), full_mention()], STATES)
+# Every (backend, schema) an older version wrote: JSON never changed its schema.
+OLD = [(backend, version) for backend, writers in OLD_WRITERS.items() for version in writers]
+
+
+@pytest.fixture(params=OLD, ids=[f"{backend} schema {version}" for backend, version in OLD])
+def old_database(request, tmp_path) -> str:
+    backend, version = request.param
+    location = location_in(tmp_path, backend)
+    OLD_WRITERS[backend][version](path_of(location), [*corpus(), full_mention()], STATES)
     return location
 
 
@@ -78,12 +81,12 @@ def test_an_old_database_read_only_is_left_as_it_was(old_database):
     assert path.read_bytes() == before
 
 
-def test_an_old_database_takes_changes_and_answers_as_a_new_one(old_database, location):
+def test_an_old_database_takes_changes_and_answers_as_a_new_one(old_database):
     with open_store(old_database) as store:
         for mention in changes():
             store.put(mention)
         store.save()
-    fresh = location.replace("db.", "fresh.")
+    fresh = old_database.replace("db.", "fresh.")
     with open_store(fresh) as store:
         for mention in [*corpus(), full_mention(), *changes()]:
             store.put(mention)
