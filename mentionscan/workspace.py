@@ -36,16 +36,10 @@ if TYPE_CHECKING:
     from mentionscan.fetching.run import Progress, RunResult
     from mentionscan.followup.contact import Found
     from mentionscan.followup.reply import Draft
+    from mentionscan.followup.triage import Change
     from mentionscan.matching.explain import Evidence, Explanation
+    from mentionscan.store.merge import Imported
     from mentionscan.store.migrate import DatabaseInfo, Migration
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One mention before and after a change (`mark`)."""
-
-    before: Mention
-    after: Mention
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +188,7 @@ class Workspace:
         return list(self.mentions(selection))
 
     def search(self, text: str, *, limit: int | None = None) -> list[Mention]:
-        """Stored mentions (any status) whose title, snippet or text hold a word starting with each word."""
+        """Stored mentions (any status) with every word in their title, text, author, notes or contacts."""
         wanted = tuple(words_of(text))
         if not wanted:
             return []
@@ -216,24 +210,12 @@ class Workspace:
 
         Every id and argument is checked before anything changes; the changes are saved at once.
         """
-        from mentionscan.followup.triage import check_status, due_date, mark
+        from mentionscan.followup.triage import check_status, due_date, mark_all
 
         check_status(status)
         due_date(due, now)  # a bad --due fails before the database is opened
         with self.store(write=True) as store:
-            if ids:
-                chosen = list({m.id: m for m in (store.resolve(prefix) for prefix in ids)}.values())
-            else:
-                chosen = list(store.mentions(selection or MentionFilter()))
-            changes = []
-            for mention in chosen:
-                changed = mark(mention, status, note=note, due=due, now=now)
-                if changed is not mention:
-                    store.put(changed)
-                    changes.append(Change(mention, changed))
-            if changes:
-                store.save()
-        return changes
+            return mark_all(store, status, ids, selection or MentionFilter(), note=note, due=due, now=now)
 
     def note(self, id_or_prefix: str, text: str) -> Mention:
         """Add a note to a mention's timeline; the changed mention."""
@@ -249,18 +231,14 @@ class Workspace:
 
     def draft_reply(self, id_or_prefix: str, *, record: bool = False, due: str | None = None) -> Draft:
         """The email to the author; with `record`, the draft is logged and the mention set contacted."""
-        from mentionscan.followup.reply import draft_reply, load_template
-        from mentionscan.followup.triage import due_date, mark
+        from mentionscan.followup.reply import reply_for
+        from mentionscan.followup.triage import mark
 
         if due is not None and not record:
             raise ConfigError("--due needs --mark (the report-back date is set when you write)")
         now = utcnow()
-        due_date(due, now)
         mention = self.get(id_or_prefix)
-        config = self.config if self._config_needed or self._config else None
-        template = load_template(config.settings.reply_template if config else None)
-        sender = config.email.sender if config is not None and config.email is not None else None
-        draft = draft_reply(mention, template, sender=sender, now=now)
+        draft = reply_for(mention, self.config if self._config_needed or self._config else None, due, now)
         if record:
             self._change(
                 mention.id,
@@ -347,13 +325,34 @@ class Workspace:
         with self.store(write=True) as store:
             return run_digest(store, config, deliver, since=since, always=always, mark=mark)
 
-    def export(self, fmt: Format, out: TextIO, selection: MentionFilter | None = None) -> int:
-        """Write the mentions `selection` picks (every one without it) to `out` in `fmt`; how many."""
-        from mentionscan.delivery.formats import Context, render
+    def export(
+        self,
+        fmt: Format,
+        out: TextIO,
+        selection: MentionFilter | None = None,
+        *,
+        feed_url: str = "",
+        page_url: str = "",
+    ) -> int:
+        """Write the mentions `selection` picks (every one without it) to `out` in `fmt`; how many.
+        `Format.backup` is `export --full`; `feed_url` and `page_url` are an Atom feed's links."""
+        from mentionscan.delivery.formats import Context, export
 
-        chosen = list(self.mentions(selection or MentionFilter()))
-        render(fmt, chosen, out, Context(feed_key=self.database))
-        return len(chosen)
+        context = Context(feed_key=self.database, feed_url=feed_url, page_url=page_url)
+        with self.store() as store:
+            return export(store, fmt, out, selection or MentionFilter(), context)
+
+    def import_backup(self, path: str | Path, *, dry_run: bool = False) -> Imported:
+        """Merge a backup (`export --full`) into the database, by id, losing nothing (`store.merge`)."""
+        from mentionscan.delivery.formats.backup import read
+        from mentionscan.store.merge import import_mentions
+
+        backup = read(Path(path).expanduser())  # a broken file fails before the database is locked
+        with self.store(write=not dry_run) as store:
+            result = import_mentions(store, backup.mentions, backup.states)
+            if not dry_run:
+                store.save()
+        return result
 
     def doctor(self, sources: Sequence[str] | None = None) -> list[Check]:
         """Ask each configured source (or those named) once whether it answers."""

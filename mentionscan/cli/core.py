@@ -1,8 +1,7 @@
-"""The main job: `init`, `fetch`, `list`, `export`, `demo`."""
+"""The main job: `init`, `fetch`, `list`, `demo`."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,12 +11,10 @@ from mentionscan.cli.app import app
 from mentionscan.cli.common import (
     ConfigOption,
     DbOption,
-    ExportFormat,
     QuietOption,
     RowsFormat,
     Selection,
     err_console,
-    plural,
     progress_wanted,
     say,
     selection_options,
@@ -25,7 +22,6 @@ from mentionscan.cli.common import (
     workspace,
     write_out,
 )
-from mentionscan.cli.reply import OutputOption
 from mentionscan.delivery.formats import Format, render
 from mentionscan.errors import ExitCode
 
@@ -141,32 +137,6 @@ def list_(
     if not mentions and fmt is Format.table:
         narrowed = selection.show_all or selection.status
         say("No mentions to show." + ("" if narrowed else " (--all shows every status)"))
-
-
-@app.command()
-@selection_options(with_all=False)
-def export(
-    selection: Selection,
-    config: ConfigOption = None,
-    db: DbOption = None,
-    fmt: ExportFormat = Format.json,
-    output: OutputOption = None,
-) -> None:
-    """Write stored mentions to a file or stdout, newest first: every status unless --status.
-
-    atom is a feed a feed reader can subscribe to; html is one page to open in a browser.
-    """
-    from mentionscan.atomic import write_atomically
-
-    ws = workspace(config, db)
-    chosen = selection.filter(open_only=False)
-    if output is None:
-        write_out(lambda out: ws.export(fmt, out, chosen))
-        return
-    buffer = io.StringIO()
-    count = ws.export(fmt, buffer, chosen)
-    write_atomically(output.expanduser(), [buffer.getvalue().encode("utf-8")])
-    say(f"Exported {plural(count, 'mention')} to {output}")
 
 
 @app.command()

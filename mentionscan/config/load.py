@@ -26,6 +26,7 @@ from mentionscan.config.model import (
     opt,
 )
 from mentionscan.errors import ConfigError, QuerySyntaxError, did_you_mean
+from mentionscan.mailaddr import configured_address
 from mentionscan.urls import is_http_url
 
 
@@ -174,6 +175,11 @@ def _settings(table: Any, path: Path, folder: Path) -> Settings:
     values["database"] = resolve_database(database, folder) if database else str(default_database_path())
     if values["reply_template"]:
         values["reply_template"] = resolve_database(values["reply_template"], folder)
+    if values["reply_from"] is not None and configured_address(values["reply_from"]) is None:
+        raise ConfigError(
+            f"{where}: 'reply_from' must be one email address, like \"Jane Doe <jane@example.com>\", "
+            f"not {values['reply_from']!r}"
+        )
     return Settings(**values)
 
 
@@ -246,6 +252,8 @@ def _email(table: Any, path: Path) -> EmailSpec:
         )
     if values["password_env"] and not values["username"]:
         raise ConfigError(f"{where}: 'password_env' needs 'username' too")
+    if values["sendmail"] is not None:
+        _sendmail(values["sendmail"], table, where)
     return EmailSpec(
         to=recipients,
         sender=values["from"],
@@ -256,4 +264,25 @@ def _email(table: Any, path: Path) -> EmailSpec:
         password_env=values["password_env"],
         verify_certificate=values["verify_certificate"],
         timeout=values["timeout"],
+        sendmail=values["sendmail"],
     )
+
+
+SMTP_KEYS = ("smtp_host", "smtp_port", "security", "username", "password_env", "verify_certificate")
+
+
+def _sendmail(command: str, table: dict[str, Any], where: str) -> None:
+    """`sendmail` is a command line that can be split, and the only way of sending the table names."""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: 'sendmail' is not a command line ({exc}): {command!r}") from None
+    if not words:
+        raise ConfigError(f"{where}: 'sendmail' is empty: give the program, like \"/usr/sbin/sendmail -t\"")
+    if smtp := [key for key in SMTP_KEYS if key in table]:
+        raise ConfigError(
+            f"{where}: 'sendmail' and {smtp[0]!r} are two ways of sending: keep one "
+            "(sendmail hands the message to a local program; the smtp_ keys talk to a server)"
+        )

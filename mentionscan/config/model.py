@@ -53,6 +53,7 @@ class Settings:
     lock_timeout: float = 60
     allow_private_redirects: bool = False
     reply_template: str | None = None
+    reply_from: str | None = None
 
 
 _SETTINGS_HELP: dict[str, tuple[tuple[type, ...], str]] = {
@@ -67,6 +68,7 @@ _SETTINGS_HELP: dict[str, tuple[tuple[type, ...], str]] = {
     "lock_timeout": ((int, float), "seconds to wait for another run's lock"),
     "allow_private_redirects": ((bool,), ""),
     "reply_template": ((str,), "path of the email reply template"),
+    "reply_from": ((str,), "From: of reply drafts (default: [email] from)"),
 }
 
 
@@ -138,6 +140,7 @@ class EmailSpec:
     password_env: str | None = None
     verify_certificate: bool = True
     timeout: float = 30
+    sendmail: str | None = None  # a local mail program (`/usr/sbin/sendmail -t`) instead of SMTP
 
 
 def _default(record: type, name: str) -> Any:
@@ -155,6 +158,7 @@ EMAIL_OPTIONS: dict[str, Option] = {
     "password_env": opt(str),
     "verify_certificate": opt(bool, default=_default(EmailSpec, "verify_certificate")),
     "timeout": opt(int, float, default=_default(EmailSpec, "timeout")),
+    "sendmail": opt(str, help="a mail program that reads the message on stdin, instead of SMTP"),
 }
 
 

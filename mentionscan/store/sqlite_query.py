@@ -1,4 +1,4 @@
-"""A `MentionFilter` as SQL over schema 2 (`sqlite_schema.py`): what `MentionFilter.accepts` means, indexed.
+"""A `MentionFilter` as SQL over schema 3 (`sqlite_schema.py`): what `MentionFilter.accepts` means, indexed.
 
 Each field becomes one condition on a column (or a side table, or the FTS5 table for words);
 `exclude` leaves out the stored versions of mentions the caller has changed in memory. Every
