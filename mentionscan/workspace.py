@@ -1,17 +1,5 @@
-"""`Workspace`: a config and a database, and one method per thing a user does with them.
-
-Every command of the CLI is one call here; a script does the same::
-
-    from mentionscan import Workspace
-
-    with Workspace.open() as ws:
-        ws.fetch()
-        for mention in ws.mentions(status=["new"]):
-            print(mention.title, mention.url)
-
-The database is opened for each call and closed after it (locked only by the calls that
-change it), so a long-lived Workspace never keeps a fetch, a digest or another person waiting.
-"""
+"""`Workspace`: one method per thing a user does with a config and a database (each command is one
+call); each call opens the database and closes it, locking it only to change it, so nobody waits."""
 
 from __future__ import annotations
 
@@ -25,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from mentionscan.config.model import ENV_DB, Config, Settings
 from mentionscan.errors import ConfigError, NotFound
+from mentionscan.followup.triage import Change
 from mentionscan.models import CLOSED_STATUSES, STATUSES, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
 from mentionscan.timeutil import parse_since, utcnow
@@ -32,20 +21,13 @@ from mentionscan.timeutil import parse_since, utcnow
 if TYPE_CHECKING:
     from mentionscan.delivery.digest import Deliver, DigestResult
     from mentionscan.delivery.formats import Detail, Format
+    from mentionscan.delivery.notify import NotifyResult
     from mentionscan.fetching.doctor import Check
     from mentionscan.fetching.run import Progress, RunResult
     from mentionscan.followup.contact import Found
     from mentionscan.followup.reply import Draft
     from mentionscan.matching.explain import Evidence, Explanation
     from mentionscan.store.migrate import DatabaseInfo, Migration
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One mention before and after a change (`mark`)."""
-
-    before: Mention
-    after: Mention
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +106,20 @@ class Workspace:
     # The main job
 
     def fetch(
-        self, *, sources: Sequence[str] | None = None, dry_run: bool = False, progress: Progress | None = None
+        self,
+        *,
+        sources: Sequence[str] | None = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        notify: bool | None = None,
     ) -> RunResult:
-        """Ask every enabled source (or those named), store what the queries match; what is new."""
+        """Ask every enabled source (or those named), store what they match, and (`notify`) send it on."""
+        from mentionscan.delivery.notify import after_fetch
         from mentionscan.fetching.run import run_fetch
 
-        config = self.config
+        config, send_on = self.config, after_fetch(self.config, notify, dry_run)  # checked before a request
         with self.store(write=not dry_run) as store:
-            return run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress)
+            return send_on(store, run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress))
 
     def mentions(self, selection: MentionFilter | None = None, **filters: Any) -> Iterator[Mention]:
         """Stored mentions, newest first: `selection`, or the filters `filter()` takes."""
@@ -346,6 +334,17 @@ class Workspace:
         config = self.config
         with self.store(write=True) as store:
             return run_digest(store, config, deliver, since=since, always=always, mark=mark)
+
+    def notify(
+        self, channels: Sequence[str] | None = None, *, dry_run: bool = False, test: bool = False
+    ) -> NotifyResult:
+        """Send each `[[notify]]` channel (or those named) what it has not had; `test`: a test message."""
+        from mentionscan.delivery.notify import run_notify, send_checks
+
+        if test:
+            return send_checks(self.config, channels)
+        with self.store(write=not dry_run) as store:
+            return run_notify(store, self.config, names=channels, dry_run=dry_run)
 
     def export(self, fmt: Format, out: TextIO, selection: MentionFilter | None = None) -> int:
         """Write the mentions `selection` picks (every one without it) to `out` in `fmt`; how many."""

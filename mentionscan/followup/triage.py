@@ -7,6 +7,7 @@ report-back date (or "cleared"). The previous status is derived from the timelin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from mentionscan.errors import ConfigError
@@ -15,6 +16,14 @@ from mentionscan.store.interface import AuthorStats
 from mentionscan.timeutil import age, parse_due, to_iso, utcnow
 
 NO_DUE = ("none", "off", "clear")  # `--due none` removes the report-back date
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One mention before and after a change (`Workspace.mark`)."""
+
+    before: Mention
+    after: Mention
 
 
 def check_status(text: str) -> str:
