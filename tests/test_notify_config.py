@@ -117,6 +117,16 @@ def test_two_channels_may_not_share_a_name(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_notify_in_settings_needs_a_channel(tmp_path: Path) -> None:
+    path = config_with(tmp_path, "", settings="notify = true")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert (
+        str(raised.value)
+        == f"{path}: [settings]: 'notify' is true, but there is no [[notify]] table to send to"
+    )
+
+
 def test_notify_in_settings_must_be_true_or_false(tmp_path: Path) -> None:
     path = config_with(tmp_path, "", settings='notify = "yes"')
     with pytest.raises(ConfigError, match=r"\[settings\]: 'notify' must be true or false, not 'yes'"):

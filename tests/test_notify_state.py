@@ -14,6 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from mentionscan.config.load import parse_config
+from mentionscan.config.model import Config
 from mentionscan.delivery.chat import Delivery
 from mentionscan.delivery.notify import MAX_RETRY_WAIT, RETRY_DELAYS, ChannelState, deliver, run_notify
 from mentionscan.delivery.sending import Outcome
@@ -42,16 +43,25 @@ def mention(n: int, found_at: datetime) -> Mention:
     )
 
 
-@pytest.mark.parametrize("backend", ["json", "sqlite"])
-def test_runs_in_the_same_second_send_each_mention_once(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str
-) -> None:
+@pytest.fixture
+def team_channel(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> tuple[Config, Receiver]:
+    """A config with one channel, "team", on a json:// receiver."""
     team = Receiver(httpserver, "/team")
     monkeypatch.setenv("TEAM_URL", f"json://127.0.0.1:{httpserver.port}/team")
     config = parse_config(
         {"queries": [{"name": "acme", "match": "acme"}], "notify": [{"name": "team", "url_env": "TEAM_URL"}]},
         tmp_path / "config.toml",
     )
+    return config, team
+
+
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+def test_runs_in_the_same_second_send_each_mention_once(
+    team_channel: tuple[Config, Receiver], tmp_path: Path, backend: str
+) -> None:
+    config, team = team_channel
     location = tmp_path / "m.json" if backend == "json" else f"sqlite:///{tmp_path / 'm.db'}"
 
     def run(now: datetime, *new: Mention) -> None:
@@ -80,14 +90,9 @@ def test_runs_in_the_same_second_send_each_mention_once(
 
 
 def test_a_new_channel_starts_at_its_first_run_not_with_the_whole_history(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    team_channel: tuple[Config, Receiver], tmp_path: Path
 ) -> None:
-    team = Receiver(httpserver, "/team")
-    monkeypatch.setenv("TEAM_URL", f"json://127.0.0.1:{httpserver.port}/team")
-    config = parse_config(
-        {"queries": [{"name": "acme", "match": "acme"}], "notify": [{"name": "team", "url_env": "TEAM_URL"}]},
-        tmp_path / "config.toml",
-    )
+    config, team = team_channel
     with open_store(tmp_path / "m.json", write=True) as store:
         for n in range(50):
             store.put(mention(n, T - timedelta(days=n + 1)))

@@ -100,5 +100,7 @@ def report_notify(result: NotifyResult, *, quiet: bool, test: bool = False) -> N
         elif report.mentions:
             sent = plural(report.messages, "message" if report.service != "webhook" else "request")
             say(f"{_label(report)}: {plural(report.mentions, 'mention')} in {sent}")
+        elif report.started:
+            say(f"{_label(report)}: a new channel: it gets what is found from now on (nothing before)", "dim")
         elif not report.alerts:
             say(f"{_label(report)}: nothing new", "dim")

@@ -149,6 +149,10 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     query_names = [q.name for q in queries]
     notify = tuple(_notify(t, i, path, query_names) for i, t in enumerate(data.get("notify") or [], start=1))
     _unique([n.name for n in notify], "[[notify]]", path)
+    if settings.notify and not notify:
+        raise ConfigError(
+            f"{path}: [settings]: 'notify' is true, but there is no [[notify]] table to send to"
+        )
     return Config(path=path, settings=settings, queries=queries, sources=sources, email=email, notify=notify)
 
 
@@ -182,12 +186,20 @@ def _settings(table: Any, path: Path, folder: Path) -> Settings:
     return Settings(**values)
 
 
-def _query(table: Any, index: int, path: Path, source_names: list[str]) -> QuerySpec:
+def _named_table(
+    table: Any, kind: str, index: int, path: Path, options: Mapping[str, Option]
+) -> tuple[str, dict[str, Any]]:
+    """Where a `[[kind]]` table is, for messages (`[[queries]] #2 ("acme")`); its values, name checked."""
     name = table.get("name") if isinstance(table, dict) else None
-    where = f"{path}: [[queries]] #{index}" + (f' ("{name}")' if isinstance(name, str) else "")
-    values = check_table(table, QUERY_OPTIONS, where)
+    where = f"{path}: [[{kind}]] #{index}" + (f' ("{name}")' if isinstance(name, str) else "")
+    values = check_table(table, options, where)
     if not NAME_PATTERN.match(values["name"]):
         raise ConfigError(f"{where}: 'name' may hold letters, digits, '.', '_' and '-' only")
+    return where, values
+
+
+def _query(table: Any, index: int, path: Path, source_names: list[str]) -> QuerySpec:
+    where, values = _named_table(table, "queries", index, path, QUERY_OPTIONS)
     sources = values["sources"]
     if sources is not None:
         for source in sources:
@@ -239,11 +251,7 @@ def _source(table: Any, index: int, path: Path) -> SourceSpec:
 def _notify(table: Any, index: int, path: Path, query_names: list[str]) -> NotifySpec:
     from mentionscan.timeutil import parse_duration
 
-    name = table.get("name") if isinstance(table, dict) else None
-    where = f"{path}: [[notify]] #{index}" + (f' ("{name}")' if isinstance(name, str) else "")
-    values = check_table(table, NOTIFY_OPTIONS, where)
-    if not NAME_PATTERN.match(values["name"]):
-        raise ConfigError(f"{where}: 'name' may hold letters, digits, '.', '_' and '-' only")
+    where, values = _named_table(table, "notify", index, path, NOTIFY_OPTIONS)
     kind, url = values["type"], values["url"]
     for key, allowed in (("type", NOTIFY_TYPES), ("mode", NOTIFY_MODES)):
         if values[key] is not None and values[key] not in allowed:

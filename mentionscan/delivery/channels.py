@@ -128,13 +128,16 @@ class AppriseChannel:
     def send(self, delivery: Delivery) -> Outcome:
         import apprise
 
-        with _apprise_log():
-            result = self._apprise.notify(
-                body=delivery.body,
-                title=delivery.title[: self.title_limit],
-                body_format=_DECLARED[self.markup],
-                timeout=self.timeout,
-            )
+        try:
+            with _apprise_log():
+                result = self._apprise.notify(
+                    body=delivery.body,
+                    title=delivery.title[: self.title_limit],
+                    body_format=_DECLARED[self.markup],
+                    timeout=self.timeout,
+                )
+        except Exception as exc:  # a plugin's bug must fail its channel, not the run (nor show its URL)
+            return Outcome(False, self.secrets.mask(one_line(f"apprise failed: {type(exc).__name__}: {exc}")))
         if result:
             return Outcome(True)
         if result.status == apprise.AppriseResultStatus.TIMEOUT:

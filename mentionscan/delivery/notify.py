@@ -84,6 +84,7 @@ class ChannelReport:
     messages: int = 0  # messages (or webhook requests) the service accepted
     waiting: int = 0  # left for a later run
     note: str = ""  # why mentions wait without an error: min_interval, mode, a pause the service asked for
+    started: bool = False  # its first run: it gets what is found from now on, none of the history
     error: str | None = None
     alerts: list[str] = field(default_factory=list)  # the alert messages it accepted
     previews: list[Delivery] = field(default_factory=list)  # what a dry run would have sent
@@ -241,7 +242,7 @@ class _ChannelRun:
         self.sleep = sleep
         self.state = store.read_state(ChannelState, self.spec.name)
         self.since = self.state.since or start
-        self.report = ChannelReport(self.spec.name, channel.service)
+        self.report = ChannelReport(self.spec.name, channel.service, started=self.state.since is None)
         self.delivered = False
         self.pause: datetime | None = None  # a Retry-After too long to wait for in this run
 
