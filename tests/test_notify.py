@@ -476,3 +476,23 @@ def test_notify_with_no_channel_configured_says_how_to_add_one(cli: Cli, blog: C
             f"Error: {config}: no [[notify]] tables: add one to say where alerts go (see README)"
         )
     assert cli("fetch", "--config", str(config), "--notify", "--dry-run").exit_code == 2
+
+
+def test_a_new_channel_starts_at_its_first_run_and_then_gets_every_fetch(
+    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = Receiver(httpserver, "/apprise/json")
+    monkeypatch.setenv("TEAM_URL", f"json://127.0.0.1:{port(httpserver)}/apprise/json")
+    config = blog(notify_table("team", url_env="TEAM_URL"))
+
+    first = cli("notify", "--config", str(config))
+
+    assert first.exit_code == 0, first.stderr
+    assert (
+        first.stderr.strip()
+        == "team (JSON): a new channel: it gets what is found from now on (nothing before)"
+    )
+    assert cli("fetch", "--config", str(config), "--quiet").exit_code == 0  # stored, not sent
+    assert not team.posted
+    later = cli("notify", "--config", str(config))
+    assert later.stderr.strip() == "team (JSON): 4 mentions in 1 message"
