@@ -156,3 +156,27 @@ def test_deliver_retries_within_bounds_and_waits_as_the_service_asks(
     channel = Scripted(*outcomes)
     outcome, count = deliver(channel, Delivery("t", "b"), sleep=slept.append)  # type: ignore[arg-type]
     assert (outcome.ok, count, slept, channel.sent) == (ok, tries, waits, tries)
+
+
+def test_a_channels_query_reads_the_found_at_index_whatever_the_history(tmp_path: Path) -> None:
+    # The cost of "what has the channel not had": the rows found since its mark, not the table.
+    # (bench/notify.py times it: flat from 1,000 to 100,000 mentions.)
+    import sqlite3
+
+    from mentionscan.store import MentionFilter, Order
+    from mentionscan.store.sqlite_query import select_sql
+
+    location = f"sqlite:///{tmp_path / 'm.db'}"
+    with open_store(location, write=True) as store:
+        for n in range(30):
+            store.put(mention(n, T + timedelta(minutes=n)))
+        store.save()
+    sql, params = select_sql(MentionFilter(found_since=T + timedelta(minutes=25), order=Order.STORED), ())
+    conn = sqlite3.connect(tmp_path / "m.db")
+    try:
+        plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+        rows = conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+    assert "USING INDEX mentions_found" in plan
+    assert [seq for seq, _, _ in rows] == sorted(seq for seq, _, _ in rows) and len(rows) == 5
