@@ -192,6 +192,7 @@ def test_a_channel_that_answers_500_gets_the_same_mentions_next_run_and_never_tw
     assert channel_state(config, "team", location).pending == ()
 
 
+@pytest.mark.slow
 @pytest.mark.real_waits
 def test_a_500_that_passes_within_the_run_is_sent_once_after_a_pause(
     cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
@@ -207,6 +208,7 @@ def test_a_500_that_passes_within_the_run_is_sent_once_after_a_pause(
     assert team.posted[1].at - team.posted[0].at >= 1.0  # RETRY_DELAYS[0]
 
 
+@pytest.mark.slow
 def test_a_429_with_a_short_retry_after_is_waited_out(
     cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
