@@ -1,30 +1,18 @@
-"""`Workspace`: a config and a database, and one method per thing a user does with them.
-
-Every command of the CLI is one call here; a script does the same::
-
-    from mentionscan import Workspace
-
-    with Workspace.open() as ws:
-        ws.fetch()
-        for mention in ws.mentions(status=["new"]):
-            print(mention.title, mention.url)
-
-The database is opened for each call and closed after it (locked only by the calls that
-change it), so a long-lived Workspace never keeps a fetch, a digest or another person waiting.
-"""
+"""`Workspace`: one method per thing a user does with a config and a database (each command is one
+call); each call opens the database and closes it, locking it only to change it, so nobody waits."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mentionscan.config.model import ENV_DB, Config, Settings
 from mentionscan.errors import ConfigError, NotFound
+from mentionscan.followup.triage import Change
 from mentionscan.models import CLOSED_STATUSES, STATUSES, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
 from mentionscan.timeutil import parse_since, utcnow
@@ -32,23 +20,15 @@ from mentionscan.timeutil import parse_since, utcnow
 if TYPE_CHECKING:
     from mentionscan.delivery.digest import Deliver, DigestResult
     from mentionscan.delivery.formats import Detail, Format
+    from mentionscan.delivery.notify import NotifyResult
     from mentionscan.fetching.doctor import Check
     from mentionscan.fetching.run import Progress, RunResult
     from mentionscan.followup.contact import Found
     from mentionscan.followup.reply import Draft
     from mentionscan.followup.triage import Change
-    from mentionscan.matching.explain import Evidence, Explanation
+    from mentionscan.matching.explain import Explanation, Trial
     from mentionscan.store.merge import Imported
     from mentionscan.store.migrate import DatabaseInfo, Migration
-
-
-@dataclass(frozen=True, slots=True)
-class Trial:
-    """What `test_query` found: each mention with the words that matched, and whether it is stored."""
-
-    mention: Mention
-    evidence: tuple[Evidence, ...]
-    stored: bool = True
 
 
 class Workspace:
@@ -118,14 +98,20 @@ class Workspace:
     # The main job
 
     def fetch(
-        self, *, sources: Sequence[str] | None = None, dry_run: bool = False, progress: Progress | None = None
+        self,
+        *,
+        sources: Sequence[str] | None = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        notify: bool | None = None,
     ) -> RunResult:
-        """Ask every enabled source (or those named), store what the queries match; what is new."""
+        """Ask every enabled source (or those named), store what they match, and (`notify`) send it on."""
+        from mentionscan.delivery.notify import after_fetch
         from mentionscan.fetching.run import run_fetch
 
-        config = self.config
+        config, send_on = self.config, after_fetch(self.config, notify, dry_run)  # checked before a request
         with self.store(write=not dry_run) as store:
-            return run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress)
+            return send_on(store, run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress))
 
     def mentions(self, selection: MentionFilter | None = None, **filters: Any) -> Iterator[Mention]:
         """Stored mentions, newest first: `selection`, or the filters `filter()` takes."""
@@ -286,32 +272,17 @@ class Workspace:
         self, expression: str, *, sources: Sequence[str] = (), fetch: bool = False
     ) -> tuple[list[Trial], RunResult | None]:
         """What `expression` matches: among stored mentions, or (`fetch`) in a fetch that stores nothing."""
-        from mentionscan.matching.explain import TEST_QUERY, try_query
+        from mentionscan.matching.explain import Trial, try_query
         from mentionscan.matching.query import parse_query
 
         parse_query(expression)  # the error names the position, before anything is read or fetched
         if not fetch:
             stored = self.mentions(MentionFilter(sources=tuple(sources)))
             return [Trial(m, ev) for m, ev in try_query(expression, stored)], None
-        import tempfile
-        from dataclasses import replace
+        from mentionscan.fetching.trial import trial_fetch
 
-        from mentionscan.config.model import QuerySpec
-        from mentionscan.fetching.run import run_fetch
-        from mentionscan.store import open_store
-
-        trial = replace(self.config, queries=(QuerySpec(TEST_QUERY, expression),))
-        # A scratch database: every entry is seen whole (no conditional GET, no skipped source).
-        with (
-            tempfile.TemporaryDirectory(prefix="mentionscan-test-query-") as scratch,
-            open_store(Path(scratch) / "scratch.json", write=False) as empty,
-        ):
-            result = run_fetch(trial, empty, dry_run=True, only=sources or None)
-        found = dict((m.id, ev) for m, ev in try_query(expression, result.new))
         with self.store() as store:
-            known = {m.id: store.find_by_keys(m.keys) is not None for m in result.new}
-        trials = [Trial(m, found.get(m.id, ()), known[m.id]) for m in result.new if m.id in found]
-        return trials, result
+            return trial_fetch(self.config, store, expression, sources)
 
     # Delivery
 
@@ -324,6 +295,17 @@ class Workspace:
         config = self.config
         with self.store(write=True) as store:
             return run_digest(store, config, deliver, since=since, always=always, mark=mark)
+
+    def notify(
+        self, channels: Sequence[str] | None = None, *, dry_run: bool = False, test: bool = False
+    ) -> NotifyResult:
+        """Send each `[[notify]]` channel (or those named) what it has not had; `test`: a test message."""
+        from mentionscan.delivery.notify import run_notify, send_checks
+
+        if test:
+            return send_checks(self.config, channels)
+        with self.store(write=not dry_run) as store:
+            return run_notify(store, self.config, names=channels, dry_run=dry_run)
 
     def export(
         self,

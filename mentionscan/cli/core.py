@@ -54,18 +54,33 @@ def fetch(
     source: Annotated[
         list[str] | None, typer.Option("--source", help="Only this source (repeatable).", show_default=False)
     ] = None,
+    notify: Annotated[
+        bool | None,
+        typer.Option(
+            "--notify/--no-notify",
+            help="Then send what is new to the [[notify]] channels (default: notify in [settings]).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fetch every source, keep what the queries match, store and print what is new.
 
-    Exit status: 0 when the run finished, 3 when it finished but a source failed.
+    Exit status: 0 when the run finished, 3 when it finished but a source (or a channel) failed.
     """
-    result = run_and_report(workspace(config, db), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source)
-    if result.failed:
+    ws = workspace(config, db)
+    result = run_and_report(ws, fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, notify=notify)
+    if result.failed or (result.notified is not None and result.notified.failed):
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
 
 
 def run_and_report(
-    ws: Workspace, *, fmt: Format, quiet: bool, dry_run: bool = False, only: list[str] | None = None
+    ws: Workspace,
+    *,
+    fmt: Format,
+    quiet: bool,
+    dry_run: bool = False,
+    only: list[str] | None = None,
+    notify: bool | None = False,
 ) -> RunResult:
     """Run a fetch and print it as `fetch` does; `demo` goes through here too."""
     if progress_wanted(quiet):
@@ -78,11 +93,15 @@ def run_and_report(
             def advance(label: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance)
+            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance, notify=notify)
     else:
-        result = ws.fetch(sources=only, dry_run=dry_run)
+        result = ws.fetch(sources=only, dry_run=dry_run, notify=notify)
     write_out(lambda out: render(fmt, result.new, out))
     _summary(result, quiet, dry_run)
+    if result.notified is not None:
+        from mentionscan.cli.notify import report_notify
+
+        report_notify(result.notified, quiet=quiet)
     return result
 
 

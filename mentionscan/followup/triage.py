@@ -19,6 +19,14 @@ from mentionscan.timeutil import age, local_date, local_day, parse_due, parse_ti
 NO_DUE = ("none", "off", "clear")  # `--due none` removes the report-back date
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One mention before and after a change (`Workspace.mark`)."""
+
+    before: Mention
+    after: Mention
+
+
 def check_status(text: str) -> str:
     """`text` if it is a status, else a ConfigError listing the statuses."""
     if text not in STATUSES:
@@ -57,14 +65,6 @@ def mark(
     if note is not None and note.strip():
         changed = changed.with_event("note", note.strip(), at=now)
     return changed
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One mention before and after a change (`mark`)."""
-
-    before: Mention
-    after: Mention
 
 
 def mark_all(
