@@ -1,0 +1,502 @@
+"""The inbox's Textual application: the list, the selected mention, the footer, the keys.
+
+Every read and every change of the database runs on one worker thread, in the order the keys
+were pressed, so the screen never waits for the disk (or for a fetch holding the lock), and a
+change is shown only once it is saved.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shlex
+import subprocess
+import tempfile
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Container, VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+
+from mentionscan.errors import MentionscanError
+from mentionscan.inbox import detail
+from mentionscan.inbox.dialogs import Ask, Help, SendOrKeep
+from mentionscan.inbox.keys import KEYS
+from mentionscan.inbox.session import Session
+from mentionscan.models import Mention
+from mentionscan.store.interface import AuthorStats
+from mentionscan.timeutil import utcnow
+
+REFRESH_SECONDS = 60
+WAITING_AFTER = 0.5  # seconds a database call may take before the screen says it is waiting
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+COLUMNS = (("", 1), ("status", 9), ("age", 4), ("source", 12), ("title", 0))
+NARROW = 110  # below this width the mention is shown under the list, not beside it
+
+
+class Inbox(App[None]):
+    """`mentionscan inbox`."""
+
+    TITLE = "mentionscan inbox"
+    ENABLE_COMMAND_PALETTE = False  # every action has its key; ctrl+p would only hide them
+    CSS = """
+    Screen { layout: vertical; }
+    #top { height: 1; background: $primary-background; padding: 0 1; }
+    #panes { height: 1fr; layout: horizontal; }
+    #panes.narrow { layout: vertical; }
+    #list { width: 3fr; height: 1fr; }
+    #panes.narrow #list { width: 1fr; height: 2fr; }
+    #detail { width: 2fr; height: 1fr; border-left: tall $primary-background; padding: 0 1; }
+    #panes.narrow #detail { width: 1fr; height: 3fr; border-left: none;
+                            border-top: tall $primary-background; }
+    #status { height: 1; padding: 0 1; }
+    .dialog { width: 72; height: auto; max-height: 90%; border: round $accent; padding: 1 2;
+              background: $surface; }
+    Ask, SendOrKeep, Help { align: center middle; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(k.keys, k.action, k.label, show=k.footer) for k in KEYS),
+        Binding("escape", "leave", "back", show=False),
+    ]
+
+    def __init__(self, session: Session, *, now: Callable[[], datetime] = utcnow) -> None:
+        super().__init__()
+        self.session = session
+        self.now = now
+        self.rows: list[Mention] = []
+        self.by_id: dict[str, Mention] = {}
+        self.histories: dict[str, AuthorStats] = {}
+        self.selected: set[str] = set()
+        self.error: MentionscanError | None = None  # the first load's: the command prints it
+        self.loaded = threading.Event()  # the list is on the screen (tests and the benchmark wait on it)
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._busy_since: float | None = None
+        self._busy_what = ""
+        self._spin = 0
+        self._message: Text = Text()
+        self._title_width = 0
+
+    # Layout
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="top")
+        with Container(id="panes"):
+            table: DataTable[Text] = DataTable(id="list", cursor_type="row", zebra_stripes=False)
+            yield table
+            with VerticalScroll(id="detail"):
+                yield Static(Text("Loading…", style="dim"), id="body")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        threading.Thread(target=self._work, name="inbox-database", daemon=True).start()
+        self.set_interval(REFRESH_SECONDS, self.action_refresh)
+        self.set_interval(0.2, self._tick)
+        self._layout()
+        self._top()
+        self.query_one(DataTable).focus()
+        self.action_refresh(first=True)
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        panes = self.query_one("#panes")
+        panes.set_class(self.size.width < NARROW, "narrow")
+        table = self.query_one(DataTable)
+        list_width = self.size.width if self.size.width < NARROW else self.size.width * 3 // 5
+        fixed = sum(w for _, w in COLUMNS) + 2 * len(COLUMNS) + 2  # cell padding, the scroll bar
+        width = max(10, list_width - fixed)
+        if width != self._title_width:
+            self._title_width = width
+            table.clear(columns=True)
+            for label, size in COLUMNS:
+                table.add_column(label, width=size or width, key=label or "selected")
+            self._fill(keep=self._current_id())
+
+    def _fill(self, keep: str | None) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        now = self.now()
+        for mention in self.rows:
+            table.add_row(*detail.row_cells(mention, mention.id in self.selected, now), key=mention.id)
+        if keep and keep in self.by_id:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        self._show_current()
+
+    def _top(self) -> None:
+        text = Text()
+        text.append("mentionscan inbox", style="bold")
+        text.append(f"  {self.session.title()}  ")
+        text.append(f"{len(self.rows)} mentions" if self.loaded.is_set() else "loading…", style="dim")
+        if self.selected:
+            text.append(f"  {len(self.selected)} selected", style="bold")
+        text.append("   ? help", style="dim")
+        self.query_one("#top", Static).update(text)
+
+    def say(self, message: str, style: str = "") -> None:
+        self._message = Text(message, style=style)
+        self._status()
+
+    def _status(self) -> None:
+        text = Text()
+        if self._busy_since is not None and time.monotonic() - self._busy_since > WAITING_AFTER:
+            text.append(f"{SPINNER[self._spin % len(SPINNER)]} {self._busy_what}… ", style="bold")
+        text.append_text(self._message)
+        self.query_one("#status", Static).update(text)
+
+    def _tick(self) -> None:
+        self._spin += 1
+        if self._busy_since is not None:
+            self._status()
+
+    # The selected mention
+
+    def _current_id(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.row_count == 0:
+            return None
+        row = min(table.cursor_row, len(self.rows) - 1)
+        return self.rows[row].id
+
+    def current(self) -> Mention | None:
+        mention_id = self._current_id()
+        return self.by_id.get(mention_id) if mention_id else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_current()
+
+    def _show_current(self) -> None:
+        body = self.query_one("#body", Static)
+        mention = self.current()
+        if mention is None:
+            empty = "Nothing here. s: another status, g: refresh, q: quit."
+            body.update(Text("Loading…" if not self.loaded.is_set() else empty, style="dim"))
+            return
+        related = [self.by_id.get(i) or i for i in mention.related]
+        explained = self.session.explanations(mention)
+        history = self.histories.get(mention.id)
+        body.update(detail.render(mention, history, explained, related, self.now()))
+
+    def _replace(self, mentions: list[Mention]) -> None:
+        """Show these saved versions in place."""
+        table = self.query_one(DataTable)
+        now = self.now()
+        for mention in mentions:
+            if mention.id not in self.by_id:
+                continue
+            self.by_id[mention.id] = mention
+            index = table.get_row_index(mention.id)
+            self.rows[index] = mention
+            for (label, _), cell in zip(
+                COLUMNS, detail.row_cells(mention, mention.id in self.selected, now), strict=True
+            ):
+                table.update_cell(mention.id, label or "selected", cell)
+        self._show_current()
+
+    # The database, one call at a time, off the event loop
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job()
+            self._jobs.task_done()
+
+    def run_db(
+        self,
+        what: str,
+        call: Callable[[], Any],
+        done: Callable[[Any], None],
+        *,
+        thread: bool = False,
+    ) -> None:
+        """Run `call` on the database thread (`thread`: on a thread of its own, for the network), then
+        `done(result)` on the screen; a mentionscan error becomes the status line."""
+
+        def job() -> None:
+            self._busy_since, self._busy_what = time.monotonic(), what
+            try:
+                result = call()
+            except MentionscanError as error:
+                self.call_from_thread(self._failed, error)
+            else:
+                self.call_from_thread(done, result)
+            finally:
+                self._busy_since = None
+                self.call_from_thread(self._status)
+
+        if thread:
+            threading.Thread(target=job, name="inbox-" + what, daemon=True).start()
+        else:
+            self._jobs.put(job)
+
+    def _failed(self, error: MentionscanError) -> None:
+        if not self.loaded.is_set():
+            self.error = error
+            self.exit(return_code=int(error.exit_code))
+            return
+        self.say(f"Error: {error}", "bold red")
+
+    # Keys
+
+    def action_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()
+
+    def action_refresh(self, first: bool = False) -> None:
+        session = self.session
+
+        def load() -> tuple[list[Mention], dict[str, AuthorStats]]:
+            mentions = session.load()
+            return mentions, session.histories(mentions)
+
+        def show(result: tuple[list[Mention], dict[str, AuthorStats]]) -> None:
+            keep = self._current_id()
+            mentions, self.histories = result
+            fresh = {m.id for m in mentions} - set(self.by_id)
+            self.rows, self.by_id = mentions, {m.id: m for m in mentions}
+            self.selected &= set(self.by_id)
+            was_loaded = self.loaded.is_set()
+            self.loaded.set()
+            self._fill(keep)
+            self._top()
+            if was_loaded and not first:
+                self.say(f"{len(fresh)} new since the last refresh." if fresh else "Nothing new.")
+
+        self.run_db("reading the database", load, show)
+
+    def _chosen(self) -> list[str]:
+        if self.selected:
+            return [m.id for m in self.rows if m.id in self.selected]
+        current = self._current_id()
+        return [current] if current else []
+
+    def action_mark(self, status: str) -> None:
+        ids = self._chosen()
+        if not ids:
+            return
+        bulk = bool(self.selected)
+
+        def done(changed: list[Mention]) -> None:
+            if bulk:
+                self.selected.clear()
+            self._replace(changed)
+            if not bulk:
+                self.action_down()
+            self._top()
+            what = f"{len(changed)} mentions" if bulk else changed[0].id[:7] if changed else ""
+            self.say(f"Marked {what} {status}. u: undo" if changed else "Nothing changed.")
+
+        self.run_db("waiting for the database", lambda: self.session.mark(ids, status), done)
+
+    def action_undo(self) -> None:
+        def done(restored: list[Mention]) -> None:
+            self._replace(restored)
+            self._top()
+            if restored:
+                self.say(f"Undone: {', '.join(f'{m.id[:7]} {m.status}' for m in restored[:5])}.")
+            else:
+                self.say("Nothing to undo.")
+
+        self.run_db("waiting for the database", self.session.undo, done)
+
+    def action_select(self) -> None:
+        mention = self.current()
+        if mention is None:
+            return
+        self.selected ^= {mention.id}
+        self._replace([mention])
+        self.action_down()
+        self._top()
+
+    def _saved(self, said: Callable[[Mention], str]) -> Callable[[Mention], None]:
+        def done(changed: Mention) -> None:
+            self._replace([changed])
+            self.say(said(changed))
+
+        return done
+
+    def action_note(self) -> None:
+        mention = self.current()
+        if mention is None:
+            return
+
+        def noted(text: str | None) -> None:
+            if text and text.strip():
+                self.run_db(
+                    "waiting for the database",
+                    lambda: self.session.note(mention.id, text),
+                    self._saved(lambda changed: f"Noted on {changed.id[:7]}."),
+                )
+
+        self.push_screen(Ask("Note (one line):"), noted)
+
+    def action_due(self) -> None:
+        mention = self.current()
+        if mention is None:
+            return
+
+        def chosen(text: str | None) -> None:
+            if text and text.strip():
+                self.run_db(
+                    "waiting for the database",
+                    lambda: self.session.set_due(mention.id, text.strip()),
+                    self._saved(_due_said),
+                )
+
+        self.push_screen(Ask("Report back by:", "today, tomorrow, friday, 3d, 1w, 2026-06-01, none"), chosen)
+
+    def action_contact(self) -> None:
+        mention = self.current()
+        if mention is None:
+            return
+
+        def found(result: tuple[Mention, Any]) -> None:
+            changed, result_found = result
+            self._replace([changed])
+            email = changed.author_email
+            pages = len(result_found.pages)
+            self.say(
+                f"Author's email: {email} ({pages} requests)"
+                if email
+                else f"No email found ({pages} requests)."
+            )
+
+        self.say("")
+        self.run_db("looking for the author", lambda: self.session.contact(mention.id), found, thread=True)
+        self._busy_since = time.monotonic() - WAITING_AFTER  # the spinner at once: this takes a while
+        self._busy_what = "looking for the author"
+
+    def action_search(self) -> None:
+        def search(text: str | None) -> None:
+            if text is not None and text.strip():
+                self.session.words = text.strip()
+                self.action_refresh()
+
+        self.push_screen(Ask("Search every stored mention for:", value=self.session.words), search)
+
+    def action_leave(self) -> None:
+        if self.session.words:
+            self.session.words = ""
+            self.action_refresh()
+        elif self.selected:
+            self.selected.clear()
+            self._fill(self._current_id())
+            self._top()
+
+    def action_cycle_status(self) -> None:
+        self.session.next_view()
+        self.selected.clear()
+        self._top()
+        self.action_refresh()
+
+    def action_open(self) -> None:
+        mention = self.current()
+        if mention is None:
+            return
+        url = mention.url
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        self.say(f"Opened {detail.plain(url)}")
+
+    def action_help(self) -> None:
+        self.push_screen(Help())
+
+    async def action_quit(self) -> None:
+        self._jobs.put(None)  # what was asked before `q` is saved first
+        while not self._jobs.empty() or self._busy_since is not None:
+            self.say("saving…")
+            await _pause()
+        self.exit()
+
+    # Reply: the draft, $EDITOR, then send or keep
+
+    def action_reply(self) -> None:
+        mention = self.current()
+        if mention is None:
+            return
+        self.run_db("writing the draft", lambda: self.session.draft(mention.id), self._edit)
+
+    def _edit(self, draft: Any) -> None:
+        from mentionscan.delivery.replies import read_message
+
+        original = draft.as_bytes()
+        with tempfile.TemporaryDirectory(prefix="mentionscan-reply-") as folder:
+            path = Path(folder) / f"reply-{draft.mention.id[:7]}.eml"
+            path.write_bytes(original)
+            problem = self._run_editor(path)
+            edited = path.read_bytes() if path.exists() else b""
+        if problem:
+            self.say(problem, "bold red")
+            return
+        message = read_message(edited)
+        if message is None or edited == original:
+            self.say("Reply not sent: the draft was " + ("emptied." if message is None else "not changed."))
+            return
+        why_not = self.session.can_send()
+        to, subject = detail.plain(message.get("To", "")), detail.plain(message.get("Subject", ""))
+        if not why_not and not to:
+            why_not = "no To: address (f finds the author's)"
+
+        def chosen(choice: str | None) -> None:
+            if choice is None:
+                self.say("Reply cancelled: nothing sent or saved.")
+            else:
+                self._answer(draft.mention.id, message, send=choice == "send")
+
+        self.push_screen(SendOrKeep(to, subject, why_not), chosen)
+
+    def _run_editor(self, path: Path) -> str:
+        """Run $VISUAL or $EDITOR on `path` with the terminal handed over; a problem, or ""."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        command = [*shlex.split(editor), str(path)]
+        try:
+            with self.suspend():
+                done = subprocess.run(command, check=False)
+        except SuspendNotSupported:  # no terminal to hand over (a test's headless screen)
+            done = subprocess.run(command, check=False, capture_output=True)
+        except OSError as error:
+            return f"Error: cannot run the editor {editor!r}: {error.strerror or error}"
+        if done.returncode != 0:
+            return f"Reply not sent: the editor {editor!r} exited with status {done.returncode}."
+        return ""
+
+    def _answer(self, mention_id: str, message: EmailMessage, *, send: bool) -> None:
+        def done(result: tuple[Mention, str]) -> None:
+            changed, where = result
+            self._replace([changed])
+            self.say(f"Reply {where}; marked {changed.id[:7]} contacted.")
+
+        def answer() -> tuple[Mention, str]:
+            try:
+                return self.session.answer(mention_id, message, send=send)
+            except MentionscanError as error:
+                if not send:
+                    raise
+                kept = self.session.keep(mention_id, message)  # what the user wrote is never lost
+                raise type(error)(f"{error}; the reply is kept in {kept} (not marked contacted)") from error
+
+        self.run_db("sending the reply" if send else "saving the reply", answer, done, thread=send)
+
+
+def _due_said(mention: Mention) -> str:
+    from mentionscan.timeutil import local_date
+
+    if mention.due is None:
+        return f"No report-back date on {mention.id[:7]}."
+    return f"Report back on {mention.id[:7]} by {local_date(mention.due)}."
+
+
+async def _pause() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.05)
