@@ -84,6 +84,7 @@ class Inbox(App[None]):
         self._spin = 0
         self._message: Text = Text()
         self._title_width = 0
+        self.shown = Text()  # the selected mention as drawn
 
     # Layout
 
@@ -185,7 +186,8 @@ class Inbox(App[None]):
         related = [self.by_id.get(i) or i for i in mention.related]
         explained = self.session.explanations(mention)
         history = self.histories.get(mention.id)
-        body.update(detail.render(mention, history, explained, related, self.now()))
+        self.shown = detail.render(mention, history, explained, related, self.now())
+        body.update(self.shown)
 
     def _replace(self, mentions: list[Mention]) -> None:
         """Show these saved versions in place."""

@@ -97,7 +97,8 @@ def render(
         out.append_text(text)
         out.append("\n")
     for explanation in explanations:
-        for evidence in explanation.evidence[:3]:
+        fields = {e.field: e for e in reversed(explanation.evidence)}  # the first in each field
+        for evidence in reversed(fields.values()):
             line("matched", f"{explanation.query} in {evidence.field}: {evidence.context}", "dim")
     for other in related:
         if isinstance(other, Mention):
