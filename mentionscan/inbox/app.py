@@ -176,6 +176,9 @@ class Inbox(App[None]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_current()
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()  # the table takes `enter` for itself: it means open here
+
     def _show_current(self) -> None:
         body = self.query_one("#body", Static)
         mention = self.current()
@@ -367,12 +370,9 @@ class Inbox(App[None]):
             changed, result_found = result
             self._replace([changed])
             email = changed.author_email
-            pages = len(result_found.pages)
-            self.say(
-                f"Author's email: {email} ({pages} requests)"
-                if email
-                else f"No email found ({pages} requests)."
-            )
+            count = len(result_found.pages)
+            pages = f"{count} request" + ("" if count == 1 else "s")
+            self.say(f"Author's email: {email} ({pages})" if email else f"No email found ({pages}).")
 
         self.say("")
         self.run_db("looking for the author", lambda: self.session.contact(mention.id), found, thread=True)
