@@ -232,6 +232,8 @@ class Inbox(App[None]):
                 result = call()
             except MentionscanError as error:
                 self.call_from_thread(self._failed, error)
+            except Exception as error:  # a bug: the screen ends with its traceback, as on its own thread
+                self.call_from_thread(_reraise, error)
             else:
                 self.call_from_thread(done, result)
             finally:
@@ -488,6 +490,10 @@ class Inbox(App[None]):
                 raise type(error)(f"{error}; the reply is kept in {kept} (not marked contacted)") from error
 
         self.run_db("sending the reply" if send else "saving the reply", answer, done, thread=send)
+
+
+def _reraise(error: Exception) -> None:
+    raise error
 
 
 def _due_said(mention: Mention) -> str:
