@@ -25,12 +25,13 @@ from rich.text import Text
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from mentionscan.errors import MentionscanError
 from mentionscan.inbox import detail
 from mentionscan.inbox.dialogs import Ask, Help, SendOrKeep
 from mentionscan.inbox.keys import KEYS
+from mentionscan.inbox.mentionlist import MentionList, heading
 from mentionscan.inbox.session import Session
 from mentionscan.models import Mention
 from mentionscan.store.interface import AuthorStats
@@ -39,7 +40,6 @@ from mentionscan.timeutil import utcnow
 REFRESH_SECONDS = 60
 WAITING_AFTER = 0.5  # seconds a database call may take before the screen says it is waiting
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-COLUMNS = (("", 1), ("status", 9), ("age", 4), ("source", 12), ("title", 0))
 NARROW = 110  # below this width the mention is shown under the list, not beside it
 
 
@@ -53,8 +53,10 @@ class Inbox(App[None]):
     #top { height: 1; background: $primary-background; padding: 0 1; }
     #panes { height: 1fr; layout: horizontal; }
     #panes.narrow { layout: vertical; }
-    #list { width: 3fr; height: 1fr; }
-    #panes.narrow #list { width: 1fr; height: 2fr; }
+    #left { width: 3fr; height: 1fr; }
+    #panes.narrow #left { width: 1fr; height: 2fr; }
+    #heading { height: 1; padding: 0 0 0 0; }
+    #list { height: 1fr; padding-right: 1; }
     #detail { width: 2fr; height: 1fr; border-left: tall $primary-background; padding: 0 1; }
     #panes.narrow #detail { width: 1fr; height: 3fr; border-left: none;
                             border-top: tall $primary-background; }
@@ -83,7 +85,6 @@ class Inbox(App[None]):
         self._busy_what = ""
         self._spin = 0
         self._message: Text = Text()
-        self._title_width = 0
         self.shown = Text()  # the selected mention as drawn
 
     # Layout
@@ -91,8 +92,9 @@ class Inbox(App[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="top")
         with Container(id="panes"):
-            table: DataTable[Text] = DataTable(id="list", cursor_type="row", zebra_stripes=False)
-            yield table
+            with Container(id="left"):
+                yield Static(id="heading")
+                yield MentionList(id="list")
             with VerticalScroll(id="detail"):
                 yield Static(Text("Loading…", style="dim"), id="body")
         yield Static(id="status")
@@ -104,34 +106,23 @@ class Inbox(App[None]):
         self.set_interval(0.2, self._tick)
         self._layout()
         self._top()
-        self.query_one(DataTable).focus()
         self.action_refresh(first=True)
 
     def on_resize(self) -> None:
         self._layout()
 
     def _layout(self) -> None:
-        panes = self.query_one("#panes")
-        panes.set_class(self.size.width < NARROW, "narrow")
-        table = self.query_one(DataTable)
-        list_width = self.size.width if self.size.width < NARROW else self.size.width * 3 // 5
-        fixed = sum(w for _, w in COLUMNS) + 2 * len(COLUMNS) + 2  # cell padding, the scroll bar
-        width = max(10, list_width - fixed)
-        if width != self._title_width:
-            self._title_width = width
-            table.clear(columns=True)
-            for label, size in COLUMNS:
-                table.add_column(label, width=size or width, key=label or "selected")
-            self._fill(keep=self._current_id())
+        self.query_one("#panes").set_class(self.size.width < NARROW, "narrow")
+        self.call_after_refresh(self._heading)
+
+    def _heading(self) -> None:
+        listing = self.query_one(MentionList)
+        self.query_one("#heading", Static).update(heading(listing.scrollable_content_region.width))
 
     def _fill(self, keep: str | None) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        now = self.now()
-        for mention in self.rows:
-            table.add_row(*detail.row_cells(mention, mention.id in self.selected, now), key=mention.id)
-        if keep and keep in self.by_id:
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        listing = self.query_one(MentionList)
+        listing.selected = self.selected
+        listing.show(self.rows, self.now(), keep)
         self._show_current()
 
     def _top(self) -> None:
@@ -163,21 +154,15 @@ class Inbox(App[None]):
     # The selected mention
 
     def _current_id(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not self.rows or table.row_count == 0:
-            return None
-        row = min(table.cursor_row, len(self.rows) - 1)
-        return self.rows[row].id
+        mention = self.current()
+        return mention.id if mention else None
 
     def current(self) -> Mention | None:
-        mention_id = self._current_id()
-        return self.by_id.get(mention_id) if mention_id else None
+        mention = self.query_one(MentionList).current
+        return self.by_id.get(mention.id, mention) if mention else None
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_mention_list_moved(self, event: MentionList.Moved) -> None:
         self._show_current()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_open()  # the table takes `enter` for itself: it means open here
 
     def _show_current(self) -> None:
         body = self.query_one("#body", Static)
@@ -194,18 +179,12 @@ class Inbox(App[None]):
 
     def _replace(self, mentions: list[Mention]) -> None:
         """Show these saved versions in place."""
-        table = self.query_one(DataTable)
-        now = self.now()
+        listing = self.query_one(MentionList)
         for mention in mentions:
-            if mention.id not in self.by_id:
-                continue
-            self.by_id[mention.id] = mention
-            index = table.get_row_index(mention.id)
-            self.rows[index] = mention
-            for (label, _), cell in zip(
-                COLUMNS, detail.row_cells(mention, mention.id in self.selected, now), strict=True
-            ):
-                table.update_cell(mention.id, label or "selected", cell)
+            if mention.id in self.by_id:
+                self.by_id[mention.id] = mention
+                listing.replace(mention)
+        self.rows = listing.rows
         self._show_current()
 
     # The database, one call at a time, off the event loop
@@ -255,21 +234,20 @@ class Inbox(App[None]):
     # Keys
 
     def action_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
+        self.query_one(MentionList).move(1)
 
     def action_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
+        self.query_one(MentionList).move(-1)
+
+    def action_page(self, pages: int) -> None:
+        listing = self.query_one(MentionList)
+        listing.move(pages * max(1, listing.scrollable_content_region.height - 1))
 
     def action_refresh(self, first: bool = False) -> None:
         session = self.session
 
-        def load() -> tuple[list[Mention], dict[str, AuthorStats]]:
-            mentions = session.load()
-            return mentions, session.histories(mentions)
-
-        def show(result: tuple[list[Mention], dict[str, AuthorStats]]) -> None:
+        def show(mentions: list[Mention]) -> None:
             keep = self._current_id()
-            mentions, self.histories = result
             fresh = {m.id for m in mentions} - set(self.by_id)
             self.rows, self.by_id = mentions, {m.id: m for m in mentions}
             self.selected &= set(self.by_id)
@@ -279,8 +257,14 @@ class Inbox(App[None]):
             self._top()
             if was_loaded and not first:
                 self.say(f"{len(fresh)} new since the last refresh." if fresh else "Nothing new.")
+            # The authors' histories read every stored mention: the list does not wait for them.
+            self.run_db("reading the authors' histories", lambda: session.histories(mentions), histories)
 
-        self.run_db("reading the database", load, show)
+        def histories(found: dict[str, AuthorStats]) -> None:
+            self.histories = found
+            self._show_current()
+
+        self.run_db("reading the database", session.load, show)
 
     def _chosen(self) -> list[str]:
         if self.selected:

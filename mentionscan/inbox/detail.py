@@ -34,18 +34,6 @@ def plain(value: object) -> str:
     return one_line(clean(value))
 
 
-def row_cells(mention: Mention, selected: bool, now: datetime) -> tuple[Text, ...]:
-    """The list's columns: selected, status, age, source, title."""
-    style = STATUS_STYLE.get(mention.status, "")
-    return (
-        Text("●" if selected else " "),
-        Text(mention.status, style=style),
-        Text(ago(sort_time(mention), now).removesuffix(" ago"), justify="right"),
-        Text(plain(mention.source), no_wrap=True, overflow="ellipsis"),
-        Text(plain(mention.title) or "(no title)", style=style, no_wrap=True, overflow="ellipsis"),
-    )
-
-
 def matched_words(explanations: Sequence[Explanation]) -> list[str]:
     return sorted({e.found for x in explanations for e in x.evidence if e.found}, key=len, reverse=True)
 

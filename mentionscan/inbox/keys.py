@@ -17,6 +17,10 @@ class Key:
 KEYS = (
     Key("j,down", "down", "down", "next mention", footer=False),
     Key("k,up", "up", "up", "previous mention", footer=False),
+    Key("pagedown,ctrl+f", "page(1)", "page down", "a page down", footer=False),
+    Key("pageup,ctrl+b", "page(-1)", "page up", "a page up", footer=False),
+    Key("home", "page(-1000000)", "first", "the first mention", footer=False),
+    Key("end", "page(1000000)", "last", "the last mention", footer=False),
     Key("enter,o", "open", "open", "open the link in the browser"),
     Key("t", "mark('todo')", "todo", "mark todo"),
     Key("c", "mark('contacted')", "contacted", "mark contacted", footer=False),
