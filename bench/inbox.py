@@ -84,9 +84,8 @@ def database(folder: Path, count: int, backend: str) -> Path:
 def one_run(config: Path) -> dict:
     env = {**os.environ, "MENTIONSCAN_HOME": str(config.parent)}
     started = time.time()
-    done = subprocess.run(
-        [PYTHON, "-c", CHILD, str(config), repr(started)], env=env, capture_output=True, text=True, check=False
-    )
+    command = [PYTHON, "-c", CHILD, str(config), repr(started)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])

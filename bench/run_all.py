@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 
 import fetch
+import inbox
 import match
 import notify
 import queries
@@ -40,6 +41,7 @@ def main() -> None:
     rows += queries.main(runs=max(args.runs, 5))
     rows += notify.main(runs=max(args.runs, 5))
     rows += startup.main()
+    rows += inbox.main(runs=args.runs)
     took = time.perf_counter() - started
     table = show(rows)
     print(table)

@@ -67,7 +67,6 @@ class Inbox(App[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(k.keys, k.action, k.label, show=k.footer) for k in KEYS),
-        Binding("escape", "leave", "back", show=False),
     ]
 
     def __init__(self, session: Session, *, now: Callable[[], datetime] = utcnow) -> None:

@@ -33,6 +33,7 @@ KEYS = (
     Key("f", "contact", "find contact", "look for the author's email and pages", footer=False),
     Key("R", "reply", "reply", "write a reply in $EDITOR, then send it or keep it as .eml"),
     Key("slash", "search", "search", "search every stored mention (Escape: back)", footer=False),
+    Key("escape", "leave", "back", "leave a search; clear the selection", footer=False),
     Key("s", "cycle_status", "status", "show another status: open, new, todo, ..., all", footer=False),
     Key("space", "select", "select", "select several for one action", footer=False),
     Key("g", "refresh", "refresh", "show what a fetch stored since (also every minute)", footer=False),
@@ -40,7 +41,7 @@ KEYS = (
     Key("q", "quit", "quit", "quit (every change is already saved)"),
 )
 
-SHOWN = {"slash": "/", "question_mark": "?", "space": "space", "enter": "enter"}
+SHOWN = {"slash": "/", "question_mark": "?", "down": "↓", "up": "↑"}
 
 
 def shown(keys: str) -> str:
