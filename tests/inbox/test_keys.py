@@ -202,3 +202,39 @@ async def test_q_saves_what_was_asked_before_quitting(config):
         await pilot.pause(0.5)
     assert stored(config, FIRST).status == "resolved"
     assert app.return_code == 0
+
+
+async def test_new_mentions_appear_on_their_own(config, monkeypatch):
+    monkeypatch.setattr("mentionscan.inbox.app.REFRESH_SECONDS", 0.5)  # a minute, in the app
+    app = inbox(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        with open_store(config.parent / "mentions.json") as store:
+            store.put(mention(9, "Acme 3.0 is out", hours=1))
+            store.save()
+        await settle(pilot, app, lambda: len(app.rows) == 5)
+
+
+async def test_no_color_draws_in_shades_of_grey(config, monkeypatch):
+    import re
+
+    # The screenshot's window (its three buttons) and the export's default text colour.
+    frame = {"#ff5f57", "#febc2e", "#28c840", "#c5c8c6"}
+
+    def colours(svg: str) -> set[str]:
+        return {c.lower() for c in re.findall(r"#[0-9a-fA-F]{6}\b", svg)} - frame
+
+    def grey(colour: str) -> bool:
+        return colour[1:3] == colour[3:5] == colour[5:7]
+
+    app = inbox(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        coloured = colours(app.export_screenshot())
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = inbox(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        plain = colours(app.export_screenshot())
+    assert not all(grey(c) for c in coloured)  # the check can fail: in colour, there are colours
+    assert all(grey(c) for c in plain), sorted(c for c in plain if not grey(c))
