@@ -47,7 +47,7 @@ async def main():
         await pilot.pause()
         loaded = time.time() - started
         rows = len(app.rows)
-        while app._jobs.unfinished_tasks or app._busy_since is not None:  # the authors' histories
+        while not app.worker.idle:  # the authors' histories
             await asyncio.sleep(0.005)
         keys = []
         for _ in range(40):

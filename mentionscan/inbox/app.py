@@ -7,32 +7,31 @@ change is shown only once it is saved.
 
 from __future__ import annotations
 
-import os
-import queue
-import shlex
-import subprocess
-import tempfile
+import asyncio
 import threading
 import time
 import webbrowser
 from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
-from pathlib import Path
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
 from textual.widgets import Footer, Static
 
 from mentionscan.errors import MentionscanError
+from mentionscan.followup.reply import Draft
 from mentionscan.inbox import detail
 from mentionscan.inbox.dialogs import Ask, Help, SendOrKeep
+from mentionscan.inbox.editing import edit_draft
 from mentionscan.inbox.keys import KEYS
 from mentionscan.inbox.mentionlist import MentionList, heading
 from mentionscan.inbox.session import Session
+from mentionscan.inbox.worker import Worker
 from mentionscan.models import Mention
 from mentionscan.store.interface import AuthorStats
 from mentionscan.timeutil import utcnow
@@ -79,9 +78,7 @@ class Inbox(App[None]):
         self.selected: set[str] = set()
         self.error: MentionscanError | None = None  # the first load's: the command prints it
         self.loaded = threading.Event()  # the list is on the screen (tests and the benchmark wait on it)
-        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self._busy_since: float | None = None
-        self._busy_what = ""
+        self.worker = Worker(self.call_from_thread, self._failed, self._status)
         self._spin = 0
         self._message: Text = Text()
         self.shown = Text()  # the selected mention as drawn
@@ -100,7 +97,7 @@ class Inbox(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        threading.Thread(target=self._work, name="inbox-database", daemon=True).start()
+        self.worker.start()
         self.set_interval(REFRESH_SECONDS, self.action_refresh)
         self.set_interval(0.2, self._tick)
         self._layout()
@@ -140,14 +137,14 @@ class Inbox(App[None]):
 
     def _status(self) -> None:
         text = Text()
-        if self._busy_since is not None and time.monotonic() - self._busy_since > WAITING_AFTER:
-            text.append(f"{SPINNER[self._spin % len(SPINNER)]} {self._busy_what}… ", style="bold")
+        if (since := self.worker.busy_since) is not None and time.monotonic() - since > WAITING_AFTER:
+            text.append(f"{SPINNER[self._spin % len(SPINNER)]} {self.worker.busy_what}… ", style="bold")
         text.append_text(self._message)
         self.query_one("#status", Static).update(text)
 
     def _tick(self) -> None:
         self._spin += 1
-        if self._busy_since is not None:
+        if self.worker.busy_since is not None:
             self._status()
 
     # The selected mention
@@ -188,40 +185,12 @@ class Inbox(App[None]):
 
     # The database, one call at a time, off the event loop
 
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            job()
-            self._jobs.task_done()
-
     def run_db(
-        self,
-        what: str,
-        call: Callable[[], Any],
-        done: Callable[[Any], None],
-        *,
-        thread: bool = False,
+        self, what: str, call: Callable[[], Any], done: Callable[[Any], None], *, thread: bool = False
     ) -> None:
-        """Run `call` on the database thread (`thread`: on a thread of its own, for the network), then
+        """Run `call` on the database thread (`thread`: a thread of its own, for the network), then
         `done(result)` on the screen; a mentionscan error becomes the status line."""
-
-        def job() -> None:
-            self._busy_since, self._busy_what = time.monotonic(), what
-            try:
-                result = call()
-            except MentionscanError as error:
-                self.call_from_thread(self._failed, error)
-            except Exception as error:  # a bug: the screen ends with its traceback, as on its own thread
-                self.call_from_thread(_reraise, error)
-            else:
-                self.call_from_thread(done, result)
-            finally:
-                self._busy_since = None
-                self.call_from_thread(self._status)
-
-        if thread:
-            threading.Thread(target=job, name="inbox-" + what, daemon=True).start()
-        else:
-            self._jobs.put(job)
+        self.worker.run(what, call, done, own_thread=thread)
 
     def _failed(self, error: MentionscanError) -> None:
         if not self.loaded.is_set():
@@ -309,42 +278,30 @@ class Inbox(App[None]):
         self.action_down()
         self._top()
 
-    def _saved(self, said: Callable[[Mention], str]) -> Callable[[Mention], None]:
+    def _ask_and_save(
+        self, ask: Ask, change: Callable[[str, str], Mention], said: Callable[[Mention], str]
+    ) -> None:
+        """Ask one line about the current mention, then save `change(id, answer)` (Escape: nothing)."""
+        mention = self.current()
+        if mention is None:
+            return
+
+        def answered(text: str | None) -> None:
+            if text and text.strip():
+                self.run_db("waiting for the database", lambda: change(mention.id, text.strip()), done)
+
         def done(changed: Mention) -> None:
             self._replace([changed])
             self.say(said(changed))
 
-        return done
+        self.push_screen(ask, answered)
 
     def action_note(self) -> None:
-        mention = self.current()
-        if mention is None:
-            return
-
-        def noted(text: str | None) -> None:
-            if text and text.strip():
-                self.run_db(
-                    "waiting for the database",
-                    lambda: self.session.note(mention.id, text),
-                    self._saved(lambda changed: f"Noted on {changed.id[:7]}."),
-                )
-
-        self.push_screen(Ask("Note (one line):"), noted)
+        self._ask_and_save(Ask("Note (one line):"), self.session.note, lambda m: f"Noted on {m.id[:7]}.")
 
     def action_due(self) -> None:
-        mention = self.current()
-        if mention is None:
-            return
-
-        def chosen(text: str | None) -> None:
-            if text and text.strip():
-                self.run_db(
-                    "waiting for the database",
-                    lambda: self.session.set_due(mention.id, text.strip()),
-                    self._saved(_due_said),
-                )
-
-        self.push_screen(Ask("Report back by:", "today, tomorrow, friday, 3d, 1w, 2026-06-01, none"), chosen)
+        ask = Ask("Report back by:", "today, tomorrow, friday, 3d, 1w, 2026-06-01, none")
+        self._ask_and_save(ask, self.session.set_due, detail.due_said)
 
     def action_contact(self) -> None:
         mention = self.current()
@@ -361,8 +318,7 @@ class Inbox(App[None]):
 
         self.say("")
         self.run_db("looking for the author", lambda: self.session.contact(mention.id), found, thread=True)
-        self._busy_since = time.monotonic() - WAITING_AFTER  # the spinner at once: this takes a while
-        self._busy_what = "looking for the author"
+        self.worker.busy_since = time.monotonic() - WAITING_AFTER  # the spinner at once: it takes a while
 
     def action_search(self) -> None:
         def search(text: str | None) -> None:
@@ -399,10 +355,10 @@ class Inbox(App[None]):
         self.push_screen(Help())
 
     async def action_quit(self) -> None:
-        self._jobs.put(None)  # what was asked before `q` is saved first
-        while not self._jobs.empty() or self._busy_since is not None:
+        self.worker.stop()  # what was asked before `q` is saved first
+        while not self.worker.idle:
             self.say("saving…")
-            await _pause()
+            await asyncio.sleep(0.05)
         self.exit()
 
     # Reply: the draft, $EDITOR, then send or keep
@@ -413,21 +369,10 @@ class Inbox(App[None]):
             return
         self.run_db("writing the draft", lambda: self.session.draft(mention.id), self._edit)
 
-    def _edit(self, draft: Any) -> None:
-        from mentionscan.delivery.replies import read_message
-
-        original = draft.as_bytes()
-        with tempfile.TemporaryDirectory(prefix="mentionscan-reply-") as folder:
-            path = Path(folder) / f"reply-{draft.mention.id[:7]}.eml"
-            path.write_bytes(original)
-            problem = self._run_editor(path)
-            edited = path.read_bytes() if path.exists() else b""
-        if problem:
-            self.say(problem, "bold red")
-            return
-        message = read_message(edited)
-        if message is None or edited == original:
-            self.say("Reply not sent: the draft was " + ("emptied." if message is None else "not changed."))
+    def _edit(self, draft: Draft) -> None:
+        message = edit_draft(draft, self.suspend)
+        if isinstance(message, str):
+            self.say(message, "bold red" if message.startswith("Error") else "")
             return
         why_not = self.session.can_send()
         to, subject = detail.plain(message.get("To", "")), detail.plain(message.get("Subject", ""))
@@ -442,52 +387,11 @@ class Inbox(App[None]):
 
         self.push_screen(SendOrKeep(to, subject, why_not), chosen)
 
-    def _run_editor(self, path: Path) -> str:
-        """Run $VISUAL or $EDITOR on `path` with the terminal handed over; a problem, or ""."""
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        command = [*shlex.split(editor), str(path)]
-        try:
-            with self.suspend():
-                done = subprocess.run(command, check=False)
-        except SuspendNotSupported:  # no terminal to hand over (a test's headless screen)
-            done = subprocess.run(command, check=False, capture_output=True)
-        except OSError as error:
-            return f"Error: cannot run the editor {editor!r}: {error.strerror or error}"
-        if done.returncode != 0:
-            return f"Reply not sent: the editor {editor!r} exited with status {done.returncode}."
-        return ""
-
     def _answer(self, mention_id: str, message: EmailMessage, *, send: bool) -> None:
         def done(result: tuple[Mention, str]) -> None:
             changed, where = result
             self._replace([changed])
             self.say(f"Reply {where}; marked {changed.id[:7]} contacted.")
 
-        def answer() -> tuple[Mention, str]:
-            try:
-                return self.session.answer(mention_id, message, send=send)
-            except MentionscanError as error:
-                if not send:
-                    raise
-                kept = self.session.keep(mention_id, message)  # what the user wrote is never lost
-                raise type(error)(f"{error}; the reply is kept in {kept} (not marked contacted)") from error
-
+        answer = partial(self.session.answer_or_keep, mention_id, message, send=send)
         self.run_db("sending the reply" if send else "saving the reply", answer, done, thread=send)
-
-
-def _reraise(error: Exception) -> None:
-    raise error
-
-
-def _due_said(mention: Mention) -> str:
-    from mentionscan.timeutil import local_date
-
-    if mention.due is None:
-        return f"No report-back date on {mention.id[:7]}."
-    return f"Report back on {mention.id[:7]} by {local_date(mention.due)}."
-
-
-async def _pause() -> None:
-    import asyncio
-
-    await asyncio.sleep(0.05)

@@ -105,3 +105,10 @@ def render(
         out.append(one_line(first) + ("  …" if rest else ""))
         out.append("\n")
     return out
+
+
+def due_said(mention: Mention) -> str:
+    """What the status line says once a report-back date is saved."""
+    if mention.due is None:
+        return f"No report-back date on {mention.id[:7]}."
+    return f"Report back on {mention.id[:7]} by {local_date(mention.due)}."

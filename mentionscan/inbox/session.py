@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mentionscan.errors import MentionscanError
@@ -107,11 +106,17 @@ class Session:
     def answer(self, mention_id: str, message: EmailMessage, *, send: bool) -> tuple[Mention, str]:
         return self.workspace.answer(mention_id, message, send=send)
 
-    def keep(self, mention_id: str, message: EmailMessage) -> Path:
-        """Write the reply to a .eml file beside the database, and change nothing else."""
+    def answer_or_keep(self, mention_id: str, message: EmailMessage, *, send: bool) -> tuple[Mention, str]:
+        """`answer`; a send that fails keeps the reply as .eml (what the user wrote is never lost)."""
         from mentionscan.delivery.replies import keep_reply
 
-        return keep_reply(self.workspace.database, self.workspace.get(mention_id), message)
+        try:
+            return self.answer(mention_id, message, send=send)
+        except MentionscanError as error:
+            if not send:
+                raise
+            kept = keep_reply(self.workspace.database, self.workspace.get(mention_id), message)
+            raise type(error)(f"{error}; the reply is kept in {kept} (not marked contacted)") from error
 
     def can_send(self) -> str:
         """Why a reply cannot be sent from here ("" when it can): no config, or no [email] table."""

@@ -61,7 +61,7 @@ async def test_undo_puts_back_the_status_and_the_due_date(config):
     app = inbox(config)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press("d", *"2026-12-01", "enter")
+        await pilot.press("d", *"1w", "enter")
         await settle(pilot, app, lambda: stored(config, FIRST).due is not None)
         await pilot.press("x")
         await settle(pilot, app, lambda: stored(config, FIRST).status == "resolved")
@@ -80,23 +80,23 @@ async def test_a_note_and_a_due_date_are_saved(config):
     app = inbox(config)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press("n", *"asked on the forum", "enter")
+        await pilot.press("n", *"asked", "enter")
         await settle(pilot, app, lambda: len(stored(config, FIRST).timeline) == 2)
-        assert stored(config, FIRST).timeline[-1].text == "asked on the forum"
-        assert "note     asked on the forum" in screen_text(app)
-        await pilot.press("d", *"tomorrow", "enter")
+        assert stored(config, FIRST).timeline[-1].text == "asked"
+        assert "note     asked" in screen_text(app)
+        await pilot.press("d", *"2d", "enter")
         await settle(pilot, app, lambda: stored(config, FIRST).due is not None)
         assert "Report back on" in screen_text(app)
-        await pilot.press("d", *"someday", "enter")  # not a date: said, nothing changed
+        await pilot.press("d", *"soon", "enter")  # not a date: said, nothing changed
         await settle(pilot, app)
-        assert "Error: 'someday' is not a due date" in screen_text(app)
+        assert "Error: 'soon' is not a due date" in screen_text(app)
 
 
 async def test_escape_cancels_a_note(config):
     app = inbox(config)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press("n", *"never mind", "escape")
+        await pilot.press("n", *"no", "escape")
         await settle(pilot, app)
         assert len(stored(config, FIRST).timeline) == 1
 

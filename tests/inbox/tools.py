@@ -83,7 +83,7 @@ async def settle(pilot: Any, app: Inbox, until: Any = None, timeout: float = 20.
     end = loop.time() + timeout
     while loop.time() < end:
         await pilot.pause()
-        idle = app.loaded.is_set() and app._jobs.unfinished_tasks == 0 and app._busy_since is None
+        idle = app.loaded.is_set() and app.worker.idle
         if idle and (until is None or until()):
             await pilot.pause()
             return
