@@ -32,6 +32,7 @@ from mentionscan.inbox.keys import KEYS
 from mentionscan.inbox.mentionlist import MentionList, heading
 from mentionscan.inbox.session import Session
 from mentionscan.inbox.worker import Worker
+from mentionscan.matching.explain import Explanation
 from mentionscan.models import Mention
 from mentionscan.store.interface import AuthorStats
 from mentionscan.timeutil import utcnow
@@ -82,6 +83,7 @@ class Inbox(App[None]):
         self._spin = 0
         self._message: Text = Text()
         self.shown = Text()  # the selected mention as drawn
+        self._explained: dict[str, list[Explanation]] = {}
 
     # Layout
 
@@ -168,7 +170,8 @@ class Inbox(App[None]):
             body.update(Text("Loading…" if not self.loaded.is_set() else empty, style="dim"))
             return
         related = [self.by_id.get(i) or i for i in mention.related]
-        explained = self.session.explanations(mention)
+        if (explained := self._explained.get(mention.id)) is None:  # a matcher is built for it
+            explained = self._explained[mention.id] = self.session.explanations(mention)
         history = self.histories.get(mention.id)
         self.shown = detail.render(mention, history, explained, related, self.now())
         body.update(self.shown)
@@ -218,6 +221,7 @@ class Inbox(App[None]):
             keep = self._current_id()
             fresh = {m.id for m in mentions} - set(self.by_id)
             self.rows, self.by_id = mentions, {m.id: m for m in mentions}
+            self._explained.clear()  # a fetch may have merged new text into a mention
             self.selected &= set(self.by_id)
             was_loaded = self.loaded.is_set()
             self.loaded.set()

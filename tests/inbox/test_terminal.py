@@ -64,7 +64,16 @@ def terminal(tmp_path: Path) -> Iterator[Callable[..., Terminal]]:
 def test_the_real_inbox_in_a_terminal(tmp_path, terminal):
     config = write_database(tmp_path)
     command = f"{shlex.quote(sys.executable)} -m mentionscan inbox --config {shlex.quote(str(config))}"
-    env = {"MENTIONSCAN_HOME": str(tmp_path), "TERM": "xterm-256color", "PYTHONPATH": str(Path.cwd())}
+    editor = tmp_path / "editor.py"  # a fake $EDITOR: signs the draft
+    editor.write_text(
+        "import sys, pathlib\np = pathlib.Path(sys.argv[1])\np.write_text(p.read_text() + 'Sam')\n"
+    )
+    env = {
+        "MENTIONSCAN_HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+        "PYTHONPATH": str(Path.cwd()),
+        "EDITOR": f"{sys.executable} {editor}",
+    }
     screen = terminal(command, env)
     first = screen.wait_for(lambda s: "4 mentions" in s and "Acme broke my build" in s)
     assert "[bold red]Acme[/] [link=" in first  # web text as text, in a real terminal too
@@ -74,8 +83,16 @@ def test_the_real_inbox_in_a_terminal(tmp_path, terminal):
     screen.wait_for(lambda s: "resolved" in s)
     screen.keys("n", *"ping", "Enter")
     screen.wait_for(lambda s: "Noted on" in s)
+    screen.keys("R")  # the editor has the terminal, then the screen is back with the question
+    screen.wait_for(lambda s: "To:      Writer 2 <writer2@example.org>" in s and "k: keep it as .eml" in s)
+    screen.keys("k")
+    screen.wait_for(lambda s: "Reply kept in" in s)
     screen.keys("q")
     screen.wait_for(lambda s: "EXITED 0" in s)
     assert stored(config, MENTIONS[0].id).status == "todo"
     assert stored(config, MENTIONS[2].id).status == "resolved"
-    assert stored(config, MENTIONS[4].id).timeline[-1].text == "ping"  # the cursor moved on again
+    hostile = stored(config, MENTIONS[4].id)  # the cursor moved on again
+    assert [e.kind for e in hostile.timeline[-3:]] == ["note", "draft", "status"]
+    assert hostile.status == "contacted"
+    (kept,) = (tmp_path / "replies").glob("*.eml")
+    assert kept.read_text().endswith("Sam")
