@@ -31,6 +31,7 @@ from mentionscan.inbox.editing import edit_draft
 from mentionscan.inbox.keys import KEYS
 from mentionscan.inbox.mentionlist import MentionList, heading
 from mentionscan.inbox.session import Session
+from mentionscan.inbox.style import CSS
 from mentionscan.inbox.worker import Worker
 from mentionscan.matching.explain import Explanation
 from mentionscan.models import Mention
@@ -48,23 +49,7 @@ class Inbox(App[None]):
 
     TITLE = "mentionscan inbox"
     ENABLE_COMMAND_PALETTE = False  # every action has its key; ctrl+p would only hide them
-    CSS = """
-    Screen { layout: vertical; }
-    #top { height: 1; background: $primary-background; padding: 0 1; }
-    #panes { height: 1fr; layout: horizontal; }
-    #panes.narrow { layout: vertical; }
-    #left { width: 3fr; height: 1fr; }
-    #panes.narrow #left { width: 1fr; height: 2fr; }
-    #heading { height: 1; padding: 0 0 0 0; }
-    #list { height: 1fr; padding-right: 1; }
-    #detail { width: 2fr; height: 1fr; border-left: tall $primary-background; padding: 0 1; }
-    #panes.narrow #detail { width: 1fr; height: 3fr; border-left: none;
-                            border-top: tall $primary-background; }
-    #status { height: 1; padding: 0 1; }
-    .dialog { width: 72; height: auto; max-height: 90%; border: round $accent; padding: 1 2;
-              background: $surface; }
-    Ask, SendOrKeep, Help { align: center middle; }
-    """
+    CSS = CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(k.keys, k.action, k.label, show=k.footer) for k in KEYS),
     ]
