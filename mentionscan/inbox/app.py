@@ -41,6 +41,7 @@ from mentionscan.timeutil import utcnow
 REFRESH_SECONDS = 60
 WAITING_AFTER = 0.5  # seconds a database call may take before the screen says it is waiting
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SAVING = "saving: the database is busy (a fetch running?)"  # shown when a save takes long
 NARROW = 110  # below this width the mention is shown under the list, not beside it
 
 
@@ -245,7 +246,7 @@ class Inbox(App[None]):
             what = f"{len(changed)} mentions" if bulk else changed[0].id[:7] if changed else ""
             self.say(f"Marked {what} {status}. u: undo" if changed else "Nothing changed.")
 
-        self.run_db("waiting for the database", lambda: self.session.mark(ids, status), done)
+        self.run_db(SAVING, lambda: self.session.mark(ids, status), done)
 
     def action_undo(self) -> None:
         def done(restored: list[Mention]) -> None:
@@ -256,7 +257,7 @@ class Inbox(App[None]):
             else:
                 self.say("Nothing to undo.")
 
-        self.run_db("waiting for the database", self.session.undo, done)
+        self.run_db(SAVING, self.session.undo, done)
 
     def action_select(self) -> None:
         mention = self.current()
@@ -277,7 +278,7 @@ class Inbox(App[None]):
 
         def answered(text: str | None) -> None:
             if text and text.strip():
-                self.run_db("waiting for the database", lambda: change(mention.id, text.strip()), done)
+                self.run_db(SAVING, lambda: change(mention.id, text.strip()), done)
 
         def done(changed: Mention) -> None:
             self._replace([changed])

@@ -48,7 +48,9 @@ MENTIONS = (
 )
 
 
-def write_database(folder: Path, mentions: Sequence[Mention] = MENTIONS, *, email: str = "") -> Path:
+def write_database(
+    folder: Path, mentions: Sequence[Mention] = MENTIONS, *, email: str = "", settings: str = ""
+) -> Path:
     """A config (one query, `acme`; an [email] table when given) and its database; the config."""
     database = folder / "mentions.json"
     with open_store(database) as store:
@@ -58,7 +60,7 @@ def write_database(folder: Path, mentions: Sequence[Mention] = MENTIONS, *, emai
     config = folder / "config.toml"
     config.write_text(
         f'[settings]\ndatabase = "mentions.json"\nmax_age_days = 0\n'
-        f'reply_from = "Me <me@acme.example>"\n\n[[queries]]\nname = "acme"\nmatch = "acme"\n\n'
+        f'reply_from = "Me <me@acme.example>"\n{settings}\n[[queries]]\nname = "acme"\nmatch = "acme"\n\n'
         f'[[sources]]\nname = "blog"\ntype = "feed"\nurl = "http://127.0.0.1:9/feed"\n{email}',
         encoding="utf-8",
     )
