@@ -70,6 +70,7 @@ class Inbox(App[None]):
         self._message: Text = Text()
         self.shown = Text()  # the selected mention as drawn
         self._explained: dict[str, list[Explanation]] = {}
+        self._others: dict[str, Mention | str] = {}  # related mentions not in the list ("": asked)
 
     # Layout
 
@@ -155,7 +156,15 @@ class Inbox(App[None]):
             empty = "Nothing here. s: another status, g: refresh, q: quit."
             body.update(Text("Loading…" if not self.loaded.is_set() else empty, style="dim"))
             return
-        related = [self.by_id.get(i) or i for i in mention.related]
+        related = [self.by_id.get(i) or self._others.get(i) or i for i in mention.related]
+        if missing := [i for i in related if isinstance(i, str) and i not in self._others]:
+            self._others.update(dict.fromkeys(missing, ""))  # asked once
+
+            def found(others: list[Mention]) -> None:
+                self._others.update({m.id: m for m in others})
+                self._show_current()
+
+            self.run_db("reading the related mentions", partial(self.session.others, missing), found)
         if (explained := self._explained.get(mention.id)) is None:  # a matcher is built for it
             explained = self._explained[mention.id] = self.session.explanations(mention)
         history = self.histories.get(mention.id)
@@ -208,6 +217,7 @@ class Inbox(App[None]):
             fresh = {m.id for m in mentions} - set(self.by_id)
             self.rows, self.by_id = mentions, {m.id: m for m in mentions}
             self._explained.clear()  # a fetch may have merged new text into a mention
+            self._others.clear()
             self.selected &= set(self.by_id)
             was_loaded = self.loaded.is_set()
             self.loaded.set()

@@ -92,7 +92,7 @@ def render(
         if isinstance(other, Mention):
             line("related", f"{other.id[:7]} {other.status}  {plain(other.title)}")
         else:
-            line("related", f"{other[:7]} (not in this list)")
+            line("related", other[:7])  # not read yet, or no longer stored
     if mention.contacts:
         out.append("\n")
         for contact in mention.contacts:

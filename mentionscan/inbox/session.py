@@ -64,6 +64,10 @@ class Session:
         found.sort(key=lambda m: m.status not in OPEN_STATUSES)
         return found
 
+    def others(self, ids: Sequence[str]) -> list[Mention]:
+        """The stored mentions of these ids (a related discussion the list does not show)."""
+        return list(self.workspace.mentions(MentionFilter(ids=tuple(ids))))
+
     def histories(self, mentions: Sequence[Mention]) -> dict[str, AuthorStats]:
         return self.workspace.histories(mentions)
 

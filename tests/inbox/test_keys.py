@@ -253,3 +253,12 @@ async def test_no_color_draws_in_shades_of_grey(config, monkeypatch):
         plain = colours(app.export_screenshot())
     assert not all(grey(c) for c in coloured)  # the check can fail: in colour, there are colours
     assert all(grey(c) for c in plain), sorted(c for c in plain if not grey(c))
+
+
+async def test_a_related_discussion_is_shown_even_when_the_list_does_not_hold_it(tmp_path):
+    page = mention(1, "Acme broke my build", hours=2, related=(MOVED,))
+    config = write_database(tmp_path, [page, *MENTIONS[1:]])
+    app = inbox(config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app, lambda: "We moved off Acme" in app.shown.plain)
+        assert f"related   {MOVED[:7]} contacted We moved off Acme" in app.shown.plain
