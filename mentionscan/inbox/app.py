@@ -250,13 +250,13 @@ class Inbox(App[None]):
             if bulk:
                 self.selected.clear()
             self._replace(changed)
-            if not bulk:
-                self.action_down()
             self._top()
             what = f"{len(changed)} mentions" if bulk else changed[0].id[:7] if changed else ""
             self.say(f"Marked {what} {status}. u: undo" if changed else "Nothing changed.")
 
         self.run_db(SAVING, lambda: self.session.mark(ids, status), done)
+        if not bulk:
+            self.action_down()  # on to the next at once, as in mutt: the save goes on meanwhile
 
     def action_undo(self) -> None:
         def done(restored: list[Mention]) -> None:

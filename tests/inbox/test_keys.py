@@ -187,8 +187,10 @@ async def test_a_write_waits_for_a_fetch_and_says_so(config):
         await pilot.pause(1.0)
         assert "saving: the database is busy (a fetch running?)…" in str(app.query_one("#status").render())
         assert stored(config, FIRST).status == "new"
+        assert app.current().id == TODO  # on to the next at once
         await pilot.press("j")  # the screen still answers
-        assert app.current().id == TODO
+        assert app.current().id == MONTH
+        assert app.by_id[FIRST].status == "new"  # shown once saved
         release.set()
         thread.join()
         await settle(pilot, app, lambda: stored(config, FIRST).status == "todo")
@@ -204,8 +206,8 @@ async def test_a_write_that_waits_too_long_gives_up_and_says_so(tmp_path):
             await settle(pilot, app, lambda: "Error:" in screen_text(app))
         assert "is in use by another mentionscan run (waited 0.5 s)" in screen_text(app)
         assert stored(config, FIRST).status == "new"
-        assert app.current().id == FIRST  # nothing was shown as done
-        await pilot.press("t")  # once the fetch is over, the key works
+        assert app.by_id[FIRST].status == "new"  # nothing was shown as done
+        await pilot.press("k", "t")  # once the fetch is over, the key works
         await settle(pilot, app, lambda: stored(config, FIRST).status == "todo")
 
 
