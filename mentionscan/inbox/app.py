@@ -357,7 +357,7 @@ class Inbox(App[None]):
     async def action_quit(self) -> None:
         self.worker.stop()  # what was asked before `q` is saved first
         while not self.worker.idle:
-            self.say("saving…")
+            self.say(f"Quitting once this is done: {self.worker.busy_what or 'saving'}.")
             await asyncio.sleep(0.05)
         self.exit()
 
