@@ -27,6 +27,8 @@ PARSER_MODULES = [
     "mentionscan.sources",
     "mentionscan.sources.feedparse",
     "feedparser",
+    "fastfeedparser",
+    "lxml.etree",
 ]
 
 Outcome = TaskResult | MentionscanError
