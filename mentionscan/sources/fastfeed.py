@@ -22,8 +22,10 @@ from typing import Any
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 
-from mentionscan.models import Entry
+from mentionscan.models import Entry, ParsedFeed
+from mentionscan.sources.common import unreadable
 from mentionscan.sources.feedentry import feed_entry
+from mentionscan.urls import redact
 
 __all__ = ["fast_feed"]
 looks_like_html = _FeedParserMixin.looks_like_html  # feedparser's rule for RSS text that is HTML
@@ -38,14 +40,15 @@ _FEEDPARSER_READS = (
     b"xml:base", b"origLink", b"uri>", b"email>", b"base64", b"escaped", b'"xhtml"', b"'xhtml'",
     b"<dc:subject", b"<itunes:", b"<media:", b"<googleplay:",
 )  # fmt: skip
+_ATOM = "{http://www.w3.org/2005/Atom}"
 _strict: Any = None  # lxml's parser, made at the first document (importing lxml costs 20 ms)
 
 
-def fast_feed(body: bytes, content_type: str, blank: Entry, base: str) -> list[Entry] | None:
-    """The entries of `body` read by fastfeedparser, or None when feedparser is to read it."""
+def fast_feed(body: bytes, content_type: str, blank: Entry, base: str) -> ParsedFeed | None:
+    """`body` read by fastfeedparser, or None when feedparser is to read it."""
     if (found := _CHARSET.search(content_type)) and found[1].lower() not in _UTF8:
         return None
-    if any(marker in body for marker in _FEEDPARSER_READS) or not _every_item_has_an_id(body):
+    if any(marker in body for marker in _FEEDPARSER_READS):
         return None
     from lxml import etree
 
@@ -53,10 +56,10 @@ def fast_feed(body: bytes, content_type: str, blank: Entry, base: str) -> list[E
     if _strict is None:
         _strict = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
-        tree = etree.fromstring(body, _strict).getroottree()
+        root = etree.fromstring(body, _strict)
     except (etree.XMLSyntaxError, ValueError):
         return None
-    if (tree.docinfo.encoding or "utf-8").lower() not in _UTF8:
+    if (root.getroottree().docinfo.encoding or "utf-8").lower() not in _UTF8 or not _ids_read_alike(root):
         return None
     import fastfeedparser
 
@@ -69,21 +72,61 @@ def fast_feed(body: bytes, content_type: str, blank: Entry, base: str) -> list[E
     feed = parsed.get("feed") or {}
     feed_authors = [{"name": feed["author"]}] if isinstance(feed.get("author"), str) else []
     plain = body.isascii() and b"&#" not in body
+    shaped = [feedparser_shape(raw, plain) for raw in parsed["entries"]]
+    if root.tag == f"{_ATOM}feed":
+        types = _atom_types(root)
+        if types is None or len(types) != len(shaped):
+            return None
+        for raw, kinds in zip(shaped, types, strict=True):
+            raw.update(title_detail=kinds["title_detail"], summary_detail=kinds["summary_detail"])
+            for content in raw.get("content") or []:
+                content["type"] = kinds["content"]["type"]
     entries = []
-    for raw in parsed["entries"]:
-        if (entry := feed_entry(feedparser_shape(raw, plain), feed_authors, blank, base)) is not None:
+    for raw in shaped:
+        if (entry := feed_entry(raw, feed_authors, blank, base)) is not None:
             entries.append(entry)
-    return entries
+    warnings = [] if entries else [unreadable(len(parsed["entries"]), redact(base))]
+    return ParsedFeed(entries, warnings)
 
 
-def _every_item_has_an_id(body: bytes) -> bool:
-    """Whether each item has a GUID (each entry an id): fastfeedparser makes one of the link."""
-    items = body.count(b"<item")
-    if items:
-        # and a GUID that is not a permalink is a link to fastfeedparser when the item has none
-        not_links = b'isPermaLink="false"' in body and body.count(b"<link") <= items
-        return body.count(b"<guid") >= items and not not_links
-    return body.count(b"<id>") > body.count(b"<entry")
+def _ids_read_alike(root: Any) -> bool:
+    """Whether fastfeedparser finds each entry's GUID (or none) where feedparser does.
+
+    It makes an id of the link where an item has no GUID, and a link of a GUID that says it is
+    not a permalink; feedparser does neither. RSS 1.0 and Atom 0.3 go to feedparser.
+    """
+    if root.tag == "rss":
+        for item in root.iterfind("channel/item"):
+            guid = item.find("guid")
+            if guid is None or (guid.get("isPermaLink") == "false" and item.find("link") is None):
+                return False
+        return True
+    if root.tag == f"{_ATOM}feed":
+        return all(entry.find(f"{_ATOM}id") is not None for entry in root.iterfind(f"{_ATOM}entry"))
+    return False
+
+
+_TYPES = {"html": "text/html", "text/html": "text/html"}  # any other (and none) is plain text
+
+
+def _atom_types(root: Any) -> list[dict[str, Any]] | None:
+    """Each Atom entry's text types as feedparser's `*_detail`s (fastfeedparser keeps none).
+
+    None when the feed or an entry has several authors: fastfeedparser keeps the first only.
+    """
+    if len(root.findall(f"{_ATOM}author")) > 1:
+        return None
+    details: list[dict[str, Any]] = []
+    for entry in root.iterfind(f"{_ATOM}entry"):
+        if len(entry.findall(f"{_ATOM}author")) > 1:
+            return None
+        kinds = {}
+        for name in ("title", "summary", "content"):
+            element = entry.find(f"{_ATOM}{name}")
+            kind = element.get("type", "text") if element is not None else "text"
+            kinds[name] = {"type": _TYPES.get(kind.lower(), "text/plain")}
+        details.append({"title_detail": kinds["title"], "summary_detail": kinds["summary"], **kinds})
+    return details
 
 
 def feedparser_shape(raw: Mapping[str, Any], plain: bool = False) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def parse_feed(
         entries, warnings = _json_feed(stripped, where, blank, adapt, url)
         return ParsedFeed(_disambiguate(entries), warnings)
     if adapt is None and (fast := fast_feed(body, content_type, blank, url)) is not None:
-        return ParsedFeed(_disambiguate(fast), [])
+        return replace(fast, entries=_disambiguate(fast.entries))
     return _xml_feed(body, headers, where, blank, adapt, content_type, url)
 
 
