@@ -84,14 +84,14 @@ def measure_mentionscan(server: FeedServer, feeds: int, runs: int) -> tuple[list
             found = len(json.loads(run.stdout))
             say(
                 f"  mentionscan cold run {index + 1}: {seconds(run.wall)}, {found} new mentions, "
-                f"peak {mib(run.peak_rss)} (tree {mib(run.peak_tree_rss)})"
+                f"peak {mib(run.peak_rss)} (tree {mib(run.peak_tree_rss)}), {seconds(run.cpu)} of CPU"
             )
             cold.append(run)
             again = run_mentionscan(config)
             check_answers(server, "304", feeds, "mentionscan (304)")
             if json.loads(again.stdout):
                 raise SystemExit("mentionscan found new mentions on the 304 run")
-            say(f"  mentionscan 304 run {index + 1}: {seconds(again.wall)}")
+            say(f"  mentionscan 304 run {index + 1}: {seconds(again.wall)}, {seconds(again.cpu)} of CPU")
             warm.append(again)
     return cold, warm, found
 

@@ -19,16 +19,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from feedparser.html import _cp1252
-from feedparser.mixin import _FeedParserMixin
-
 from mentionscan.models import Entry, ParsedFeed
 from mentionscan.sources.common import unreadable
 from mentionscan.sources.feedentry import feed_entry
 from mentionscan.urls import redact
 
 __all__ = ["fast_feed"]
-looks_like_html = _FeedParserMixin.looks_like_html  # feedparser's rule for RSS text that is HTML
 
 _UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
@@ -132,8 +128,10 @@ def _atom_types(root: Any) -> list[dict[str, Any]] | None:
 def feedparser_shape(raw: Mapping[str, Any], plain: bool = False) -> dict[str, Any]:
     """fastfeedparser's entry under feedparser's keys, which `feed_entry` reads."""
     # Nothing to repair in ASCII without character references (most feeds in English)
+    from feedparser.mixin import _FeedParserMixin  # here: a run of 304s never imports a parser
+
     shaped: dict[str, Any] = dict(raw) if plain else _repaired(raw)
-    if looks_like_html(raw.get("title") or ""):
+    if _FeedParserMixin.looks_like_html(raw.get("title") or ""):  # feedparser's rule for RSS text
         shaped["title_detail"] = {"type": "text/html"}
     if raw.get("description"):
         shaped["summary"] = raw["description"]
@@ -151,6 +149,8 @@ def _repaired(value: Any) -> Any:
             return value
         with contextlib.suppress(UnicodeError):  # UTF-8 read as ISO-8859-1 and encoded again
             value = value.encode("iso-8859-1").decode("utf-8")
+        from feedparser.html import _cp1252
+
         return value.translate(_cp1252)  # and windows-1252's extensions among C1 controls
     if isinstance(value, Mapping):
         return {key: _repaired(item) for key, item in value.items()}
