@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import fetch
 import match
 import notify
+import parse
 import queries
 import startup
 import store
@@ -35,6 +36,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     rows: list[Row] = []
     rows += fetch.main(runs=args.runs, peers=not args.no_peers)
+    rows += parse.main(runs=args.runs)
     rows += match.main(runs=args.runs)
     rows += store.main(runs=args.runs)
     rows += queries.main(runs=max(args.runs, 5))
