@@ -39,7 +39,8 @@ def test_feeds_screened_in_the_workers_are_stored_and_reported_like_one_feed(
 ) -> None:
     for n in range(FEEDS):
         httpserver.expect_request(f"/f{n}").respond_with_data(feed(n), content_type="application/rss+xml")
-    sources = [{"name": f"blog{n}", "type": "feed", "url": httpserver.url_for(f"/f{n}")} for n in range(FEEDS)]
+    urls = [httpserver.url_for(f"/f{n}") for n in range(FEEDS)]
+    sources = [{"name": f"blog{n}", "type": "feed", "url": url} for n, url in enumerate(urls)]
     many = write_config({"acme": "acme"}, sources, settings={"max_age_days": 30})
     alone_db = {"max_age_days": 30, "database": "one.json"}
     one = write_config({"acme": "acme"}, sources[:1], settings=alone_db, name="one.toml")
