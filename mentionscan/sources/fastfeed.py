@@ -44,7 +44,7 @@ def fast_feed(body: bytes, content_type: str, blank: Entry, base: str) -> Parsed
     """`body` read by fastfeedparser, or None when feedparser is to read it."""
     if (found := _CHARSET.search(content_type)) and found[1].lower() not in _UTF8:
         return None
-    if any(marker in body for marker in _FEEDPARSER_READS):
+    if any(marker in body for marker in _FEEDPARSER_READS) or _fewer_ids_than_items(body):
         return None
     from lxml import etree
 
@@ -83,6 +83,11 @@ def fast_feed(body: bytes, content_type: str, blank: Entry, base: str) -> Parsed
             entries.append(entry)
     warnings = [] if entries else [unreadable(len(parsed["entries"]), redact(base))]
     return ParsedFeed(entries, warnings)
+
+
+def _fewer_ids_than_items(body: bytes) -> bool:
+    """Whether some item surely has no GUID (some entry no id): a count, before parsing anything."""
+    return body.count(b"<guid") < body.count(b"<item>") or body.count(b"<id") < body.count(b"<entry")
 
 
 def _ids_read_alike(root: Any) -> bool:
