@@ -29,11 +29,12 @@ __all__ = ["fast_feed"]
 _UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 # What fastfeedparser reads otherwise than feedparser (../shared/feeds/ shows each): xml:base,
-# FeedBurner's origLink, an author's URI or e-mail, base64, escaped and XHTML content, dc:subject,
-# and the podcast and media elements feedparser takes text and tags from. Plain substrings: a
+# FeedBurner's origLink, base64, escaped and XHTML content, dc:subject, and the podcast and media
+# elements feedparser takes text and tags from (an Atom author's e-mail and URI, and each Atom
+# text's type, are read from lxml's tree, which fastfeedparser does not keep). Plain substrings: a
 # case-blind regular expression would take longer over a 50 KB feed than parsing it.
 _FEEDPARSER_READS = (
-    b"xml:base", b"origLink", b"uri>", b"email>", b"base64", b"escaped", b'"xhtml"', b"'xhtml'",
+    b"xml:base", b"origLink", b"base64", b"escaped", b'"xhtml"', b"'xhtml'",
     b"<dc:subject", b"<itunes:", b"<media:", b"<googleplay:",
 )  # fmt: skip
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -70,11 +71,16 @@ def fast_feed(body: bytes, content_type: str, blank: Entry, base: str) -> Parsed
     plain = body.isascii() and b"&#" not in body
     shaped = [feedparser_shape(raw, plain) for raw in parsed["entries"]]
     if root.tag == f"{_ATOM}feed":
+        if (author := root.find(f"{_ATOM}author")) is not None:
+            feed_authors = [_atom_person(author)]
         types = _atom_types(root)
         if types is None or len(types) != len(shaped):
             return None
         for raw, kinds in zip(shaped, types, strict=True):
             raw.update(title_detail=kinds["title_detail"], summary_detail=kinds["summary_detail"])
+            if person := kinds.get("author_detail"):
+                raw.update(author_detail=person, authors=[person])
+                raw["author"] = raw.get("author") or person.get("name") or person.get("email")
             for content in raw.get("content") or []:
                 content["type"] = kinds["content"]["type"]
     entries = []
@@ -110,6 +116,15 @@ def _ids_read_alike(root: Any) -> bool:
 _TYPES = {"html": "text/html", "text/html": "text/html"}  # any other (and none) is plain text
 
 
+def _atom_person(author: Any) -> dict[str, str]:
+    """An Atom author's name, e-mail and URI as feedparser's `author_detail` (href for the URI)."""
+    found = {key: author.findtext(f"{_ATOM}{name}") for key, name in _PERSON}
+    return {key: value.strip() for key, value in found.items() if value and value.strip()}
+
+
+_PERSON = (("name", "name"), ("email", "email"), ("href", "uri"))
+
+
 def _atom_types(root: Any) -> list[dict[str, Any]] | None:
     """Each Atom entry's text types as feedparser's `*_detail`s (fastfeedparser keeps none).
 
@@ -126,7 +141,11 @@ def _atom_types(root: Any) -> list[dict[str, Any]] | None:
             element = entry.find(f"{_ATOM}{name}")
             kind = element.get("type", "text") if element is not None else "text"
             kinds[name] = {"type": _TYPES.get(kind.lower(), "text/plain")}
+        author = entry.find(f"{_ATOM}author")
+        person = _atom_person(author) if author is not None else None
         details.append({"title_detail": kinds["title"], "summary_detail": kinds["summary"], **kinds})
+        if person:
+            details[-1]["author_detail"] = person
     return details
 
 
