@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import fetch
 import match
 import notify
+import onefeed
 import parse
 import queries
 import startup
@@ -39,6 +40,7 @@ def main() -> None:
     rows += parse.main(runs=args.runs)
     rows += match.main(runs=args.runs)
     rows += store.main(runs=args.runs)
+    rows += onefeed.main(runs=args.runs)
     rows += queries.main(runs=max(args.runs, 5))
     rows += notify.main(runs=max(args.runs, 5))
     rows += startup.main()
