@@ -59,9 +59,12 @@ def rss(items: str, declaration: str = '<?xml version="1.0" encoding="utf-8"?>')
 def test_a_blogs_feed_is_read_by_fastfeedparser_as_feedparser_reads_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    body = rss("".join(rss_item(n) for n in range(12)))
+    # the last: UTF-8 read as ISO-8859-1 and written as UTF-8 again, which feedparser undoes
+    twice = rss_item(12, description="written twice: caf\u00c3\u00a9")
+    body = rss("".join(rss_item(n) for n in range(12)) + twice)
     fast = fast_feed(body, "application/rss+xml", BLANK, BASE)
-    assert fast is not None and len(fast.entries) == 12
+    assert fast is not None and len(fast.entries) == 13
+    assert fast.entries[12].text == "written twice: café"
     first = fast.entries[0]
     assert (first.title, first.text, first.author, first.author_email) == (
         "Acme release 0 – café",

@@ -151,17 +151,17 @@ def _atom_types(root: Any) -> list[dict[str, Any]] | None:
 
 def feedparser_shape(raw: Mapping[str, Any], plain: bool = False) -> dict[str, Any]:
     """fastfeedparser's entry under feedparser's keys, which `feed_entry` reads."""
-    # Nothing to repair in ASCII without character references (most feeds in English)
     from feedparser.mixin import _FeedParserMixin  # here: a run of 304s never imports a parser
 
+    # Nothing to repair in ASCII without character references (most feeds in English)
     shaped: dict[str, Any] = dict(raw) if plain else _repaired(raw)
-    if _FeedParserMixin.looks_like_html(raw.get("title") or ""):  # feedparser's rule for RSS text
+    if _FeedParserMixin.looks_like_html(shaped.get("title") or ""):  # feedparser's rule for RSS text
         shaped["title_detail"] = {"type": "text/html"}
-    if raw.get("description"):
-        shaped["summary"] = raw["description"]
+    if shaped.get("description"):
+        shaped["summary"] = shaped["description"]
         shaped["summary_detail"] = {"type": "text/html"}
     for key in ("published", "updated"):
-        if when := _iso_time(raw.get(key)):
+        if when := _iso_time(shaped.get(key)):
             shaped[f"{key}_parsed"] = when.utctimetuple()
     return shaped
 
