@@ -16,6 +16,7 @@ import argparse
 import json
 import sqlite3
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from common import (
@@ -44,9 +45,11 @@ def toml(value: str) -> str:
     return json.dumps(value)
 
 
-def mentionscan_config(folder: Path, port: int, feeds: int) -> Path:
+def mentionscan_config(
+    folder: Path, port: int, feeds: int, queries: Sequence[tuple[str, str]] = QUERIES_10
+) -> Path:
     lines = ["[settings]", 'database = "mentions.json"', ""]
-    for name, expression in QUERIES_10:
+    for name, expression in queries:
         lines += ["[[queries]]", f"name = {toml(name)}", f"match = {toml(expression)}", ""]
     for n in range(feeds):
         lines += ["[[sources]]", f'name = "blog{n}"', 'type = "feed"', f"url = {toml(feed_url(n, port))}", ""]
