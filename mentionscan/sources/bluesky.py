@@ -160,6 +160,7 @@ class BlueskySource(SearchApi):
             published=parse_time(record.get("createdAt")) or parse_time(post.get("indexedAt")),
             tags=_tags(record),
             native_id=uri,
+            language=next((one_line(lang) for lang in items(record, "langs") if isinstance(lang, str)), ""),
         )
 
 

@@ -28,7 +28,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from mentionscan.matching.matcher import And, Field, Node, Not, Or, Phrase, Site, Tag, Word
+from mentionscan.matching.matcher import And, Field, Lang, Node, Not, Or, Phrase, Site, Tag, Word
 from mentionscan.text import fold
 
 MAX_COMBINATIONS = 16  # a site without OR: nested ORs multiplying past this are left out (wider)
@@ -180,6 +180,8 @@ def _widen(node: Node, d: Dialect) -> Node | None:
         return Field("title", value) if d.title and isinstance(value, Word | Phrase) else value
     if isinstance(node, Site):
         return node if d.site else None
+    if isinstance(node, Lang):
+        return None  # an entry without a declared language is detected here: the site cannot tell
     if isinstance(node, Tag):
         return _widen(_tag_as_text(node), d)
     if isinstance(node, Not):
@@ -249,8 +251,8 @@ def _narrow(node: Node, d: Dialect) -> Node | _Nothing:
         return _NOTHING
     if isinstance(node, Site):
         return node if d.site else _NOTHING
-    if isinstance(node, Tag):
-        return _NOTHING  # a tag is more than its words in the text
+    if isinstance(node, Tag | Lang):
+        return _NOTHING  # a tag is more than its words in the text; a language is no words
     if isinstance(node, Not):
         widened = _widen(node.node, d)
         return _NOTHING if widened is None or d.exclude is None or not d.groups else Not(widened)
@@ -332,6 +334,7 @@ def _format(node: Node, d: Dialect) -> str:
         return f"{d.exclude or '-'}{_grouped(node.node, d, And | Or)}"
     if isinstance(node, And):
         return " ".join(_grouped(n, d, Or) for n in node.nodes)
+    assert isinstance(node, Or)  # `lang:` never gets here: _widen and _narrow leave it out
     return f" {d.or_word or 'OR'} ".join(_grouped(n, d, And | Or) for n in node.nodes)
 
 
