@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mentionscan.config.model import opt
 from mentionscan.sources.feedparse import parse_feed
+from mentionscan.sources.google_alerts import alert_entry, is_alerts_feed
 from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState, Validators
 from mentionscan.sources.sitesource import SiteSource
 
@@ -36,12 +37,10 @@ class FeedSource(SiteSource):
         if response.status == 304:
             result.not_modified = True
             return result
-        result.parse = ParseJob(
-            parse_feed,
-            response.body,
-            dict(response.headers),
-            {"url": response.url, "source": self.name, "source_type": self.type},
-        )
+        kwargs: dict[str, Any] = {"url": response.url, "source": self.name, "source_type": self.type}
+        if is_alerts_feed(str(self.spec.options["url"])):
+            kwargs["adapt"] = alert_entry
+        result.parse = ParseJob(parse_feed, response.body, dict(response.headers), kwargs)
         return result
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
