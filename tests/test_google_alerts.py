@@ -36,7 +36,7 @@ def test_an_alert_feed_gives_the_articles_and_their_publishers(
 def test_a_plain_feed_keeps_its_missing_author(cli: Cli, httpserver: HTTPServer, write_config) -> None:
     body = (
         '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:t</id>'
-        '<updated>2026-11-20T10:00:00Z</updated>'
+        "<updated>2026-11-20T10:00:00Z</updated>"
         '<entry><title type="html">&lt;b&gt;Acme&lt;/b&gt; news</title>'
         "<id>urn:t:1</id><updated>2026-11-20T10:00:00Z</updated>"
         '<link href="https://news.example/acme"/><author><name></name></author></entry></feed>'
