@@ -82,6 +82,11 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return when.replace(tzinfo=when.tzinfo or UTC).astimezone(UTC)
 
 
+def parse_moment(value: str | datetime | None) -> datetime | None:
+    """`parse_since` of a string; a datetime or None as it is."""
+    return parse_since(value) if isinstance(value, str) else value
+
+
 def parse_due(text: str, now: datetime | None = None) -> datetime:
     """A due date: a duration from now (`3d`) or a date."""
     if _DURATION.match(text):

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 class FeedSource(SiteSource):
     type = "feed"
     summary = "any RSS, Atom or JSON Feed URL; every query is matched against each entry"
-    options = {"url": opt(str, required=True, help="the feed's URL")}
+    options = {
+        "url": opt(str, required=True, help="the feed's URL"),
+        "group": opt(str, help='a folder for it, "News/Tech" (import-sources keeps OPML folders here)'),
+    }
     per_query = False
 
     @property
