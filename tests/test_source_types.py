@@ -153,6 +153,20 @@ TYPES: dict[str, Type] = {
         block_page="response is not JSON",
         probe={"q": "acme", "sort": "latest", "limit": "1"},
     ),
+    "medium": Type(
+        "/feed/tag/acme",
+        EMPTY_RSS,
+        query="tag:acme",
+        refusal="Medium refused the feed (HTTP 403): Medium's bot check sometimes stops feed readers",
+        block_page="Medium sent a web page instead of a feed: Medium's bot check",
+    ),
+    "rsshub": Type(
+        "/kw/acme",
+        EMPTY_RSS,
+        options={"instance": NOWHERE, "routes": ["/kw/{query}"]},
+        refusal="RSSHub refused the route (HTTP 403): an instance with ACCESS_KEY set needs it",
+        block_page="not a feed (the server sent an HTML page)",
+    ),
 }
 
 
@@ -258,8 +272,9 @@ BOUNDS = {
     "bing_news": lambda p, since: p["qft"] == 'interval="8"',
     "devto": lambda p, since: p["top"] == str(DAYS),
 }
-# These ask no time bound: a feed is one document; Mastodon pages by ids, Lemmy's search by page.
-UNBOUNDED = {"feed", "mastodon", "lemmy", "lobsters"}
+# These ask no time bound: a feed is one document (Medium's and RSSHub's feeds too); Mastodon
+# pages by ids, Lemmy's search by page.
+UNBOUNDED = {"feed", "mastodon", "lemmy", "lobsters", "medium", "rsshub"}
 
 
 def test_every_type_is_bounded_or_says_why_not() -> None:
