@@ -160,6 +160,15 @@ TYPES: dict[str, Type] = {
         refusal="Medium refused the feed (HTTP 403): Medium's bot check sometimes stops feed readers",
         block_page="Medium sent a web page instead of a feed: Medium's bot check",
     ),
+    "wordpress": Type(
+        "/rest/v1.1/read/tags/acme/posts",
+        {"found": 0, "posts": []},
+        query="tag:acme",
+        refusal="{url}: access refused (HTTP 403): WordPress.com needs no key for tags, so this network "
+        "is probably blocked: try again later",
+        block_page="response is not JSON",
+        probe={"number": "1", "order": "DESC"},
+    ),
     "rsshub": Type(
         "/kw/acme",
         EMPTY_RSS,
@@ -267,6 +276,7 @@ BOUNDS = {
     "stackexchange": lambda p, since: int(p["fromdate"]) - since.timestamp(),
     "github": lambda p, since: (parse_time(p["q"].split("created:>=")[1]) - since).total_seconds(),
     "bluesky": lambda p, since: (parse_time(p["since"]) - since).total_seconds(),
+    "wordpress": lambda p, since: (parse_time(p["after"]) - since).total_seconds(),
     "google_news": lambda p, since: p["q"] == f"acme after:{since.date().isoformat()}",
     "reddit": lambda p, since: p["t"] == "week",
     "bing_news": lambda p, since: p["qft"] == 'interval="8"',
@@ -282,7 +292,7 @@ def test_every_type_is_bounded_or_says_why_not() -> None:
 
 
 def set_cursor(config: Path, kind: str, when: str) -> None:
-    key = "acme" if kind == "bluesky" else ""
+    key = {"bluesky": "acme", "wordpress": "#acme"}.get(kind, "")
     with open_store(config.parent / "mentions.json") as store:
         store.set_state("task:s\x1fq", {"cursors": {key: when}})
         store.save()

@@ -22,6 +22,7 @@ from mentionscan.sources.medium import MediumSource
 from mentionscan.sources.reddit import RedditSource
 from mentionscan.sources.rsshub import RssHubSource
 from mentionscan.sources.stackexchange import StackExchangeSource
+from mentionscan.sources.wordpress import WordPressSource
 
 SOURCE_TYPES: dict[str, type[Source]] = {
     cls.type: cls
@@ -40,6 +41,7 @@ SOURCE_TYPES: dict[str, type[Source]] = {
         BlueskySource,
         MediumSource,
         RssHubSource,
+        WordPressSource,
     )
 }
 
