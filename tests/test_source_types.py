@@ -169,6 +169,21 @@ TYPES: dict[str, Type] = {
         block_page="response is not JSON",
         probe={"number": "1", "order": "DESC"},
     ),
+    "youtube": Type(
+        "/youtube/v3/search",
+        {"items": []},
+        options={"key_env": "YT_KEY"},
+        refusal="YouTube refused the search (HTTP 403): check that $YT_KEY holds a YouTube Data API v3 key",
+        block_page="response is not JSON",
+        probe={
+            "part": "snippet",
+            "type": "video",
+            "order": "date",
+            "q": "acme",
+            "maxResults": "1",
+            "key": "yt-test-key-1",
+        },
+    ),
     "rsshub": Type(
         "/kw/acme",
         EMPTY_RSS,
@@ -187,6 +202,7 @@ def test_every_registered_type_is_described_here() -> None:
 def setup(httpserver: HTTPServer, write_config, monkeypatch: pytest.MonkeyPatch):
     """A config of one source of `kind` at base_url /base, and the answers a fetch needs."""
     monkeypatch.setenv("BSKY_PW", "app-password")
+    monkeypatch.setenv("YT_KEY", "yt-test-key-1")
     login = "/base/xrpc/com.atproto.server.createSession"
     httpserver.expect_request(login, method="POST").respond_with_json({"accessJwt": "jwt"})
 
@@ -277,6 +293,7 @@ BOUNDS = {
     "github": lambda p, since: (parse_time(p["q"].split("created:>=")[1]) - since).total_seconds(),
     "bluesky": lambda p, since: (parse_time(p["since"]) - since).total_seconds(),
     "wordpress": lambda p, since: (parse_time(p["after"]) - since).total_seconds(),
+    "youtube": lambda p, since: (parse_time(p["publishedAfter"]) - since).total_seconds(),
     "google_news": lambda p, since: p["q"] == f"acme after:{since.date().isoformat()}",
     "reddit": lambda p, since: p["t"] == "week",
     "bing_news": lambda p, since: p["qft"] == 'interval="8"',

@@ -23,6 +23,7 @@ from mentionscan.sources.reddit import RedditSource
 from mentionscan.sources.rsshub import RssHubSource
 from mentionscan.sources.stackexchange import StackExchangeSource
 from mentionscan.sources.wordpress import WordPressSource
+from mentionscan.sources.youtube import YouTubeSource
 
 SOURCE_TYPES: dict[str, type[Source]] = {
     cls.type: cls
@@ -42,6 +43,7 @@ SOURCE_TYPES: dict[str, type[Source]] = {
         MediumSource,
         RssHubSource,
         WordPressSource,
+        YouTubeSource,
     )
 }
 
