@@ -192,3 +192,16 @@ def test_test_query_points_at_a_lang_only_query(cli: Cli, language_feeds: Path) 
         )
         == []
     )
+
+
+@pytest.mark.shared
+def test_a_google_news_edition_declares_its_language() -> None:
+    from mentionscan.sources.feedparse import parse_feed
+    from mentionscan.sources.google_news import GoogleNewsSource
+    from tests.conftest import fixture_bytes
+
+    body = fixture_bytes("google_news/google_news_search_Chemnitz_de_2023_feeddeck.xml")
+    parsed = parse_feed(
+        body, {}, url="https://news.google.com/rss/search", source="g", adapt=GoogleNewsSource.adapt
+    )
+    assert parsed.entries and {e.language for e in parsed.entries} == {"de"}

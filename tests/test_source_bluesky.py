@@ -229,3 +229,19 @@ def test_a_tag_query_asks_by_hashtag_and_keeps_its_own_cursor(
         {"q": "swiftui", "tag": "swiftui", "sort": "latest", "limit": "100", "since": "2025-02-07T20:21:22Z"},
     ]
     assert [s["q"] for s in searches if "tag" not in s] == ["kay", "kay"]  # words: no tag parameter
+
+
+def test_a_query_in_one_language_asks_for_posts_declared_in_it(
+    cli: Cli, httpserver: HTTPServer, config
+) -> None:
+    httpserver.expect_request(LOGIN, method="POST").respond_with_json(SESSION)
+    httpserver.expect_request(SEARCH).respond_with_json(fixture_json(POSTS))
+    path = config({"kay": "kay lang:en", "de": "impersonator -lang:de"})
+
+    result = fetch(cli, path)
+
+    assert result.exit_code == 0, result.stderr
+    asks = {params(r)["q"]: params(r).get("lang") for r in asked(httpserver) if r.path == SEARCH}
+    assert asks == {"kay": "en", "impersonator": None}  # an exclusion is never a site filter
+    (post,) = json.loads(result.stdout)  # both queries find the same post, declared "en"
+    assert post["queries"] == ["kay", "de"]

@@ -19,7 +19,7 @@ from mentionscan.models import Entry
 from mentionscan.sources.common import NO_WORDS, check_range, items, refused, table, text_of, title_of
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
-from mentionscan.sources.translate import Dialect, search_texts, tag_cover
+from mentionscan.sources.translate import Dialect, language_of, search_texts, tag_cover
 from mentionscan.text import clean, one_line
 from mentionscan.timeutil import parse_time, to_iso
 
@@ -116,6 +116,8 @@ class BlueskySource(SearchApi):
         searches: list[tuple[str, dict[str, Any]]] = [(f"#{t}", {"q": t, "tag": t}) for t in tags or ()]
         for key, params in searches or [(text, {"q": text}) for text in search_texts(query.node, DIALECT)]:
             params.update(sort="latest", limit=self.spec.get("limit"))
+            if language := language_of(query.node):  # posts declare theirs (`langs`): the site can filter
+                params["lang"] = language
             since = self.since(state.cursor(key))
             if since is not None:
                 params["since"] = to_iso(since)

@@ -15,6 +15,8 @@ The API, for every source that asks a site's search:
 - `tags_of(node) -> list[str]`: the names of the query's `tag:` terms that count for a match.
 - `words_of(node) -> list[str]`: its words and phrases (as "a b") that count for a match, for
   sites that take plain keywords only.
+- `language_of(node) -> str`: the language every match is in (`lang:de` in the top AND), for
+  sites that filter by a declared language.
 - `tag_cover(node) -> list[str] | None`: tags one of which every match carries, for sites whose
   tag endpoints can then be asked instead of their search; None when a word can match alone.
 
@@ -112,6 +114,15 @@ def words_of(node: Node) -> list[str]:
         elif isinstance(value, Phrase):
             words.append(" ".join(value.words))
     return list(dict.fromkeys(words))
+
+
+def language_of(node: Node) -> str:
+    """The language every match of `node` is in (`acme lang:de` -> "de"), or "" when none is."""
+    if isinstance(node, Lang):
+        return node.name
+    if isinstance(node, And):
+        return next((found for n in node.nodes if (found := language_of(n))), "")
+    return ""
 
 
 def tag_cover(node: Node) -> list[str] | None:
