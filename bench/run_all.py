@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import fetch
 import match
+import notify
 import queries
 import startup
 import store
@@ -37,6 +38,7 @@ def main() -> None:
     rows += match.main(runs=args.runs)
     rows += store.main(runs=args.runs)
     rows += queries.main(runs=max(args.runs, 5))
+    rows += notify.main(runs=max(args.runs, 5))
     rows += startup.main()
     took = time.perf_counter() - started
     table = show(rows)

@@ -13,22 +13,28 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def is_http_url(url: str | None) -> bool:
-    """True for an absolute http or https URL with a host."""
+    """True for an absolute http or https URL with a host, and no white space or control character
+    inside it: a newline in a link would end a Markdown link, a mail's line or a terminal's escape."""
     if not url:
         return False
+    url = url.strip()
+    if not url.isprintable() or " " in url:
+        return False
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def safe_link(url: str | None) -> str:
-    """`url` if it may be rendered as a link (http or https), else ""; control characters removed."""
+    """`url` if it may be rendered as a link (http or https), else ""; control characters and any
+    `user:password@` removed (a credential is never stored or shown, and `https://bank.example@evil`
+    then reads as where it goes)."""
     if not url:
         return ""
     url = clean(url).strip()
-    return url if is_http_url(url) else ""
+    return without_credentials(url) if is_http_url(url) else ""
 
 
 def host_of(url: str) -> str:
@@ -85,6 +91,21 @@ def canonical_url(url: str) -> str:
 def _tracking_pair(pair: str, host: str, site: frozenset[str]) -> bool:
     name, _, value = pair.partition("=")
     return is_tracking(unquote_plus(name), unquote_plus(value), host, site)
+
+
+def without_credentials(url: str) -> str:
+    """`url` without its `user:password@`, for anything that is kept (a moved feed's new address)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def redact(url: str) -> str:

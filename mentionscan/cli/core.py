@@ -1,8 +1,7 @@
-"""The main job: `init`, `fetch`, `list`, `export`, `demo`."""
+"""The main job: `init`, `fetch`, `list`, `demo`."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,12 +11,10 @@ from mentionscan.cli.app import app
 from mentionscan.cli.common import (
     ConfigOption,
     DbOption,
-    ExportFormat,
     QuietOption,
     RowsFormat,
     Selection,
     err_console,
-    plural,
     progress_wanted,
     say,
     selection_options,
@@ -25,7 +22,6 @@ from mentionscan.cli.common import (
     workspace,
     write_out,
 )
-from mentionscan.cli.reply import OutputOption
 from mentionscan.delivery.formats import Format, render
 from mentionscan.errors import ExitCode
 
@@ -58,18 +54,33 @@ def fetch(
     source: Annotated[
         list[str] | None, typer.Option("--source", help="Only this source (repeatable).", show_default=False)
     ] = None,
+    notify: Annotated[
+        bool | None,
+        typer.Option(
+            "--notify/--no-notify",
+            help="Then send what is new to the [[notify]] channels (default: notify in [settings]).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fetch every source, keep what the queries match, store and print what is new.
 
-    Exit status: 0 when the run finished, 3 when it finished but a source failed.
+    Exit status: 0 when the run finished, 3 when it finished but a source (or a channel) failed.
     """
-    result = run_and_report(workspace(config, db), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source)
-    if result.failed:
+    ws = workspace(config, db)
+    result = run_and_report(ws, fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, notify=notify)
+    if result.failed or (result.notified is not None and result.notified.failed):
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
 
 
 def run_and_report(
-    ws: Workspace, *, fmt: Format, quiet: bool, dry_run: bool = False, only: list[str] | None = None
+    ws: Workspace,
+    *,
+    fmt: Format,
+    quiet: bool,
+    dry_run: bool = False,
+    only: list[str] | None = None,
+    notify: bool | None = False,
 ) -> RunResult:
     """Run a fetch and print it as `fetch` does; `demo` goes through here too."""
     if progress_wanted(quiet):
@@ -82,11 +93,15 @@ def run_and_report(
             def advance(label: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance)
+            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance, notify=notify)
     else:
-        result = ws.fetch(sources=only, dry_run=dry_run)
+        result = ws.fetch(sources=only, dry_run=dry_run, notify=notify)
     write_out(lambda out: render(fmt, result.new, out))
     _summary(result, quiet, dry_run)
+    if result.notified is not None:
+        from mentionscan.cli.notify import report_notify
+
+        report_notify(result.notified, quiet=quiet)
     return result
 
 
@@ -141,32 +156,6 @@ def list_(
     if not mentions and fmt is Format.table:
         narrowed = selection.show_all or selection.status
         say("No mentions to show." + ("" if narrowed else " (--all shows every status)"))
-
-
-@app.command()
-@selection_options(with_all=False)
-def export(
-    selection: Selection,
-    config: ConfigOption = None,
-    db: DbOption = None,
-    fmt: ExportFormat = Format.json,
-    output: OutputOption = None,
-) -> None:
-    """Write stored mentions to a file or stdout, newest first: every status unless --status.
-
-    atom is a feed a feed reader can subscribe to; html is one page to open in a browser.
-    """
-    from mentionscan.atomic import write_atomically
-
-    ws = workspace(config, db)
-    chosen = selection.filter(open_only=False)
-    if output is None:
-        write_out(lambda out: ws.export(fmt, out, chosen))
-        return
-    buffer = io.StringIO()
-    count = ws.export(fmt, buffer, chosen)
-    write_atomically(output.expanduser(), [buffer.getvalue().encode("utf-8")])
-    say(f"Exported {plural(count, 'mention')} to {output}")
 
 
 @app.command()

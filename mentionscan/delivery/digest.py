@@ -9,11 +9,9 @@ most one digest twice; it never loses one (at-least-once).
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, ClassVar
@@ -21,19 +19,26 @@ from urllib.parse import quote
 
 from mentionscan import __version__
 from mentionscan.config.model import Config, EmailSpec
+from mentionscan.delivery.sizes import (
+    ADDRESS_LIMIT,
+    capped_link,
+    deliver_fitted,
+    hidden,
+    more_line,
+    shown_groups,
+)
 from mentionscan.errors import ConfigError, StoreError
-from mentionscan.models import Mention
+from mentionscan.followup.triage import ago
+from mentionscan.mailaddr import configured_address, domain_of, valid_address
+from mentionscan.models import OPEN_STATUSES, Mention
 from mentionscan.store.interface import MentionFilter, Order, Store, select, sort_time
 from mentionscan.text import one_line, truncate
-from mentionscan.timeutil import age, parse_time, to_iso, utcnow
-from mentionscan.urls import safe_link
+from mentionscan.timeutil import local_time, parse_time, to_iso, utcnow
 
 SUBJECT_LIMIT = 110  # characters of a subject; mail clients show about this many
 TITLE_LIMIT = 300
 SNIPPET_LIMIT = 400
 NO_QUERY = "(no query)"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ADDRESS = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+\.[^\s@<>()\[\]\\,;:\"]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,7 @@ class Digest:
     now: datetime
     since: datetime | None = None  # set with `--since`: chosen by date, not by "not yet sent"
     last_sent: datetime | None = None
+    shown: int | None = None  # how many are shown, in group order (None: all); the rest are counted
 
     @property
     def mentions(self) -> list[Mention]:
@@ -94,7 +100,7 @@ def subject(digest: Digest) -> str:
     count = digest.count
     noun = "mention" if count == 1 else "mentions"
     if digest.since is not None:
-        head = f"mentionscan: {count} {noun} since {_when(digest.since)}"
+        head = f"mentionscan: {count} {noun} since {local_time(digest.since)}"
     elif count:
         head = f"mentionscan: {count} new {noun}"
     else:
@@ -116,17 +122,13 @@ def subject(digest: Digest) -> str:
     return truncate(f"{head} ({', '.join(shown)})", SUBJECT_LIMIT)
 
 
-def _when(moment: datetime) -> str:
-    return (to_iso(moment) or "").replace("T", " ").removesuffix(":00Z") + " UTC"
-
-
 def reply_link(mention: Mention) -> tuple[str, str]:
     """(label, href): a `mailto:` to the author when the address is known, else the page itself."""
-    address = one_line(mention.author_email)
-    if address and _ADDRESS.match(address):
+    address = valid_address(one_line(mention.author_email))
+    if address and len(address) <= ADDRESS_LIMIT:
         title = truncate(one_line(mention.title) or "your post", 150)
         return "Reply by email", f"mailto:{quote(address, safe='@')}?subject={quote('Re: ' + title)}"
-    if link := safe_link(mention.url):
+    if link := capped_link(mention.url):
         return "Reply on the page", link
     return "", ""
 
@@ -147,38 +149,49 @@ class _Item:
     source: str
     when: str
     also: str
+    done: str
     id: str
+
+
+def answered(mention: Mention) -> str:
+    """What was already done about a mention (`contacted`, `replied`, ...), or "" while it is open."""
+    if mention.status not in OPEN_STATUSES:
+        return mention.status
+    return "contacted" if mention.last_contacted is not None else ""
 
 
 def _item(mention: Mention, group: str, now: datetime) -> _Item:
     others = [q for q in mention.queries if q != group]
     author = truncate(one_line(mention.author), 80)
-    label, href = reply_link(mention)
+    done = answered(mention)
+    # Written to already, or settled: a second reply link would invite a second first answer.
+    label, href = ("", "") if done else reply_link(mention)
     source = one_line(mention.source)
-    when = f"{age(sort_time(mention), now)} ago"
+    when = ago(sort_time(mention), now)
     also = f"also: {', '.join(one_line(q) for q in others)}" if others else ""
     if mention.related:  # the page this discusses, or its discussions, are stored too: answer both
         also = " · ".join(p for p in (also, "related: " + ", ".join(r[:7] for r in mention.related)) if p)
-    meta = " · ".join(p for p in (source, author, when, also, f"id {mention.id[:7]}") if p)
+    meta = " · ".join(p for p in (source, author, when, also, done, f"id {mention.id[:7]}") if p)
     return _Item(
         title=truncate(one_line(mention.title) or "(no title)", TITLE_LIMIT),
-        link=safe_link(mention.url),
+        link=capped_link(mention.url),
         meta=meta,
         snippet=truncate(one_line(mention.snippet), SNIPPET_LIMIT),
         author=author,
-        author_link=safe_link(mention.author_url),
+        author_link=capped_link(mention.author_url),
         reply_label=label,
         reply_href=href,
-        about=safe_link(mention.link),
+        about=capped_link(mention.link),
         source=source,
         when=when,
         also=also,
+        done=done,
         id=mention.id[:7],
     )
 
 
 def _quiet_line(digest: Digest) -> str:
-    since = f" since the last digest ({_when(digest.last_sent)})" if digest.last_sent else ""
+    since = f" since the last digest ({local_time(digest.last_sent)})" if digest.last_sent else ""
     return f"All quiet: nothing new{since}."
 
 
@@ -190,8 +203,9 @@ def render_text(digest: Digest) -> str:
     lines = [subject(digest).removeprefix("mentionscan: "), ""]
     if not digest.count:
         lines += [_quiet_line(digest), ""]
-    for name, group in digest.groups:
-        heading = f"{one_line(name)} ({len(group)})"
+    totals = {name: len(group) for name, group in digest.groups}
+    for name, group in shown_groups(digest):
+        heading = f"{one_line(name)} ({totals[name]})"
         lines += [heading, "=" * len(heading), ""]
         for mention in group:
             item = _item(mention, name, digest.now)
@@ -201,6 +215,8 @@ def render_text(digest: Digest) -> str:
             if item.reply_href:
                 lines.append(f"  {item.reply_label}: {item.reply_href}")
             lines.append("")
+    if hidden(digest):
+        lines += [more_line(digest), ""]
     lines += ["-- ", FOOTER.format(version=__version__), ""]
     return "\n".join(lines)
 
@@ -232,10 +248,12 @@ def render_html(digest: Digest) -> str:
     ]
     if not digest.count:
         out.append(f'<p style="margin:8px 0;">{_e(_quiet_line(digest))}</p>')
-    for name, group in digest.groups:
+    totals = {name: len(group) for name, group in digest.groups}
+    for name, group in shown_groups(digest):
+        count = totals[name]
         out.append(
             '<h2 style="font-size:16px;margin:20px 0 8px;padding-bottom:4px;border-bottom:1px solid #ddd;">'
-            f'{_e(one_line(name))} <span style="color:#666666;font-weight:normal;">({len(group)})</span></h2>'
+            f'{_e(one_line(name))} <span style="color:#666666;font-weight:normal;">({count})</span></h2>'
         )
         for mention in group:
             item = _item(mention, name, digest.now)
@@ -243,9 +261,8 @@ def render_html(digest: Digest) -> str:
             author = (
                 _a(item.author_link, item.author, "color:#666666;") if item.author_link else _e(item.author)
             )
-            meta = " · ".join(
-                p for p in (_e(item.source), author, _e(item.when), _e(item.also), _e(f"id {item.id}")) if p
-            )
+            after = (_e(v) for v in (item.when, item.also, item.done, f"id {item.id}"))
+            meta = " · ".join(p for p in (_e(item.source), author, *after) if p)
             out.append('<div style="margin:0 0 16px;">')
             out.append(f'<div style="font-size:15px;font-weight:bold;">{title}</div>')
             if item.about:
@@ -257,6 +274,8 @@ def render_html(digest: Digest) -> str:
                 reply = _a(item.reply_href, item.reply_label, _LINK)
                 out.append(f'<div style="font-size:12px;margin:4px 0 0;">{reply}</div>')
             out.append("</div>")
+    if hidden(digest):
+        out.append(f'<p style="margin:8px 0;font-weight:bold;">{_e(more_line(digest))}</p>')
     out += [
         f'<p style="{_MUTED}margin-top:24px;">{_e(FOOTER.format(version=__version__))}</p>',
         "</div></body></html>",
@@ -277,8 +296,8 @@ def build_message(digest: Digest, spec: EmailSpec, where: str = "[email]") -> Em
     message["From"] = header_value(spec.sender)
     message["To"] = ", ".join(header_value(to) for to in spec.to)
     message["Subject"] = header_value(subject(digest))
-    message["Date"] = format_datetime(digest.now)
-    message["Message-ID"] = make_msgid("mentionscan", domain=_domain(spec.sender))
+    message["Date"] = format_datetime(digest.now.astimezone())  # local, as a mail client writes it
+    message["Message-ID"] = make_msgid("mentionscan", domain=domain_of(spec.sender))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
     message["X-Mailer"] = f"mentionscan {__version__}"
     # Quoted-printable keeps both parts 7-bit, so any relay or `sendmail -t` takes them as they are.
@@ -289,28 +308,12 @@ def build_message(digest: Digest, spec: EmailSpec, where: str = "[email]") -> Em
     return message
 
 
-def _domain(sender: str) -> str:
-    address = _parse_address(sender)
-    return (address.domain if address else "") or "localhost"
-
-
-def _parse_address(text: str) -> Address | None:
-    from email.headerregistry import HeaderRegistry
-
-    try:
-        header = HeaderRegistry()("From", header_value(text))
-    except (ValueError, IndexError):
-        return None
-    found = getattr(header, "addresses", ())
-    return found[0] if found else None
-
-
 def addresses(values: Iterable[str], where: str = "[email]") -> list[str]:
     """The bare `user@host` of each configured address (`Name <user@host>` or `user@host`)."""
     result = []
     for value in values:
-        address = None if _CONTROL.search(value) else _parse_address(value)
-        if address is None or not address.username or not address.domain:
+        address = configured_address(value)
+        if address is None:
             raise ConfigError(f"{where}: {value!r} is not one valid email address")
         result.append(address.addr_spec)
     return result
@@ -368,14 +371,17 @@ def run_digest(
     )
     if not digest.count and not always:
         return DigestResult(digest, delivered=False)
-    message = build_message(digest, config.email, f"{config.path}: [email]")
-    where = deliver(message)
+    spec, table = config.email, f"{config.path}: [email]"
+    where, digest = deliver_fitted(digest, lambda d: build_message(d, spec, table), deliver)
     if not mark:
         return DigestResult(digest, delivered=True, where=where)
     marked = 0
+    shown = {m.id for _, group in shown_groups(digest) for m in group}
     for mention in digest.mentions:
         if mention.digested_at is None:
-            store.put(mention.with_event("digest", f"included in a digest {where}", at=now, digested_at=now))
+            # Counted but not shown, it is digested too: a digest too big to send must not recur.
+            what = "included in" if mention.id in shown else "counted (not shown: too many) in"
+            store.put(mention.with_event("digest", f"{what} a digest {where}", at=now, digested_at=now))
             marked += 1
     store.write_state(DigestState(last_sent=now, count=digest.count, where=where))
     try:

@@ -34,6 +34,10 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_DELAYS = (0.5, 1.5)  # two quick retries, then the source fails for this run
 CHUNK = 64 * 1024
 MAX_RETRY_WAIT = 5.0  # the longest Retry-After waited for inside a run
+ACCEPT_ENCODING = "gzip, deflate"
+# What a body may be encoded as: what we ask for. urllib3 would decode any encoding it has a
+# library for (brotli, zstandard), and not every one of them keeps to the size cap.
+DECODED = frozenset({"gzip", "x-gzip", "deflate", "identity"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -95,7 +99,7 @@ class HttpClient:
         self.retry_delays = retry_delays
         self.session = requests.Session()
         self.session.headers["User-Agent"] = settings.user_agent
-        self.session.headers["Accept-Encoding"] = "gzip, deflate"
+        self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
         self.session.max_redirects = MAX_REDIRECTS
         # Proxies from the environment are honoured; .netrc credentials are not sent anywhere
         # (every request carries its own auth: the URL's user and password, or none).
@@ -303,6 +307,12 @@ class HttpClient:
         # time is checked against the deadline at every byte, not after a full buffer. The
         # decompressed size is counted, and urllib3 decompresses at most CHUNK bytes at a time.
         raw = response.raw
+        codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")]
+        if unasked := [c for c in codings if c and c not in DECODED]:
+            raise FetchError(
+                f"{redact(url)}: the body is encoded as {', '.join(unasked)}, which mentionscan "
+                f"never asks for (it accepts {ACCEPT_ENCODING})"
+            )
         chunks: list[bytes] = []
         size = 0
         try:

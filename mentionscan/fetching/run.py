@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from mentionscan.config.model import Config, SourceSpec
-from mentionscan.dedup import link_key, page_key
+from mentionscan.dedup import is_content_key, link_key, page_key
 from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.fetching.health import SourceHealth
 from mentionscan.fetching.intake import TOO_OLD, Intake, fresh_id
 from mentionscan.fetching.scheduler import Outcome, Progress, run_tasks
+from mentionscan.masking import mask
 from mentionscan.matching.matcher import Matcher
 from mentionscan.models import Entry, Mention
 from mentionscan.sources import SOURCE_TYPES, Source
@@ -51,6 +52,7 @@ class SourceReport:
     merged: int = 0  # matched entries that were another item of a stored mention (same page)
     not_a_match: int = 0
     too_old: int = 0
+    churned: int = 0  # entries known only by their content: their link and id changed since
     requests: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -67,6 +69,7 @@ class RunResult:
     updated: list[Mention]
     reports: list[SourceReport]
     saved: bool
+    notified: Any = None  # delivery.notify's NotifyResult, when the run sent its mentions on
 
     @property
     def failed(self) -> list[SourceReport]:
@@ -182,6 +185,11 @@ class _Run:
             progress=progress,
         )
         for report in self.reports:
+            if report.churned:
+                report.warnings.append(
+                    f"{report.churned} of its entries came back with a new link or id (it changes them "
+                    "on every fetch): recognised by their author, title and text, and not stored again"
+                )
             self._record_health(report)
 
     def _finish(
@@ -196,10 +204,12 @@ class _Run:
             self.health[source.name] = self.health[source.name].refused(self.now, status, retry_after)
             return
         report.requests += outcome.requests
-        report.warnings.extend(outcome.warnings)
-        if outcome.moved_to and state.moved_to != outcome.moved_to:
+        report.warnings.extend(mask(warning) for warning in outcome.warnings)
+        if outcome.moved_to and state.moved_to != state.after(outcome).moved_to:
             report.warnings.append(
-                f"moved permanently to {redact(outcome.moved_to)}: update the source's URL in the config"
+                mask(
+                    f"moved permanently to {redact(outcome.moved_to)}: update the source's URL in the config"
+                )
             )
         self.store.write_state(state.after(outcome), task.state_key)
         if outcome.not_modified and report.status == "ok" and not outcome.entries:
@@ -229,9 +239,12 @@ class _Run:
         report.matched += 1
         existing = self.store.find_by_keys(seen.keys)
         if existing is not None:
+            churned = not any(key in existing.keys for key in seen.keys if not is_content_key(key))
+            report.churned += churned
             merged = self.intake.merge(existing, seen)
             if merged is not None:
-                report.merged += any(k not in existing.keys for k in seen.keys)
+                # an item whose link and id changed is the same item again, not a second sighting
+                report.merged += not churned and any(k not in existing.keys for k in seen.keys)
                 self._put(merged, existing.queries)
                 self._relate(merged)
             return

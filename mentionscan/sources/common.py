@@ -127,6 +127,8 @@ def json_object(body: bytes, where: str, site: str) -> dict[str, Any]:
     """A JSON object body; FetchError naming the site when it is something else (an HTML block page)."""
     try:
         data = json.loads(body)
+    except RecursionError:  # json parses nesting by recursion: a hostile answer nests thousands deep
+        raise FetchError(f"{where}: {site} answered with JSON nested too deeply to read") from None
     except (ValueError, UnicodeDecodeError):
         head = body[:512].lower()
         kind = "a web page" if b"<html" in head or b"<!doctype" in head else "something that is not JSON"
@@ -140,7 +142,7 @@ def error_json(error: FetchError) -> dict[str, Any]:
     """The JSON object of an error response, or {}."""
     try:
         data = json.loads(error.body) if error.body else {}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -132,6 +132,8 @@ def _json_feed(
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise FeedError(f"{where}: not a feed (invalid JSON)") from None
+    except RecursionError:  # json parses nesting by recursion: a hostile feed nests thousands deep
+        raise FeedError(f"{where}: not a feed (JSON nested too deeply to read)") from None
     if not is_json_feed(data):
         raise FeedError(f"{where}: not a feed (JSON, but not a JSON Feed)")
     items = data.get("items")

@@ -15,7 +15,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from mentionscan.errors import StoreError
-from mentionscan.store.files import ensure_folder
+from mentionscan.store.files import check_writable, ensure_folder, real_file
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store
 from mentionscan.store.lock import run_lock
 
@@ -46,13 +46,16 @@ def open_store(
 
     `write=True` holds an exclusive lock for the whole block (StoreLocked after `lock_timeout`
     seconds); `write=False` takes no lock and cannot save. Nothing is ever saved implicitly.
-    `notice(line)` is told of a long step before it starts (upgrading an old database).
+    `notice(line)` is told of a long step before it starts (upgrading an old database). A path
+    through a symbolic link opens (and locks) the file it points to; a read-only file is never
+    opened for writing.
     """
     text = os.fspath(location)
-    path = database_path(text)
+    path = real_file(database_path(text))
     with ExitStack() as stack:
         if write:
             stack.enter_context(run_lock(path, lock_timeout))
+            check_writable(path)
         # Imported here so that commands which never open the database don't pay for tinydb/orjson.
         store: Store
         if text.startswith(SQLITE_PREFIX):

@@ -1,15 +1,17 @@
 """The second backend: one SQLite file (`database = "sqlite:///path/mentions.db"`), for big histories.
 
 Same records and behaviour as the JSON default, but nothing is loaded up front: a lookup is an
-indexed query, and a `MentionFilter` is answered in SQL over the columns schema 2 keeps
+indexed query, and a `MentionFilter` is answered in SQL over the columns it keeps
 (`sqlite_schema.py`), so opening a database of a million mentions, adding one to it or listing
 the newest twenty cost about the same as with a hundred.
 
 Changes wait in memory until `save()`, which applies them in one `BEGIN IMMEDIATE` transaction
 (WAL mode, so readers are never blocked). A new database is made whole in a temp file and
 renamed into place, so a crash during the first save leaves no file rather than half of one. A
-schema 1 database is upgraded in place, in one transaction, when it is first opened for
-writing; opened read-only it is answered by reading its documents.
+database of an older schema is upgraded in place, in one transaction, when it is first opened
+for writing; opened read-only it is answered by reading its documents (schema 1, which has no
+columns) or, for a word search, the documents its other columns chose (schema 2, whose words
+are title, snippet and text only).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ from mentionscan.store.docs import parse_doc, to_mention
 from mentionscan.store.files import fsync_folder, remove_stale_temp_files, temp_beside, unreadable
 from mentionscan.store.interface import MentionFilter
 from mentionscan.store.scan import Pair, Tally, scan, tally
+from mentionscan.store.sqlite_errors import CannotOpen, describe, holds_changes, open_failure
 from mentionscan.store.sqlite_schema import (
     INSERT,
     SCHEMA,
@@ -84,11 +88,22 @@ class SQLiteStore(BaseStore):
 
     def _open(self) -> None:
         self._check_header()
-        uri = f"{self.path.resolve().as_uri()}?mode={'rw' if self._writable else 'ro'}"
+        try:
+            self._connect(immutable=False)
+        except CannotOpen:
+            # A database in a read-only folder or file system, or on a full disk, can still be
+            # read: as an immutable file, when no write-ahead log holds changes not yet in it.
+            if self._writable or holds_changes(self.path.with_name(self.path.name + "-wal")):
+                raise
+            self._connect(immutable=True)
+
+    def _connect(self, *, immutable: bool) -> None:
+        mode = "rw" if self._writable else "ro"
+        uri = f"{self.path.resolve().as_uri()}?mode={mode}{'&immutable=1' if immutable else ''}"
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=self._busy_ms / 1000)
         except sqlite3.Error as error:
-            raise StoreError(f"cannot read database {self.path}: {error}") from None
+            raise open_failure(self.path, error, self._writable) from None
         self._conn = conn
         try:
             self._prepare(conn)
@@ -132,7 +147,7 @@ class SQLiteStore(BaseStore):
         except sqlite3.Error as error:
             raise StoreError(
                 f"cannot upgrade database {self.path} from schema version {old} to {SCHEMA}: "
-                f"{_describe(error)}; it was left as it was"
+                f"{describe(error)}; it was left as it was"
             ) from None
         self.schema = SCHEMA
 
@@ -173,7 +188,7 @@ class SQLiteStore(BaseStore):
         try:
             yield
         except sqlite3.Error as error:
-            raise unreadable(self.path, _describe(error)) from None
+            raise open_failure(self.path, error, self._writable) from None
 
     def _rows(self, query: str, params: Iterable[Any] = ()) -> list[Any]:
         if self._conn is None:
@@ -213,6 +228,8 @@ class SQLiteStore(BaseStore):
     def _stored_mentions(self, selection: MentionFilter, exclude: frozenset[str]) -> Iterable[Pair]:
         if self._reads_documents:
             return scan(self._every(), selection, exclude)
+        if self._old_words(selection):
+            return scan(self._query(*sql.select_sql(_without_words(selection), exclude)), selection)
         return self._query(*sql.select_sql(selection, exclude))
 
     def _stored_count(self, selection: MentionFilter | None, exclude: frozenset[str]) -> int:
@@ -222,6 +239,8 @@ class SQLiteStore(BaseStore):
             return int(self._rows("SELECT count(*) FROM mentions")[0][0]) - len(exclude)
         if self._reads_documents:
             return sum(1 for _, m in self._every() if m.id not in exclude and selection.accepts(m))
+        if self._old_words(selection):
+            return len(list(self._stored_mentions(replace(selection, limit=None), exclude)))
         return int(self._rows(*sql.count_sql(selection, exclude))[0][0])
 
     def _stored_authors(self, keys: set[str], exclude: frozenset[str]) -> dict[str, Tally]:
@@ -233,7 +252,14 @@ class SQLiteStore(BaseStore):
     @property
     def _reads_documents(self) -> bool:
         """Whether queries read every document: a schema 1 file, opened read-only, has no columns."""
-        return self.schema is not None and self.schema < SCHEMA
+        return self.schema is not None and self.schema < 2
+
+    def _old_words(self, selection: MentionFilter) -> bool:
+        """Whether `selection` searches words a schema 2 file (read-only) lacks: authors, notes, contacts.
+
+        Then the other fields narrow in SQL, and the words are checked on the documents.
+        """
+        return bool(selection.words) and self.schema is not None and self.schema < SCHEMA
 
     def _end(self) -> int:
         return self._last_seq + 1
@@ -282,7 +308,7 @@ class SQLiteStore(BaseStore):
             with _transaction(conn):
                 self._write_changes(conn, changes, states)
         except sqlite3.Error as error:
-            raise StoreError(f"cannot save database {self.path}: {_describe(error)}") from None
+            raise StoreError(f"cannot save database {self.path}: {describe(error)}") from None
         self._last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM mentions").fetchone()[0]
 
     def _write_changes(
@@ -343,7 +369,7 @@ class SQLiteStore(BaseStore):
                 with temp.open("rb+") as file:
                     os.fsync(file.fileno())
             except sqlite3.Error as error:
-                raise StoreError(f"cannot save database {self.path}: {_describe(error)}") from None
+                raise StoreError(f"cannot save database {self.path}: {describe(error)}") from None
             except OSError as error:
                 raise StoreError(f"cannot save database {self.path}: {reason(error)}") from error
             if self.path.exists():  # another process created it since we looked: never replace it
@@ -353,6 +379,10 @@ class SQLiteStore(BaseStore):
             temp.replace(self.path)
         fsync_folder(self.path.parent)
         self._open()
+
+
+def _without_words(selection: MentionFilter) -> MentionFilter:
+    return replace(selection, words=(), limit=None)
 
 
 @contextmanager
@@ -366,12 +396,3 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-def _describe(error: sqlite3.Error) -> str:
-    text = str(error)
-    if "file is not a database" in text:
-        return "it is not an SQLite database, or it is damaged"
-    if "malformed" in text:
-        return f"it is damaged ({text})"
-    return text
