@@ -135,3 +135,19 @@ def test_a_route_without_a_placeholder_is_a_config_error(cli: Cli, config, route
 
     assert result.exit_code == 2
     assert "'routes'" in result.stderr
+
+
+def test_a_second_run_reads_the_routes_again_and_stores_nothing_twice(
+    cli: Cli, httpserver: HTTPServer, config
+) -> None:
+    words = channel("Bluesky keyword", ("Acme widgets rock", "I love Acme widgets", "https://bsky.app/p/1"))
+    httpserver.expect_request("/hub/bsky/keyword/acme").respond_with_data(
+        words, content_type="application/xml"
+    )
+    path = config({"brand": "acme"}, routes=["/bsky/keyword/{query}"])
+    assert len(json.loads(fetch(cli, path).stdout)) == 1
+
+    again = fetch(cli, path)
+
+    assert again.exit_code == 0 and json.loads(again.stdout) == []
+    assert len(asked(httpserver)) == 2  # a route is the newest items: no cursor to keep

@@ -166,3 +166,16 @@ def test_a_source_without_a_way_to_ask_is_a_config_error(cli: Cli, write_config)
 
     assert result.exit_code == 2
     assert "give 'key_env' (search), or 'channel_id' or 'playlist_id' (a feed)" in result.stderr
+
+
+def test_a_429_fails_the_source_until_retry_after(cli: Cli, httpserver: HTTPServer, config) -> None:
+    httpserver.expect_request(SEARCH).respond_with_json({}, status=429, headers={"Retry-After": "600"})
+    path = config({"go": "golang"})
+
+    result = fetch(cli, path)
+
+    assert result.exit_code == 3
+    assert "rate limited (HTTP 429), retry after 600 s" in result.stderr
+    again = fetch(cli, path)
+    assert len(asked(httpserver)) == 1
+    assert "Warning: yt: rate limited by the site: skipped until " in again.stderr
