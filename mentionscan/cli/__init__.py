@@ -9,6 +9,7 @@ from mentionscan.cli import (  # noqa: F401
     core,
     db,
     digest,
+    feeds,
     inbox,
     notify,
     queries,

@@ -187,4 +187,12 @@ def feed_entry(
         or foreign_date(raw, "published", "updated"),
         tags=tags,
         native_id=guid,
+        language=_language(raw) or blank.language,
     )
+
+
+def _language(raw: Mapping[str, Any]) -> str:
+    """The `xml:lang` of the entry's title or text, as feedparser keeps it in their `*_detail`."""
+    details = [raw.get("title_detail"), raw.get("summary_detail"), *(raw.get("content") or [])]
+    declared = (d.get("language") for d in details if isinstance(d, Mapping))
+    return next((one_line(lang) for lang in declared if lang), "")

@@ -111,6 +111,7 @@ def _xml_feed(
             f"using the {len(parsed.entries)} {'entry' if len(parsed.entries) == 1 else 'entries'} read"
         )
     feed_authors = parsed.feed.get("authors") or [parsed.feed.get("author_detail") or {}]
+    blank = replace(blank, language=one_line(parsed.feed.get("language")))  # RSS <language>
     entries: list[Entry] = []
     for raw in parsed.entries:
         entry = feed_entry(raw, feed_authors, blank, url)
@@ -142,6 +143,8 @@ def _json_feed(
     if not isinstance(items, list):
         raise FeedError(f"{where}: JSON Feed without an 'items' list")
     feed_authors = authors(data)
+    language = data.get("language")
+    blank = replace(blank, language=language if isinstance(language, str) else "")
     entries: list[Entry] = []
     warnings: list[str] = []
     for item in items:
