@@ -199,6 +199,39 @@ def test_a_file_that_is_not_a_backup_is_one_error_line_and_changes_nothing(
     assert database.read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"status": "done"}, "status 'done' is not one of new, todo, contacted, replied, resolved, ignored"),
+        ({"found_at": "yesterday"}, "found_at 'yesterday' is not a time"),
+        ({"found_at": None}, "'found_at' is missing"),
+        ({"due": "soon"}, "due 'soon' is not a time"),
+        ({"queries": "widget"}, "'queries' must be a list of strings"),
+        ({"title": None}, "'title' must be a string"),
+        ({"author": 7}, "'author' must be a string or null"),
+        ({"timeline": {"at": "2026-11-23T07:00:00Z"}}, "'timeline' must be a list"),
+        ({"timeline": [{"kind": "note", "at": "when"}]}, "timeline event #1: 'at' 'when' is not a time"),
+        ({"timeline": ["a note"]}, "timeline event #1 must be an object with a 'kind'"),
+        ({"contacts": ["zoe@example.com"]}, "'contacts' must be a list of objects"),
+    ],
+)  # fmt: skip
+def test_a_mention_edited_into_something_else_is_refused_not_stored_changed(
+    cli: Cli, tmp_path: Path, change: dict, error: str
+) -> None:
+    # The store reads its own files leniently (an unreadable time becomes now); a backup comes
+    # from elsewhere, so whatever it would turn into something else is an error that names it.
+    database = tmp_path / "m.json"
+    store_all(str(database), [make(1)])
+    before = database.read_bytes()
+    item = {**full_mention().to_dict(), **change}
+    file = tmp_path / "edited.json"
+    file.write_text(json.dumps({"mentionscan_backup": 1, "mentions": [item]}), encoding="utf-8")
+    result = cli("import", str(file), "--db", str(database))
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {file}: mention #1 ('f00dcafe1234') is malformed: {error}\n"
+    assert database.read_bytes() == before
+
+
 def test_full_writes_json_only(cli: Cli, tmp_path: Path) -> None:
     database = str(tmp_path / "m.json")
     store_all(database, [make(1)])
