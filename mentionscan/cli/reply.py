@@ -54,6 +54,9 @@ def reply(
             f"From: is the digest's address ({draft.message['From']}, [email] from); "
             "set reply_from in [settings] to answer as yourself"
         )
+    elif not draft.from_key:
+        # Left to the mail program, From: becomes this machine's user (root@host, say).
+        warn("no From: address: set reply_from in [settings] to answer as yourself")
     if mark_contacted:
         changed = ws.get(mention.id)
         from mentionscan.timeutil import long_date
