@@ -48,7 +48,10 @@ def test_due_today_and_tomorrow_are_local_days(cli: Cli, tmp_path: Path) -> None
         today = datetime.now().astimezone().date()
         set_today = cli("mark", "aaaa00000001", "todo", "--due", "today", "--db", database)
         assert set_today.exit_code == 0, set_today.stderr
-        assert set_today.stderr.startswith(f"aaaa000  new -> todo, due {today.isoformat()}  Acme is slow\n")
+        assert set_today.stderr.startswith(
+            f"aaaa000  new -> todo, due {today.isoformat()} (today)  Acme is slow\n"
+        )
+        assert "past" not in set_today.stderr
         assert cli("mark", "aaaa00000002", "todo", "--due", "tomorrow", "--db", database).exit_code == 0
 
         first = cli.json("show", "aaaa00000001", "--format", "json", "--db", database)
@@ -76,6 +79,24 @@ def test_a_date_is_that_day_where_the_user_is(cli: Cli, tmp_path: Path) -> None:
         assert "due:       2026-06-01 (" in cli("show", "aaaa00000001", "--db", database).stdout
     with local_zone("Asia/Tokyo"):  # the same moment is a day in Tokyo: 2026-06-01 16:00
         assert "due:       2026-06-01 (" in cli("show", "aaaa00000001", "--db", database).stdout
+
+
+def test_a_date_already_past_is_said_at_once(cli: Cli, tmp_path: Path, midday: None) -> None:
+    # 2025-12-01 for 2026-12-01, or November for December: the promise would be late already.
+    database = stored(tmp_path, mention("aaaa00000001"), mention("aaaa00000002"))
+    past = (datetime.now().astimezone().date() - timedelta(days=10)).isoformat()
+    marked = cli("mark", "aaaa00000001", "todo", "--due", past, "--db", database)
+    assert marked.exit_code == 0, marked.stderr
+    assert marked.stderr == (
+        f"aaaa000  new -> todo, due {past} (10d late)  Acme is slow\n"
+        "Marked 1 mention todo.\n"
+        f"Warning: the due date {past} is already past (10d late): followups lists it now\n"
+    )
+    replied = cli("reply", "aaaa00000002", "--mark", "--due", past, "--db", database)
+    assert replied.exit_code == 0, replied.stderr
+    assert f"Warning: the due date {past} is already past (10d late)" in replied.stderr
+    ahead = cli("mark", "aaaa00000001", "todo", "--due", "3d", "--db", database)
+    assert "(in 3d)  Acme is slow\n" in ahead.stderr and "past" not in ahead.stderr
 
 
 def test_three_days_stay_three_days_until_midnight(cli: Cli, tmp_path: Path, midday: None) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from mentionscan.cli.app import app
 from mentionscan.cli.common import ConfigOption, DbOption, plural, say, warn, workspace, write_out
-from mentionscan.cli.triage import DueOption, IdArgument
+from mentionscan.cli.triage import DueOption, IdArgument, warn_if_past
 
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file.", show_default=False)
@@ -63,6 +63,8 @@ def reply(
 
         by = f", report back by {long_date(changed.due)}" if changed.due else ""
         say(f"Marked {mention.id[:7]} contacted{by}.")
+        if due is not None:
+            warn_if_past(changed.due)
 
 
 @app.command()
