@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,42 @@ def test_a_date_already_past_is_said_at_once(cli: Cli, tmp_path: Path, midday: N
     assert f"Warning: the due date {past} is already past (10d late)" in replied.stderr
     ahead = cli("mark", "aaaa00000001", "todo", "--due", "3d", "--db", database)
     assert "(in 3d)  Acme is slow\n" in ahead.stderr and "past" not in ahead.stderr
+
+
+def test_a_reply_after_the_date_went_by_does_not_promise_it_again(
+    cli: Cli, tmp_path: Path, midday: None
+) -> None:
+    gone = utcnow() - timedelta(days=2)
+    database = stored(
+        tmp_path,
+        replace(mention("aaaa00000001"), due=gone, status="contacted"),
+        replace(mention("aaaa00000002"), due=utcnow() + timedelta(days=1)),
+    )
+    late = cli("reply", "aaaa00000001", "--db", database)
+    assert late.exit_code == 0, late.stderr
+    body = message_from_bytes(late.stdout_bytes, policy=policy.default).get_body().get_content()  # type: ignore[union-attr]
+    assert "4. I will write to you again when this is done, by [date].\n" in body
+    assert (
+        f"Warning: the report-back date {gone.astimezone():%Y-%m-%d} has passed: "
+        "the draft says [date]; give --due for the new one\n"
+    ) in late.stderr
+    renewed = cli("reply", "aaaa00000001", "--mark", "--due", "3d", "--db", database)
+    assert "[date]" not in renewed.stdout and "has passed" not in renewed.stderr
+    ahead = cli("reply", "aaaa00000002", "--db", database)  # tomorrow is still a promise to keep
+    assert "has passed" not in ahead.stderr and "[date]" not in ahead.stdout
+
+
+def test_a_template_s_date_is_the_local_day_it_was_published(cli: Cli, tmp_path: Path, write_config) -> None:
+    published = datetime(2026, 6, 1, 20, 0, tzinfo=UTC)  # 2 June, 08:00 in Auckland
+    stored(tmp_path, replace(mention("aaaa00000001"), published=published))
+    (tmp_path / "reply.txt").write_text("You wrote on $date.\n", encoding="utf-8")
+    config = write_config(
+        {"acme": "acme"}, [], settings={"reply_template": "reply.txt", "database": "m.json"}
+    )
+    with local_zone("Pacific/Auckland"):
+        result = cli("reply", "aaaa00000001", "--config", str(config))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.endswith("\n\nYou wrote on 2026-06-02.\n")
 
 
 def test_three_days_stay_three_days_until_midnight(cli: Cli, tmp_path: Path, midday: None) -> None:

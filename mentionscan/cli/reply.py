@@ -57,6 +57,13 @@ def reply(
     elif not draft.from_key:
         # Left to the mail program, From: becomes this machine's user (root@host, say).
         warn("no From: address: set reply_from in [settings] to answer as yourself")
+    if draft.passed_due is not None:
+        from mentionscan.timeutil import local_date
+
+        warn(
+            f"the report-back date {local_date(draft.passed_due)} has passed: "
+            "the draft says [date]; give --due for the new one"
+        )
     if mark_contacted:
         changed = ws.get(mention.id)
         from mentionscan.timeutil import long_date

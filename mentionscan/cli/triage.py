@@ -101,10 +101,10 @@ def _report_changes(changes: list[Change], new_status: str) -> None:
 
 def warn_if_past(due: datetime | None) -> None:
     """A report-back date before today is most often a typo (the month, the year): say so."""
-    from mentionscan.followup.triage import due_cell
-    from mentionscan.timeutil import local_date, local_day, utcnow
+    from mentionscan.followup.triage import due_cell, is_past
+    from mentionscan.timeutil import local_date
 
-    if due is not None and local_day(due) < local_day(utcnow()):
+    if due is not None and is_past(due):
         warn(f"the due date {local_date(due)} is already past ({due_cell(due)}): followups lists it now")
 
 
