@@ -74,13 +74,15 @@ def digest(
     where = f"{cfg.path}: [email]"
     marking = send if mark is None else mark
     delivery: SmtpDelivery | SendmailDelivery | FileDelivery | StreamDelivery
+    # A person at a terminal reads the text; a pipe gets the whole message, for a program.
+    shown = not send and output is None and not marking and sys.stdout.isatty()
     if send:
         transport = SendmailDelivery if cfg.email.sendmail else SmtpDelivery
         delivery = transport(cfg.email, where)
     elif output is not None:
         delivery = FileDelivery(output)
     else:
-        delivery = StreamDelivery(sys.stdout.buffer, preview=not marking)
+        delivery = StreamDelivery(sys.stdout.buffer, preview=not marking, readable=shown)
     delivery.prepare()
     result = ws.digest(delivery, since=when, always=always, mark=marking)
     if quiet:
@@ -94,6 +96,11 @@ def digest(
         )
     elif marking:
         say(f"Digest of {count} {result.where}")
+    elif shown:
+        say(
+            f"Digest of {count} shown: its text, a preview that records nothing "
+            "(--output FILE.eml for the whole message; --send sends and records it)"
+        )
     elif send:
         say(f"Digest of {count} {result.where} (--no-mark: nothing recorded, the next digest repeats it)")
     else:
