@@ -58,8 +58,9 @@ def digest(
     --send: through the SMTP server of the config's email table, or the mail program its
     `sendmail` names; the mentions are marked as sent once it accepted the message.
 
-    Without --send it is a preview that marks nothing: the message on stdout, or in the
-    --output file. --mark records a preview as sent too. Nothing new: no email, exit 0.
+    Without --send it is a preview that marks nothing: the message on stdout (on a terminal,
+    its text), or in the --output file. --mark records a preview as sent too. Nothing new: no
+    email, exit 0.
     """
     from mentionscan.delivery.mail import FileDelivery, SendmailDelivery, SmtpDelivery, StreamDelivery
     from mentionscan.timeutil import parse_since
