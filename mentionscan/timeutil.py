@@ -144,6 +144,12 @@ def local_time(when: datetime) -> str:
     return f"{local.day} {local.strftime('%b %Y %H:%M')} {local.tzname() or ''}".rstrip()
 
 
+def local_stamp(when: datetime) -> str:
+    """`2026-11-23 08:00 CET`: a local time beside local dates (`show`), the zone said."""
+    local = when.astimezone()
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
+
+
 def age(when: datetime | None, now: datetime | None = None) -> str:
     """`5m`, `3h`, `2d`, `6w`: how long ago, short enough for a column."""
     if when is None:

@@ -177,7 +177,7 @@ class Workspace:
         """Stored mentions (any status) with every word in their title, text, author, notes or contacts."""
         wanted = tuple(words_of(text))
         if not wanted:
-            return []
+            raise ConfigError(f"search {text!r}: no word to look for (words are letters and digits)")
         return list(self.mentions(MentionFilter(words=wanted, limit=limit)))
 
     # Following up

@@ -169,6 +169,20 @@ def test_a_part_of_the_database_is_backed_up_without_program_state(cli: Cli, tmp
     assert piped["mentions"] == document["mentions"]
 
 
+def import_refused(cli: Cli, tmp_path: Path, content: str) -> tuple[Path, str]:
+    """Import a file holding `content` into a database of one mention: refused (exit 2), the
+    database left byte for byte as it was. The file, and what stderr said."""
+    database = tmp_path / "m.json"
+    store_all(str(database), [make(1)])
+    before = database.read_bytes()
+    file = tmp_path / "file.json"
+    file.write_text(content, encoding="utf-8")
+    result = cli("import", str(file), "--db", str(database))
+    assert result.exit_code == 2
+    assert database.read_bytes() == before
+    return file, result.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "error"),
     [
@@ -187,16 +201,35 @@ def test_a_part_of_the_database_is_backed_up_without_program_state(cli: Cli, tmp
 def test_a_file_that_is_not_a_backup_is_one_error_line_and_changes_nothing(
     cli: Cli, tmp_path: Path, content: str, error: str
 ) -> None:
-    database = tmp_path / "m.json"
-    store_all(str(database), [make(1)])
-    before = database.read_bytes()
-    file = tmp_path / "file.json"
-    file.write_text(content, encoding="utf-8")
-    result = cli("import", str(file), "--db", str(database))
-    assert result.exit_code == 2
-    assert result.stderr.startswith(f"Error: {file}{error}")
-    assert len(result.stderr.splitlines()) == 1
-    assert database.read_bytes() == before
+    file, said = import_refused(cli, tmp_path, content)
+    assert said.startswith(f"Error: {file}{error}")
+    assert len(said.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"status": "done"}, "status 'done' is not one of new, todo, contacted, replied, resolved, ignored"),
+        ({"found_at": "yesterday"}, "found_at 'yesterday' is not a time"),
+        ({"found_at": None}, "'found_at' is missing"),
+        ({"due": "soon"}, "due 'soon' is not a time"),
+        ({"queries": "widget"}, "'queries' must be a list of strings"),
+        ({"title": None}, "'title' must be a string"),
+        ({"author": 7}, "'author' must be a string or null"),
+        ({"timeline": {"at": "2026-11-23T07:00:00Z"}}, "'timeline' must be a list"),
+        ({"timeline": [{"kind": "note", "at": "when"}]}, "timeline event #1: 'at' 'when' is not a time"),
+        ({"timeline": ["a note"]}, "timeline event #1 must be an object with a 'kind'"),
+        ({"contacts": ["zoe@example.com"]}, "'contacts' must be a list of objects"),
+    ],
+)  # fmt: skip
+def test_a_mention_edited_into_something_else_is_refused_not_stored_changed(
+    cli: Cli, tmp_path: Path, change: dict, error: str
+) -> None:
+    # The store reads its own files leniently (an unreadable time becomes now); a backup comes
+    # from elsewhere, so whatever it would turn into something else is an error that names it.
+    item = {**full_mention().to_dict(), **change}
+    file, said = import_refused(cli, tmp_path, json.dumps({"mentionscan_backup": 1, "mentions": [item]}))
+    assert said == f"Error: {file}: mention #1 ('f00dcafe1234') is malformed: {error}\n"
 
 
 def test_full_writes_json_only(cli: Cli, tmp_path: Path) -> None:

@@ -499,9 +499,9 @@ def test_non_ascii_names_are_encoded_and_read_back() -> None:
     assert "日本語のブログで acme" in text and "Jöse" in html
 
 
-def test_a_digest_shown_on_a_terminal_is_not_marked(store_config: Path, tmp_path: Path) -> None:
+def test_a_digest_shown_on_a_terminal_is_its_text_and_not_marked(store_config: Path, tmp_path: Path) -> None:
     database = store_config.parent / "mentions.json"
-    write_store(database, [make_mention("a")])
+    write_store(database, [make_mention("a", author="Zoë", title="Café = acme, a long title " * 4)])
     leader, follower = os.openpty()
     try:
         process = subprocess.run(
@@ -524,8 +524,19 @@ def test_a_digest_shown_on_a_terminal_is_not_marked(store_config: Path, tmp_path
     finally:
         os.close(leader)
     assert process.returncode == 0, process.stderr
-    assert b"Subject: mentionscan: 1 new mention (acme 1)" in shown
-    assert b"(a preview: nothing recorded; --send sends and records it)" in process.stderr
+    text = shown.decode("utf-8").replace("\r\n", "\n")
+    # Read as a person reads mail: who, what, when, then the text, decoded and in one piece.
+    assert text.startswith("From: mentionscan <scan@example.com>\nTo: Zoë Founder <founder@example.com>\n")
+    assert "\nSubject: mentionscan: 1 new mention (acme 1)\nDate: " in text
+    assert "\n\n1 new mention (acme 1)\n" in text
+    assert "* " + ("Café = acme, a long title " * 4).strip() + "\n" in text
+    assert "  blog · Zoë · " in text
+    for wire in ("=C3=A9", "=3D", "Content-Transfer-Encoding", "<html", "MIME-Version"):
+        assert wire not in text
+    assert process.stderr.decode().endswith(
+        "Digest of 1 mention shown: its text, a preview that records nothing "
+        "(--output FILE.eml for the whole message; --send sends and records it)\n"
+    )
     assert all(m.digested_at is None for m in read_store(database).values())
 
 

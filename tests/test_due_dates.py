@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,10 @@ def test_due_today_and_tomorrow_are_local_days(cli: Cli, tmp_path: Path) -> None
         today = datetime.now().astimezone().date()
         set_today = cli("mark", "aaaa00000001", "todo", "--due", "today", "--db", database)
         assert set_today.exit_code == 0, set_today.stderr
-        assert set_today.stderr.startswith(f"aaaa000  new -> todo, due {today.isoformat()}  Acme is slow\n")
+        assert set_today.stderr.startswith(
+            f"aaaa000  new -> todo, due {today.isoformat()} (today)  Acme is slow\n"
+        )
+        assert "past" not in set_today.stderr
         assert cli("mark", "aaaa00000002", "todo", "--due", "tomorrow", "--db", database).exit_code == 0
 
         first = cli.json("show", "aaaa00000001", "--format", "json", "--db", database)
@@ -76,6 +80,60 @@ def test_a_date_is_that_day_where_the_user_is(cli: Cli, tmp_path: Path) -> None:
         assert "due:       2026-06-01 (" in cli("show", "aaaa00000001", "--db", database).stdout
     with local_zone("Asia/Tokyo"):  # the same moment is a day in Tokyo: 2026-06-01 16:00
         assert "due:       2026-06-01 (" in cli("show", "aaaa00000001", "--db", database).stdout
+
+
+def test_a_date_already_past_is_said_at_once(cli: Cli, tmp_path: Path, midday: None) -> None:
+    # 2025-12-01 for 2026-12-01, or November for December: the promise would be late already.
+    database = stored(tmp_path, mention("aaaa00000001"), mention("aaaa00000002"))
+    past = (datetime.now().astimezone().date() - timedelta(days=10)).isoformat()
+    marked = cli("mark", "aaaa00000001", "todo", "--due", past, "--db", database)
+    assert marked.exit_code == 0, marked.stderr
+    assert marked.stderr == (
+        f"aaaa000  new -> todo, due {past} (10d late)  Acme is slow\n"
+        "Marked 1 mention todo.\n"
+        f"Warning: the due date {past} is already past (10d late): followups lists it now\n"
+    )
+    replied = cli("reply", "aaaa00000002", "--mark", "--due", past, "--db", database)
+    assert replied.exit_code == 0, replied.stderr
+    assert f"Warning: the due date {past} is already past (10d late)" in replied.stderr
+    ahead = cli("mark", "aaaa00000001", "todo", "--due", "3d", "--db", database)
+    assert "(in 3d)  Acme is slow\n" in ahead.stderr and "past" not in ahead.stderr
+
+
+def test_a_reply_after_the_date_went_by_does_not_promise_it_again(
+    cli: Cli, tmp_path: Path, midday: None
+) -> None:
+    gone = utcnow() - timedelta(days=2)
+    database = stored(
+        tmp_path,
+        replace(mention("aaaa00000001"), due=gone, status="contacted"),
+        replace(mention("aaaa00000002"), due=utcnow() + timedelta(days=1)),
+    )
+    late = cli("reply", "aaaa00000001", "--db", database)
+    assert late.exit_code == 0, late.stderr
+    body = message_from_bytes(late.stdout_bytes, policy=policy.default).get_body().get_content()  # type: ignore[union-attr]
+    assert "4. I will write to you again when this is done, by [date].\n" in body
+    assert (
+        f"Warning: the report-back date {gone.astimezone():%Y-%m-%d} has passed: "
+        "the draft says [date]; give --due for the new one\n"
+    ) in late.stderr
+    renewed = cli("reply", "aaaa00000001", "--mark", "--due", "3d", "--db", database)
+    assert "[date]" not in renewed.stdout and "has passed" not in renewed.stderr
+    ahead = cli("reply", "aaaa00000002", "--db", database)  # tomorrow is still a promise to keep
+    assert "has passed" not in ahead.stderr and "[date]" not in ahead.stdout
+
+
+def test_a_template_s_date_is_the_local_day_it_was_published(cli: Cli, tmp_path: Path, write_config) -> None:
+    published = datetime(2026, 6, 1, 20, 0, tzinfo=UTC)  # 2 June, 08:00 in Auckland
+    stored(tmp_path, replace(mention("aaaa00000001"), published=published))
+    (tmp_path / "reply.txt").write_text("You wrote on $date.\n", encoding="utf-8")
+    config = write_config(
+        {"acme": "acme"}, [], settings={"reply_template": "reply.txt", "database": "m.json"}
+    )
+    with local_zone("Pacific/Auckland"):
+        result = cli("reply", "aaaa00000001", "--config", str(config))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.endswith("\n\nYou wrote on 2026-06-02.\n")
 
 
 def test_three_days_stay_three_days_until_midnight(cli: Cli, tmp_path: Path, midday: None) -> None:

@@ -108,6 +108,11 @@ def test_search_is_case_and_accent_blind(cli: Cli, httpserver: HTTPServer, write
     none = cli("search", "nowhere to be found", *cfg)
     assert none.stdout == ""
     assert "No stored mention holds those words." in none.stderr
+    for nothing in ("", "  ", "--- !!"):  # not "no mention holds them": there was nothing to look for
+        empty = cli("search", *cfg, "--", nothing)
+        assert (empty.exit_code, empty.stdout) == (2, "")
+        said = f"Error: search {nothing!r}: no word to look for (words are letters and digits)\n"
+        assert empty.stderr == said
     # Any status: a resolved mention is still found.
     cli("mark", fetched.id("Acme broke"), "resolved", *cfg)
     assert "resolved" in cli("search", "build", *cfg).stdout

@@ -285,7 +285,9 @@ def test_from_is_reply_from_else_the_digest_address_and_then_it_says_so(
 
     neither = fetch_posts(cli, httpserver, write_config)
     bare = cli("reply", neither.id("Acme broke"), "--config", str(neither.config))
-    assert parse(bare.stdout_bytes)["From"] is None and "From:" not in bare.stderr
+    assert bare.exit_code == 0, bare.stderr
+    assert parse(bare.stdout_bytes)["From"] is None
+    assert "Warning: no From: address: set reply_from in [settings] to answer as yourself\n" in bare.stderr
 
 
 @pytest.mark.parametrize(

@@ -166,10 +166,10 @@ def test_show_prints_everything_known(cli: Cli, tmp_path: Path, utc: None) -> No
     out = result.stdout
     assert "due:       2026-05-10 (" in out
     assert "author:    Jane Doe <jane@example.org> https://jane.example\n" in out
-    assert "history:   2 mentions from this author stored; last contacted 2026-05-04T12:00:00Z (" in out
+    assert "history:   2 mentions from this author stored; last contacted 2026-05-04 12:00 UTC (" in out
     assert "contacts:\n  email  jane@example.org  (found at feed)\n" in out
     assert out.endswith(
-        "  2026-05-04T12:00:00Z  note     first line\n                                 second line\n"
+        "  2026-05-04 12:00 UTC  note     first line\n                                 second line\n"
     )
     record = cli.json("show", "aaaa00000001", "--db", str(database), "--format", "json")
     assert record["due"] == "2026-05-10T00:00:00Z"
@@ -183,6 +183,27 @@ def test_show_prints_everything_known(cli: Cli, tmp_path: Path, utc: None) -> No
         "id", "url", "link", "title", "snippet", "author", "author_url", "author_email", "published",
         "found_at", "source", "source_type", "queries", "status", "related",
     ]  # fmt: skip
+
+
+def test_show_says_times_where_the_reader_is(cli: Cli, tmp_path: Path) -> None:
+    # The due date is a local day; the times beside it are local too, each with its zone.
+    database = tmp_path / "m.json"
+    at = datetime(2026, 7, 1, 22, 30, tzinfo=UTC)  # 2 July 08:30 in Sydney (AEST)
+    noted = mark(
+        mention(found_at=at, published=at, timeline=(Event(at, "found", "found"),)), note="x", now=at
+    )
+    with open_store(database) as store:
+        store.put(noted)
+        store.save()
+    with local_zone("Australia/Sydney"):
+        out = cli("show", "aaaa00000001", "--db", str(database)).stdout
+        record = cli.json("show", "aaaa00000001", "--db", str(database), "--format", "json")
+    assert "published: 2026-07-02 08:30 AEST\nfound:     2026-07-02 08:30 AEST\n" in out
+    assert out.endswith("  2026-07-02 08:30 AEST  found    found\n  2026-07-02 08:30 AEST  note     x\n")
+    assert (record["found_at"], record["timeline"][0]["at"]) == (
+        "2026-07-01T22:30:00Z",
+        "2026-07-01T22:30:00Z",
+    )
 
 
 def test_show_of_an_unknown_id(cli: Cli, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def test_answering_a_mention_from_list_to_resolved(cli: Cli, httpserver: HTTPSer
     assert "author:    Jane Doe <jane@example.org>" in out
     assert "history:   2 mentions from this author stored; never contacted" in out
     timeline = out.split("timeline:\n", 1)[1].splitlines()
-    assert [line.split()[1] for line in timeline] == ["found", "status", "note", "note"]
+    assert [line.split()[3] for line in timeline] == ["found", "status", "note", "note"]  # day, time, zone
     assert timeline[1].endswith("status   new -> todo")
     assert timeline[2].endswith("note     Looks like the 2.3 regression")
     assert timeline[3].endswith("note     Asked the CI team")

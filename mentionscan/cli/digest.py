@@ -58,8 +58,9 @@ def digest(
     --send: through the SMTP server of the config's email table, or the mail program its
     `sendmail` names; the mentions are marked as sent once it accepted the message.
 
-    Without --send it is a preview that marks nothing: the message on stdout, or in the
-    --output file. --mark records a preview as sent too. Nothing new: no email, exit 0.
+    Without --send it is a preview that marks nothing: the message on stdout (on a terminal,
+    its text), or in the --output file. --mark records a preview as sent too. Nothing new: no
+    email, exit 0.
     """
     from mentionscan.delivery.mail import FileDelivery, SendmailDelivery, SmtpDelivery, StreamDelivery
     from mentionscan.timeutil import parse_since
@@ -74,13 +75,15 @@ def digest(
     where = f"{cfg.path}: [email]"
     marking = send if mark is None else mark
     delivery: SmtpDelivery | SendmailDelivery | FileDelivery | StreamDelivery
+    # A person at a terminal reads the text; a pipe gets the whole message, for a program.
+    shown = not send and output is None and not marking and sys.stdout.isatty()
     if send:
         transport = SendmailDelivery if cfg.email.sendmail else SmtpDelivery
         delivery = transport(cfg.email, where)
     elif output is not None:
         delivery = FileDelivery(output)
     else:
-        delivery = StreamDelivery(sys.stdout.buffer, preview=not marking)
+        delivery = StreamDelivery(sys.stdout.buffer, preview=not marking, readable=shown)
     delivery.prepare()
     result = ws.digest(delivery, since=when, always=always, mark=marking)
     if quiet:
@@ -94,6 +97,11 @@ def digest(
         )
     elif marking:
         say(f"Digest of {count} {result.where}")
+    elif shown:
+        say(
+            f"Digest of {count} shown: its text, a preview that records nothing "
+            "(--output FILE.eml for the whole message; --send sends and records it)"
+        )
     elif send:
         say(f"Digest of {count} {result.where} (--no-mark: nothing recorded, the next digest repeats it)")
     else:

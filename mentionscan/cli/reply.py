@@ -10,7 +10,7 @@ import typer
 
 from mentionscan.cli.app import app
 from mentionscan.cli.common import ConfigOption, DbOption, plural, say, warn, workspace, write_out
-from mentionscan.cli.triage import DueOption, IdArgument
+from mentionscan.cli.triage import DueOption, IdArgument, warn_if_past
 
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file.", show_default=False)
@@ -54,12 +54,24 @@ def reply(
             f"From: is the digest's address ({draft.message['From']}, [email] from); "
             "set reply_from in [settings] to answer as yourself"
         )
+    elif not draft.from_key:
+        # Left to the mail program, From: becomes this machine's user (root@host, say).
+        warn("no From: address: set reply_from in [settings] to answer as yourself")
+    if draft.passed_due is not None:
+        from mentionscan.timeutil import local_date
+
+        warn(
+            f"the report-back date {local_date(draft.passed_due)} has passed: "
+            "the draft says [date]; give --due for the new one"
+        )
     if mark_contacted:
         changed = ws.get(mention.id)
         from mentionscan.timeutil import long_date
 
         by = f", report back by {long_date(changed.due)}" if changed.due else ""
         say(f"Marked {mention.id[:7]} contacted{by}.")
+        if due is not None:
+            warn_if_past(changed.due)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from mentionscan.cli.common import (
     plural,
     say,
     selection_options,
+    warn,
     workspace,
     write_out,
 )
@@ -24,6 +25,8 @@ from mentionscan.delivery.formats import Context, Format, render, render_detail
 from mentionscan.errors import ConfigError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mentionscan.followup.triage import Change
 
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="The mention's id or a unique prefix.")]
@@ -79,6 +82,7 @@ def mark(
 
 
 def _report_changes(changes: list[Change], new_status: str) -> None:
+    from mentionscan.followup.triage import due_cell
     from mentionscan.text import one_line, truncate
     from mentionscan.timeutil import local_date
 
@@ -86,11 +90,22 @@ def _report_changes(changes: list[Change], new_status: str) -> None:
         before, after = change.before, change.after
         what = f"{before.status} -> {after.status}" if before.status != after.status else after.status
         if after.due != before.due:
-            what += f", due {local_date(after.due)}" if after.due else ", no due date"
+            what += f", due {local_date(after.due)} ({due_cell(after.due)})" if after.due else ", no due date"
         say(f"{after.id[:7]}  {what}  {truncate(one_line(after.title), 60)}")
     if len(changes) > 20:
         say(f"... and {len(changes) - 20} more")
     say(f"Marked {plural(len(changes), 'mention')} {new_status}." if changes else "Nothing changed.")
+    if changes:
+        warn_if_past(changes[0].after.due)
+
+
+def warn_if_past(due: datetime | None) -> None:
+    """A report-back date before today is most often a typo (the month, the year): say so."""
+    from mentionscan.followup.triage import due_cell, is_past
+    from mentionscan.timeutil import local_date
+
+    if due is not None and is_past(due):
+        warn(f"the due date {local_date(due)} is already past ({due_cell(due)}): followups lists it now")
 
 
 @app.command()

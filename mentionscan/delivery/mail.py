@@ -299,10 +299,13 @@ class StreamDelivery:
     goes up as it is. When the message was to count as handed over, it is a SendError.
     """
 
-    def __init__(self, stream: BinaryIO, name: str = "stdout", *, preview: bool = False) -> None:
+    def __init__(
+        self, stream: BinaryIO, name: str = "stdout", *, preview: bool = False, readable: bool = False
+    ) -> None:
         self.stream = stream
         self.name = name
         self.preview = preview
+        self.readable = readable  # for a person at a terminal: the headers and the text, decoded
 
     def prepare(self) -> None:
         pass
@@ -310,7 +313,7 @@ class StreamDelivery:
     def __call__(self, message: EmailMessage) -> str:
         try:
             # Local line endings: what `sendmail -t` and mail-reading programs expect on a pipe.
-            self.stream.write(message.as_bytes())
+            self.stream.write(as_text(message) if self.readable else message.as_bytes())
             self.stream.flush()
         except BrokenPipeError as exc:
             if self.preview:
@@ -319,3 +322,14 @@ class StreamDelivery:
         except OSError as exc:
             raise SendError(f"cannot write the digest to {self.name}: {exc.strerror or exc}") from exc
         return f"written to {self.name}"
+
+
+def as_text(message: EmailMessage) -> bytes:
+    """The message as a person reads it: the headers that say who, what and when, and the
+    plain-text part decoded (no quoted-printable, no HTML part)."""
+    head = "".join(
+        f"{name}: {message[name]}\n" for name in ("From", "To", "Subject", "Date") if message[name]
+    )
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if isinstance(body, EmailMessage) else ""
+    return f"{head}\n{text}".encode()

@@ -8,7 +8,7 @@ is folded to one line first, so no title or name can add a header.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -21,7 +21,7 @@ from urllib.parse import quote
 from mentionscan.errors import ConfigError
 from mentionscan.mailaddr import configured_address, domain_of, valid_address
 from mentionscan.text import clean, one_line, truncate
-from mentionscan.timeutil import long_date, utcnow
+from mentionscan.timeutil import local_date, long_date, utcnow
 
 if TYPE_CHECKING:
     from mentionscan.config.model import Config
@@ -64,6 +64,7 @@ class Draft:
     subject: str
     body: str
     from_key: str = ""  # the config key From: came from (`reply_from`, or [email] `from`); "" for none
+    passed_due: datetime | None = None  # the mention's report-back date, already gone: not promised
 
     def as_bytes(self) -> bytes:
         """The RFC 5322 message, with `\\n` line ends (for stdout, `sendmail -t`, an .eml file)."""
@@ -98,12 +99,18 @@ def reply_for(mention: Mention, config: Config | None, due: str | None, now: dat
 
     `due` is what the user typed (`3d`, `none`); None says the mention's own due date.
     """
-    from mentionscan.followup.triage import due_date
+    from mentionscan.followup.triage import due_date, is_past
 
     when = due_date(due, now) if due is not None else mention.due
+    passed = None
+    if due is None and is_past(when, now):
+        # Writing again after the date went by (the report back, late): promising that same date
+        # would be promising the past, so the draft asks for a new one, as without a date.
+        passed, when = when, None
     template = load_template(config.settings.reply_template if config else None)
     sender, key = reply_sender(config)
-    return draft_reply(mention, template, sender=sender, now=now, due=when, from_key=key)
+    draft = draft_reply(mention, template, sender=sender, now=now, due=when, from_key=key)
+    return replace(draft, passed_due=passed)
 
 
 def reply_sender(config: Config | None) -> tuple[str | None, str]:
@@ -145,7 +152,7 @@ def draft_reply(
         "url": one_line(mention.url),
         "snippet": one_line(mention.snippet),
         "source": one_line(mention.source),
-        "date": (mention.published or mention.found_at).strftime("%Y-%m-%d"),
+        "date": local_date(mention.published or mention.found_at),
         "due": long_date(due) if due else NO_DUE,
     }
     body = clean(Template(template).safe_substitute(values)).rstrip("\n") + "\n"

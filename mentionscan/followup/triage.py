@@ -138,6 +138,11 @@ def due_cutoff(now: datetime | None = None) -> datetime:
     return (midnight + timedelta(days=1)).astimezone(UTC)
 
 
+def is_past(when: datetime | None, now: datetime | None = None) -> bool:
+    """A due date on a day before today, in local days: a promise already late."""
+    return when is not None and local_day(when) < local_day(now or utcnow())
+
+
 def due_cell(when: datetime | None, now: datetime | None = None) -> str:
     """`today`, `tomorrow`, `in 3d`, `2d late`: a due date, short enough for a column.
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,12 +31,13 @@ _UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 # What fastfeedparser reads otherwise than feedparser (../shared/feeds/ shows each): xml:base,
 # FeedBurner's origLink, base64, escaped and XHTML content, dc:subject, and the podcast and media
-# elements feedparser takes text and tags from (an Atom author's e-mail and URI, and each Atom
+# elements feedparser takes text and tags from, and xml:lang or lang (feedparser gives each text
+# the language in scope; `lang:` reads it) (an Atom author's e-mail and URI, and each Atom
 # text's type, are read from lxml's tree, which fastfeedparser does not keep). Plain substrings: a
 # case-blind regular expression would take longer over a 50 KB feed than parsing it.
 _FEEDPARSER_READS = (
     b"xml:base", b"origLink", b"base64", b"escaped", b'"xhtml"', b"'xhtml'",
-    b"<dc:subject", b"<itunes:", b"<media:", b"<googleplay:",
+    b"<dc:subject", b"<itunes:", b"<media:", b"<googleplay:", b"xml:lang", b' lang="', b" lang='",
 )  # fmt: skip
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _strict: Any = None  # lxml's parser, made at the first document (importing lxml costs 20 ms)
@@ -69,6 +71,8 @@ def fast_feed(body: bytes, content_type: str, blank: Entry, base: str) -> Parsed
     feed = parsed.get("feed") or {}
     feed_authors = [{"name": feed["author"]}] if isinstance(feed.get("author"), str) else []
     plain = body.isascii() and b"&#" not in body
+    if language := _channel_language(root):  # RSS <language> or <dc:language>, as feedparser's feed.language
+        blank = replace(blank, language=language)
     shaped = [feedparser_shape(raw, plain) for raw in parsed["entries"]]
     if root.tag == f"{_ATOM}feed":
         if (author := root.find(f"{_ATOM}author")) is not None:
@@ -89,6 +93,16 @@ def fast_feed(body: bytes, content_type: str, blank: Entry, base: str) -> Parsed
             entries.append(entry)
     warnings = [] if entries else [unreadable(len(parsed["entries"]), redact(base))]
     return ParsedFeed(entries, warnings)
+
+
+def _channel_language(root: Any) -> str:
+    if root.tag != "rss":
+        return ""
+    found = root.findtext("channel/language") or root.findtext(f"channel/{_DC}language") or ""
+    return " ".join(found.split())
+
+
+_DC = "{http://purl.org/dc/elements/1.1/}"
 
 
 def _fewer_ids_than_items(body: bytes) -> bool:

@@ -22,8 +22,8 @@ import orjson
 
 from mentionscan.delivery.formats import Context
 from mentionscan.errors import ConfigError
-from mentionscan.models import Mention
-from mentionscan.timeutil import to_iso, utcnow
+from mentionscan.models import STATUSES, Mention
+from mentionscan.timeutil import parse_time, to_iso, utcnow
 
 VERSION = 1
 MARKER = "mentionscan_backup"
@@ -98,7 +98,46 @@ def _mention(path: Path, index: int, item: Any) -> Mention:
         raise ConfigError(f"{where} has no id")
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
         raise ConfigError(f"{where} ({mention_id!r}) has no dedup keys: it cannot be stored once")
+    problem = _problem(item)
+    if problem:
+        raise ConfigError(f"{where} ({mention_id!r}) is malformed: {problem}")
     try:
         return Mention.from_dict(item)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"{where} ({mention_id!r}) is malformed ({exc})") from None
+
+
+def _problem(item: dict[str, Any]) -> str:
+    """What in a backed-up mention the store's lenient reading would silently turn into something
+    else ("done" kept as a status, a time that cannot be read becoming now, a string for a list
+    split into letters), or "" when nothing is."""
+    for key in ("url", "title", "source", "source_type"):
+        if not isinstance(item.get(key), str):
+            return f"{key!r} must be a string"
+    for key in ("snippet", "text", "author", "author_url", "author_email", "link"):
+        if not isinstance(item.get(key), str | None):
+            return f"{key!r} must be a string or null"
+    if item.get("status", "new") not in STATUSES:
+        return f"status {item.get('status')!r} is not one of {', '.join(STATUSES)}"
+    if item.get("found_at") is None:
+        return "'found_at' is missing"
+    for key in ("published", "found_at", "due", "digested_at"):
+        value = item.get(key)
+        if value is not None and parse_time(value) is None:
+            return f"{key} {value!r} is not a time"
+    for key in ("queries", "keys", "tags", "authors", "related"):
+        value = item.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"{key!r} must be a list of strings"
+    timeline = item.get("timeline", [])
+    if not isinstance(timeline, list):
+        return "'timeline' must be a list"
+    for number, event in enumerate(timeline, start=1):
+        if not isinstance(event, dict) or not isinstance(event.get("kind"), str):
+            return f"timeline event #{number} must be an object with a 'kind'"
+        if parse_time(event.get("at")) is None:
+            return f"timeline event #{number}: 'at' {event.get('at')!r} is not a time"
+    contacts = item.get("contacts", [])
+    if not isinstance(contacts, list) or not all(isinstance(c, dict) for c in contacts):
+        return "'contacts' must be a list of objects"
+    return ""

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 from mentionscan.delivery.formats import Detail
 from mentionscan.followup.triage import ago, due_cell, timeline_lines
 from mentionscan.text import clean, one_line
-from mentionscan.timeutil import local_date, to_iso
+from mentionscan.timeutil import local_date, local_stamp, to_iso
 
 
 def record(detail: Detail) -> dict[str, Any]:
@@ -48,15 +48,16 @@ def write_text(detail: Detail, out: TextIO) -> None:
     line("due", due)
     line("source", f"{mention.source} ({mention.source_type})")
     line("queries", ", ".join(mention.queries))
-    line("published", to_iso(mention.published))
-    line("found", to_iso(mention.found_at))
+    # Times as the reader lives them, the zone said with each (the JSON form keeps UTC).
+    line("published", mention.published and local_stamp(mention.published))
+    line("found", local_stamp(mention.found_at))
     line("language", mention.language)
     author = " ".join(filter(None, [mention.author, mention.author_email and f"<{mention.author_email}>"]))
     line("author", " ".join(filter(None, [author, mention.author_url])))
     line("authors", ", ".join(mention.authors) if len(mention.authors) > 1 else "")
     who = "author" if history.key.startswith("author:") else "site"
     contacted = (
-        f"last contacted {to_iso(history.last_contacted)} ({ago(history.last_contacted)})"
+        f"last contacted {local_stamp(history.last_contacted)} ({ago(history.last_contacted)})"
         if history.last_contacted
         else "never contacted"
     )
@@ -73,7 +74,10 @@ def write_text(detail: Detail, out: TextIO) -> None:
             out.write(f"  {contact.get('kind', ''):<6} {one_line(contact.get('value'))}")
             out.write(f"  (found at {one_line(contact.get('found_at'))})\n")
     out.write("\ntimeline:\n")
-    for event, text in timeline_lines(mention):
+    events = timeline_lines(mention)
+    stamps = [local_stamp(event.at) for event, _ in events]
+    width = max(map(len, stamps), default=0)
+    for (event, text), stamp in zip(events, stamps, strict=True):
         first, *rest = clean(text).splitlines() or [""]
-        out.write(f"  {to_iso(event.at)}  {event.kind:<8} {first}\n")
-        out.writelines(f"{'':33}{row}\n" for row in rest)
+        out.write(f"  {stamp:<{width}}  {event.kind:<8} {first}\n")
+        out.writelines(f"{'':{width + 13}}{row}\n" for row in rest)
