@@ -20,6 +20,7 @@ from mentionscan.delivery.notify import ChannelState
 from mentionscan.store import open_store
 from tests.conftest import Cli
 from tests.followuptools import POSTS, Post, local_base, rss
+from tests.mailtools import free_port
 from tests.notifytools import Receiver, ids_in, notify_table
 
 QUERIES = {"acme": "acme", "support": "tag:acmequestion"}
@@ -242,6 +243,21 @@ def test_a_429_asking_for_an_hour_pauses_the_channel_until_then(
     assert paused.exit_code == 0, paused.stderr
     assert "crm (webhook): 4 mentions wait: the service asked for a pause: next try after" in paused.stderr
     assert len(crm.posted) == 1
+
+
+def test_a_webhook_from_the_environment_that_is_down_is_named_with_the_reason(
+    cli: Cli, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOK_URL", f"http://127.0.0.1:{free_port()}/catch/tok-5f2a9c")
+    config = blog(notify_table("zapier", url_env="HOOK_URL", queries=["support"]))
+
+    result = cli("fetch", "--config", str(config), "--notify", "--quiet")
+
+    assert result.exit_code == 3
+    # the reason, not the URL (nor a mask where it stood): the URL is the channel's secret
+    assert result.stderr.strip() == (
+        "Error: notify zapier (webhook): connection refused; 1 mention waits for the next run"
+    )
 
 
 def test_two_channels_one_down_the_working_one_is_not_held_back(

@@ -30,6 +30,7 @@ from mentionscan.delivery.chat import Delivery
 from mentionscan.delivery.sending import Outcome, Secrets, retryable, status_reason
 from mentionscan.fetching.deadline import Adapter, Watch, current
 from mentionscan.fetching.responses import connection_error, retry_after_seconds
+from mentionscan.masking import mask
 from mentionscan.models import Mention
 from mentionscan.timeutil import to_iso
 from mentionscan.urls import redact
@@ -117,7 +118,8 @@ class WebhookChannel:
             if watch.fired:
                 return Outcome(False, f"no answer within {self.deadline:g} s", retryable=True)
             error = connection_error(self.url, exc)
-            reason = str(error).removeprefix(f"{redact(self.url)}: ")
+            # The line names the URL (masked once it came from the environment): the channel's name says it.
+            reason = str(error).removeprefix(f"{mask(redact(self.url))}: ")
             return Outcome(False, self.secrets.mask(reason), retryable=getattr(error, "transient", True))
         finally:
             watch.stop()
