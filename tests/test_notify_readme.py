@@ -24,6 +24,8 @@ from mentionscan.config.load import parse_config
 from mentionscan.delivery.channels import open_channel
 from tests.conftest import ROOT, Cli
 from tests.mailtools import QUERIES, free_port, serve_feeds
+from tests.notifytools import Receiver
+from tests.test_cron import BIN, cron_env, crontab, run_shell
 
 
 def section() -> str:
@@ -125,3 +127,34 @@ def test_the_webhook_receiver_script_runs_as_written(
         out, _ = process.communicate(timeout=10)
     stored = cli.json("list", "--config", str(config), "--all", "--format", "json")
     assert sorted(out.splitlines()) == sorted(f"{r['id']} {r['title']} {r['url']}" for r in stored)
+
+
+@pytest.mark.slow
+def test_the_crontab_recipe_sends_each_mention_once_and_says_which_variable_is_missing(
+    httpserver: HTTPServer, write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    [block] = blocks("crontab")
+    variables, command = crontab(block)
+    assert command == "mentionscan fetch --quiet --notify >/dev/null"
+    assert set(variables) == {"PATH", "MENTIONSCAN_CONFIG", "SLACK_WEBHOOK_URL"}
+    slack = next(b for b in blocks("toml") if 'name = "team-slack"' in b and "queries" not in b)
+    team = Receiver(httpserver, "/hooks/slack-shaped-token")
+    config = write_config(QUERIES, serve_feeds(httpserver), extra="\n" + slack)
+    # The crontab as written; its Slack address a Slack-shaped one here (Mattermost's), on 127.0.0.1.
+    here = {**variables, "SLACK_WEBHOOK_URL": f"mmost://127.0.0.1:{httpserver.port}/slack-shaped-token"}
+    env = {k: v for k, v in cron_env().items() if k not in ("SLACK_WEBHOOK_URL", "MENTIONSCAN_CONFIG")}
+    env = {**env, **here, "PATH": f"{BIN}:{variables['PATH']}", "MENTIONSCAN_CONFIG": str(config)}
+
+    for _ in range(2):
+        run = run_shell(command, env, tmp_path)
+        assert (run.returncode, run.stdout, run.stderr) == (0, b"", b"")  # cron has nothing to mail
+    [message] = team.accepted
+    assert message.text.count(" · id ") == 4  # each new mention once, the second run nothing
+
+    del env["SLACK_WEBHOOK_URL"]  # what a crontab without the line gets: the shell's exports are not there
+    missing = run_shell(command, env, tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.decode().strip() == (
+        f'Error: {config}: [[notify]] #1 ("team-slack"): '
+        "environment variable SLACK_WEBHOOK_URL is not set (the channel's URL)"
+    )
