@@ -352,7 +352,10 @@ def test_a_dry_run_prints_the_messages_and_sends_and_records_nothing(
 ) -> None:
     team = Receiver(httpserver, "/hooks/secret-token-42", answers=[500, 500, 500])
     monkeypatch.setenv("TEAM_URL", f"mmost://127.0.0.1:{port(httpserver)}/secret-token-42")
-    config = blog(notify_table("team", url_env="TEAM_URL"))
+    monkeypatch.setenv("OTHER_URL", f"json://127.0.0.1:{port(httpserver)}/other")
+    config = blog(
+        notify_table("team", url_env="TEAM_URL"), notify_table("other", url_env="OTHER_URL", enabled=False)
+    )
     assert cli("fetch", "--config", str(config), "--notify", "--quiet").exit_code == 3
     before = channel_state(config, "team")
 
@@ -363,6 +366,12 @@ def test_a_dry_run_prints_the_messages_and_sends_and_records_nothing(
     assert head == "--- team (Mattermost) · message 1 of 1 · mentionscan: 4 new mentions (acme 4)"
     assert first.startswith("**[Acme broke my build]")
     assert "team (Mattermost): 1 message to send (dry run: nothing sent, nothing recorded)" in preview.stderr
+    fresh = cli("notify", "--config", str(config), "--dry-run", "--channel", "other")
+    assert fresh.exit_code == 0, fresh.stderr
+    assert fresh.stderr.strip() == (
+        "other (JSON): nothing to send, as a new channel gets what is found from its first run on "
+        "(--test other sends a sample) (dry run: nothing sent, nothing recorded)"
+    )
     assert "secret-token" not in preview.stdout + preview.stderr
     assert len(team.posted) == 3 and channel_state(config, "team") == before
 

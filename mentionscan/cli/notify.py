@@ -98,6 +98,9 @@ def report_notify(result: NotifyResult, *, quiet: bool, test: bool = False) -> N
             would = (
                 f"{plural(len(report.previews), 'message')} to send" if report.previews else "nothing to send"
             )
+            if report.started and not report.previews:  # not an empty history: the channel starts now
+                would += ", as a new channel gets what is found from its first run on"
+                would += f" (--test {report.name} sends a sample)"
             say(f"{_label(report)}: {would} (dry run: nothing sent, nothing recorded)", "dim")
         elif report.note:
             say(f"{_label(report)}: {_wait(report.waiting)}: {report.note}", "dim")
