@@ -318,6 +318,27 @@ def test_a_digest_channel_waits_for_notify_and_gets_one_message(
     assert len(daily.posted) == 1
 
 
+def test_a_mention_ignored_before_its_channels_turn_is_not_sent(
+    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daily = Receiver(httpserver, "/apprise/daily")
+    monkeypatch.setenv("DAILY_URL", f"json://127.0.0.1:{port(httpserver)}/apprise/daily")
+    config = blog(notify_table("daily", url_env="DAILY_URL", mode="digest"))
+    assert cli("notify", "--config", str(config)).exit_code == 0  # the channel starts
+    assert cli("fetch", "--config", str(config), "--quiet").exit_code == 0
+    spam, *kept = [r["id"] for r in records(cli, config)]
+    assert cli("mark", "--config", str(config), spam, "ignored").exit_code == 0
+
+    sent = cli("notify", "--config", str(config))
+
+    assert sent.exit_code == 0, sent.stderr
+    assert sent.stderr.strip() == "daily (JSON): 3 mentions in 1 message"
+    assert len(daily.accepted) == 1
+    assert ids_in(daily.texts(), [spam, *kept]) == {spam: 0, **{i: 1 for i in kept}}
+    assert cli("mark", "--config", str(config), spam, "new").exit_code == 0  # ignored it was had
+    assert cli("notify", "--config", str(config)).stderr.strip() == "daily (JSON): nothing new"
+
+
 def test_min_interval_batches_what_comes_faster_into_one_later_message(
     cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -352,10 +373,7 @@ def test_a_dry_run_prints_the_messages_and_sends_and_records_nothing(
 ) -> None:
     team = Receiver(httpserver, "/hooks/secret-token-42", answers=[500, 500, 500])
     monkeypatch.setenv("TEAM_URL", f"mmost://127.0.0.1:{port(httpserver)}/secret-token-42")
-    monkeypatch.setenv("OTHER_URL", f"json://127.0.0.1:{port(httpserver)}/other")
-    config = blog(
-        notify_table("team", url_env="TEAM_URL"), notify_table("other", url_env="OTHER_URL", enabled=False)
-    )
+    config = blog(notify_table("team", url_env="TEAM_URL"))
     assert cli("fetch", "--config", str(config), "--notify", "--quiet").exit_code == 3
     before = channel_state(config, "team")
 
@@ -366,14 +384,23 @@ def test_a_dry_run_prints_the_messages_and_sends_and_records_nothing(
     assert head == "--- team (Mattermost) · message 1 of 1 · mentionscan: 4 new mentions (acme 4)"
     assert first.startswith("**[Acme broke my build]")
     assert "team (Mattermost): 1 message to send (dry run: nothing sent, nothing recorded)" in preview.stderr
-    fresh = cli("notify", "--config", str(config), "--dry-run", "--channel", "other")
-    assert fresh.exit_code == 0, fresh.stderr
-    assert fresh.stderr.strip() == (
-        "other (JSON): nothing to send, as a new channel gets what is found from its first run on "
-        "(--test other sends a sample) (dry run: nothing sent, nothing recorded)"
-    )
     assert "secret-token" not in preview.stdout + preview.stderr
     assert len(team.posted) == 3 and channel_state(config, "team") == before
+
+
+def test_a_dry_run_of_a_new_channel_says_why_it_has_nothing_to_send(
+    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEAM_URL", f"json://127.0.0.1:{port(httpserver)}/apprise/json")
+    config = blog(notify_table("team", url_env="TEAM_URL"))
+
+    preview = cli("notify", "--config", str(config), "--dry-run")
+
+    assert preview.exit_code == 0, preview.stderr
+    assert preview.stderr.strip() == (
+        "team (JSON): nothing to send, as a new channel gets what is found from its first run on "
+        "(--test team sends a sample) (dry run: nothing sent, nothing recorded)"
+    )
 
 
 def test_notify_test_sends_one_test_message_and_records_nothing(

@@ -214,6 +214,11 @@ def _failure(outcome: Outcome, tries: int) -> str:
     return outcome.reason + (f" (after {tries} tries)" if tries > 1 else "")
 
 
+def _dismissed(mention: Mention) -> bool:
+    """Marked ignored before its turn (spam, off topic): telling a channel is noise; it counts as had."""
+    return mention.status == "ignored"
+
+
 def _when(moment: datetime) -> str:
     return (to_iso(moment) or "").replace("T", " ").removesuffix("Z") + " UTC"
 
@@ -310,7 +315,7 @@ class _ChannelRun:
         due: dict[str, Mention] = {}
         had_now = set()
         for mention in fresh:
-            if mention.id not in done:
+            if mention.id not in done and not _dismissed(mention):
                 due[mention.id] = mention
             elif mention.found_at >= self.now:
                 had_now.add(mention.id)  # still at the mark once it moves to now: keep it out
@@ -318,7 +323,7 @@ class _ChannelRun:
             earlier = self.store.mentions(
                 MentionFilter(ids=state.pending, queries=narrow, order=Order.STORED)
             )
-            due = {**{m.id: m for m in earlier}, **due}
+            due = {**{m.id: m for m in earlier if not _dismissed(m)}, **due}
         return list(due.values()), had_now
 
     def _mentions(self, state: ChannelState) -> ChannelState:
