@@ -163,3 +163,34 @@ def test_unset_variables_are_named_when_used_not_when_the_config_is_read(
         f'Error: {path}: [[notify]] #1 ("team"): environment variable CRM_SECRET is not set '
         "(the webhook's signing secret)"
     )
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (
+            'url_env = "https://hooks.slack.com/services/T0/B0/xyzzytoken"\n',
+            "'url_env' holds a URL: it names the environment variable that holds the URL "
+            "(export TEAM_URL='...' and write url_env = \"TEAM_URL\")",
+        ),
+        (
+            'url_env = "slack webhook xyzzy"\n',
+            "'url_env' must name an environment variable (letters, digits and _, such as \"TEAM_URL\")",
+        ),
+        (
+            'type = "webhook"\nurl = "https://crm.example/h"\nsecret_env = "xyzzy-passphrase-42"\n',
+            "'secret_env' must name the environment variable that holds the secret "
+            '(letters, digits and _, such as "TEAM_SECRET"), not the secret itself',
+        ),
+    ],
+)
+def test_a_value_where_its_variables_name_goes_is_refused_and_never_shown(
+    cli: Cli, tmp_path: Path, keys: str, message: str
+) -> None:
+    path = config_with(tmp_path, TEAM + keys)
+
+    result = cli("notify", "--config", str(path))
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f'Error: {path}: [[notify]] #1 ("team"): {message}'
+    assert "xyzzy" not in result.stdout + result.stderr
