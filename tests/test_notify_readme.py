@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -158,3 +159,40 @@ def test_the_crontab_recipe_sends_each_mention_once_and_says_which_variable_is_m
         f'Error: {config}: [[notify]] #1 ("team-slack"): '
         "environment variable SLACK_WEBHOOK_URL is not set (the channel's URL)"
     )
+
+
+@pytest.mark.slow
+def test_the_systemd_units_send_each_mention_once_with_the_url_from_their_env_file(
+    httpserver: HTTPServer, write_config: Callable[..., Path], isolated_home: Path, tmp_path: Path
+) -> None:
+    service, timer = blocks("ini")
+    assert service.startswith("# mentionscan-notify.service") and timer.startswith(
+        "# mentionscan-notify.timer"
+    )
+    assert "OnCalendar=*:0/10" in timer
+    settings = [line.split("=", 1) for line in service.splitlines() if "=" in line and line[0] != "#"]
+    home = str(isolated_home)
+    environment = dict(v.replace("%h", home).split("=", 1) for k, v in settings if k == "Environment")
+    [env_file] = [Path(v.replace("%h", home)) for k, v in settings if k == "EnvironmentFile"]
+    [exec_start] = [v for k, v in settings if k == "ExecStart"]
+    assert set(environment) == {"PATH", "MENTIONSCAN_CONFIG"}
+    # The env file as the README describes it, its Slack address a Slack-shaped one on 127.0.0.1.
+    assert "`SLACK_WEBHOOK_URL=https://hooks.slack.com/services/...`" in section()
+    env_file.parent.mkdir(parents=True)
+    env_file.write_text(f"SLACK_WEBHOOK_URL=mmost://127.0.0.1:{httpserver.port}/slack-shaped-token\n")
+    team = Receiver(httpserver, "/hooks/slack-shaped-token")
+    slack = next(b for b in blocks("toml") if 'name = "team-slack"' in b and "queries" not in b)
+    written = write_config(QUERIES, serve_feeds(httpserver), extra="\n" + slack)
+    Path(environment["MENTIONSCAN_CONFIG"]).write_text(
+        written.read_text().replace('"mentions.json"', json.dumps(str(tmp_path / "db.json")))
+    )
+    file_env = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    env = {**cron_env(**environment, **file_env), "PATH": f"{BIN}:{environment['PATH']}"}
+
+    for _ in range(2):
+        run = subprocess.run(
+            shlex.split(exec_start), env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=120
+        )
+        assert (run.returncode, run.stdout, run.stderr) == (0, b"", b"")
+    [message] = team.accepted
+    assert message.text.count(" · id ") == 4
