@@ -245,6 +245,25 @@ def test_a_429_asking_for_an_hour_pauses_the_channel_until_then(
     assert len(crm.posted) == 1
 
 
+def test_a_chat_service_address_apprise_does_not_know_is_told_to_use_its_apprise_url(
+    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mattermost's own address for an incoming webhook: apprise knows it only as mmost(s)://
+    chat = Receiver(httpserver, "/hooks/mm-token-7f3kq9", answers=[400])
+    monkeypatch.setenv("CHAT_URL", f"http://127.0.0.1:{port(httpserver)}/hooks/mm-token-7f3kq9")
+    config = blog(notify_table("chat", url_env="CHAT_URL"))
+
+    result = cli("notify", "--config", str(config), "--test", "chat")
+
+    assert result.exit_code == 3
+    assert result.stderr.strip() == (
+        "Error: notify chat (webhook): the webhook answered HTTP 400 Bad Request; the address got our "
+        "webhook JSON, as apprise knows no service there: for a chat service, use its apprise URL "
+        "(mmosts://, msteams://, ...; README: Alerts)"
+    )
+    assert len(chat.posted) == 1
+
+
 def test_a_webhook_from_the_environment_that_is_down_is_named_with_the_reason(
     cli: Cli, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
