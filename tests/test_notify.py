@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from werkzeug import Response
 
 from mentionscan.delivery.notify import ChannelState
 from mentionscan.store import open_store
+from mentionscan.timeutil import utcnow
 from tests.conftest import Cli
 from tests.followuptools import POSTS, Post, local_base, rss
 from tests.mailtools import free_port
@@ -385,6 +388,35 @@ def test_min_interval_batches_what_comes_faster_into_one_later_message(
     assert later.exit_code == 0, later.stderr
     assert len(team.accepted) == 2
     assert team.accepted[1].json()["title"] == "mentionscan: 2 new mentions (acme 2)"
+
+
+def test_min_interval_does_not_hold_back_a_cron_run_that_comes_a_few_seconds_early(
+    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = Receiver(httpserver, "/apprise/json")
+    monkeypatch.setenv("TEAM_URL", f"json://127.0.0.1:{port(httpserver)}/apprise/json")
+    posts = list(POSTS)
+    config = blog(notify_table("team", url_env="TEAM_URL", min_interval="10m"), posts=posts)
+    assert cli("fetch", "--config", str(config), "--notify", "--quiet").exit_code == 0
+    posts.append(Post("/posts/new", "Acme 2.4 is out", "Acme fixed the export", hours_ago=0))
+
+    def sent_ago(seconds: int) -> None:
+        with open_store(config.parent / "mentions.json", write=True) as store:
+            state = store.read_state(ChannelState, "team")
+            assert state.last_sent is not None
+            store.write_state(replace(state, last_sent=utcnow() - timedelta(seconds=seconds)), "team")
+            store.save()
+
+    sent_ago(8 * 60)  # cron's runs 10 minutes apart cannot be this close
+    early = cli("fetch", "--config", str(config), "--notify")
+    assert "team (JSON): 1 mention waits: min_interval" in early.stderr
+    sent_ago(10 * 60 - 25)  # the last run's message went out 25 s into its fetch
+
+    on_time = cli("fetch", "--config", str(config), "--notify")
+
+    assert on_time.exit_code == 0, on_time.stderr
+    assert "team (JSON): 1 mention in 1 message" in on_time.stderr
+    assert len(team.accepted) == 2
 
 
 def test_a_dry_run_prints_the_messages_and_sends_and_records_nothing(
