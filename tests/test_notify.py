@@ -484,18 +484,31 @@ def test_notify_test_sends_one_test_message_and_records_nothing(
     assert "no [[notify]] channel named 'tem' (did you mean 'team'?)" in typo.stderr
 
 
-def test_a_missing_variable_stops_the_fetch_before_any_request(
-    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path]
+def test_a_channel_whose_variable_is_not_set_fails_alone_and_gets_its_mentions_once_it_is(
+    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = blog(notify_table("team", url_env="TEAM_URL"))
+    # As under cron, when the shell that tested the channel exported its URL and the crontab does not.
+    up = Receiver(httpserver, "/apprise/up")
+    team = Receiver(httpserver, "/apprise/team")
+    monkeypatch.setenv("UP_URL", f"json://127.0.0.1:{port(httpserver)}/apprise/up")
+    config = blog(notify_table("team", url_env="TEAM_URL"), notify_table("up", url_env="UP_URL"))
 
-    result = cli("fetch", "--config", str(config), "--notify")
+    result = cli("fetch", "--config", str(config), "--notify", "--quiet")
 
-    assert result.exit_code == 2
-    where = f'{config}: [[notify]] #1 ("team")'
-    unset = "environment variable TEAM_URL is not set (the channel's URL)"
-    assert result.stderr.strip() == f"Error: {where}: {unset}"
-    assert not httpserver.log
+    assert result.exit_code == 3
+    assert result.stderr.strip() == (
+        "Error: notify team: environment variable TEAM_URL is not set (the channel's URL); "
+        "4 mentions wait for the next run"
+    )
+    assert len(records(cli, config)) == MATCHED  # the fetch stored everything
+    assert len(up.accepted) == 1  # and the channel that works is not held back
+
+    monkeypatch.setenv("TEAM_URL", f"json://127.0.0.1:{port(httpserver)}/apprise/team")
+    later = cli("notify", "--config", str(config))
+
+    assert later.exit_code == 0, later.stderr
+    assert "team (JSON): 4 mentions in 1 message" in later.stderr
+    assert len(up.posted) == 1 and len(team.accepted) == 1
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,7 @@ def previews(result: NotifyResult) -> str:
 
 
 def _label(report: ChannelReport) -> str:
-    return f"{report.name} ({report.service})"
+    return f"{report.name} ({report.service})" if report.service else report.name
 
 
 def _wait(count: int) -> str:

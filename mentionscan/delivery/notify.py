@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mentionscan.config.model import Config
-from mentionscan.delivery.channels import Channel, open_channels
+from mentionscan.delivery.channels import Channel, Unavailable, open_channels
 from mentionscan.delivery.chat import Delivery
 from mentionscan.delivery.sending import Outcome
 from mentionscan.errors import ConfigError, StoreError
@@ -254,7 +254,10 @@ class _ChannelRun:
 
     def execute(self) -> None:
         state = replace(self.state, since=self.since)
-        if state.not_before is not None and self.now < state.not_before:
+        if isinstance(self.channel, Unavailable):  # its mentions wait, from its first run on as ever
+            self.report.error = self.channel.reason
+            self.report.waiting = len(self._due(state)[0])
+        elif state.not_before is not None and self.now < state.not_before:
             self.report.note = f"the service asked for a pause: next try after {_when(state.not_before)}"
             self.report.waiting = len(self._due(state)[0])
         else:
