@@ -134,8 +134,7 @@ def test_the_webhook_receiver_script_runs_as_written(
 def test_the_crontab_recipe_sends_each_mention_once_and_says_which_variable_is_missing(
     httpserver: HTTPServer, write_config: Callable[..., Path], tmp_path: Path
 ) -> None:
-    [block] = blocks("crontab")
-    variables, command = crontab(block)
+    variables, command = crontab(blocks("crontab")[0])
     assert command == "mentionscan fetch --quiet --notify >/dev/null"
     assert set(variables) == {"PATH", "MENTIONSCAN_CONFIG", "SLACK_WEBHOOK_URL"}
     slack = next(b for b in blocks("toml") if 'name = "team-slack"' in b and "queries" not in b)
@@ -162,6 +161,34 @@ def test_the_crontab_recipe_sends_each_mention_once_and_says_which_variable_is_m
         assert (run.returncode, run.stdout, run.stderr) == (0, b"", b"")  # cron has nothing to mail
     [sent] = team.accepted
     assert sent.text.count(" · id ") == 4  # each mention once, the first run with the variable
+
+
+@pytest.mark.slow
+def test_the_ntfy_crontab_lines_push_what_was_found_since_the_last_push_once(
+    httpserver: HTTPServer, write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    first, phone_lines = blocks("crontab")
+    variables, fetch = crontab(first)
+    phone_variables, command = crontab(phone_lines)
+    assert command == "mentionscan notify --quiet"
+    assert phone_variables == {"NTFY_URL": exports()["NTFY_URL"]}  # the address of the recipe's export
+    phone = next(b for b in blocks("toml") if 'name = "phone"' in b)
+    pushes = Receiver(httpserver, "/")
+    config = write_config(QUERIES, serve_feeds(httpserver), extra="\n" + phone)
+    topic = phone_variables["NTFY_URL"].removeprefix("ntfys://ntfy.sh/")  # the same topic, on 127.0.0.1
+    env = {k: v for k, v in cron_env().items() if k != "MENTIONSCAN_CONFIG"}
+    env.update(PATH=f"{BIN}:{variables['PATH']}", MENTIONSCAN_CONFIG=str(config))
+    env["NTFY_URL"] = f"ntfy://127.0.0.1:{httpserver.port}/{topic}"
+
+    assert run_shell(command, env, tmp_path).returncode == 0  # the channel starts: none of the history
+    assert run_shell(fetch, env, tmp_path).returncode == 0  # every ten minutes: a digest channel waits
+    assert not pushes.posted
+    for _ in range(2):
+        run = run_shell(command, env, tmp_path)
+        assert (run.returncode, run.stdout, run.stderr) == (0, b"", b"")
+    [push] = pushes.accepted
+    assert push.json()["topic"] == topic
+    assert push.json()["title"] == "mentionscan: 4 new mentions (acme 3, acme-support 1)"
 
 
 @pytest.mark.slow
