@@ -88,6 +88,7 @@ CASES = {
     'url_env = "X"\nmin_interval = "10s"\n': "'min_interval': '10s' is not a duration: "
     "use a number and m, h, d or w, like 24h or 7d",
     'url_env = "X"\nalert_after = 0\n': "'alert_after' must be 1 or more, not 0",
+    'url_env = "X"\nqueries = []\n': "'queries' is [] and 'alerts' is false: the channel would get nothing",
     'url_env = "X"\nalerts = "yes"\n': "'alerts' must be true or false, not 'yes'",
     'url_env = "X"\ntype = "slack"\n': "'type' must be \"apprise\" or \"webhook\", not 'slack'",
     "": "missing key 'url_env' (the environment variable holding the URL)",

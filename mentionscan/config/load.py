@@ -289,6 +289,8 @@ def _notify(table: Any, index: int, path: Path, query_names: list[str]) -> Notif
                     f"{where}: 'queries' names no query {query!r}{did_you_mean(str(query), query_names)}"
                 )
         queries = tuple(queries)
+    if queries == () and not values["alerts"]:
+        raise ConfigError(f"{where}: 'queries' is [] and 'alerts' is false: the channel would get nothing")
     for key in ("alert_after", "max_messages"):
         if values[key] < 1:
             raise ConfigError(f"{where}: {key!r} must be 1 or more, not {values[key]!r}")
