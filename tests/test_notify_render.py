@@ -157,7 +157,9 @@ def test_only_http_links_become_links() -> None:
     for url in ("javascript:alert(1)", "data:text/html,x", "ftp://example.com/x", ""):
         block = mention_block(mention("Acme", url=url), Markup.MARKDOWN, NOW)
         assert "](" not in block and block.startswith("**Acme**")
-    # intake keeps no link with white space in it; these characters a feed's link may still hold
+    spaced = mention_block(mention("Acme", url="https://example.com/a b"), Markup.MARKDOWN, NOW)
+    assert "](" not in spaced  # white space inside is no URL (see urls.safe_link)
+    # the characters a link may still hold that a CommonMark destination may not
     odd = mention_block(mention("Acme", url="https://example.com/a<c>(d)\\e"), Markup.MARKDOWN, NOW)
     [link] = [c.attrs["href"] for c in inline_tokens(odd) if c.type == "link_open"]
     assert link == "https://example.com/a%3Cc%3E(d)%5Ce"
