@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,10 @@ from werkzeug import Response
 
 from mentionscan.delivery.notify import ChannelState
 from mentionscan.store import open_store
+from mentionscan.timeutil import utcnow
 from tests.conftest import Cli
 from tests.followuptools import POSTS, Post, local_base, rss
+from tests.mailtools import free_port
 from tests.notifytools import Receiver, ids_in, notify_table
 
 QUERIES = {"acme": "acme", "support": "tag:acmequestion"}
@@ -244,6 +248,40 @@ def test_a_429_asking_for_an_hour_pauses_the_channel_until_then(
     assert len(crm.posted) == 1
 
 
+def test_a_chat_service_address_apprise_does_not_know_is_told_to_use_its_apprise_url(
+    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mattermost's own address for an incoming webhook: apprise knows it only as mmost(s)://
+    chat = Receiver(httpserver, "/hooks/mm-token-7f3kq9", answers=[400])
+    monkeypatch.setenv("CHAT_URL", f"http://127.0.0.1:{port(httpserver)}/hooks/mm-token-7f3kq9")
+    config = blog(notify_table("chat", url_env="CHAT_URL"))
+
+    result = cli("notify", "--config", str(config), "--test", "chat")
+
+    assert result.exit_code == 3
+    assert result.stderr.strip() == (
+        "Error: notify chat (webhook): the webhook answered HTTP 400 Bad Request; the address got our "
+        "webhook JSON, as apprise knows no service there: for a chat service, use its apprise URL "
+        "(mmosts://, msteams://, ...; README: Alerts)"
+    )
+    assert len(chat.posted) == 1
+
+
+def test_a_webhook_from_the_environment_that_is_down_is_named_with_the_reason(
+    cli: Cli, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOK_URL", f"http://127.0.0.1:{free_port()}/catch/tok-5f2a9c")
+    config = blog(notify_table("zapier", url_env="HOOK_URL", queries=["support"]))
+
+    result = cli("fetch", "--config", str(config), "--notify", "--quiet")
+
+    assert result.exit_code == 3
+    # the reason, not the URL (nor a mask where it stood): the URL is the channel's secret
+    assert result.stderr.strip() == (
+        "Error: notify zapier (webhook): connection refused; 1 mention waits for the next run"
+    )
+
+
 def test_two_channels_one_down_the_working_one_is_not_held_back(
     cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -302,6 +340,27 @@ def test_a_digest_channel_waits_for_notify_and_gets_one_message(
     assert len(daily.posted) == 1
 
 
+def test_a_mention_ignored_before_its_channels_turn_is_not_sent(
+    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daily = Receiver(httpserver, "/apprise/daily")
+    monkeypatch.setenv("DAILY_URL", f"json://127.0.0.1:{port(httpserver)}/apprise/daily")
+    config = blog(notify_table("daily", url_env="DAILY_URL", mode="digest"))
+    assert cli("notify", "--config", str(config)).exit_code == 0  # the channel starts
+    assert cli("fetch", "--config", str(config), "--quiet").exit_code == 0
+    spam, *kept = [r["id"] for r in records(cli, config)]
+    assert cli("mark", "--config", str(config), spam, "ignored").exit_code == 0
+
+    sent = cli("notify", "--config", str(config))
+
+    assert sent.exit_code == 0, sent.stderr
+    assert sent.stderr.strip() == "daily (JSON): 3 mentions in 1 message"
+    assert len(daily.accepted) == 1
+    assert ids_in(daily.texts(), [spam, *kept]) == {spam: 0, **{i: 1 for i in kept}}
+    assert cli("mark", "--config", str(config), spam, "new").exit_code == 0  # ignored it was had
+    assert cli("notify", "--config", str(config)).stderr.strip() == "daily (JSON): nothing new"
+
+
 def test_min_interval_batches_what_comes_faster_into_one_later_message(
     cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -331,6 +390,35 @@ def test_min_interval_batches_what_comes_faster_into_one_later_message(
     assert team.accepted[1].json()["title"] == "mentionscan: 2 new mentions (acme 2)"
 
 
+def test_min_interval_does_not_hold_back_a_cron_run_that_comes_a_few_seconds_early(
+    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = Receiver(httpserver, "/apprise/json")
+    monkeypatch.setenv("TEAM_URL", f"json://127.0.0.1:{port(httpserver)}/apprise/json")
+    posts = list(POSTS)
+    config = blog(notify_table("team", url_env="TEAM_URL", min_interval="10m"), posts=posts)
+    assert cli("fetch", "--config", str(config), "--notify", "--quiet").exit_code == 0
+    posts.append(Post("/posts/new", "Acme 2.4 is out", "Acme fixed the export", hours_ago=0))
+
+    def sent_ago(seconds: int) -> None:
+        with open_store(config.parent / "mentions.json", write=True) as store:
+            state = store.read_state(ChannelState, "team")
+            assert state.last_sent is not None
+            store.write_state(replace(state, last_sent=utcnow() - timedelta(seconds=seconds)), "team")
+            store.save()
+
+    sent_ago(8 * 60)  # cron's runs 10 minutes apart cannot be this close
+    early = cli("fetch", "--config", str(config), "--notify")
+    assert "team (JSON): 1 mention waits: min_interval" in early.stderr
+    sent_ago(10 * 60 - 25)  # the last run's message went out 25 s into its fetch
+
+    on_time = cli("fetch", "--config", str(config), "--notify")
+
+    assert on_time.exit_code == 0, on_time.stderr
+    assert "team (JSON): 1 mention in 1 message" in on_time.stderr
+    assert len(team.accepted) == 2
+
+
 def test_a_dry_run_prints_the_messages_and_sends_and_records_nothing(
     cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -349,6 +437,21 @@ def test_a_dry_run_prints_the_messages_and_sends_and_records_nothing(
     assert "team (Mattermost): 1 message to send (dry run: nothing sent, nothing recorded)" in preview.stderr
     assert "secret-token" not in preview.stdout + preview.stderr
     assert len(team.posted) == 3 and channel_state(config, "team") == before
+
+
+def test_a_dry_run_of_a_new_channel_says_why_it_has_nothing_to_send(
+    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEAM_URL", f"json://127.0.0.1:{port(httpserver)}/apprise/json")
+    config = blog(notify_table("team", url_env="TEAM_URL"))
+
+    preview = cli("notify", "--config", str(config), "--dry-run")
+
+    assert preview.exit_code == 0, preview.stderr
+    assert preview.stderr.strip() == (
+        "team (JSON): nothing to send, as a new channel gets what is found from its first run on "
+        "(--test team sends a sample) (dry run: nothing sent, nothing recorded)"
+    )
 
 
 def test_notify_test_sends_one_test_message_and_records_nothing(
@@ -381,18 +484,31 @@ def test_notify_test_sends_one_test_message_and_records_nothing(
     assert "no [[notify]] channel named 'tem' (did you mean 'team'?)" in typo.stderr
 
 
-def test_a_missing_variable_stops_the_fetch_before_any_request(
-    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path]
+def test_a_channel_whose_variable_is_not_set_fails_alone_and_gets_its_mentions_once_it_is(
+    cli: Cli, httpserver: HTTPServer, blog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = blog(notify_table("team", url_env="TEAM_URL"))
+    # As under cron, when the shell that tested the channel exported its URL and the crontab does not.
+    up = Receiver(httpserver, "/apprise/up")
+    team = Receiver(httpserver, "/apprise/team")
+    monkeypatch.setenv("UP_URL", f"json://127.0.0.1:{port(httpserver)}/apprise/up")
+    config = blog(notify_table("team", url_env="TEAM_URL"), notify_table("up", url_env="UP_URL"))
 
-    result = cli("fetch", "--config", str(config), "--notify")
+    result = cli("fetch", "--config", str(config), "--notify", "--quiet")
 
-    assert result.exit_code == 2
-    where = f'{config}: [[notify]] #1 ("team")'
-    unset = "environment variable TEAM_URL is not set (the channel's URL)"
-    assert result.stderr.strip() == f"Error: {where}: {unset}"
-    assert not httpserver.log
+    assert result.exit_code == 3
+    assert result.stderr.strip() == (
+        "Error: notify team: environment variable TEAM_URL is not set (the channel's URL); "
+        "4 mentions wait for the next run"
+    )
+    assert len(records(cli, config)) == MATCHED  # the fetch stored everything
+    assert len(up.accepted) == 1  # and the channel that works is not held back
+
+    monkeypatch.setenv("TEAM_URL", f"json://127.0.0.1:{port(httpserver)}/apprise/team")
+    later = cli("notify", "--config", str(config))
+
+    assert later.exit_code == 0, later.stderr
+    assert "team (JSON): 4 mentions in 1 message" in later.stderr
+    assert len(up.posted) == 1 and len(team.accepted) == 1
 
 
 @pytest.mark.parametrize(

@@ -88,6 +88,7 @@ CASES = {
     'url_env = "X"\nmin_interval = "10s"\n': "'min_interval': '10s' is not a duration: "
     "use a number and m, h, d or w, like 24h or 7d",
     'url_env = "X"\nalert_after = 0\n': "'alert_after' must be 1 or more, not 0",
+    'url_env = "X"\nqueries = []\n': "'queries' is [] and 'alerts' is false: the channel would get nothing",
     'url_env = "X"\nalerts = "yes"\n': "'alerts' must be true or false, not 'yes'",
     'url_env = "X"\ntype = "slack"\n': "'type' must be \"apprise\" or \"webhook\", not 'slack'",
     "": "missing key 'url_env' (the environment variable holding the URL)",
@@ -158,8 +159,38 @@ def test_unset_variables_are_named_when_used_not_when_the_config_is_read(
 
     result = cli("notify", "--config", str(path), "--dry-run")
 
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # that channel fails, as one that is down would; the others go on
     assert result.stderr.strip() == (
-        f'Error: {path}: [[notify]] #1 ("team"): environment variable CRM_SECRET is not set '
-        "(the webhook's signing secret)"
+        "Error: notify team: environment variable CRM_SECRET is not set (the webhook's signing secret)"
     )
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (
+            'url_env = "https://hooks.slack.com/services/T0/B0/xyzzytoken"\n',
+            "'url_env' holds a URL: it names the environment variable that holds the URL "
+            "(export TEAM_URL='...' and write url_env = \"TEAM_URL\")",
+        ),
+        (
+            'url_env = "slack webhook xyzzy"\n',
+            "'url_env' must name an environment variable (letters, digits and _, such as \"TEAM_URL\")",
+        ),
+        (
+            'type = "webhook"\nurl = "https://crm.example/h"\nsecret_env = "xyzzy-passphrase-42"\n',
+            "'secret_env' must name the environment variable that holds the secret "
+            '(letters, digits and _, such as "TEAM_SECRET"), not the secret itself',
+        ),
+    ],
+)
+def test_a_value_where_its_variables_name_goes_is_refused_and_never_shown(
+    cli: Cli, tmp_path: Path, keys: str, message: str
+) -> None:
+    path = config_with(tmp_path, TEAM + keys)
+
+    result = cli("notify", "--config", str(path))
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f'Error: {path}: [[notify]] #1 ("team"): {message}'
+    assert "xyzzy" not in result.stdout + result.stderr

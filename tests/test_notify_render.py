@@ -159,9 +159,10 @@ def test_only_http_links_become_links() -> None:
         assert "](" not in block and block.startswith("**Acme**")
     spaced = mention_block(mention("Acme", url="https://example.com/a b"), Markup.MARKDOWN, NOW)
     assert "](" not in spaced  # white space inside is no URL (see urls.safe_link)
-    odd = mention_block(mention("Acme", url="https://example.com/a<c>(d)"), Markup.MARKDOWN, NOW)
+    # the characters a link may still hold that a CommonMark destination may not
+    odd = mention_block(mention("Acme", url="https://example.com/a<c>(d)\\e"), Markup.MARKDOWN, NOW)
     [link] = [c.attrs["href"] for c in inline_tokens(odd) if c.type == "link_open"]
-    assert link == "https://example.com/a%3Cc%3E(d)"
+    assert link == "https://example.com/a%3Cc%3E(d)%5Ce"
 
 
 def _chat_channel(url: str, monkeypatch: pytest.MonkeyPatch, env: str = "URL") -> Any:

@@ -73,13 +73,17 @@ def previews(result: NotifyResult) -> str:
 
 
 def _label(report: ChannelReport) -> str:
-    return f"{report.name} ({report.service})"
+    return f"{report.name} ({report.service})" if report.service else report.name
+
+
+def _wait(count: int) -> str:
+    return f"{plural(count, 'mention')} {'waits' if count == 1 else 'wait'}"
 
 
 def report_notify(result: NotifyResult, *, quiet: bool, test: bool = False) -> None:
     """One line per channel on stderr: what it took, or why not; errors even with --quiet."""
     for report in result.reports:
-        waiting = f"; {plural(report.waiting, 'mention')} wait for the next run" if report.waiting else ""
+        waiting = f"; {_wait(report.waiting)} for the next run" if report.waiting else ""
         if report.error is not None:
             error_line(f"notify {_label(report)}: {report.error}{waiting}")
             continue
@@ -94,9 +98,12 @@ def report_notify(result: NotifyResult, *, quiet: bool, test: bool = False) -> N
             would = (
                 f"{plural(len(report.previews), 'message')} to send" if report.previews else "nothing to send"
             )
+            if report.started and not report.previews:  # not an empty history: the channel starts now
+                would += ", as a new channel gets what is found from its first run on"
+                would += f" (--test {report.name} sends a sample)"
             say(f"{_label(report)}: {would} (dry run: nothing sent, nothing recorded)", "dim")
         elif report.note:
-            say(f"{_label(report)}: {plural(report.waiting, 'mention')} wait: {report.note}", "dim")
+            say(f"{_label(report)}: {_wait(report.waiting)}: {report.note}", "dim")
         elif report.mentions:
             sent = plural(report.messages, "message" if report.service != "webhook" else "request")
             say(f"{_label(report)}: {plural(report.mentions, 'mention')} in {sent}")

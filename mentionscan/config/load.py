@@ -266,6 +266,7 @@ def _notify(table: Any, index: int, path: Path, query_names: list[str]) -> Notif
             choices = " or ".join(f'"{a}"' for a in allowed)
             hint = did_you_mean(values[key], allowed)
             raise ConfigError(f"{where}: {key!r} must be {choices}, not {values[key]!r}{hint}")
+    _variable_names(values, where)
     if url is None and values["url_env"] is None:
         raise ConfigError(f"{where}: missing key 'url_env' (the environment variable holding the URL)")
     if url is not None and values["url_env"] is not None:
@@ -288,6 +289,8 @@ def _notify(table: Any, index: int, path: Path, query_names: list[str]) -> Notif
                     f"{where}: 'queries' names no query {query!r}{did_you_mean(str(query), query_names)}"
                 )
         queries = tuple(queries)
+    if queries == () and not values["alerts"]:
+        raise ConfigError(f"{where}: 'queries' is [] and 'alerts' is false: the channel would get nothing")
     for key in ("alert_after", "max_messages"):
         if values[key] < 1:
             raise ConfigError(f"{where}: {key!r} must be 1 or more, not {values[key]!r}")
@@ -312,6 +315,31 @@ def _notify(table: Any, index: int, path: Path, query_names: list[str]) -> Notif
         enabled=values["enabled"],
         **timing,
     )
+
+
+def _is_variable(name: str) -> bool:
+    return name.isascii() and name.isidentifier()  # [A-Za-z_][A-Za-z0-9_]*, what a shell exports
+
+
+def _variable_names(values: Mapping[str, Any], where: str) -> None:
+    """`url_env` and `secret_env` name variables; a URL or secret written there is never echoed."""
+    example = "".join(c if c.isalnum() else "_" for c in values["name"].upper()).strip("_") or "CHANNEL"
+    url_env, secret_env = values["url_env"], values["secret_env"]
+    if url_env is not None and not _is_variable(url_env):
+        if "://" in url_env:
+            raise ConfigError(
+                f"{where}: 'url_env' holds a URL: it names the environment variable that holds the URL "
+                f"(export {example}_URL='...' and write url_env = \"{example}_URL\")"
+            )
+        raise ConfigError(
+            f"{where}: 'url_env' must name an environment variable "
+            f'(letters, digits and _, such as "{example}_URL")'
+        )
+    if secret_env is not None and not _is_variable(secret_env):
+        raise ConfigError(
+            f"{where}: 'secret_env' must name the environment variable that holds the secret "
+            f'(letters, digits and _, such as "{example}_SECRET"), not the secret itself'
+        )
 
 
 def _email(table: Any, path: Path) -> EmailSpec:

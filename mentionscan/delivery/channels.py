@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -226,10 +228,48 @@ def _apprise_plugin(url: str, settings: Settings) -> tuple[Any, list[str]]:
     return plugin, said
 
 
+@dataclass(slots=True)
+class Unavailable:
+    """A channel this run cannot reach: a variable it needs is not set here (cron, a systemd unit).
+
+    The config is right and the shell that tested the channel had the variable: so it fails that
+    channel alone, as a service that is down would, and the fetch and the other channels go on.
+    """
+
+    spec: NotifySpec
+    reason: str
+    service: str = ""
+
+    def deliveries(self, mentions: Sequence[Mention], now: datetime) -> list[Delivery]:
+        return []
+
+    def alert(self, failing: Sequence[tuple[str, int, str]], recovered: Sequence[str]) -> Delivery:
+        return Delivery("", "")
+
+    def check(self, now: datetime) -> Delivery:
+        return Delivery("", "", (), "test")
+
+    def send(self, delivery: Delivery) -> Outcome:
+        return Outcome(False, self.reason)
+
+    def close(self) -> None:
+        pass
+
+
+def _unset(spec: NotifySpec) -> Unavailable | None:
+    for name, purpose in (
+        (spec.url_env, "the channel's URL"),
+        (spec.secret_env, "the webhook's signing secret"),
+    ):
+        if name and not os.environ.get(name):
+            return Unavailable(spec, f"environment variable {name} is not set ({purpose})")
+    return None
+
+
 def open_channels(config: Config, names: Sequence[str] | None = None) -> list[Channel]:
     """The enabled channels (or those named), each checked before anything is sent."""
     if names:
         specs = [config.channel(name) for name in dict.fromkeys(names)]
     else:
         specs = [spec for spec in config.notify if spec.enabled]
-    return [open_channel(config, spec) for spec in specs]
+    return [_unset(spec) or open_channel(config, spec) for spec in specs]

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mentionscan.config.model import Config
-from mentionscan.delivery.channels import Channel, open_channels
+from mentionscan.delivery.channels import Channel, Unavailable, open_channels
 from mentionscan.delivery.chat import Delivery
 from mentionscan.delivery.sending import Outcome
 from mentionscan.errors import ConfigError, StoreError
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 ATTEMPTS = 3  # tries of one message within a run
 RETRY_DELAYS = (1.0, 4.0)  # between them, unless the service says how long (Retry-After)
 MAX_RETRY_WAIT = 30.0  # a longer Retry-After is not waited for: the channel pauses until then
+MAX_EARLY = timedelta(minutes=2)  # how early a run may come for min_interval (at most a tenth of it)
 
 
 def _ids(value: object) -> tuple[str, ...]:
@@ -214,6 +215,11 @@ def _failure(outcome: Outcome, tries: int) -> str:
     return outcome.reason + (f" (after {tries} tries)" if tries > 1 else "")
 
 
+def _dismissed(mention: Mention) -> bool:
+    """Marked ignored before its turn (spam, off topic): telling a channel is noise; it counts as had."""
+    return mention.status == "ignored"
+
+
 def _when(moment: datetime) -> str:
     return (to_iso(moment) or "").replace("T", " ").removesuffix("Z") + " UTC"
 
@@ -248,7 +254,10 @@ class _ChannelRun:
 
     def execute(self) -> None:
         state = replace(self.state, since=self.since)
-        if state.not_before is not None and self.now < state.not_before:
+        if isinstance(self.channel, Unavailable):  # its mentions wait, from its first run on as ever
+            self.report.error = self.channel.reason
+            self.report.waiting = len(self._due(state)[0])
+        elif state.not_before is not None and self.now < state.not_before:
             self.report.note = f"the service asked for a pause: next try after {_when(state.not_before)}"
             self.report.waiting = len(self._due(state)[0])
         else:
@@ -310,7 +319,7 @@ class _ChannelRun:
         due: dict[str, Mention] = {}
         had_now = set()
         for mention in fresh:
-            if mention.id not in done:
+            if mention.id not in done and not _dismissed(mention):
                 due[mention.id] = mention
             elif mention.found_at >= self.now:
                 had_now.add(mention.id)  # still at the mark once it moves to now: keep it out
@@ -318,7 +327,7 @@ class _ChannelRun:
             earlier = self.store.mentions(
                 MentionFilter(ids=state.pending, queries=narrow, order=Order.STORED)
             )
-            due = {**{m.id: m for m in earlier}, **due}
+            due = {**{m.id: m for m in earlier if not _dismissed(m)}, **due}
         return list(due.values()), had_now
 
     def _mentions(self, state: ChannelState) -> ChannelState:
@@ -328,9 +337,13 @@ class _ChannelRun:
             self.report.note = 'mode = "digest": they go with `mentionscan notify`'
             return state
         interval = self.spec.min_interval
-        if due and interval and state.last_sent is not None and self.now < state.last_sent + interval:
-            self.report.note = f"min_interval: the next message after {_when(state.last_sent + interval)}"
-            return state
+        if due and interval and state.last_sent is not None:
+            # A run a little early counts: cron's every-10-minutes sends at the seconds its fetch
+            # took, and the next run, 10 minutes after that fetch began, must not wait 10 more.
+            next_message = state.last_sent + interval - min(interval / 10, MAX_EARLY)
+            if self.now < next_message:
+                self.report.note = f"min_interval: the next message after {_when(next_message)}"
+                return state
         deliveries = self.channel.deliveries(due, self.now)
         if self.dry_run:
             self.report.previews.extend(deliveries)

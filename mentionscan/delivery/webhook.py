@@ -30,6 +30,7 @@ from mentionscan.delivery.chat import Delivery
 from mentionscan.delivery.sending import Outcome, Secrets, retryable, status_reason
 from mentionscan.fetching.deadline import Adapter, Watch, current
 from mentionscan.fetching.responses import connection_error, retry_after_seconds
+from mentionscan.masking import mask
 from mentionscan.models import Mention
 from mentionscan.timeutil import to_iso
 from mentionscan.urls import redact
@@ -37,6 +38,7 @@ from mentionscan.urls import redact
 SIGNATURE_HEADER = "X-Mentionscan-Signature"
 EVENT_HEADER = "X-Mentionscan-Event"
 ANSWER_LIMIT = 64 * 1024  # bytes of the receiver's answer read; the rest is not our business
+_NOT_OUR_JSON = (400, 404, 405, 415, 422)  # what a chat service says to a body that is not its own
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -61,6 +63,8 @@ class WebhookChannel:
     ) -> None:
         self.spec = spec
         self.url = url
+        # A plain http(s) URL, unsigned: a receiver of ours, or a service apprise did not recognize.
+        self.guessed = spec.type is None and secret is None
         self.secret = secret
         self.secrets = secrets
         self.timeout = settings.timeout
@@ -117,7 +121,8 @@ class WebhookChannel:
             if watch.fired:
                 return Outcome(False, f"no answer within {self.deadline:g} s", retryable=True)
             error = connection_error(self.url, exc)
-            reason = str(error).removeprefix(f"{redact(self.url)}: ")
+            # The line names the URL (masked once it came from the environment): the channel's name says it.
+            reason = str(error).removeprefix(f"{mask(redact(self.url))}: ")
             return Outcome(False, self.secrets.mask(reason), retryable=getattr(error, "transient", True))
         finally:
             watch.stop()
@@ -131,6 +136,11 @@ class WebhookChannel:
             )
         wait = retry_after_seconds(response.headers.get("retry-after")) if status in (429, 503) else None
         reason = f"the webhook answered {status_reason(status)}"
+        if self.guessed and status in _NOT_OUR_JSON:
+            reason += (
+                "; the address got our webhook JSON, as apprise knows no service there: for a chat "
+                "service, use its apprise URL (mmosts://, msteams://, ...; README: Alerts)"
+            )
         if wait is not None:
             reason += f", retry after {wait:.0f} s"
         return Outcome(False, reason, status=status, retry_after=wait, retryable=retryable(status))
