@@ -110,6 +110,20 @@ def canonical_url(url: str) -> str:
     )
 
 
+def redact_password(url: str) -> str:
+    """`url` with its password (only) replaced by `***`."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(
+        (parts.scheme, f"{user.partition(':')[0]}:***@{host}", parts.path, parts.query, parts.fragment)
+    )
+
+
 def redact(url: str) -> str:
     """`url` with any user name and password replaced by `***`, for messages."""
     try:

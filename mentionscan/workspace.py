@@ -28,6 +28,7 @@ from mentionscan.errors import ConfigError, NotFound
 from mentionscan.models import CLOSED_STATUSES, STATUSES, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
 from mentionscan.timeutil import parse_since, utcnow
+from mentionscan.workspace_db import DatabaseCommands
 
 if TYPE_CHECKING:
     from mentionscan.delivery.digest import Deliver, DigestResult
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from mentionscan.followup.contact import Found
     from mentionscan.followup.reply import Draft
     from mentionscan.matching.explain import Evidence, Explanation
-    from mentionscan.store.migrate import DatabaseInfo, Migration
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ class Trial:
     stored: bool = True
 
 
-class Workspace:
+class Workspace(DatabaseCommands):
     """The one object a command or a script holds. Make it with `Workspace.open()`."""
 
     def __init__(self, config_path: Path | None, database: str | None, *, config_needed: bool) -> None:
@@ -117,21 +117,34 @@ class Workspace:
         """The database for one `with` block: `write=True` locks it for the block."""
         from mentionscan.store import open_store
 
+        settings = self.settings
         return open_store(
-            self.database, write=write, lock_timeout=self.settings.lock_timeout, notice=self.notice
+            self.database,
+            write=write,
+            lock_timeout=settings.lock_timeout,
+            notice=self.notice,
+            password_env=settings.database_password_env,
         )
 
     # The main job
 
     def fetch(
-        self, *, sources: Sequence[str] | None = None, dry_run: bool = False, progress: Progress | None = None
+        self,
+        *,
+        sources: Sequence[str] | None = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        shard: tuple[int, int] | None = None,
     ) -> RunResult:
-        """Ask every enabled source (or those named), store what the queries match; what is new."""
+        """Ask every enabled source (or those named), store what the queries match; what is new.
+
+        `shard=(i, n)`: only the i-th of n fixed shares of the sources (each machine its own).
+        """
         from mentionscan.fetching.run import run_fetch
 
         config = self.config
         with self.store(write=not dry_run) as store:
-            return run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress)
+            return run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress, shard=shard)
 
     def mentions(self, selection: MentionFilter | None = None, **filters: Any) -> Iterator[Mention]:
         """Stored mentions, newest first: `selection`, or the filters `filter()` takes."""
@@ -216,7 +229,7 @@ class Workspace:
 
         Every id and argument is checked before anything changes; the changes are saved at once.
         """
-        from mentionscan.followup.triage import check_status, due_date, mark
+        from mentionscan.followup.triage import check_status, due_date, mark, remark
 
         check_status(status)
         due_date(due, now)  # a bad --due fails before the database is opened
@@ -229,7 +242,7 @@ class Workspace:
             for mention in chosen:
                 changed = mark(mention, status, note=note, due=due, now=now)
                 if changed is not mention:
-                    store.put(changed)
+                    store.put(changed, rebase=remark(mention, status, note=note, due=due, now=now))
                     changes.append(Change(mention, changed))
             if changes:
                 store.save()
@@ -345,7 +358,9 @@ class Workspace:
 
         config = self.config
         with self.store(write=True) as store:
-            return run_digest(store, config, deliver, since=since, always=always, mark=mark)
+            return run_digest(
+                store, config, deliver, since=since, always=always, mark=mark, wait=self.settings.lock_timeout
+            )
 
     def export(self, fmt: Format, out: TextIO, selection: MentionFilter | None = None) -> int:
         """Write the mentions `selection` picks (every one without it) to `out` in `fmt`; how many."""
@@ -365,22 +380,6 @@ class Workspace:
             health = {s.name: store.read_state(SourceHealth, s.name) for s in config.sources}
         return check_sources(config, health, names=sources)
 
-    # The database itself
-
-    def database_info(self) -> DatabaseInfo:
-        """Where the database is, which backend, how much it holds, how big it is."""
-        from mentionscan.store.migrate import database_info
-
-        return database_info(self.database)
-
-    def migrate(self, target: str) -> Migration:
-        """Copy the database into a new one at `target` (either backend), then check the copy."""
-        from mentionscan.config.load import resolve_database
-        from mentionscan.store.migrate import migrate
-
-        location = resolve_database(target, Path.cwd())
-        return migrate(self.database, location, lock_timeout=self.settings.lock_timeout)
-
     # Helpers
 
     def _change(self, id_or_prefix: str, change: Callable[[Mention], Mention]) -> Mention:
@@ -389,7 +388,8 @@ class Workspace:
             mention = store.resolve(id_or_prefix)
             changed = change(mention)
             if changed is not mention:
-                store.put(changed)
+                # Someone else changed it meanwhile (a shared database): the same change, on theirs.
+                store.put(changed, rebase=change)
                 store.save()
         return changed
 

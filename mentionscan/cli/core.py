@@ -27,7 +27,7 @@ from mentionscan.cli.common import (
 )
 from mentionscan.cli.reply import OutputOption
 from mentionscan.delivery.formats import Format, render
-from mentionscan.errors import ExitCode
+from mentionscan.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from mentionscan.fetching.run import RunResult
@@ -58,18 +58,44 @@ def fetch(
     source: Annotated[
         list[str] | None, typer.Option("--source", help="Only this source (repeatable).", show_default=False)
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="Only share I of N of the sources (I/N, e.g. 2/3): a fixed split between machines.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fetch every source, keep what the queries match, store and print what is new.
 
+    On a PostgreSQL database, workers running at once split the tasks between them by themselves.
     Exit status: 0 when the run finished, 3 when it finished but a source failed.
     """
-    result = run_and_report(workspace(config, db), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source)
+    ws = workspace(config, db)
+    result = run_and_report(ws, fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, shard=parse_shard(shard))
     if result.failed:
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
 
 
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """`--shard I/N` as (I, N), 1 <= I <= N."""
+    if text is None:
+        return None
+    index, _, count = text.partition("/")
+    if not (index.strip().isdigit() and count.strip().isdigit()) or not 1 <= int(index) <= int(count):
+        raise ConfigError(f"--shard {text!r}: give I/N with 1 <= I <= N, e.g. --shard 1/3")
+    return int(index), int(count)
+
+
 def run_and_report(
-    ws: Workspace, *, fmt: Format, quiet: bool, dry_run: bool = False, only: list[str] | None = None
+    ws: Workspace,
+    *,
+    fmt: Format,
+    quiet: bool,
+    dry_run: bool = False,
+    only: list[str] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> RunResult:
     """Run a fetch and print it as `fetch` does; `demo` goes through here too."""
     if progress_wanted(quiet):
@@ -82,9 +108,9 @@ def run_and_report(
             def advance(label: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance)
+            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance, shard=shard)
     else:
-        result = ws.fetch(sources=only, dry_run=dry_run)
+        result = ws.fetch(sources=only, dry_run=dry_run, shard=shard)
     write_out(lambda out: render(fmt, result.new, out))
     _summary(result, quiet, dry_run)
     return result
@@ -99,6 +125,9 @@ def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
         for message in report.warnings:
             warn(f"{report.name}: {message}")
         if report.status in ("skipped", "failed"):
+            continue
+        if report.status == "elsewhere":
+            say(f"{report.name}: fetched by another worker", "dim")
             continue
         parts = [f"{report.entries} {'entry' if report.entries == 1 else 'entries'}"]
         if report.status == "not modified" and not report.entries:

@@ -62,6 +62,7 @@ class DigestResult:
     delivered: bool
     where: str = ""
     marked: int = 0
+    elsewhere: DigestState | None = None  # sent by another machine while this one waited its turn
 
 
 def pending_filter(since: datetime | None = None) -> MentionFilter:
@@ -343,18 +344,40 @@ def run_digest(
     always: bool = False,
     mark: bool = True,
     now: datetime | None = None,
+    wait: float = 60.0,
 ) -> DigestResult:
     """Build the digest and hand it to `deliver`; mark its mentions only once `deliver` returned.
 
     `deliver(message)` sends or writes the message and returns where it went, or raises (a
     MentionscanError) and then nothing is marked: the next run includes the same mentions.
     `store` is open for writing (locked) throughout, so two digests (or a digest and a fetch)
-    never interleave.
+    never interleave; on a shared database the digest is held (`Store.hold`, up to `wait`
+    seconds), so that two machines sending it at 7:00 send it once.
     """
     if config.email is None:
         raise ConfigError(f"{config.path}: no [email] table: add one with 'to' and 'from' (see README)")
+    before = store.read_state(DigestState)
+    with store.hold("digest", wait):
+        state = store.read_state(DigestState)
+        if state.last_sent != before.last_sent:  # another machine sent it while we waited our turn
+            empty = build_digest((), now=now or utcnow(), since=since, last_sent=state.last_sent)
+            return DigestResult(empty, delivered=False, elsewhere=state)
+        return _deliver(store, config, deliver, state, since=since, always=always, mark=mark, now=now)
+
+
+def _deliver(
+    store: Store,
+    config: Config,
+    deliver: Deliver,
+    state: DigestState,
+    *,
+    since: datetime | None,
+    always: bool,
+    mark: bool,
+    now: datetime | None,
+) -> DigestResult:
+    assert config.email is not None
     now = now or utcnow()
-    state = store.read_state(DigestState)
     chosen = store.mentions(pending_filter(since))
     digest = build_digest(
         chosen, [q.name for q in config.queries], now=now, since=since, last_sent=state.last_sent

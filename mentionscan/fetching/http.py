@@ -83,8 +83,12 @@ class HttpClient:
         resolver: Resolver = system_resolver,
         classify: Callable[[str], str] = address_class,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        pace: Callable[[str, float], float | None] | None = None,
     ) -> None:
         settings = settings or Settings()
+        # Paces a host for every worker sharing a database: (host, seconds between requests) ->
+        # seconds to wait, or None to pace it here.
+        self.shared_pace = pace
         self.timeout = settings.timeout
         self.deadline = settings.deadline
         self.max_bytes = int(settings.max_response_mb * 1024 * 1024)
@@ -124,9 +128,15 @@ class HttpClient:
                 self._hosts[host] = _Host(slots=threading.BoundedSemaphore(self.per_host))
             return self._hosts[host]
 
-    def _pace(self, state: _Host, rate_per_minute: float | None) -> None:
+    def _pace(self, state: _Host, rate_per_minute: float | None, url: str) -> None:
         if not rate_per_minute:
             return
+        if self.shared_pace is not None:
+            shared = self.shared_pace((urlsplit(url).hostname or "").lower(), 60.0 / rate_per_minute)
+            if shared is not None:
+                if shared > 0:
+                    time.sleep(shared)
+                return
         with state.lock:
             wait = state.next_at - time.monotonic()
             state.next_at = max(state.next_at, time.monotonic()) + 60.0 / rate_per_minute
@@ -193,7 +203,7 @@ class HttpClient:
         for number in range(MAX_REDIRECTS + 1):
             state = self._host(hop.url)
             with state.slots:
-                self._pace(state, rate_per_minute)
+                self._pace(state, rate_per_minute, hop.url)
                 if number == 0:  # the clock starts at our turn: waiting for a paced host is not the server
                     started = time.monotonic()
                     if clock.deadline is None:

@@ -3,10 +3,17 @@
 config -> sources' tasks -> scheduler (threads to fetch, processes to parse, results in order)
        -> intake (match, decide) -> store (dedup, one save) -> RunResult
 Source health and task state are read once at the start and written with the mentions.
+
+On a database that other workers write at the same time (PostgreSQL: `Store.team`), each task is
+claimed before it is fetched (a task another worker has is left to it), paced hosts are paced
+for all workers at once, and the run saves as it goes: each save carries the mentions, cursors
+and done tasks of the tasks finished since the last, in one transaction.
 """
 
 from __future__ import annotations
 
+import time
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,9 +28,11 @@ from mentionscan.matching.matcher import Matcher
 from mentionscan.models import Entry, Mention
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.interface import QueryPlan, Task, TaskState
-from mentionscan.store.interface import MentionFilter, Store, select
+from mentionscan.store.interface import MentionFilter, Store, Team, select
 from mentionscan.timeutil import utcnow
 from mentionscan.urls import redact
+
+SAVE_EVERY = 2.0  # seconds between the saves of a shared run: what a killed worker can lose
 
 __all__ = [
     "Progress",
@@ -42,7 +51,7 @@ class SourceReport:
 
     name: str
     type: str
-    status: str = "ok"  # ok | not modified | failed | skipped
+    status: str = "ok"  # ok | not modified | failed | skipped | elsewhere (other workers did it)
     entries: int = 0
     matched: int = 0
     new: int = 0
@@ -52,6 +61,7 @@ class SourceReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failing_runs: int = 0
+    elsewhere: int = 0  # tasks another worker had, or did in this round
 
     @property
     def failed(self) -> bool:
@@ -70,17 +80,31 @@ class RunResult:
         return [r for r in self.reports if r.failed]
 
 
-def build_sources(config: Config, names: Iterable[str] | None = None) -> list[Source]:
-    """The enabled sources (or those named), with their credentials checked before any request."""
+def build_sources(
+    config: Config, names: Iterable[str] | None = None, shard: tuple[int, int] | None = None
+) -> list[Source]:
+    """The enabled sources (or those named), with their credentials checked before any request.
+
+    `shard=(i, n)`: only the i-th of n shares of them (1-based), the same share on every machine.
+    """
     wanted = set(names) if names else None
     specs: list[SourceSpec] = [s for s in config.sources if (s.name in wanted if wanted else s.enabled)]
     if wanted:
         for name in wanted - {s.name for s in specs}:
             config.source(name)  # raises, with a suggestion
+    if shard is not None:
+        specs = [s for s in specs if in_shard(s.name, shard)]
     sources = [SOURCE_TYPES[spec.type](spec, config.settings) for spec in specs]
     for source in sources:
         source.prepare()
     return sources
+
+
+def in_shard(name: str, shard: tuple[int, int]) -> bool:
+    """Whether source `name` is in share `shard[0]` of `shard[1]`: by a hash of its name, stable
+    across machines and runs, so each source has one share whatever the others' configs say."""
+    index, count = shard
+    return zlib.crc32(name.encode("utf-8")) % count == index - 1
 
 
 def query_plans(config: Config) -> list[QueryPlan]:
@@ -100,6 +124,7 @@ def run_fetch(
     progress: Progress | None = None,
     only: Sequence[str] | None = None,
     now: datetime | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> RunResult:
     """Fetch every source, match every query, store (one save, unless `dry_run`) and return what is new.
 
@@ -107,20 +132,23 @@ def run_fetch(
     """
     if not config.queries:
         raise ConfigError(f"{config.path}: no [[queries]]: add one to say what to look for")
-    sources = build_sources(config, only)
+    sources = build_sources(config, only, shard)
     if not sources:
+        if shard is not None:
+            raise ConfigError(f"--shard {shard[0]}/{shard[1]}: no enabled source falls in this share")
         raise ConfigError(f"{config.path}: no enabled [[sources]]: add one to say where to look")
     now = now or utcnow()
     matcher = Matcher([(q.name, q.node) for q in config.queries])
     intake = Intake(matcher, [q.name for q in config.queries], now, config.settings.max_age_days)
     plans = {p.name: p for p in query_plans(config)}
+    team = Team() if dry_run else store.team(config.settings.task_lease)
     own_client = client is None
     if client is None:
         from mentionscan.fetching.http import HttpClient
 
-        client = HttpClient(config.settings)
+        client = HttpClient(config.settings, pace=team.pace)
     try:
-        run = _Run(config, store, intake, plans)
+        run = _Run(config, store, intake, plans, team)
         run.execute(sources, client, progress)
         if not dry_run:
             store.save()
@@ -129,12 +157,17 @@ def run_fetch(
     finally:
         if own_client:
             client.close()
+        team.close()
 
 
 class _Run:
     """The bookkeeping of one run: reports, health and task state, and what it found."""
 
-    def __init__(self, config: Config, store: Store, intake: Intake, plans: Mapping[str, QueryPlan]) -> None:
+    def __init__(
+        self, config: Config, store: Store, intake: Intake, plans: Mapping[str, QueryPlan], team: Team
+    ) -> None:
+        self.team = team
+        self.saved_at = time.monotonic()
         self.config = config
         self.store = store
         self.intake = intake
@@ -161,9 +194,12 @@ class _Run:
             work.extend((source, task, report) for task in tasks)
         # Read here, in one thread: the store is not shared with the fetch threads.
         states = [self.store.read_state(TaskState, task.state_key) for _, task, _ in work]
+        self.team.offer([task.state_key for _, task, _ in work])
 
         def fetch(index: int) -> Outcome:
             source, task, _ = work[index]
+            if not self.team.claim(task.state_key):
+                return Elsewhere(task.label)
             query = self.plans.get(task.query) if task.query else None
             return source.run(task, query, client, states[index])
 
@@ -179,6 +215,18 @@ class _Run:
             self._record_health(report)
 
     def _finish(
+        self, source: Source, task: Task, report: SourceReport, state: TaskState, outcome: Outcome
+    ) -> None:
+        if isinstance(outcome, Elsewhere):
+            report.elsewhere += 1
+            return
+        self._take(source, task, report, state, outcome)
+        self.team.done(task.state_key)
+        if self.team.shared and time.monotonic() - self.saved_at >= SAVE_EVERY:
+            self.store.save()  # what these tasks found, their cursors and that they are done, at once
+            self.saved_at = time.monotonic()
+
+    def _take(
         self, source: Source, task: Task, report: SourceReport, state: TaskState, outcome: Outcome
     ) -> None:
         if isinstance(outcome, MentionscanError):
@@ -205,6 +253,9 @@ class _Run:
     def _record_health(self, report: SourceReport) -> None:
         if report.status == "skipped":
             return
+        if report.elsewhere and not report.requests:
+            report.status = "elsewhere"  # another worker ran all of it and keeps its health
+            return
         health = self.health[report.name].after_run(self.now, report.errors[-1] if report.failed else None)
         if health.failing and report.failed:
             report.warnings.append(f"has failed {health.failures} runs in a row")
@@ -222,16 +273,25 @@ class _Run:
             return
         report.matched += 1
         existing = self.store.find_by_keys(seen.keys)
+
+        def again(current: Mention) -> Mention | None:
+            # Another worker or a person changed it since we read it: this sighting, on what is there now.
+            return self.intake.merge(current, seen)
+
         if existing is not None:
             merged = self.intake.merge(existing, seen)
             if merged is not None:
-                self.store.put(merged)
+                self.store.put(merged, rebase=again)
                 if merged.id in self.new:
                     self.new[merged.id] = merged
                 elif merged.queries != existing.queries:
                     self.updated[merged.id] = merged
             return
         mention = self.intake.mention(seen, fresh_id(seen.keys[0], lambda i: self.store.get(i) is not None))
-        self.store.put(mention)
+        self.store.put(mention, rebase=again)
         self.new[mention.id] = mention
         report.new += 1
+
+
+class Elsewhere(MentionscanError):
+    """The outcome of a task that another worker had, or did in this round: nothing to do here."""

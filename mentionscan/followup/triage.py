@@ -7,9 +7,11 @@ report-back date (or "cleared"). The previous status is derived from the timelin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from mentionscan.errors import ConfigError
+from mentionscan.errors import ConfigError, Conflict
 from mentionscan.models import STATUSES, Event, Mention
 from mentionscan.store.interface import AuthorStats
 from mentionscan.timeutil import age, parse_due, to_iso, utcnow
@@ -113,3 +115,20 @@ def due_cell(when: datetime | None, now: datetime | None = None) -> str:
     if days < 0:
         return f"{age(when, now)} late"
     return f"in {age(now, when)}"
+
+
+def remark(before: Mention, status: str, **how: Any) -> Callable[[Mention], Mention | None]:
+    """`mark` again on the current version of a mention someone else changed since `before` was read.
+
+    A status they set is never overwritten unseen: that is a Conflict, told to this user.
+    """
+
+    def again(current: Mention) -> Mention | None:
+        if current.status != before.status and current.status != status:
+            raise Conflict(
+                f"mention {current.id} was set to {current.status!r} by someone else meanwhile "
+                f"(you saw {before.status!r}); nothing was changed: run mark again to set it {status!r}"
+            )
+        return mark(current, status, **how)
+
+    return again

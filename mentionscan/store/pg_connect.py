@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 from mentionscan.errors import ConfigError, StoreError
+from mentionscan.urls import redact_password
 
 CONNECT_TIMEOUT = 10  # seconds to reach the server before saying it cannot be reached
 
 
 def shown(location: str) -> str:
     """The location without its password, for messages."""
-    try:
-        parts = urlsplit(location)
-        password = parts.password
-    except ValueError:
-        return location
-    if password is None:
-        return location
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
+    return redact_password(location)
 
 
 def connect(location: str, password_env: str | None = None, *, autocommit: bool = True) -> psycopg.Connection:

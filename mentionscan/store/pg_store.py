@@ -268,6 +268,15 @@ class PgStore(BaseStore):
             with suppress(psycopg.Error):
                 self._conn.execute("SELECT pg_advisory_unlock(hashtext(current_schema() || %s))", [key])
 
+    def size(self) -> int:
+        """Bytes the tables and their indexes take on the server."""
+        rows = self._rows(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class AS c "
+            "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+        )
+        return int(rows[0][0])
+
     def init(self) -> bool:
         """Make the tables of the current schema if there are none; whether it made them."""
         from mentionscan.store.pg_write import create
@@ -300,3 +309,23 @@ def describe(error: psycopg.Error) -> str:
     """The server's one-line reason, without the context lines libpq adds."""
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
+
+
+def upgrade_database(location: str, password_env: str | None = None) -> tuple[int, int]:
+    """Bring the database's tables to this version's schema, step by step in one transaction.
+
+    Returns the schema before and after. Workers may keep running: each step takes the locks it
+    needs and waits for theirs; a worker that started before sees the new schema at its next open.
+    """
+    from mentionscan.store.pg_write import upgrade
+
+    conn = connect(location, password_env)
+    try:
+        with conn.transaction():
+            return upgrade(conn, shown(location))
+    except psycopg.Error as error:
+        raise StoreError(
+            f"cannot upgrade database {shown(location)}: {describe(error)}; it was left as it was"
+        ) from None
+    finally:
+        conn.close()

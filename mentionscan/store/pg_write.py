@@ -15,11 +15,11 @@ from typing import Any
 import orjson
 import psycopg
 
-from mentionscan.errors import Conflict
+from mentionscan.errors import Conflict, StoreError
 from mentionscan.models import Mention
 from mentionscan.store.base import Change
 from mentionscan.store.docs import ordered, parse_doc, serialise, to_mention
-from mentionscan.store.pg_schema import CREATE, INSERT, KIND, UPDATE, columns, escape
+from mentionscan.store.pg_schema import CREATE, INSERT, KIND, SCHEMA, UPDATE, UPGRADES, columns, escape
 
 Rebase = Callable[[Mention], Mention | None]
 
@@ -37,6 +37,29 @@ def create(conn: psycopg.Connection) -> bool:
     for statement in CREATE:
         conn.execute(statement)  # type: ignore[arg-type]  # constants of pg_schema
     return True
+
+
+def upgrade(
+    conn: psycopg.Connection, where: str, steps: dict[int, tuple[str, ...]] = UPGRADES
+) -> tuple[int, int]:
+    """Run the steps from the database's schema to SCHEMA (inside the caller's transaction)."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':mentionscan:create'))")
+    if not (row := conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()) or not row[0]:
+        raise StoreError(f"database {where} has no mentionscan tables: run `mentionscan db init` first")
+    found = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    old = int(found[0]) if found and str(found[0]).isdigit() else 0
+    if old < 1:
+        raise StoreError(f"database {where} has no schema version in its meta table: is it mentionscan's?")
+    if old > SCHEMA:
+        raise StoreError(
+            f"database {where} has schema version {old}, newer than this mentionscan's {SCHEMA}: "
+            "upgrade mentionscan on this machine"
+        )
+    for version in range(old, SCHEMA):
+        for statement in steps[version]:
+            conn.execute(statement)  # type: ignore[arg-type]  # constants of pg_schema
+    conn.execute("UPDATE meta SET value = %s WHERE key = 'schema'", [str(SCHEMA)])
+    return old, SCHEMA
 
 
 class Writer:
