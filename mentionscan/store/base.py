@@ -134,6 +134,10 @@ class BaseStore(Store):
     def _close(self) -> None:
         """Let go of what the backend holds."""
 
+    def _more_to_save(self) -> bool:
+        """Whether the backend has changes of its own for the next save (tasks done)."""
+        return False
+
     # Reading
 
     @property
@@ -280,7 +284,7 @@ class BaseStore(Store):
         self._check_open()
         if not self._writable:
             raise StoreError(f"database {self.path} was opened read-only; nothing was saved")
-        if not self._changes and not self._dirty_states:
+        if not self._changes and not self._dirty_states and not self._more_to_save():
             return
         changes = sorted(self._changes.items(), key=lambda item: item[1].position)
         self._commit(changes, {name: self._states[name] for name in self._dirty_states})

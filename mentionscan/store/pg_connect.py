@@ -43,6 +43,6 @@ def connect(location: str, password_env: str | None = None, *, autocommit: bool 
         why = lines[-1] if lines else type(error).__name__
         for line in lines:
             if "FATAL" in line or "could not" in line or "failed" in line:
-                why = line.split("failed:", 1)[-1].strip()
+                why = line.rsplit("failed:", 1)[-1].strip()
                 break
         raise StoreError(f"cannot connect to database {shown(location)}: {why}") from None

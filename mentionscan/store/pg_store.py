@@ -229,6 +229,9 @@ class PgStore(BaseStore):
         self.schema = SCHEMA
         self._versions = {}
 
+    def _more_to_save(self) -> bool:
+        return self._team is not None and self._team.pending
+
     def _close(self) -> None:
         if self._team is not None:
             self._team.close()

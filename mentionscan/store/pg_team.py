@@ -104,6 +104,10 @@ class PgTeam(Team):
     def done(self, task_key: str) -> None:
         self._done.append(escape(task_key))
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._done)
+
     def commit(self, conn: psycopg.Connection) -> None:
         """Inside the save's transaction: the tasks finished since the last save are done."""
         if self._done:

@@ -40,9 +40,9 @@ def create(conn: psycopg.Connection) -> bool:
 
 
 def upgrade(
-    conn: psycopg.Connection, where: str, steps: dict[int, tuple[str, ...]] = UPGRADES
+    conn: psycopg.Connection, where: str, steps: dict[int, tuple[str, ...]] = UPGRADES, target: int = SCHEMA
 ) -> tuple[int, int]:
-    """Run the steps from the database's schema to SCHEMA (inside the caller's transaction)."""
+    """Run the steps from the database's schema to `target` (inside the caller's transaction)."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':mentionscan:create'))")
     if not (row := conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()) or not row[0]:
         raise StoreError(f"database {where} has no mentionscan tables: run `mentionscan db init` first")
@@ -50,16 +50,16 @@ def upgrade(
     old = int(found[0]) if found and str(found[0]).isdigit() else 0
     if old < 1:
         raise StoreError(f"database {where} has no schema version in its meta table: is it mentionscan's?")
-    if old > SCHEMA:
+    if old > target:
         raise StoreError(
-            f"database {where} has schema version {old}, newer than this mentionscan's {SCHEMA}: "
+            f"database {where} has schema version {old}, newer than this mentionscan's {target}: "
             "upgrade mentionscan on this machine"
         )
-    for version in range(old, SCHEMA):
+    for version in range(old, target):
         for statement in steps[version]:
             conn.execute(statement)  # type: ignore[arg-type]  # constants of pg_schema
-    conn.execute("UPDATE meta SET value = %s WHERE key = 'schema'", [str(SCHEMA)])
-    return old, SCHEMA
+    conn.execute("UPDATE meta SET value = %s WHERE key = 'schema'", [str(target)])
+    return old, target
 
 
 class Writer:
