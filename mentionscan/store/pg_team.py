@@ -22,17 +22,19 @@ from mentionscan.errors import StoreError
 from mentionscan.store.interface import Team
 from mentionscan.store.pg_schema import escape
 
-# A task is free when nobody holds it, its holder's lease ran out, or its holder finished before
-# we started (and did it), or finished without doing it.
+# A task is held while the run that has it is alive (or is this run), or once that run finished
+# after this one started and did it; else it is free. The test is a subquery on the task's row, so
+# that a claim which meets another claim's update sees that update's run (a join would not).
 CLAIM = """
 UPDATE fetch_tasks SET run = %(run)s, done = false
 WHERE key = (
-    SELECT t.key FROM fetch_tasks AS t LEFT JOIN fetch_runs AS r ON r.id = t.run
-    WHERE t.key = %(key)s AND (
-        t.run IS NULL OR r.id IS NULL
-        OR (r.finished_at IS NULL AND r.expires < now() AND r.id <> %(run)s)
-        OR (r.finished_at IS NOT NULL AND (r.finished_at <= %(started)s OR NOT t.done))
-    )
+    SELECT t.key FROM fetch_tasks AS t
+    WHERE t.key = %(key)s AND (t.run IS NULL OR NOT EXISTS (
+        SELECT 1 FROM fetch_runs AS r WHERE r.id = t.run AND (
+            (r.finished_at IS NULL AND (r.expires >= now() OR r.id = %(run)s))
+            OR (r.finished_at > %(started)s AND t.done)
+        )
+    ))
     FOR UPDATE OF t SKIP LOCKED
 )
 RETURNING key
