@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 ENV = "MENTIONSCAN_TEST_POSTGRES"
@@ -23,13 +24,18 @@ def server() -> str | None:
     return os.environ.get(ENV) or None
 
 
-def _admin():
+def connect(location: str, autocommit: bool = False) -> Any:
+    """A psycopg connection (imported here: a checkout without the postgres extra still collects)."""
     import psycopg
 
+    return psycopg.connect(location, autocommit=autocommit)
+
+
+def _admin() -> Any:
     url = server()
     if url is None:
         raise RuntimeError(f"${ENV} is not set: no PostgreSQL server for this test")
-    return psycopg.connect(url, autocommit=True)
+    return connect(url, autocommit=True)
 
 
 def reset() -> None:
@@ -43,8 +49,6 @@ def reset() -> None:
 
 def database_url(label: str = "") -> str:
     """A new, empty database (a schema of the test database), as a user would write its location."""
-    import psycopg
-
     if not _ready:
         reset()
     schema = f"t_{uuid.uuid4().hex[:20]}"
@@ -54,7 +58,7 @@ def database_url(label: str = "") -> str:
     location = urlunsplit(
         (parts.scheme, parts.netloc, f"/{TEST_DATABASE}", "options=" + quote(f"-csearch_path={schema}"), "")
     )
-    with psycopg.connect(location, autocommit=True) as conn:
+    with connect(location, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     _made[label or schema] = location
     return location

@@ -7,7 +7,6 @@ slowly enough that the workers started together are at work together.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -20,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -148,7 +146,7 @@ def test_a_killed_worker_leaves_nothing_half_done_and_the_next_run_finishes_its_
         asked_before = sum(feeds.asked.values())
         assert 0 < asked_before < 12
         # The killed worker's lease runs out (2 s without a heartbeat); the next run takes its tasks.
-        with psycopg.connect(database, autocommit=True) as conn:
+        with pgtools.connect(database, autocommit=True) as conn:
             deadline = time.monotonic() + 30
             while conn.execute("SELECT count(*) FROM fetch_runs WHERE expires > now()").fetchone()[0]:
                 assert time.monotonic() < deadline
@@ -161,13 +159,13 @@ def test_a_killed_worker_leaves_nothing_half_done_and_the_next_run_finishes_its_
     urls = stored_urls(database)
     assert sorted(urls) == sorted(feeds.items)  # nothing lost, nothing stored twice
     assert all(feeds.asked[f"/feed{n}.rss"] >= 1 for n in range(12))
-    with psycopg.connect(database) as conn:
+    with pgtools.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM fetch_tasks WHERE NOT done").fetchone()[0] == 0
 
 
 def wait_for_lock_waiters(database: str, processes: list[subprocess.Popen[bytes]], *what: str) -> None:
     """Until every one of `processes` waits for a lock of a kind in `what` (advisory, tuple...)."""
-    with psycopg.connect(database, autocommit=True) as conn:
+    with pgtools.connect(database, autocommit=True) as conn:
         deadline = time.monotonic() + 60
         while True:
             waiting = conn.execute(
@@ -191,7 +189,7 @@ def test_two_people_marking_one_mention_at_once_the_second_is_told(
         store.save()
     # Both read the mention as new; both then wait for its row, which the test holds, so that
     # their saves meet for sure; then the row is let go.
-    with psycopg.connect(database) as conn:
+    with pgtools.connect(database) as conn:
         conn.execute("SELECT 1 FROM mentions WHERE id = 'm000001' FOR UPDATE")
         people = [worker(config, database, "mark", "m000001", status) for status in ("contacted", "ignored")]
         wait_for_lock_waiters(database, people, "transactionid", "tuple")
@@ -215,7 +213,7 @@ def test_a_note_written_while_someone_marks_is_kept(write_config: Callable[..., 
     with open_store(database) as store:
         store.put(make(1))
         store.save()
-    with psycopg.connect(database) as conn:
+    with pgtools.connect(database) as conn:
         conn.execute("SELECT 1 FROM mentions WHERE id = 'm000001' FOR UPDATE")
         people = [
             worker(config, database, "mark", "m000001", "contacted"),
@@ -248,7 +246,7 @@ def test_two_machines_sending_the_digest_at_once_send_one_email(
             store.put(make(i))
         store.save()
         schema = database.rpartition("%3D")[2]
-    with psycopg.connect(database, autocommit=True) as conn:
+    with pgtools.connect(database, autocommit=True) as conn:
         # Held here first, so that both machines are waiting for their turn at the same moment.
         conn.execute("SELECT pg_advisory_lock(hashtext(%s || 'mentionscan:digest'))", [schema])
         machines = [worker(config, database, "digest", "--send") for _ in range(2)]

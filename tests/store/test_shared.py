@@ -7,13 +7,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import psycopg
 import pytest
 
 from mentionscan.errors import Conflict, StoreError
 from mentionscan.store import open_store
-from mentionscan.store.pg_store import upgrade_database
-from mentionscan.store.pg_write import upgrade
 from tests import pgtools
 from tests.store.tools import make, populate
 
@@ -134,7 +131,7 @@ def test_a_dead_workers_tasks_are_claimed_once_its_lease_ran_out(location):
         dead._stop.set()  # its heartbeat stops, as when the process is killed
         live = two.team(lease=30)
         assert not live.claim("blog")
-        with psycopg.connect(location, autocommit=True) as conn:
+        with pgtools.connect(location, autocommit=True) as conn:
             conn.execute(
                 "UPDATE fetch_runs SET expires = now() - interval '1 second' WHERE id = %s", [dead.run]
             )
@@ -143,15 +140,18 @@ def test_a_dead_workers_tasks_are_claimed_once_its_lease_ran_out(location):
 
 
 def test_db_upgrade_runs_each_step_once_and_refuses_a_newer_database(location):
+    from mentionscan.store.pg_store import upgrade_database
+    from mentionscan.store.pg_write import upgrade
+
     populate(location, 1)
     assert upgrade_database(location) == (1, 1)  # at this version's schema: nothing to do
     steps = {1: ("ALTER TABLE meta ADD COLUMN note text",)}  # a schema 2, as a later version adds
-    with psycopg.connect(location) as conn:
+    with pgtools.connect(location) as conn:
         assert upgrade(conn, "db", steps, target=2) == (1, 2)
         assert upgrade(conn, "db", steps, target=2) == (2, 2)  # the step ran once
         assert conn.execute("SELECT value, note FROM meta WHERE key = 'schema'").fetchone() == ("2", None)
         conn.rollback()
-    with psycopg.connect(location, autocommit=True) as conn:
+    with pgtools.connect(location, autocommit=True) as conn:
         conn.execute("UPDATE meta SET value = '9' WHERE key = 'schema'")
     with pytest.raises(StoreError, match="newer than this mentionscan's 1: upgrade mentionscan"):
         upgrade_database(location)
