@@ -29,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per figure where a median is taken")
     parser.add_argument("--no-peers", action="store_true", help="skip rss2email and feed2exec")
+    parser.add_argument("--no-team", action="store_true", help="skip team mode on PostgreSQL (bench/team.py)")
     args = parser.parse_args()
     started = time.perf_counter()
     load = os.getloadavg()[0]
@@ -38,6 +39,10 @@ def main() -> None:
     rows += store.main(runs=args.runs)
     rows += queries.main(runs=max(args.runs, 5))
     rows += startup.main()
+    if not args.no_team:
+        import team  # needs psycopg (the postgres extra) and a PostgreSQL server, or Debian's package
+
+        rows += team.main(runs=args.runs)
     took = time.perf_counter() - started
     table = show(rows)
     print(table)

@@ -114,7 +114,7 @@ class Workspace(DatabaseCommands):
         return self._database
 
     def store(self, *, write: bool = False) -> AbstractContextManager[Store]:
-        """The database for one `with` block: `write=True` locks it for the block."""
+        """The database for one `with` block: `write=True` locks a file database for the block."""
         from mentionscan.store import open_store
 
         settings = self.settings

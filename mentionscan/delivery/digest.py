@@ -356,49 +356,36 @@ def run_digest(
     """
     if config.email is None:
         raise ConfigError(f"{config.path}: no [email] table: add one with 'to' and 'from' (see README)")
+    now = now or utcnow()
     before = store.read_state(DigestState)
     with store.hold("digest", wait):
         state = store.read_state(DigestState)
         if state.last_sent != before.last_sent:  # another machine sent it while we waited our turn
-            empty = build_digest((), now=now or utcnow(), since=since, last_sent=state.last_sent)
+            empty = build_digest((), now=now, since=since, last_sent=state.last_sent)
             return DigestResult(empty, delivered=False, elsewhere=state)
-        return _deliver(store, config, deliver, state, since=since, always=always, mark=mark, now=now)
-
-
-def _deliver(
-    store: Store,
-    config: Config,
-    deliver: Deliver,
-    state: DigestState,
-    *,
-    since: datetime | None,
-    always: bool,
-    mark: bool,
-    now: datetime | None,
-) -> DigestResult:
-    assert config.email is not None
-    now = now or utcnow()
-    chosen = store.mentions(pending_filter(since))
-    digest = build_digest(
-        chosen, [q.name for q in config.queries], now=now, since=since, last_sent=state.last_sent
-    )
-    if not digest.count and not always:
-        return DigestResult(digest, delivered=False)
-    message = build_message(digest, config.email, f"{config.path}: [email]")
-    where = deliver(message)
-    if not mark:
-        return DigestResult(digest, delivered=True, where=where)
-    marked = 0
-    for mention in digest.mentions:
-        if mention.digested_at is None:
-            store.put(mention.with_event("digest", f"included in a digest {where}", at=now, digested_at=now))
-            marked += 1
-    store.write_state(DigestState(last_sent=now, count=digest.count, where=where))
-    try:
-        store.save()
-    except StoreError as exc:
-        raise StoreError(
-            f"the digest was {where}, but recording that failed ({exc}); "
-            "the next digest will carry these mentions again"
-        ) from None
-    return DigestResult(digest, delivered=True, where=where, marked=marked)
+        chosen = store.mentions(pending_filter(since))
+        digest = build_digest(
+            chosen, [q.name for q in config.queries], now=now, since=since, last_sent=state.last_sent
+        )
+        if not digest.count and not always:
+            return DigestResult(digest, delivered=False)
+        message = build_message(digest, config.email, f"{config.path}: [email]")
+        where = deliver(message)
+        if not mark:
+            return DigestResult(digest, delivered=True, where=where)
+        marked = 0
+        for mention in digest.mentions:
+            if mention.digested_at is None:
+                store.put(
+                    mention.with_event("digest", f"included in a digest {where}", at=now, digested_at=now)
+                )
+                marked += 1
+        store.write_state(DigestState(last_sent=now, count=digest.count, where=where))
+        try:
+            store.save()
+        except StoreError as exc:
+            raise StoreError(
+                f"the digest was {where}, but recording that failed ({exc}); "
+                "the next digest will carry these mentions again"
+            ) from None
+        return DigestResult(digest, delivered=True, where=where, marked=marked)

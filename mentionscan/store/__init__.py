@@ -62,7 +62,7 @@ def open_store(
     """
     text = os.fspath(location)
     if is_postgres(text):
-        postgres = postgres_store(text, write=write, password_env=password_env, lock_timeout=lock_timeout)
+        postgres = postgres_store(text, write=write, password_env=password_env)
         try:
             yield postgres
         finally:
@@ -86,7 +86,7 @@ def open_store(
         yield store
 
 
-def postgres_store(location: str, *, write: bool, password_env: str | None, lock_timeout: float) -> Store:
+def postgres_store(location: str, *, write: bool, password_env: str | None) -> Store:
     """The PostgreSQL backend, or StoreError naming the install command when psycopg is missing."""
     try:
         import psycopg  # noqa: F401
@@ -97,7 +97,7 @@ def postgres_store(location: str, *, write: bool, password_env: str | None, lock
         ) from None
     from mentionscan.store.pg_store import PgStore
 
-    return PgStore(location, write=write, password_env=password_env, lock_timeout=lock_timeout)
+    return PgStore(location, write=write, password_env=password_env)
 
 
 def database_path(location: str) -> Path:

@@ -56,11 +56,9 @@ class PgStore(BaseStore):
         *,
         write: bool = True,
         password_env: str | None = None,
-        lock_timeout: float = 60.0,
     ) -> None:
         super().__init__(Path(), location=location, write=write)
         self.path = shown(location)  # type: ignore[assignment]  # a URL, shown in every message
-        self._lock_timeout = lock_timeout
         self._versions: dict[str, int] = {}  # id -> the row version first read: what a change is based on
         self._team: PgTeam | None = None
         self._password_env = password_env
