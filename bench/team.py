@@ -31,14 +31,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from common import PYTHON, Row, feed_server, median, say, seconds, under_hosts
-from feedgen import QUERIES_10, feed_url
-from store import a_run, mention
+from fetch import mentionscan_config
+from store import CACHE_VERSION, fill_sqlite, kept_sqlite, mention, save_states
 
+from mentionscan.store import open_store
 from mentionscan.store.docs import ordered, serialise
 from mentionscan.store.pg_schema import COLUMNS, CREATE, columns, escape
 
 TARGET_LIST = 0.3  # seconds for `list --limit 20` at 1,000,000 mentions
 TARGET_PER_MENTION = 1e-3  # seconds per new mention at 1,000,000
+ENTRIES_PER_TASK = 20  # entries a feed gives in a run, looked up together
 KEPT = "mentionscan_bench"
 KEPT_VERSION = "1"  # of the kept database's contents: change it when `mention` or the schema changes
 
@@ -105,17 +107,6 @@ def database(url: str, name: str, *, fresh: bool) -> str:
 # Workers sharing the feeds
 
 
-def config(folder: Path, port: int, feeds: int) -> Path:
-    lines = ["[settings]", "max_age_days = 0", ""]
-    for name, expression in QUERIES_10:
-        lines += ["[[queries]]", f"name = {json.dumps(name)}", f"match = {json.dumps(expression)}", ""]
-    for n in range(feeds):
-        lines += ["[[sources]]", f'name = "blog{n}"', 'type = "feed"', f'url = "{feed_url(n, port)}"', ""]
-    path = folder / "config.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
-
-
 def workers(url: str, feeds: int, latency: float, counts: list[int]) -> list[Row]:
     say(f"team: {feeds:,} feeds at {latency * 1000:.0f} ms, fetched by {counts} workers at once")
     rows = []
@@ -124,7 +115,8 @@ def workers(url: str, feeds: int, latency: float, counts: list[int]) -> list[Row
         feed_server(feeds=feeds, entries=10, latency=latency) as feeds_server,
         tempfile.TemporaryDirectory() as folder,
     ):
-        path = config(Path(folder), feeds_server.port, feeds)
+        # The fetch benchmark's config; MENTIONSCAN_DB puts its database on the server.
+        path = mentionscan_config(Path(folder), feeds_server.port, feeds)
         for count in counts:
             location = database(url, "mentionscan_bench_fetch", fresh=True)
             env = {**os.environ, "MENTIONSCAN_HOME": folder, "MENTIONSCAN_DB": location}
@@ -207,43 +199,81 @@ def kept(url: str, count: int) -> str:
     return location
 
 
+def a_run(location: str, stored: int, first_new: int, new: int, existing: int) -> float:
+    """What `fetch` asks of the store in a run (bench/store.py's run), task by task as the run asks
+    it: each task's lookups prefetched at once, then looked up, new ones put; one save. Seconds."""
+    fresh = [mention(n) for n in range(first_new, first_new + new)]
+    known = [mention(n) for n in range(0, stored, max(1, stored // existing))][:existing]
+    entries = [(m, False) for m in known] + [(m, True) for m in fresh]
+    started = time.perf_counter()
+    with open_store(location) as store:
+        for start in range(0, len(entries), ENTRIES_PER_TASK):
+            task = entries[start : start + ENTRIES_PER_TASK]
+            store.prefetch([k for m, _ in task for k in m.keys], [m.id for m, _ in task])
+            for m, is_new in task:
+                assert (store.find_by_keys(m.keys) is None) is is_new
+                if is_new:
+                    assert store.get(m.id) is None
+                    store.put(m)
+        save_states(store, first_new)
+    return time.perf_counter() - started
+
+
+def list_wall(location: str) -> float:
+    """Wall time of `mentionscan list --limit 20` on `location`, as a user starts it."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [PYTHON, "-m", "mentionscan", "list", "--limit", "20", "--format", "json"],
+        env={**os.environ, "MENTIONSCAN_DB": location},
+        capture_output=True,
+        text=True,
+    )
+    took = time.perf_counter() - started
+    if done.returncode != 0 or len(json.loads(done.stdout)) != 20:
+        raise SystemExit(f"list failed: {done.stderr}")
+    return took
+
+
 def million(url: str, count: int, runs: int) -> list[Row]:
-    say(f"team: PostgreSQL at {count:,} mentions")
+    """PostgreSQL at `count` mentions, and SQLite at as many in the same run (the same work), for a ratio."""
+    say(f"team: PostgreSQL at {count:,} mentions, against SQLite at as many")
     location = kept(url, count)
-    env = {**os.environ, "MENTIONSCAN_DB": location}
-    lists = []
-    for _ in range(max(runs, 5)):
-        started = time.perf_counter()
-        done = subprocess.run(
-            [PYTHON, "-m", "mentionscan", "list", "--limit", "20", "--format", "json"],
-            env=env,
-            capture_output=True,
-            text=True,
+    with tempfile.TemporaryDirectory(prefix="bench-team-sqlite-") as folder:
+        path = Path(folder) / "mentions.db"
+        kept_sqlite(
+            f"sqlite-{count}-v{CACHE_VERSION}.db", path, lambda p: fill_sqlite(p, map(mention, range(count)))
         )
-        lists.append(time.perf_counter() - started)
-        if done.returncode != 0 or len(json.loads(done.stdout)) != 20:
-            raise SystemExit(f"list failed: {done.stderr}")
-    per_mention = []
-    new = 1000
-    for index in range(max(runs, 5)):
-        elapsed, _ = a_run(location, count, count + index * new, new, new)
-        per_mention.append(elapsed / new)
-        say(f"  run {index + 1}: {seconds(elapsed)} for {new} new and {new} known entries")
-        with psycopg.connect(location, autocommit=True) as conn:  # back to the million, for the next run
-            for table in ("mention_keys", "dedup_keys", "mention_queries"):
-                conn.execute(f"DELETE FROM {table} WHERE seq > %s", [count])
-            conn.execute("DELETE FROM mentions WHERE seq > %s", [count])
-    listed, each = median(lists), median(per_mention)
+        sqlite = f"sqlite:///{path}"
+        lists: dict[str, list[float]] = {"postgres": [], "sqlite": []}
+        for _ in range(max(runs, 5)):  # taken in turns: a load on the machine weighs on both alike
+            lists["postgres"].append(list_wall(location))
+            lists["sqlite"].append(list_wall(sqlite))
+        runs_of: dict[str, list[float]] = {"postgres": [], "sqlite": []}
+        new = 1000
+        for index in range(max(runs, 5)):
+            first = count + index * new
+            runs_of["postgres"].append(a_run(location, count, first, new, new) / new)
+            runs_of["sqlite"].append(a_run(sqlite, count, first, new, new) / new)
+            say(
+                f"  run {index + 1}: {runs_of['postgres'][-1] * 1000:.3f} ms per new mention "
+                f"(SQLite {runs_of['sqlite'][-1] * 1000:.3f} ms)"
+            )
+            with psycopg.connect(location, autocommit=True) as conn:  # back to the million for the next run
+                for table in ("mention_keys", "dedup_keys", "mention_queries"):
+                    conn.execute(f"DELETE FROM {table} WHERE seq > %s", [count])
+                conn.execute("DELETE FROM mentions WHERE seq > %s", [count])
+    listed, listed_sqlite = median(lists["postgres"]), median(lists["sqlite"])
+    each, each_sqlite = median(runs_of["postgres"]), median(runs_of["sqlite"])
     return [
         Row(
-            f"team: `list --limit 20` on PostgreSQL at {count:,} mentions",
-            seconds(listed),
+            f"team: `list --limit 20` on PostgreSQL at {count:,} mentions, wall (SQLite alike)",
+            f"{seconds(listed)} ({seconds(listed_sqlite)}: {listed / listed_sqlite:.2f}x)",
             f"≤ {TARGET_LIST * 1000:.0f} ms",
             listed <= TARGET_LIST,
         ),
         Row(
-            f"team: PostgreSQL at {count:,} mentions, per new mention (dedup included)",
-            f"{each * 1000:.3f} ms",
+            f"team: PostgreSQL at {count:,} mentions, per new mention, dedup included (SQLite alike)",
+            f"{each * 1000:.3f} ms ({each_sqlite * 1000:.3f} ms: {each / each_sqlite:.2f}x)",
             f"≤ {TARGET_PER_MENTION * 1000:.0f} ms",
             each <= TARGET_PER_MENTION,
         ),

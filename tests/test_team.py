@@ -180,21 +180,25 @@ def wait_for_lock_waiters(database: str, processes: list[subprocess.Popen[bytes]
             time.sleep(0.05)
 
 
+def at_once(config: Path, database: str, *commands: tuple[str, ...]) -> list[tuple[int, str]]:
+    """Run `commands` on mention m000001 at the same moment: each reads it, then all wait for its
+    row, which the test holds, so that their saves meet for sure; then the row is let go."""
+    with open_store(database) as store:
+        store.put(make(1))
+        store.save()
+    with pgtools.connect(database) as conn:
+        conn.execute("SELECT 1 FROM mentions WHERE id = 'm000001' FOR UPDATE")
+        people = [worker(config, database, *command) for command in commands]
+        wait_for_lock_waiters(database, people, "transactionid", "tuple")
+        conn.rollback()
+    return [finish(p) for p in people]
+
+
 def test_two_people_marking_one_mention_at_once_the_second_is_told(
     write_config: Callable[..., Path], database: str
 ) -> None:
     config = write_config({"acme": "acme"}, [])
-    with open_store(database) as store:
-        store.put(make(1))
-        store.save()
-    # Both read the mention as new; both then wait for its row, which the test holds, so that
-    # their saves meet for sure; then the row is let go.
-    with pgtools.connect(database) as conn:
-        conn.execute("SELECT 1 FROM mentions WHERE id = 'm000001' FOR UPDATE")
-        people = [worker(config, database, "mark", "m000001", status) for status in ("contacted", "ignored")]
-        wait_for_lock_waiters(database, people, "transactionid", "tuple")
-        conn.rollback()
-    results = [finish(p) for p in people]
+    results = at_once(config, database, ("mark", "m000001", "contacted"), ("mark", "m000001", "ignored"))
     codes = sorted(code for code, _ in results)
     assert codes == [0, 5], results
     told = next(err for code, err in results if code == 5)
@@ -210,18 +214,8 @@ def test_two_people_marking_one_mention_at_once_the_second_is_told(
 
 def test_a_note_written_while_someone_marks_is_kept(write_config: Callable[..., Path], database: str) -> None:
     config = write_config({"acme": "acme"}, [])
-    with open_store(database) as store:
-        store.put(make(1))
-        store.save()
-    with pgtools.connect(database) as conn:
-        conn.execute("SELECT 1 FROM mentions WHERE id = 'm000001' FOR UPDATE")
-        people = [
-            worker(config, database, "mark", "m000001", "contacted"),
-            worker(config, database, "note", "m000001", "called them"),
-        ]
-        wait_for_lock_waiters(database, people, "transactionid", "tuple")
-        conn.rollback()
-    assert [finish(p)[0] for p in people] == [0, 0]
+    results = at_once(config, database, ("mark", "m000001", "contacted"), ("note", "m000001", "called them"))
+    assert [code for code, _ in results] == [0, 0], results
     with open_store(database, write=False) as store:
         mention = store.get("m000001")
     assert mention.status == "contacted"

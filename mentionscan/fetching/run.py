@@ -20,12 +20,13 @@ from datetime import datetime
 from typing import Any
 
 from mentionscan.config.model import Config, SourceSpec
+from mentionscan.dedup import mention_id
 from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.fetching.health import SourceHealth
-from mentionscan.fetching.intake import TOO_OLD, Intake, fresh_id
+from mentionscan.fetching.intake import TOO_OLD, Candidate, Intake, fresh_id
 from mentionscan.fetching.scheduler import Outcome, Progress, run_tasks
 from mentionscan.matching.matcher import Matcher
-from mentionscan.models import Entry, Mention
+from mentionscan.models import Mention
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.interface import QueryPlan, Task, TaskState
 from mentionscan.store.interface import MentionFilter, Store, Team, select
@@ -247,8 +248,15 @@ class _Run:
         if outcome.not_modified and report.status == "ok" and not outcome.entries:
             report.status = "not modified"
         names = queries_for(self.config, source.name)
-        for entry in outcome.entries:
-            self._consider(entry, names, report)
+        screened = [(entry, self.intake.screen(entry, names)) for entry in outcome.entries]
+        found = [seen for _, seen in screened if not isinstance(seen, str)]
+        if found:
+            # Every lookup this task's entries need, asked at once (a database across a network).
+            self.store.prefetch(
+                [k for seen in found for k in seen.keys], [mention_id(s.keys[0]) for s in found]
+            )
+        for _, seen in screened:
+            self._consider(seen, report)
 
     def _record_health(self, report: SourceReport) -> None:
         if report.status == "skipped":
@@ -262,9 +270,8 @@ class _Run:
         report.failing_runs = health.failures
         self.store.write_state(health, report.name)
 
-    def _consider(self, entry: Entry, names: list[str], report: SourceReport) -> None:
+    def _consider(self, seen: Candidate | str, report: SourceReport) -> None:
         report.entries += 1
-        seen = self.intake.screen(entry, names)
         if isinstance(seen, str):
             if seen == TOO_OLD:
                 report.too_old += 1

@@ -237,6 +237,10 @@ class Store(ABC):
         `rebase(current)` instead (None: nothing), or raises Conflict when there is no `rebase`.
         """
 
+    def prefetch(self, keys: Iterable[str], ids: Iterable[str] = ()) -> None:
+        """What the caller is about to look up (`find_by_keys`, `get`): a backend across a network
+        reads it all in one go, and answers those lookups as of this call. Others ignore it."""
+
     # Program state: JSON objects by name; the typed records are read and written through these.
 
     @abstractmethod

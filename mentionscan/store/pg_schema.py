@@ -25,7 +25,7 @@ from typing import Any
 
 from mentionscan.models import Mention
 from mentionscan.store.interface import sort_time, words_of
-from mentionscan.store.sqlite_schema import micros
+from mentionscan.store.sqlite_schema import INDEXES_2, micros
 
 SCHEMA = 1
 KIND = "mentionscan"
@@ -64,14 +64,7 @@ CREATE = (
     'CREATE TABLE fetch_tasks (key text COLLATE "C" PRIMARY KEY, run bigint, '
     "done boolean NOT NULL DEFAULT false)",
     'CREATE TABLE host_pace (host text COLLATE "C" PRIMARY KEY, next_at timestamptz NOT NULL)',
-    "CREATE INDEX mention_queries_query ON mention_queries (query, seq)",
-    "CREATE INDEX mentions_newest ON mentions (sort_at, found_at, id)",
-    "CREATE INDEX mentions_status ON mentions (status, sort_at, found_at, id)",
-    "CREATE INDEX mentions_source ON mentions (source, sort_at, found_at, id)",
-    "CREATE INDEX mentions_found ON mentions (found_at)",
-    "CREATE INDEX mentions_due ON mentions (due) WHERE due IS NOT NULL",
-    "CREATE INDEX mentions_author ON mentions (author_key, last_contacted)",
-    "CREATE INDEX mentions_undigested ON mentions (sort_at, found_at, id) WHERE digested_at IS NULL",
+    *INDEXES_2,  # the same indexes as SQLite's
     "CREATE INDEX mentions_words ON mentions USING gin (words)",
     f"INSERT INTO meta (key, value) VALUES ('schema', '{SCHEMA}'), ('kind', '{KIND}')",  # noqa: S608
 )

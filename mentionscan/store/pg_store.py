@@ -29,7 +29,7 @@ from psycopg import errors as pg_errors
 import mentionscan.store.pg_query as sql
 from mentionscan.errors import StoreError, StoreLocked
 from mentionscan.store.base import BaseStore, Change, Holder, Stored
-from mentionscan.store.docs import parse_doc, to_mention
+from mentionscan.store.docs import encodable, parse_doc, to_mention
 from mentionscan.store.interface import MentionFilter, Team
 from mentionscan.store.pg_connect import connect, shown
 from mentionscan.store.pg_schema import (
@@ -44,6 +44,11 @@ from mentionscan.store.scan import Pair, Tally
 from mentionscan.store.sqlite_schema import from_micros
 
 FETCH = 500  # rows read at a time while a caller iterates
+HOLDERS = (
+    "SELECT k.key, k.seq, m.id, m.doc, m.version "
+    "FROM mention_keys AS k JOIN mentions AS m USING (seq) WHERE k.key = ANY(%s)"
+)
+Row = tuple[Any, ...]  # seq, id, doc, version
 RETRIES = 5  # a save that met a deadlock (two workers taking rows in another order) is tried again
 
 
@@ -60,6 +65,8 @@ class PgStore(BaseStore):
         super().__init__(Path(), location=location, write=write)
         self.path = shown(location)  # type: ignore[assignment]  # a URL, shown in every message
         self._versions: dict[str, int] = {}  # id -> the row version first read: what a change is based on
+        self._keys_read: dict[str, list[Row]] = {}  # what `prefetch` read: key -> its holders
+        self._rows_by_id: dict[str, Row | None] = {}  # id -> its row (None: not stored), from `prefetch`
         self._team: PgTeam | None = None
         self._password_env = password_env
         self._conn = connect(location, password_env)
@@ -137,11 +144,29 @@ class PgStore(BaseStore):
     # The primitives
 
     def _stored(self, mention_id: str) -> Stored | None:
-        rows = self._rows("SELECT seq, doc, version FROM mentions WHERE id = %s", [escape(mention_id)])
-        if not rows:
+        if mention_id in self._rows_by_id:
+            row = self._rows_by_id[mention_id]
+        else:
+            rows = self._rows(
+                "SELECT seq, id, doc, version FROM mentions WHERE id = %s", [escape(mention_id)]
+            )
+            row = rows[0] if rows else None
+        if row is None:
             return None
-        self._seen(mention_id, rows[0][2])
-        return Stored(rows[0][0], rows[0][1].encode("utf-8"))
+        self._seen(mention_id, row[3])
+        return Stored(row[0], row[2].encode("utf-8"))
+
+    def prefetch(self, keys: Iterable[str], ids: Iterable[str] = ()) -> None:
+        wanted = [k for k in dict.fromkeys(keys) if encodable(k)]
+        self._keys_read = {key: [] for key in wanted}
+        for key, *row in self._rows(HOLDERS, [[escape(k) for k in wanted]]):
+            self._keys_read[unescape(key)].append(tuple(row))
+        named = [i for i in dict.fromkeys(ids) if encodable(i)]
+        self._rows_by_id = dict.fromkeys(named)
+        for row in self._rows(
+            "SELECT seq, id, doc, version FROM mentions WHERE id = ANY(%s)", [[escape(i) for i in named]]
+        ):
+            self._rows_by_id[unescape(row[1])] = row
 
     def _stored_ids(self, prefix: str) -> list[str]:
         low = escape(prefix)
@@ -154,13 +179,12 @@ class PgStore(BaseStore):
 
     def _stored_holders(self, keys: list[str], dropped: Mapping[str, Collection[str]]) -> dict[str, Holder]:
         found: dict[str, Holder] = {}
-        rows = self._rows(
-            "SELECT k.key, k.seq, m.id, m.doc, m.version "
-            "FROM mention_keys AS k JOIN mentions AS m USING (seq) WHERE k.key = ANY(%s)",
-            [[escape(k) for k in keys]],
-        )
+        if all(key in self._keys_read for key in keys):
+            rows = [(key, *row) for key in keys for row in self._keys_read[key]]
+        else:
+            rows = [(unescape(key), *row) for key, *row in self._rows(HOLDERS, [[escape(k) for k in keys]])]
         for key, seq, escaped_id, doc, version in rows:
-            key, mention_id = unescape(key), unescape(escaped_id)
+            mention_id = unescape(escaped_id)
             if mention_id not in dropped.get(key, ()) and (key not in found or seq < found[key].position):
                 self._seen(mention_id, version)
                 found[key] = Holder(seq, mention_id, doc.encode("utf-8"))
@@ -225,7 +249,7 @@ class PgStore(BaseStore):
                 raise StoreError(f"cannot save database {self.path}: {describe(error)}") from None
             break
         self.schema = SCHEMA
-        self._versions = {}
+        self._versions, self._keys_read, self._rows_by_id = {}, {}, {}
 
     def _more_to_save(self) -> bool:
         return self._team is not None and self._team.pending
