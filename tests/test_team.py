@@ -59,7 +59,7 @@ class Feeds:
             for link, title in posts
         )
         body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>b</title>{items}</channel></rss>"
-        return Response(body, content_type="application/rss+xml")
+        return Response(body, content_type="application/rss+xml", headers={"ETag": f'"blog{number}"'})
 
     @property
     def sources(self) -> list[dict[str, Any]]:
@@ -127,7 +127,7 @@ def test_three_workers_at_once_split_the_tasks_store_each_item_once_and_all_fini
     with open_store(database, write=False) as store:
         # Every source's cursor and health were stored by the worker that fetched it.
         assert all(store.read_state(SourceHealth, f"blog{n}").last_ok is not None for n in range(24))
-        assert all(store.read_state(TaskState, f"blog{n}").etag is None for n in range(24))
+        assert all(store.read_state(TaskState, f"blog{n}").etag == f'"blog{n}"' for n in range(24))
 
 
 def test_a_killed_worker_leaves_nothing_half_done_and_the_next_run_finishes_its_tasks(
@@ -138,13 +138,22 @@ def test_a_killed_worker_leaves_nothing_half_done_and_the_next_run_finishes_its_
         config = write_config({"acme": "acme"}, feeds.sources, {"concurrency": 1, "task_lease": 2})
         doomed = worker(config, database, "fetch", "--quiet", start_new_session=True)
         deadline = time.monotonic() + 60
-        while sum(feeds.asked.values()) < 7 and time.monotonic() < deadline:
+        while sum(feeds.asked.values()) < 8 and time.monotonic() < deadline:
             time.sleep(0.05)
         os.killpg(doomed.pid, signal.SIGKILL)  # the worker and its parsers, as when its machine dies
         doomed.communicate(timeout=30)
         before = stored_urls(database)
         asked_before = sum(feeds.asked.values())
         assert 0 < asked_before < 12
+        # Each source's mentions, cursor, done mark and health were saved together, or none of them.
+        with open_store(database, write=False) as store:
+            healthy = {n: store.read_state(SourceHealth, f"blog{n}").last_ok is not None for n in range(12)}
+            cursors = {n: store.read_state(TaskState, f"blog{n}").etag is not None for n in range(12)}
+        with pgtools.connect(database) as conn:
+            done = {key for (key,) in conn.execute("SELECT key FROM fetch_tasks WHERE done")}
+        saved = {n: f"https://blog{n}.example/0" in before for n in range(12)}
+        assert saved == healthy == cursors == {n: f"blog{n}" in done for n in range(12)}
+        assert any(saved.values()) and not all(saved.values())
         # The killed worker's lease runs out (2 s without a heartbeat); the next run takes its tasks.
         with pgtools.connect(database, autocommit=True) as conn:
             deadline = time.monotonic() + 30

@@ -178,6 +178,8 @@ class _Run:
         self.updated: dict[str, Mention] = {}
         self.reports: list[SourceReport] = []
         self.health: dict[str, SourceHealth] = {}
+        self.unfinished: dict[str, int] = {}  # source -> its tasks not finished yet
+        self.recorded: set[str] = set()  # the sources whose health is written
 
     def execute(self, sources: list[Source], client: Any, progress: Progress | None) -> None:
         work: list[tuple[Source, Task, SourceReport]] = []
@@ -193,6 +195,7 @@ class _Run:
             names = queries_for(self.config, source.name)
             tasks = source.tasks([self.plans[n] for n in names])
             work.extend((source, task, report) for task in tasks)
+            self.unfinished[source.name] = len(tasks)
         # Read here, in one thread: the store is not shared with the fetch threads.
         states = [self.store.read_state(TaskState, task.state_key) for _, task, _ in work]
         self.team.offer([task.state_key for _, task, _ in work])
@@ -213,17 +216,25 @@ class _Run:
             progress=progress,
         )
         for report in self.reports:
-            self._record_health(report)
+            if report.name not in self.recorded:
+                self._record_health(report)
 
     def _finish(
         self, source: Source, task: Task, report: SourceReport, state: TaskState, outcome: Outcome
     ) -> None:
         if isinstance(outcome, Elsewhere):
             report.elsewhere += 1
-            return
-        self._take(source, task, report, state, outcome)
-        self.team.done(task.state_key)
-        if self.team.shared and time.monotonic() - self.saved_at >= SAVE_EVERY:
+        else:
+            self._take(source, task, report, state, outcome)
+            self.team.done(task.state_key)
+        self.unfinished[source.name] -= 1
+        if not self.unfinished[source.name]:
+            self._record_health(report)  # in the save that holds its last task's mentions and cursor
+        if (
+            not isinstance(outcome, Elsewhere)
+            and self.team.shared
+            and time.monotonic() - self.saved_at >= SAVE_EVERY
+        ):
             self.store.save()  # what these tasks found, their cursors and that they are done, at once
             self.saved_at = time.monotonic()
 
@@ -259,6 +270,7 @@ class _Run:
             self._consider(seen, report)
 
     def _record_health(self, report: SourceReport) -> None:
+        self.recorded.add(report.name)
         if report.status == "skipped":
             return
         if report.elsewhere and not report.requests:
