@@ -133,6 +133,33 @@ def test_a_password_variable_that_is_not_set_is_named(cli: Cli, database: str, w
     assert "s3cret" not in good.stdout + good.stderr
 
 
+@needs_server
+def test_the_password_comes_from_the_variable_named_or_from_libpq(
+    cli: Cli, database: str, write_config, tmp_path: Path
+) -> None:
+    location = pgtools.role_with_password(database, "s3cret")
+    settings = {"database": location, "database_password_env": "TEAM_DB_PASSWORD"}
+    path = write_config({"acme": "acme"}, [], settings)
+    wrong = cli("db", "init", "--config", str(path), env={"TEAM_DB_PASSWORD": "guess"})
+    assert wrong.exit_code == 1, "the test server must ask for passwords on 127.0.0.1, as .ci/run's does"
+    assert wrong.stderr.startswith(f"Error: cannot connect to database {location}: ")
+    assert "password authentication failed" in wrong.stderr and "guess" not in wrong.stderr
+    assert len(wrong.stderr.splitlines()) == 1
+    right = cli("db", "init", "--config", str(path), env={"TEAM_DB_PASSWORD": "s3cret"})
+    assert right.exit_code == 0, right.stderr
+    assert "s3cret" not in right.stdout + right.stderr
+    # Without database_password_env, libpq's own: PGPASSWORD, or the password file.
+    plain = write_config({"acme": "acme"}, [], {"database": location}, name="plain.toml")
+    assert cli("list", "--config", str(plain), env={"PGPASSWORD": "s3cret"}).exit_code == 0
+    passfile = tmp_path / "pgpass"
+    host, port = location.split("@", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    passfile.write_text(f"{host}:{port}:*:*:s3cret\n", encoding="utf-8")
+    passfile.chmod(0o600)
+    listed = cli("list", "--config", str(plain), env={"PGPASSFILE": str(passfile)})
+    assert listed.exit_code == 0, listed.stderr
+    assert listed.stdout == "No mentions to show. (--all shows every status)\n"
+
+
 @needs_server  # psycopg, that is: the server itself is the one that is not there
 def test_a_server_that_does_not_answer_is_named_in_one_line(cli: Cli) -> None:
     result = cli("list", "--db", "postgresql://team:pw@127.0.0.1:9/mentions")
@@ -174,7 +201,8 @@ def test_fetch_shard_splits_the_sources_between_machines_and_checks_its_argument
         result = cli("fetch", "--config", str(path), "--shard", share)
         assert result.exit_code == 0, result.stderr
         asked.append({request.path for request, _ in httpserver.log[before:]})
-    assert all(asked) and sorted(p for share in asked for p in share) == sorted(f"/f{n}" for n in range(8))
+    assert sorted(p for share in asked for p in share) == sorted(f"/f{n}" for n in range(8))
+    assert sorted(len(share) for share in asked) == [2, 3, 3]  # as even as 8 sources split in 3 can be
     for wrong in ("0/3", "4/3", "a/b", "3"):
         result = cli("fetch", "--config", str(path), "--shard", wrong)
         assert result.exit_code == 2

@@ -13,7 +13,6 @@ and done tasks of the tasks finished since the last, in one transaction.
 from __future__ import annotations
 
 import time
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,7 +85,8 @@ def build_sources(
 ) -> list[Source]:
     """The enabled sources (or those named), with their credentials checked before any request.
 
-    `shard=(i, n)`: only the i-th of n shares of them (1-based), the same share on every machine.
+    `shard=(i, n)`: only the i-th of n even shares of them (1-based): of their names in order, every
+    n-th from the i-th, so machines with the same sources split them between them, none twice.
     """
     wanted = set(names) if names else None
     specs: list[SourceSpec] = [s for s in config.sources if (s.name in wanted if wanted else s.enabled)]
@@ -94,18 +94,13 @@ def build_sources(
         for name in wanted - {s.name for s in specs}:
             config.source(name)  # raises, with a suggestion
     if shard is not None:
-        specs = [s for s in specs if in_shard(s.name, shard)]
+        index, count = shard
+        share = set(sorted(s.name for s in specs)[index - 1 :: count])
+        specs = [s for s in specs if s.name in share]
     sources = [SOURCE_TYPES[spec.type](spec, config.settings) for spec in specs]
     for source in sources:
         source.prepare()
     return sources
-
-
-def in_shard(name: str, shard: tuple[int, int]) -> bool:
-    """Whether source `name` is in share `shard[0]` of `shard[1]`: by a hash of its name, stable
-    across machines and runs, so each source has one share whatever the others' configs say."""
-    index, count = shard
-    return zlib.crc32(name.encode("utf-8")) % count == index - 1
 
 
 def query_plans(config: Config) -> list[QueryPlan]:
