@@ -110,8 +110,8 @@ def canonical_url(url: str) -> str:
     )
 
 
-def redact_password(url: str) -> str:
-    """`url` with its password (only) replaced by `***`."""
+def redact_password(url: str, mask: str | None = "***") -> str:
+    """`url` with its password (only) replaced by `mask`, or dropped when `mask` is None."""
     try:
         parts = urlsplit(url)
         if parts.password is None:
@@ -120,7 +120,7 @@ def redact_password(url: str) -> str:
         return url
     user, _, host = parts.netloc.rpartition("@")
     return urlunsplit(
-        (parts.scheme, f"{user.partition(':')[0]}:***@{host}", parts.path, parts.query, parts.fragment)
+        (parts.scheme, ":".join([user.partition(":")[0], *([mask] if mask else [])]) + f"@{host}", *parts[2:])
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 ENV = "MENTIONSCAN_TEST_POSTGRES"
 TEST_DATABASE = "mentionscan_tests"
@@ -62,3 +62,16 @@ def database_url(label: str = "") -> str:
         conn.execute(f"CREATE SCHEMA {schema}")
     _made[label or schema] = location
     return location
+
+
+def role_with_password(location: str, password: str) -> str:
+    """`location` as a new role that owns its schema and logs in with `password`, which the URL
+    does not hold: the server must ask for it (`.ci/run`'s asks on 127.0.0.1)."""
+    role = f"r_{uuid.uuid4().hex[:16]}"
+    schema = parse_qs(urlsplit(location).query)["options"][0].removeprefix("-csearch_path=")
+    with connect(location, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+        conn.execute(f"ALTER SCHEMA {schema} OWNER TO {role}")
+    parts = urlsplit(location)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, f"{role}@{host}", parts.path, parts.query, ""))

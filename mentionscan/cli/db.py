@@ -91,16 +91,19 @@ def migrate(
         f"Copied {done.mentions} mentions and {done.states} states from {source} to {target}, "
         "and checked the copy."
     )
-    say(f'To use it, set in [settings]: database = "{target}"')
+    told = shown_location(done.target, mask=None)
+    say(f'To use it, set in [settings]: database = "{told}"')
+    if told != done.target:  # the password stays out of the config
+        say("and give its password by database_password_env, PGPASSWORD or ~/.pgpass (see Team mode)")
 
 
-def shown_location(location: str) -> str:
-    """A database location without its password."""
+def shown_location(location: str, mask: str | None = "***") -> str:
+    """A database location with its password masked (dropped when `mask` is None)."""
     if "://" not in location or "@" not in location:
         return location
     from mentionscan.urls import redact_password
 
-    return redact_password(location)
+    return redact_password(location, mask)
 
 
 def _size(size: int) -> str:
