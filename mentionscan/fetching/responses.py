@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ class Response:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise FetchError(f"{redact(self.url)}: response is not JSON ({exc})") from None
+        except RecursionError:  # json parses nesting by recursion: a hostile answer nests thousands deep
+            raise FetchError(f"{redact(self.url)}: response is JSON nested too deeply to read") from None
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -51,6 +54,10 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
+# What http.client says of an answer with more header lines than it reads (100).
+_TOO_MANY_HEADERS = re.compile(r"got more than (\d+) headers")
+
+
 def connection_error(url: str, exc: Exception) -> FetchError:
     text = str(exc)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -60,7 +67,11 @@ def connection_error(url: str, exc: Exception) -> FetchError:
     elif isinstance(exc, requests.exceptions.SSLError):
         reason, transient = "TLS certificate or handshake failed", False
     elif isinstance(exc, requests.exceptions.ConnectionError):
-        if "Name or service not known" in text or "NameResolutionError" in text or "getaddrinfo" in text:
+        if match := _TOO_MANY_HEADERS.search(text):
+            reason, transient = f"the server sent too many headers (more than {match.group(1)})", False
+        elif "bytes when reading header line" in text:
+            reason, transient = "the server sent a header line too long to read", False
+        elif "Name or service not known" in text or "NameResolutionError" in text or "getaddrinfo" in text:
             reason, transient = "host name not found", False
         elif "Connection refused" in text:
             reason, transient = "connection refused", False

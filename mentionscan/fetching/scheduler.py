@@ -21,7 +21,13 @@ from mentionscan.sources.interface import TaskResult
 
 PARSE_IN_PROCESSES_AFTER = 8  # documents to parse before a process pool pays for itself
 # What the parse workers need, imported once in the fork server rather than in each worker.
-PARSER_MODULES = ["mentionscan.sources", "mentionscan.sources.feedparse", "feedparser"]
+# The first makes the fork server die with the run that started it.
+PARSER_MODULES = [
+    "mentionscan.fetching.parentdeath",
+    "mentionscan.sources",
+    "mentionscan.sources.feedparse",
+    "feedparser",
+]
 
 Outcome = TaskResult | MentionscanError
 Progress = Callable[[str, int, int], None]  # (label of the task done, done, total)
@@ -121,12 +127,25 @@ def internal_error(exc: Exception) -> MentionscanError:
 def _process_pool() -> Executor:
     import multiprocessing
 
+    from mentionscan.fetching.parentdeath import PARENT, die_with_parent
+
     context: Any = multiprocessing.get_context("spawn")
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    server = "forkserver" in multiprocessing.get_all_start_methods()
+    if server:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PARSER_MODULES)
-    pool = ProcessPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 4)), mp_context=context)
-    pool.submit(_warm_up)  # starts the workers now; the first real job would start them later
+    pool = ProcessPoolExecutor(
+        max_workers=max(1, min(os.cpu_count() or 1, 4)),
+        mp_context=context,
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
+    if server:  # for the fork server, started by the first submit (a spawned worker's parent is us)
+        os.environ[PARENT] = str(os.getpid())
+    try:
+        pool.submit(_warm_up)  # starts the workers now; the first real job would start them later
+    finally:
+        os.environ.pop(PARENT, None)
     return pool
 
 

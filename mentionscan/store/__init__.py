@@ -17,7 +17,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from mentionscan.errors import StoreError
-from mentionscan.store.files import ensure_folder
+from mentionscan.store.files import check_writable, ensure_folder, real_file
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store
 from mentionscan.store.lock import run_lock
 
@@ -57,8 +57,10 @@ def open_store(
 
     `write=True` holds an exclusive lock for the whole block (StoreLocked after `lock_timeout`
     seconds); `write=False` takes no lock and cannot save. Nothing is ever saved implicitly.
-    `notice(line)` is told of a long step before it starts (upgrading an old database).
-    A PostgreSQL database takes no lock (`password_env`: the variable holding its password).
+    `notice(line)` is told of a long step before it starts (upgrading an old database). A path
+    through a symbolic link opens (and locks) the file it points to; a read-only file is never
+    opened for writing. A PostgreSQL database takes no lock (`password_env`: the variable
+    holding its password).
     """
     text = os.fspath(location)
     if is_postgres(text):
@@ -68,10 +70,11 @@ def open_store(
         finally:
             postgres.close()
         return
-    path = database_path(text)
+    path = real_file(database_path(text))
     with ExitStack() as stack:
         if write:
             stack.enter_context(run_lock(path, lock_timeout))
+            check_writable(path)
         # Imported here so that commands which never open the database don't pay for tinydb/orjson.
         store: Store
         if text.startswith(SQLITE_PREFIX):

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mentionscan.errors import StoreError, StoreLocked, reason
-from mentionscan.store.files import ensure_folder
+from mentionscan.store.files import blocked_folder, ensure_folder
 
 
 @contextmanager
@@ -29,7 +29,8 @@ def run_lock(database: Path, timeout: float) -> Iterator[None]:
             "try again when it ends"
         ) from None
     except OSError as error:
-        raise StoreError(f"cannot lock database {database}: {lock_path}: {reason(error)}") from error
+        why = blocked_folder(lock_path) or f"{lock_path}: {reason(error)}"
+        raise StoreError(f"cannot lock database {database}: {why}") from error
     try:
         yield
     finally:

@@ -38,6 +38,8 @@ def write(mentions: Sequence[Mention], out: TextIO, context: Context) -> None:
         title = Text(truncate(one_line(mention.title) or "(no title)", DISPLAY_TITLE))
         if link := safe_link(mention.url):
             title.stylize(Style(link=link))
+        if mention.related:  # a discussion of it, or the page it discusses, is stored too
+            title.append(f"  (related: {', '.join(r[:7] for r in mention.related)})", style="dim")
         row = [
             Text(mention.id[:7]),
             Text(",".join(mention.queries)),
