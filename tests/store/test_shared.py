@@ -74,6 +74,28 @@ def test_two_workers_storing_one_item_at_once_store_it_once_and_merge_the_second
         assert store.find_by_keys([item.keys[1]]).id == "m000007"
 
 
+def test_two_workers_linking_one_discussion_at_once_keep_one_mention_and_both_links(location):
+    from mentionscan.fetching.run import linked
+
+    populate(location, 1)  # m000000: the page that both workers find a discussion of
+    discussion = make(7)
+    with open_store(location) as first, open_store(location) as second:
+        for store, query in ((first, "widget"), (second, "gadget")):  # as `fetch` puts and relates them
+            page = store.get("m000000")
+            found = replace(discussion, queries=(query,))
+            store.put(found, rebase=also(query))
+            store.put(replace(found, related=("m000000",)), rebase=linked("m000000"))
+            store.put(replace(page, related=("m000007",)), rebase=linked("m000007"))
+        first.save()
+        second.save()
+    with open_store(location, write=False) as store:
+        assert [(m.id, m.related) for m in store.mentions()] == [
+            ("m000000", ("m000007",)),
+            ("m000007", ("m000000",)),
+        ]
+        assert store.get("m000007").queries == ("widget", "gadget")
+
+
 def test_states_written_by_two_stores_keep_both(location):
     with open_store(location) as first, open_store(location) as second:
         first.set_state("task:a", {"cursor": 1})
