@@ -41,6 +41,7 @@ class Feeds:
         self.count = count
         self.delay = delay
         self.asked: Counter[str] = Counter()
+        self.arrived: list[float] = []  # when each request came, by this process's clock
         self._lock = threading.Lock()
         self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
         self.server.expect_request("").respond_with_handler(self._answer)
@@ -49,6 +50,7 @@ class Feeds:
     def _answer(self, request: Request) -> Response:
         with self._lock:
             self.asked[request.path] += 1
+            self.arrived.append(time.monotonic())
         time.sleep(self.delay)
         number = int(request.path.strip("/").removeprefix("feed").removesuffix(".rss"))
         posts = [(f"https://blog{number}.example/{i}", f"Acme post {i} of blog {number}") for i in range(2)]
@@ -170,6 +172,23 @@ def test_a_killed_worker_leaves_nothing_half_done_and_the_next_run_finishes_its_
     assert all(feeds.asked[f"/feed{n}.rss"] >= 1 for n in range(12))
     with pgtools.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM fetch_tasks WHERE NOT done").fetchone()[0] == 0
+
+
+def test_two_workers_share_one_host_budget(write_config: Callable[..., Path], database: str) -> None:
+    feeds = Feeds(6, delay=0)
+    try:
+        # One host (127.0.0.1), 120 requests a minute: one every 0.5 s, whichever worker asks.
+        sources = [{**source, "rate_per_minute": 120} for source in feeds.sources]
+        config = write_config({"acme": "acme"}, sources, {"concurrency": 1})
+        results = [finish(w) for w in [worker(config, database, "fetch") for _ in range(2)]]
+    finally:
+        feeds.stop()
+    assert [code for code, _ in results] == [0, 0], results
+    assert feeds.asked == Counter({f"/feed{n}.rss": 1 for n in range(6)})
+    assert all(err.count("fetched by another worker") < 6 for _, err in results), results  # both fetched
+    gaps = [b - a for a, b in zip(feeds.arrived, feeds.arrived[1:], strict=False)]
+    # Each turn is 0.5 s after the last; a request reaches the server a little after its turn.
+    assert feeds.arrived[-1] - feeds.arrived[0] >= 5 * 0.5 - 0.1 and min(gaps) > 0.3, gaps
 
 
 def wait_for_lock_waiters(database: str, processes: list[subprocess.Popen[bytes]], *what: str) -> None:
