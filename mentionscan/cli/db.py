@@ -56,7 +56,9 @@ def upgrade(config: ConfigOption = None, db: DbOption = None) -> None:
     ws = workspace(config, db)
     before, after = ws.upgrade_database()
     where = shown_location(ws.database)
-    if before == after:
+    if after is None:
+        say(f"{where} holds no database yet: the first fetch creates it at this version's schema.")
+    elif before == after:
         say(f"{where} is at schema {after}: nothing to upgrade.")
     else:
         say(f"Upgraded {where} from schema {before if before is not None else '-'} to {after}.")
