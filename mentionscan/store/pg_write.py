@@ -34,8 +34,8 @@ def create(conn: psycopg.Connection) -> bool:
         if row is None or row[0] != KIND:
             raise psycopg.errors.DuplicateTable("a table named meta is there already, not mentionscan's")
         return False
-    for statement in CREATE:
-        conn.execute(statement)  # type: ignore[arg-type]  # constants of pg_schema
+    # One round trip: with no parameters psycopg sends it as a simple query, which runs many statements.
+    conn.execute(";\n".join(CREATE))  # type: ignore[arg-type]  # constants of pg_schema
     return True
 
 
