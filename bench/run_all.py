@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import fetch
 import match
+import notify
 import queries
 import startup
 import store
@@ -38,6 +39,7 @@ def main() -> None:
     rows += match.main(runs=args.runs)
     rows += store.main(runs=args.runs)
     rows += queries.main(runs=max(args.runs, 5))
+    rows += notify.main(runs=max(args.runs, 5))
     rows += startup.main()
     if not args.no_team:
         import team  # needs psycopg (the postgres extra) and a PostgreSQL server, or Debian's package

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 # Each module adds its commands to `app` when imported.
-from mentionscan.cli import core, db, digest, queries, reply, sources, triage  # noqa: F401
+from mentionscan.cli import core, db, digest, notify, queries, reply, sources, transfer, triage  # noqa: F401
 from mentionscan.cli.app import app, silence_stdout
 
 __all__ = ["app", "main"]

@@ -1,8 +1,7 @@
-"""The main job: `init`, `fetch`, `list`, `export`, `demo`."""
+"""The main job: `init`, `fetch`, `list`, `demo`."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,12 +11,10 @@ from mentionscan.cli.app import app
 from mentionscan.cli.common import (
     ConfigOption,
     DbOption,
-    ExportFormat,
     QuietOption,
     RowsFormat,
     Selection,
     err_console,
-    plural,
     progress_wanted,
     say,
     selection_options,
@@ -25,7 +22,6 @@ from mentionscan.cli.common import (
     workspace,
     write_out,
 )
-from mentionscan.cli.reply import OutputOption
 from mentionscan.delivery.formats import Format, render
 from mentionscan.errors import ConfigError, ExitCode
 
@@ -66,15 +62,25 @@ def fetch(
             show_default=False,
         ),
     ] = None,
+    notify: Annotated[
+        bool | None,
+        typer.Option(
+            "--notify/--no-notify",
+            help="Then send what is new to the [[notify]] channels (default: notify in [settings]).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fetch every source, keep what the queries match, store and print what is new.
 
     On a PostgreSQL database, workers running at once split the tasks between them by themselves.
-    Exit status: 0 when the run finished, 3 when it finished but a source failed.
+    Exit status: 0 when the run finished, 3 when it finished but a source (or a channel) failed.
     """
     ws = workspace(config, db)
-    result = run_and_report(ws, fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, shard=parse_shard(shard))
-    if result.failed:
+    result = run_and_report(
+        ws, fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, notify=notify, shard=parse_shard(shard)
+    )
+    if result.failed or (result.notified is not None and result.notified.failed):
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
 
 
@@ -95,6 +101,7 @@ def run_and_report(
     quiet: bool,
     dry_run: bool = False,
     only: list[str] | None = None,
+    notify: bool | None = False,
     shard: tuple[int, int] | None = None,
 ) -> RunResult:
     """Run a fetch and print it as `fetch` does; `demo` goes through here too."""
@@ -108,11 +115,15 @@ def run_and_report(
             def advance(label: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance, shard=shard)
+            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance, notify=notify, shard=shard)
     else:
-        result = ws.fetch(sources=only, dry_run=dry_run, shard=shard)
+        result = ws.fetch(sources=only, dry_run=dry_run, notify=notify, shard=shard)
     write_out(lambda out: render(fmt, result.new, out))
     _summary(result, quiet, dry_run)
+    if result.notified is not None:
+        from mentionscan.cli.notify import report_notify
+
+        report_notify(result.notified, quiet=quiet)
     return result
 
 
@@ -170,32 +181,6 @@ def list_(
     if not mentions and fmt is Format.table:
         narrowed = selection.show_all or selection.status
         say("No mentions to show." + ("" if narrowed else " (--all shows every status)"))
-
-
-@app.command()
-@selection_options(with_all=False)
-def export(
-    selection: Selection,
-    config: ConfigOption = None,
-    db: DbOption = None,
-    fmt: ExportFormat = Format.json,
-    output: OutputOption = None,
-) -> None:
-    """Write stored mentions to a file or stdout, newest first: every status unless --status.
-
-    atom is a feed a feed reader can subscribe to; html is one page to open in a browser.
-    """
-    from mentionscan.atomic import write_atomically
-
-    ws = workspace(config, db)
-    chosen = selection.filter(open_only=False)
-    if output is None:
-        write_out(lambda out: ws.export(fmt, out, chosen))
-        return
-    buffer = io.StringIO()
-    count = ws.export(fmt, buffer, chosen)
-    write_atomically(output.expanduser(), [buffer.getvalue().encode("utf-8")])
-    say(f"Exported {plural(count, 'mention')} to {output}")
 
 
 @app.command()

@@ -78,6 +78,7 @@ class RunResult:
     updated: list[Mention]
     reports: list[SourceReport]
     saved: bool
+    notified: Any = None  # delivery.notify's NotifyResult, when the run sent its mentions on
 
     @property
     def failed(self) -> list[SourceReport]:

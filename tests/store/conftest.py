@@ -4,7 +4,7 @@ To hold a new backend to the contract: add its name to `BACKENDS` (as PostgreSQL
 `postgres`: deselected when no server is given) and teach
 `tools.location_in` to make a location for it, a database of its own per test. Everything in
 test_records, test_unit_of_work, test_queries, test_queries_reference and test_old_databases
-then runs against it (the last only on the backends with an older schema in `SCHEMA_1_WRITERS`).
+then runs against it (the last for each older schema in `OLD_WRITERS`).
 test_files holds what only a backend in one local file promises (folders, bytes, permissions),
 and each backend's own file format is tested in its `test_<backend>_file.py`.
 """
