@@ -28,6 +28,7 @@ from mentionscan.sources.interface import TaskState
 from mentionscan.store import open_store
 from tests import pgtools
 from tests.mailtools import MailServer, email_table, rfc822, smtp_server
+from tests.notifytools import Receiver, ids_in, notify_table
 from tests.store.tools import make
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -283,3 +284,30 @@ def test_two_machines_sending_the_digest_at_once_send_one_email(
     with open_store(database, write=False) as store:
         assert all(m.digested_at is not None for m in store.mentions())
         assert [e.kind for e in store.get("m000000").timeline].count("digest") == 1
+
+
+def test_two_machines_notifying_at_once_send_each_mention_once(
+    write_config: Callable[..., Path], database: str, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = Receiver(httpserver, "/apprise/json")
+    monkeypatch.setenv("TEAM_URL", f"json://127.0.0.1:{httpserver.port}/apprise/json")
+    config = write_config({"widget": "widget"}, [], extra=notify_table("team", url_env="TEAM_URL"))
+    assert finish(worker(config, database, "notify"))[0] == 0  # the channel starts now: nothing before
+    with open_store(database) as store:
+        for i in range(3):
+            store.put(make(i, found_at=datetime.now(UTC) + timedelta(seconds=1), queries=("widget",)))
+        store.save()
+        schema = database.rpartition("%3D")[2]
+    hold = "mentionscan:notify to team"
+    with pgtools.connect(database, autocommit=True) as conn:
+        # Held here first, so that both machines are waiting for their turn at the same moment.
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s || %s))", [schema, hold])
+        machines = [worker(config, database, "notify") for _ in range(2)]
+        wait_for_lock_waiters(database, machines, "advisory")
+        conn.execute("SELECT pg_advisory_unlock(hashtext(%s || %s))", [schema, hold])
+    results = [finish(m) for m in machines]
+    assert [code for code, _ in results] == [0, 0], results
+    assert len(team.accepted) == 1
+    assert ids_in(team.texts(), [f"m{i:06d}" for i in range(3)]) == {f"m{i:06d}": 1 for i in range(3)}
+    said = sorted(err.strip() for _, err in results)
+    assert said == ["team (JSON): 3 mentions in 1 message", "team (JSON): nothing new"], said

@@ -49,6 +49,15 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(folded)
 
 
+def search_text(mention: Mention) -> str:
+    """What a word search reads of a mention: its title, snippet and text, who wrote it (name and
+    address), our notes on it, and how to reach the author (`contact`'s findings)."""
+    notes = [e.text for e in mention.timeline if e.kind == "note"]
+    contacts = [str(c.get("value") or "") for c in mention.contacts]
+    fields = (mention.title, mention.snippet, mention.text, mention.author, mention.author_email)
+    return " ".join([*(f for f in fields if f), *notes, *contacts])
+
+
 @dataclass(frozen=True, slots=True)
 class MentionFilter:
     """Which stored mentions to read, in what order, how many. Every field narrows; empty: any."""
@@ -63,7 +72,7 @@ class MentionFilter:
     published_before: datetime | None = None  # sort time strictly before
     due_before: datetime | None = None  # has a due date, strictly before this moment
     author_keys: tuple[str, ...] = ()  # `Mention.author_key` is one of these
-    words: tuple[str, ...] = ()  # folded; each starts a word of the title, snippet or text
+    words: tuple[str, ...] = ()  # folded; each starts a word of `search_text` (title ... contacts)
     undigested: bool = False  # no digest has carried it yet
     limit: int | None = None
     order: Order = Order.NEWEST
@@ -101,7 +110,7 @@ class MentionFilter:
         if self.undigested and mention.digested_at is not None:
             return False
         if self.words:
-            have = words_of(f"{mention.title} {mention.snippet} {mention.text}")
+            have = words_of(search_text(mention))
             if not all(any(word.startswith(w) for word in have) for w in self.words):
                 return False
         return True
@@ -193,6 +202,8 @@ class Store(ABC):
 
     location: str  # what the user configured (path or URL), for messages
     schema: int | None  # the schema version of the database as it is now (None: not created yet)
+    # Other processes write it at the same time (PostgreSQL): what a `hold` covers is saved inside it.
+    shared: ClassVar[bool] = False
 
     @property
     @abstractmethod
@@ -270,7 +281,7 @@ class Store(ABC):
 
     @contextmanager
     def hold(self, job: str, timeout: float) -> Iterator[None]:
-        """Do `job` (a digest) in this process only, among all that share the database.
+        """Do `job` (a digest, a channel's notify) in this process only, among all that share the database.
 
         A file store's run lock already does that; a shared store waits up to `timeout` seconds
         (StoreLocked), then reads the state again, as the last holder left it.

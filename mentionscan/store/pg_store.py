@@ -55,6 +55,8 @@ RETRIES = 5  # a save that met a deadlock (two workers taking rows in another or
 class PgStore(BaseStore):
     """Mentions and state in a PostgreSQL database shared by every machine of a team."""
 
+    shared = True
+
     def __init__(
         self,
         location: str,
