@@ -179,3 +179,21 @@ def test_db_upgrade_runs_each_step_once_and_refuses_a_newer_database(location):
         upgrade_database(location)
     with pytest.raises(StoreError, match="schema version 9, and this mentionscan reads only version 1"):
         open_store(location, write=False).__enter__()
+
+
+def test_a_digest_recorded_while_someone_marks_keeps_both(location):
+    from mentionscan.delivery.digest import digested
+
+    populate(location, 1)
+    now = make(0).found_at
+    with open_store(location) as digest, open_store(location) as person:
+        seen = digest.get("m000000")  # in the digest being sent
+        person.put(replace(person.get("m000000"), status="contacted"))
+        person.save()
+        event = ("digest", "included in a digest sent to team@example.com")
+        digest.put(seen.with_event(*event, at=now, digested_at=now), rebase=digested(event, now))
+        digest.save()
+    with open_store(location, write=False) as store:
+        stored = store.get("m000000")
+    assert (stored.status, stored.digested_at) == ("contacted", now)
+    assert [e.kind for e in stored.timeline].count("digest") == 1
