@@ -43,7 +43,7 @@ TARGET_LIST = 0.3  # seconds for `list --limit 20` at 1,000,000 mentions
 TARGET_PER_MENTION = 1e-3  # seconds per new mention at 1,000,000
 ENTRIES_PER_TASK = 20  # entries a feed gives in a run, looked up together
 KEPT = "mentionscan_bench"
-KEPT_VERSION = "1"  # of the kept database's contents: change it when `mention` or the schema changes
+KEPT_VERSION = "2"  # of the kept database's contents: change it when `mention` or the schema changes
 
 
 @contextmanager

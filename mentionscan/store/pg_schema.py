@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from mentionscan.models import Mention
-from mentionscan.store.interface import sort_time, words_of
+from mentionscan.store.interface import search_text, sort_time, words_of
 from mentionscan.store.sqlite_schema import INDEXES_2, micros
 
 SCHEMA = 1
@@ -117,12 +117,10 @@ def lexeme(word: str) -> str:
 
 
 def word_list(mention: Mention) -> tuple[list[str], bool]:
-    """The lexemes of `mention` (each folded word of title, snippet and text, once), and whether all fit."""
+    """The lexemes of `mention` (each folded word of its `search_text`, once), and whether all fit."""
     kept: list[str] = []
     size = 0
-    for word in dict.fromkeys(
-        lexeme(w) for w in words_of(f"{mention.title} {mention.snippet} {mention.text}")
-    ):
+    for word in dict.fromkeys(lexeme(w) for w in words_of(search_text(mention))):
         size += len(word.encode("utf-8")) + 8
         if size > WORDS_BYTES:
             return kept, False
