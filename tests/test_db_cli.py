@@ -11,6 +11,7 @@ from pytest_httpserver import HTTPServer
 
 from mentionscan.models import Mention
 from mentionscan.store import open_store
+from mentionscan.store.sqlite_schema import SCHEMA
 from tests.conftest import DATA, Cli
 from tests.store.tools import check_sqlite_rows, full_mention, write_schema_1_sqlite
 
@@ -213,11 +214,12 @@ def test_db_upgrade_brings_an_old_file_to_this_schema_once(cli: Cli, tmp_path: P
     first = cli("db", "upgrade", "--db", location)
     assert first.exit_code == 0, first.stderr
     assert first.stderr.splitlines() == [
-        f"upgrading database {old} (schema 1 to 2, 1 mention): once, about a minute per 300,000 mentions",
-        f"Upgraded {location} from schema 1 to 2.",
+        f"upgrading database {old} (schema 1 to {SCHEMA}, 1 mention): "
+        "once, about a minute per 300,000 mentions",
+        f"Upgraded {location} from schema 1 to {SCHEMA}.",
     ]
     again = cli("db", "upgrade", "--db", location)
-    assert (again.exit_code, again.stderr) == (0, f"{location} is at schema 2: nothing to upgrade.\n")
+    assert (again.exit_code, again.stderr) == (0, f"{location} is at schema {SCHEMA}: nothing to upgrade.\n")
     with open_store(location, write=False) as store:
         assert store.get(full_mention().id) == full_mention()
     missing = tmp_path / "none.json"
