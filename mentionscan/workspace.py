@@ -19,6 +19,8 @@ from mentionscan.timeutil import parse_since, utcnow
 from mentionscan.workspace_db import DatabaseCommands
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from mentionscan.delivery.digest import Deliver, DigestResult
     from mentionscan.delivery.formats import Detail, Format
     from mentionscan.delivery.notify import NotifyResult
@@ -243,6 +245,18 @@ class Workspace(DatabaseCommands):
                 ),
             )
         return draft
+
+    def answer(self, id_or_prefix: str, message: EmailMessage, *, send: bool) -> tuple[Mention, str]:
+        """Send a reply (a draft, edited) through [email], or keep it as .eml; log it, mark contacted."""
+        from mentionscan.delivery.replies import keep_reply, record_answer, send_reply
+
+        mention = self.get(id_or_prefix)
+        where = (
+            send_reply(self.config, message)
+            if send
+            else f"kept in {keep_reply(self.database, mention, message)}"
+        )
+        return self._change(mention.id, lambda m: record_answer(m, message, where)), where
 
     def find_contact(self, id_or_prefix: str, *, github_api: str | None = None) -> tuple[Mention, Found]:
         """Look for the author's email and pages (at most 5 requests), and store what was found.

@@ -25,6 +25,7 @@ from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.fetching.health import SourceHealth
 from mentionscan.fetching.intake import TOO_OLD, Candidate, Intake, fresh_id
 from mentionscan.fetching.scheduler import Outcome, Progress, run_tasks
+from mentionscan.fetching.screening import Screening
 from mentionscan.masking import mask
 from mentionscan.matching.matcher import Matcher
 from mentionscan.models import Mention
@@ -141,6 +142,13 @@ def run_fetch(
     now = now or utcnow()
     matcher = Matcher([(q.name, q.node) for q in config.queries])
     intake = Intake(matcher, [q.name for q in config.queries], now, config.settings.max_age_days)
+    # the same intake, built again in each parse worker, which screens the entries it parses
+    screening = Screening(
+        tuple((q.name, q.node) for q in config.queries),
+        tuple(q.name for q in config.queries),
+        now,
+        config.settings.max_age_days,
+    )
     plans = {p.name: p for p in query_plans(config)}
     team = Team() if dry_run else store.team(config.settings.task_lease)
     own_client = client is None
@@ -149,7 +157,7 @@ def run_fetch(
 
         client = HttpClient(config.settings, pace=team.pace)
     try:
-        run = _Run(config, store, intake, plans, team)
+        run = _Run(config, store, intake, plans, team, screening)
         run.execute(sources, client, progress)
         if not dry_run:
             store.save()
@@ -165,11 +173,18 @@ class _Run:
     """The bookkeeping of one run: reports, health and task state, and what it found."""
 
     def __init__(
-        self, config: Config, store: Store, intake: Intake, plans: Mapping[str, QueryPlan], team: Team
+        self,
+        config: Config,
+        store: Store,
+        intake: Intake,
+        plans: Mapping[str, QueryPlan],
+        team: Team,
+        screening: Screening | None = None,
     ) -> None:
         self.team = team
         self.saved_at = time.monotonic()
         self.config = config
+        self.screening = screening
         self.store = store
         self.intake = intake
         self.plans = plans
@@ -217,6 +232,8 @@ class _Run:
             workers=self.config.settings.concurrency,
             documents=sum(1 for source, _, _ in work if not source.per_query),
             progress=progress,
+            screening=self.screening,
+            names=lambda index: queries_for(self.config, work[index][0].name),
         )
         for report in self.reports:
             if report.name not in self.recorded:
@@ -264,14 +281,15 @@ class _Run:
         if outcome.not_modified and report.status == "ok" and not outcome.entries:
             report.status = "not modified"
         names = queries_for(self.config, source.name)
-        screened = [(entry, self.intake.screen(entry, names)) for entry in outcome.entries]
-        found = [seen for _, seen in screened if not isinstance(seen, str)]
+        # Screened here, or in the parse workers already (`outcome.screened`).
+        screened = [self.intake.screen(entry, names) for entry in outcome.entries] + list(outcome.screened)
+        found = [seen for seen in screened if not isinstance(seen, str)]
         if found:
             # Every lookup this task's entries need, asked at once (a database across a network).
             self.store.prefetch(
                 [k for seen in found for k in seen.keys], [mention_id(s.keys[0]) for s in found]
             )
-        for _, seen in screened:
+        for seen in screened:
             self._consider(seen, report)
 
     def _record_health(self, report: SourceReport) -> None:
