@@ -187,9 +187,10 @@ def test_two_workers_share_one_host_budget(write_config: Callable[..., Path], da
     assert [code for code, _ in results] == [0, 0], results
     assert feeds.asked == Counter({f"/feed{n}.rss": 1 for n in range(6)})
     assert all(err.count("fetched by another worker") < 6 for _, err in results), results  # both fetched
-    gaps = [b - a for a, b in zip(feeds.arrived, feeds.arrived[1:], strict=False)]
-    # Each turn is 0.5 s after the last; a request reaches the server a little after its turn.
-    assert feeds.arrived[-1] - feeds.arrived[0] >= 5 * 0.5 - 0.1 and min(gaps) > 0.3, gaps
+    # The k-th turn is 0.5 s after the one before; a request reaches the server a little after its
+    # turn (more on a loaded machine), so each is checked against the first, with that slack.
+    since_first = [at - feeds.arrived[0] for at in feeds.arrived]
+    assert all(t >= 0.5 * k - 0.25 for k, t in enumerate(since_first)), since_first
 
 
 def wait_for_lock_waiters(database: str, processes: list[subprocess.Popen[bytes]], *what: str) -> None:
