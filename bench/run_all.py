@@ -33,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per figure where a median is taken")
     parser.add_argument("--no-peers", action="store_true", help="skip rss2email and feed2exec")
+    parser.add_argument("--no-team", action="store_true", help="skip team mode on PostgreSQL (bench/team.py)")
     args = parser.parse_args()
     started = time.perf_counter()
     load = os.getloadavg()[0]
@@ -46,6 +47,10 @@ def main() -> None:
     rows += notify.main(runs=max(args.runs, 5))
     rows += startup.main()
     rows += inbox.main(runs=args.runs)
+    if not args.no_team:
+        import team  # needs psycopg (the postgres extra) and a PostgreSQL server, or Debian's package
+
+        rows += team.main(runs=args.runs)
     took = time.perf_counter() - started
     table = show(rows)
     print(table)

@@ -39,6 +39,7 @@ from mentionscan.errors import StoreLocked
 from mentionscan.models import Event, Mention
 from mentionscan.store import open_store, sqlite_schema
 from mentionscan.store.docs import ordered
+from mentionscan.store.interface import Store
 
 TARGET_JSON_RUN = 1.5  # seconds in the store for a run adding 100 mentions to 100,000
 TARGET_SQLITE_PER_MENTION = 0.5e-3  # seconds per new mention, dedup included, at 1,000,000
@@ -93,14 +94,19 @@ def a_run(location: str, stored: int, first_new: int, new: int, existing: int) -
             assert store.find_by_keys(m.keys) is None
             assert store.get(m.id) is None
             store.put(m)
-        for source in range(500):
-            state = store.state(f"task:blog{source}")
-            state.update(etag=f'"v{first_new}"', last_modified="Mon, 23 Nov 2026 07:00:00 GMT")
-            store.set_state(f"task:blog{source}", state)
-            store.set_state(f"source:blog{source}", {"failures": 0, "last_ok": "2026-11-23T07:00:00Z"})
-        store.save()
+        save_states(store, first_new)
         writes = store.writes
     return time.perf_counter() - started, writes
+
+
+def save_states(store: Store, first_new: int) -> None:
+    """The end of a run: each task's cursor and each source's health written, then one save."""
+    for source in range(500):
+        state = store.state(f"task:blog{source}")
+        state.update(etag=f'"v{first_new}"', last_modified="Mon, 23 Nov 2026 07:00:00 GMT")
+        store.set_state(f"task:blog{source}", state)
+        store.set_state(f"source:blog{source}", {"failures": 0, "last_ok": "2026-11-23T07:00:00Z"})
+    store.save()
 
 
 def json_store(count: int, runs: int) -> list[Row]:

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad command line or bad config
     SOURCES_FAILED = 3  # the run finished, but one or more sources failed
     LOCKED = 4  # another mentionscan run holds the database
+    CONFLICT = 5  # someone else changed the same mention at the same time: nothing was changed
 
 
 class MentionscanError(Exception):
@@ -54,6 +55,12 @@ class StoreLocked(StoreError):
     """Another run holds the database lock."""
 
     exit_code = ExitCode.LOCKED
+
+
+class Conflict(StoreError):
+    """Someone else changed the same mention meanwhile (a shared database); nothing was saved."""
+
+    exit_code = ExitCode.CONFLICT
 
 
 class NotFound(MentionscanError):

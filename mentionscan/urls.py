@@ -108,6 +108,20 @@ def without_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def redact_password(url: str, mask: str | None = "***") -> str:
+    """`url` with its password (only) replaced by `mask`, or dropped when `mask` is None."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(
+        (parts.scheme, ":".join([user.partition(":")[0], *([mask] if mask else [])]) + f"@{host}", *parts[2:])
+    )
+
+
 def redact(url: str) -> str:
     """`url` with any user name and password replaced by `***`, for messages."""
     try:

@@ -18,6 +18,7 @@ from mentionscan.followup.triage import Change
 from mentionscan.models import CLOSED_STATUSES, STATUSES, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
 from mentionscan.timeutil import parse_moment, utcnow
+from mentionscan.workspace_db import DatabaseCommands
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -32,10 +33,9 @@ if TYPE_CHECKING:
     from mentionscan.followup.triage import Change
     from mentionscan.matching.explain import Explanation, Trial
     from mentionscan.store.merge import Imported
-    from mentionscan.store.migrate import DatabaseInfo, Migration
 
 
-class Workspace:
+class Workspace(DatabaseCommands):
     """The one object a command or a script holds. Make it with `Workspace.open()`."""
 
     def __init__(self, config_path: Path | None, database: str | None, *, config_needed: bool) -> None:
@@ -88,11 +88,16 @@ class Workspace:
         return self._database
 
     def store(self, *, write: bool = False) -> AbstractContextManager[Store]:
-        """The database for one `with` block: `write=True` locks it for the block."""
+        """The database for one `with` block: `write=True` locks a file database for the block."""
         from mentionscan.store import open_store
 
+        settings = self.settings
         return open_store(
-            self.database, write=write, lock_timeout=self.settings.lock_timeout, notice=self.notice
+            self.database,
+            write=write,
+            lock_timeout=settings.lock_timeout,
+            notice=self.notice,
+            password_env=settings.database_password_env,
         )
 
     # The main job
@@ -104,14 +109,19 @@ class Workspace:
         dry_run: bool = False,
         progress: Progress | None = None,
         notify: bool | None = None,
+        shard: tuple[int, int] | None = None,
     ) -> RunResult:
-        """Ask every enabled source (or those named), store what they match, and (`notify`) send it on."""
+        """Ask every enabled source (or those named), store what they match, and (`notify`) send it on.
+
+        `shard=(i, n)`: only the i-th of n fixed shares of the sources (each machine its own).
+        """
         from mentionscan.delivery.notify import after_fetch
         from mentionscan.fetching.run import run_fetch
 
         config, send_on = self.config, after_fetch(self.config, notify, dry_run)  # checked before a request
         with self.store(write=not dry_run) as store:
-            return send_on(store, run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress))
+            found = run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress, shard=shard)
+            return send_on(store, found)
 
     def mentions(self, selection: MentionFilter | None = None, **filters: Any) -> Iterator[Mention]:
         """Stored mentions, newest first: `selection`, or the filters `filter()` takes."""
@@ -306,7 +316,9 @@ class Workspace:
 
         config = self.config
         with self.store(write=True) as store:
-            return run_digest(store, config, deliver, since=since, always=always, mark=mark)
+            return run_digest(
+                store, config, deliver, since=since, always=always, mark=mark, wait=self.settings.lock_timeout
+            )
 
     def notify(
         self, channels: Sequence[str] | None = None, *, dry_run: bool = False, test: bool = False
@@ -366,21 +378,6 @@ class Workspace:
         """Write the config's feed sources to `out` as an OPML list; how many."""
         return opml_lists.export_opml(self.config, out)
 
-    # The database itself
-
-    def database_info(self) -> DatabaseInfo:
-        """Where the database is, which backend, how much it holds, how big it is."""
-        from mentionscan.store.migrate import database_info
-
-        return database_info(self.database)
-
-    def migrate(self, target: str) -> Migration:
-        """Copy the database into a new one at `target` (either backend), then check the copy."""
-        from mentionscan.store.migrate import migrate
-
-        location = resolve_database(target, Path.cwd())
-        return migrate(self.database, location, lock_timeout=self.settings.lock_timeout)
-
     # Helpers
 
     def _change(self, id_or_prefix: str, change: Callable[[Mention], Mention]) -> Mention:
@@ -389,6 +386,7 @@ class Workspace:
             mention = store.resolve(id_or_prefix)
             changed = change(mention)
             if changed is not mention:
-                store.put(changed)
+                # Someone else changed it meanwhile (a shared database): the same change, on theirs.
+                store.put(changed, rebase=change)
                 store.save()
         return changed

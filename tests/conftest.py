@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from mentionscan.cli import app
 from mentionscan.cli.common import reset_consoles
 from mentionscan.masking import forget_all
+from tests import pgtools
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"  # documents written for these tests
@@ -28,13 +29,19 @@ PEERS = SHARED / "feeds" / "peers"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if SHARED.is_dir():
-        return
-    needing = [item for item in items if item.get_closest_marker("shared")]
+    if not SHARED.is_dir():
+        config.stash[_DESELECTED] = _deselect(config, items, "shared")
+    # Tests against a real PostgreSQL server need one (.ci/run starts it); without, the rest run.
+    if not pgtools.server():
+        config.stash[_NO_POSTGRES] = _deselect(config, items, "postgres")
+
+
+def _deselect(config: pytest.Config, items: list[pytest.Item], marker: str) -> int:
+    needing = [item for item in items if item.get_closest_marker(marker)]
     if needing:
         config.hook.pytest_deselected(items=needing)
-        items[:] = [item for item in items if not item.get_closest_marker("shared")]
-        config.stash[_DESELECTED] = len(needing)
+        items[:] = [item for item in items if not item.get_closest_marker(marker)]
+    return len(needing)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -42,9 +49,14 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(
             f"{SHARED} not found beside the checkout: {count} tests that read it were deselected"
         )
+    if count := config.stash.get(_NO_POSTGRES, 0):
+        terminalreporter.write_line(
+            f"${pgtools.ENV} not set (no PostgreSQL server): {count} tests that need one were deselected"
+        )
 
 
 _DESELECTED = pytest.StashKey[int]()
+_NO_POSTGRES = pytest.StashKey[int]()
 
 
 @pytest.fixture(autouse=True)

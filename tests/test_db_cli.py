@@ -11,6 +11,7 @@ from pytest_httpserver import HTTPServer
 
 from mentionscan.models import Mention
 from mentionscan.store import open_store
+from mentionscan.store.sqlite_schema import SCHEMA
 from tests.conftest import DATA, Cli
 from tests.store.tools import check_sqlite_rows, full_mention, write_schema_1_sqlite
 
@@ -203,4 +204,27 @@ def test_db_info_names_an_unreadable_database(cli: Cli, tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         f"Error: cannot read database {broken}: it is not an SQLite database; "
         "it was left untouched — fix or move it away"
+    )
+
+
+def test_db_upgrade_brings_an_old_file_to_this_schema_once(cli: Cli, tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    write_schema_1_sqlite(old, [full_mention()], {"source:hn": {"etag": "x"}})
+    location = f"sqlite:///{old}"
+    first = cli("db", "upgrade", "--db", location)
+    assert first.exit_code == 0, first.stderr
+    assert first.stderr.splitlines() == [
+        f"upgrading database {old} (schema 1 to {SCHEMA}, 1 mention): "
+        "once, about a minute per 300,000 mentions",
+        f"Upgraded {location} from schema 1 to {SCHEMA}.",
+    ]
+    again = cli("db", "upgrade", "--db", location)
+    assert (again.exit_code, again.stderr) == (0, f"{location} is at schema {SCHEMA}: nothing to upgrade.\n")
+    with open_store(location, write=False) as store:
+        assert store.get(full_mention().id) == full_mention()
+    missing = tmp_path / "none.json"
+    result = cli("db", "upgrade", "--db", str(missing))
+    assert result.exit_code == 0 and not missing.exists()
+    assert result.stderr == (
+        f"{missing} holds no database yet: the first fetch creates it at this version's schema.\n"
     )

@@ -33,7 +33,11 @@ ConfigOption = Annotated[
 ]
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database path or sqlite:///path (env MENTIONSCAN_DB).", show_default=False),
+    typer.Option(
+        "--db",
+        help="Database path, sqlite:///path or postgresql://... (env MENTIONSCAN_DB).",
+        show_default=False,
+    ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and the data.")]
 StatusOption = Annotated[

@@ -23,7 +23,7 @@ from mentionscan.cli.common import (
     write_out,
 )
 from mentionscan.delivery.formats import Format, render
-from mentionscan.errors import ExitCode
+from mentionscan.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from mentionscan.fetching.run import RunResult
@@ -54,6 +54,14 @@ def fetch(
     source: Annotated[
         list[str] | None, typer.Option("--source", help="Only this source (repeatable).", show_default=False)
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="Only share I of N of the sources (I/N, e.g. 2/3): a fixed split between machines.",
+            show_default=False,
+        ),
+    ] = None,
     notify: Annotated[
         bool | None,
         typer.Option(
@@ -65,12 +73,25 @@ def fetch(
 ) -> None:
     """Fetch every source, keep what the queries match, store and print what is new.
 
+    On a PostgreSQL database, workers running at once split the tasks between them by themselves.
     Exit status: 0 when the run finished, 3 when it finished but a source (or a channel) failed.
     """
     ws = workspace(config, db)
-    result = run_and_report(ws, fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, notify=notify)
+    result = run_and_report(
+        ws, fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, notify=notify, shard=parse_shard(shard)
+    )
     if result.failed or (result.notified is not None and result.notified.failed):
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """`--shard I/N` as (I, N), 1 <= I <= N."""
+    if text is None:
+        return None
+    index, _, count = text.partition("/")
+    if not (index.strip().isdigit() and count.strip().isdigit()) or not 1 <= int(index) <= int(count):
+        raise ConfigError(f"--shard {text!r}: give I/N with 1 <= I <= N, e.g. --shard 1/3")
+    return int(index), int(count)
 
 
 def run_and_report(
@@ -81,6 +102,7 @@ def run_and_report(
     dry_run: bool = False,
     only: list[str] | None = None,
     notify: bool | None = False,
+    shard: tuple[int, int] | None = None,
 ) -> RunResult:
     """Run a fetch and print it as `fetch` does; `demo` goes through here too."""
     if progress_wanted(quiet):
@@ -93,9 +115,9 @@ def run_and_report(
             def advance(label: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance, notify=notify)
+            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance, notify=notify, shard=shard)
     else:
-        result = ws.fetch(sources=only, dry_run=dry_run, notify=notify)
+        result = ws.fetch(sources=only, dry_run=dry_run, notify=notify, shard=shard)
     write_out(lambda out: render(fmt, result.new, out))
     _summary(result, quiet, dry_run)
     if result.notified is not None:
@@ -114,6 +136,9 @@ def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
         for message in report.warnings:
             warn(f"{report.name}: {message}")
         if report.status in ("skipped", "failed"):
+            continue
+        if report.status == "elsewhere":
+            say(f"{report.name}: fetched by another worker", "dim")
             continue
         parts = [f"{report.entries} {'entry' if report.entries == 1 else 'entries'}"]
         if report.status == "not modified" and not report.entries:

@@ -89,7 +89,10 @@ def digest(
     if quiet:
         return
     count = plural(result.digest.count, "mention")
-    if not result.delivered:
+    if result.elsewhere is not None:
+        sent = result.elsewhere
+        say(f"Another machine sent the digest meanwhile ({sent.count} mentions, {sent.where}): no email.")
+    elif not result.delivered:
         say(
             f"No mentions found since {since}: no email."
             if since

@@ -31,6 +31,7 @@ from mentionscan.config.model import (
 )
 from mentionscan.errors import ConfigError, QuerySyntaxError, did_you_mean
 from mentionscan.mailaddr import configured_address
+from mentionscan.store import is_postgres
 from mentionscan.urls import is_http_url
 
 
@@ -60,6 +61,8 @@ def default_database_path() -> Path:
 
 def resolve_database(location: str, relative_to: Path) -> str:
     """A database location with `~` expanded and relative paths taken from the config's folder."""
+    if is_postgres(location):
+        return location  # a server's URL: nothing relative in it
     if location.startswith("sqlite:///"):
         path = Path(location.removeprefix("sqlite:///")).expanduser()
         if not path.is_absolute():

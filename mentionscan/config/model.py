@@ -52,6 +52,8 @@ class Settings:
     user_agent: str = DEFAULT_USER_AGENT
     max_response_mb: float = 15
     lock_timeout: float = 60
+    database_password_env: str | None = None
+    task_lease: float = 60
     allow_private_redirects: bool = False
     reply_template: str | None = None
     reply_from: str | None = None
@@ -59,7 +61,7 @@ class Settings:
 
 
 _SETTINGS_HELP: dict[str, tuple[tuple[type, ...], str]] = {
-    "database": ((str,), "path of the database, or sqlite:///path"),
+    "database": ((str,), "path of the database, sqlite:///path, or postgresql://user@host/db"),
     "timeout": ((int, float), "seconds per request"),
     "deadline": ((int, float), "seconds one source may take in all, retries included"),
     "concurrency": ((int,), "requests in flight (per_host caps each host)"),
@@ -68,6 +70,8 @@ _SETTINGS_HELP: dict[str, tuple[tuple[type, ...], str]] = {
     "user_agent": ((str,), ""),
     "max_response_mb": ((int, float), "largest response body, after decompression"),
     "lock_timeout": ((int, float), "seconds to wait for another run's lock"),
+    "database_password_env": ((str,), "environment variable holding the PostgreSQL password"),
+    "task_lease": ((int, float), "seconds a killed fetch worker's tasks stay claimed (PostgreSQL)"),
     "allow_private_redirects": ((bool,), ""),
     "reply_template": ((str,), "path of the email reply template"),
     "reply_from": ((str,), "From: of reply drafts (default: [email] from)"),

@@ -9,16 +9,16 @@ most one digest twice; it never loses one (at-least-once).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Any, ClassVar
 from urllib.parse import quote
 
 from mentionscan import __version__
 from mentionscan.config.model import Config, EmailSpec
+from mentionscan.delivery.digest_state import DigestState
 from mentionscan.delivery.sizes import (
     ADDRESS_LIMIT,
     capped_link,
@@ -33,7 +33,7 @@ from mentionscan.mailaddr import configured_address, domain_of, valid_address
 from mentionscan.models import OPEN_STATUSES, Mention
 from mentionscan.store.interface import MentionFilter, Order, Store, select, sort_time
 from mentionscan.text import one_line, truncate
-from mentionscan.timeutil import local_time, parse_time, to_iso, utcnow
+from mentionscan.timeutil import local_time, utcnow
 
 SUBJECT_LIMIT = 110  # characters of a subject; mail clients show about this many
 TITLE_LIMIT = 300
@@ -68,6 +68,7 @@ class DigestResult:
     delivered: bool
     where: str = ""
     marked: int = 0
+    elsewhere: DigestState | None = None  # sent by another machine while this one waited its turn
 
 
 def pending_filter(since: datetime | None = None) -> MentionFilter:
@@ -322,28 +323,6 @@ def addresses(values: Iterable[str], where: str = "[email]") -> list[str]:
 Deliver = Callable[[EmailMessage], str]
 
 
-@dataclass(frozen=True, slots=True)
-class DigestState:
-    """What the database remembers of digests: when the last one went out, with how many, where."""
-
-    KIND: ClassVar[str] = "digest"
-    last_sent: datetime | None = None
-    count: int = 0
-    where: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"last_sent": to_iso(self.last_sent), "count": self.count, "where": self.where}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DigestState:
-        count = data.get("count")
-        return cls(
-            last_sent=parse_time(data.get("last_sent")),
-            count=count if isinstance(count, int) and not isinstance(count, bool) else 0,
-            where=str(data.get("where") or ""),
-        )
-
-
 def run_digest(
     store: Store,
     config: Config,
@@ -353,42 +332,56 @@ def run_digest(
     always: bool = False,
     mark: bool = True,
     now: datetime | None = None,
+    wait: float = 60.0,
 ) -> DigestResult:
     """Build the digest and hand it to `deliver`; mark its mentions only once `deliver` returned.
 
     `deliver(message)` sends or writes the message and returns where it went, or raises (a
     MentionscanError) and then nothing is marked: the next run includes the same mentions.
     `store` is open for writing (locked) throughout, so two digests (or a digest and a fetch)
-    never interleave.
+    never interleave; a shared database holds the digest (`Store.hold`, `wait` s): sent once.
     """
     if config.email is None:
         raise ConfigError(f"{config.path}: no [email] table: add one with 'to' and 'from' (see README)")
     now = now or utcnow()
-    state = store.read_state(DigestState)
-    chosen = store.mentions(pending_filter(since))
-    digest = build_digest(
-        chosen, [q.name for q in config.queries], now=now, since=since, last_sent=state.last_sent
+    before = store.read_state(DigestState)
+    with store.hold("digest", wait):
+        if (state := store.read_state(DigestState)).last_sent != before.last_sent:  # sent meanwhile
+            empty = build_digest((), now=now, since=since, last_sent=state.last_sent)
+            return DigestResult(empty, delivered=False, elsewhere=state)
+        chosen = store.mentions(pending_filter(since))
+        digest = build_digest(
+            chosen, [q.name for q in config.queries], now=now, since=since, last_sent=state.last_sent
+        )
+        if not digest.count and not always:
+            return DigestResult(digest, delivered=False)
+        spec, table = config.email, f"{config.path}: [email]"
+        where, digest = deliver_fitted(digest, lambda d: build_message(d, spec, table), deliver)
+        if not mark:
+            return DigestResult(digest, delivered=True, where=where)
+        marked = 0
+        shown = {m.id for _, group in shown_groups(digest) for m in group}
+        for mention in digest.mentions:
+            if mention.digested_at is None:
+                # Counted but not shown, it is digested too: a digest too big to send must not recur.
+                what = "included in" if mention.id in shown else "counted (not shown: too many) in"
+                event = ("digest", f"{what} a digest {where}")
+                # Someone changed it meanwhile (a shared database): digested all the same, as it is now.
+                store.put(mention.with_event(*event, at=now, digested_at=now), rebase=digested(event, now))
+                marked += 1
+        store.write_state(DigestState(last_sent=now, count=digest.count, where=where))
+        try:
+            store.save()
+        except StoreError as exc:
+            raise StoreError(
+                f"the digest was {where}, but recording that failed ({exc}); "
+                "the next digest will carry these mentions again"
+            ) from None
+        return DigestResult(digest, delivered=True, where=where, marked=marked)
+
+
+def digested(event: tuple[str, str], now: datetime) -> Callable[[Mention], Mention | None]:
+    """The digest's mark (`event`, `digested_at`) on a mention as it is now, unless it has one."""
+    return lambda current: (
+        None if current.digested_at else current.with_event(*event, at=now, digested_at=now)
     )
-    if not digest.count and not always:
-        return DigestResult(digest, delivered=False)
-    spec, table = config.email, f"{config.path}: [email]"
-    where, digest = deliver_fitted(digest, lambda d: build_message(d, spec, table), deliver)
-    if not mark:
-        return DigestResult(digest, delivered=True, where=where)
-    marked = 0
-    shown = {m.id for _, group in shown_groups(digest) for m in group}
-    for mention in digest.mentions:
-        if mention.digested_at is None:
-            # Counted but not shown, it is digested too: a digest too big to send must not recur.
-            what = "included in" if mention.id in shown else "counted (not shown: too many) in"
-            store.put(mention.with_event("digest", f"{what} a digest {where}", at=now, digested_at=now))
-            marked += 1
-    store.write_state(DigestState(last_sent=now, count=digest.count, where=where))
-    try:
-        store.save()
-    except StoreError as exc:
-        raise StoreError(
-            f"the digest was {where}, but recording that failed ({exc}); "
-            "the next digest will carry these mentions again"
-        ) from None
-    return DigestResult(digest, delivered=True, where=where, marked=marked)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -147,9 +148,15 @@ def run_notify(
     changed = False
     try:
         for channel in channels:
-            run = _ChannelRun(store, config, channel, now, start or now, instant_only, dry_run, sleep)
-            result.reports.append(run.report)
-            run.execute()
+            # On a shared database one machine at a time sends a channel what it has not had, and
+            # records that before letting go: the next one then finds it sent.
+            name, wait = channel.spec.name, config.settings.lock_timeout
+            with nullcontext() if dry_run else store.hold(f"notify to {name}", wait):
+                run = _ChannelRun(store, config, channel, now, start or now, instant_only, dry_run, sleep)
+                result.reports.append(run.report)
+                run.execute()
+                if store.shared and not dry_run:
+                    _save(store, run.delivered)
             changed = changed or run.delivered
     finally:
         for channel in channels:

@@ -89,8 +89,12 @@ class HttpClient:
         resolver: Resolver = system_resolver,
         classify: Callable[[str], str] = address_class,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        pace: Callable[[str, float], float | None] | None = None,
     ) -> None:
         settings = settings or Settings()
+        # Paces a host for every worker sharing a database: (host, seconds between requests) ->
+        # seconds to wait, or None to pace it here.
+        self.shared_pace = pace
         self.timeout = settings.timeout
         self.deadline = settings.deadline
         self.max_bytes = int(settings.max_response_mb * 1024 * 1024)
@@ -131,10 +135,16 @@ class HttpClient:
                 self._hosts[host] = _Host(slots=threading.BoundedSemaphore(self.per_host))
             return self._hosts[host]
 
-    def _pace(self, state: _Host, rate_per_minute: float | None) -> float:
+    def _pace(self, state: _Host, rate_per_minute: float | None, url: str) -> float:
         """Wait for this request's turn at a paced host; the seconds waited."""
         if not rate_per_minute:
             return 0.0
+        if self.shared_pace is not None:
+            shared = self.shared_pace((urlsplit(url).hostname or "").lower(), 60.0 / rate_per_minute)
+            if shared is not None:
+                if shared > 0:
+                    time.sleep(shared)
+                return max(shared, 0.0)
         with state.lock:
             wait = state.next_at - time.monotonic()
             state.next_at = max(state.next_at, time.monotonic()) + 60.0 / rate_per_minute
@@ -217,7 +227,7 @@ class HttpClient:
             state = self._host(hop.url)
             asked = time.monotonic()
             with state.slots:
-                waited = time.monotonic() - asked + self._pace(state, rate_per_minute)
+                waited = time.monotonic() - asked + self._pace(state, rate_per_minute, hop.url)
                 if budget is not None:
                     budget.excuse(waited)  # waiting for a turn at the host is not the server
                 if number == 0:  # the clock starts at our turn: waiting for a paced host is not the server

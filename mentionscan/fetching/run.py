@@ -3,18 +3,24 @@
 config -> sources' tasks -> scheduler (threads to fetch, processes to parse, results in order)
        -> intake (match, decide) -> store (dedup, one save) -> RunResult
 Source health and task state are read once at the start and written with the mentions.
+
+On a database that other workers write at the same time (PostgreSQL: `Store.team`), each task is
+claimed before it is fetched (a task another worker has is left to it), paced hosts are paced
+for all workers at once, and the run saves as it goes: each save carries the mentions, cursors
+and done tasks of the tasks finished since the last, in one transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from mentionscan.config.model import Config, SourceSpec
-from mentionscan.dedup import is_content_key, link_key, page_key
+from mentionscan.dedup import is_content_key, link_key, mention_id, page_key
 from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.fetching.health import SourceHealth
 from mentionscan.fetching.intake import TOO_OLD, Candidate, Intake, fresh_id
@@ -25,9 +31,11 @@ from mentionscan.matching.matcher import Matcher
 from mentionscan.models import Mention
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.interface import QueryPlan, Task, TaskState
-from mentionscan.store.interface import MentionFilter, Store, select
+from mentionscan.store.interface import MentionFilter, Rebase, Store, Team, select
 from mentionscan.timeutil import utcnow
 from mentionscan.urls import redact
+
+SAVE_EVERY = 2.0  # seconds between the saves of a shared run: what a killed worker can lose
 
 __all__ = [
     "Progress",
@@ -46,7 +54,7 @@ class SourceReport:
 
     name: str
     type: str
-    status: str = "ok"  # ok | not modified | failed | skipped
+    status: str = "ok"  # ok | not modified | failed | skipped | elsewhere (other workers did it)
     entries: int = 0
     matched: int = 0
     new: int = 0
@@ -58,6 +66,7 @@ class SourceReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failing_runs: int = 0
+    elsewhere: int = 0  # tasks another worker had, or did in this round
 
     @property
     def failed(self) -> bool:
@@ -77,13 +86,23 @@ class RunResult:
         return [r for r in self.reports if r.failed]
 
 
-def build_sources(config: Config, names: Iterable[str] | None = None) -> list[Source]:
-    """The enabled sources (or those named), with their credentials checked before any request."""
+def build_sources(
+    config: Config, names: Iterable[str] | None = None, shard: tuple[int, int] | None = None
+) -> list[Source]:
+    """The enabled sources (or those named), with their credentials checked before any request.
+
+    `shard=(i, n)`: only the i-th of n even shares of them (1-based): of their names in order, every
+    n-th from the i-th, so machines with the same sources split them between them, none twice.
+    """
     wanted = set(names) if names else None
     specs: list[SourceSpec] = [s for s in config.sources if (s.name in wanted if wanted else s.enabled)]
     if wanted:
         for name in wanted - {s.name for s in specs}:
             config.source(name)  # raises, with a suggestion
+    if shard is not None:
+        index, count = shard
+        share = set(sorted(s.name for s in specs)[index - 1 :: count])
+        specs = [s for s in specs if s.name in share]
     sources = [SOURCE_TYPES[spec.type](spec, config.settings) for spec in specs]
     for source in sources:
         source.prepare()
@@ -107,6 +126,7 @@ def run_fetch(
     progress: Progress | None = None,
     only: Sequence[str] | None = None,
     now: datetime | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> RunResult:
     """Fetch every source, match every query, store (one save, unless `dry_run`) and return what is new.
 
@@ -114,8 +134,10 @@ def run_fetch(
     """
     if not config.queries:
         raise ConfigError(f"{config.path}: no [[queries]]: add one to say what to look for")
-    sources = build_sources(config, only)
+    sources = build_sources(config, only, shard)
     if not sources:
+        if shard is not None:
+            raise ConfigError(f"--shard {shard[0]}/{shard[1]}: no enabled source falls in this share")
         raise ConfigError(f"{config.path}: no enabled [[sources]]: add one to say where to look")
     now = now or utcnow()
     matcher = Matcher([(q.name, q.node) for q in config.queries])
@@ -128,13 +150,14 @@ def run_fetch(
         config.settings.max_age_days,
     )
     plans = {p.name: p for p in query_plans(config)}
+    team = Team() if dry_run else store.team(config.settings.task_lease)
     own_client = client is None
     if client is None:
         from mentionscan.fetching.http import HttpClient
 
-        client = HttpClient(config.settings)
+        client = HttpClient(config.settings, pace=team.pace)
     try:
-        run = _Run(config, store, intake, plans, screening)
+        run = _Run(config, store, intake, plans, team, screening)
         run.execute(sources, client, progress)
         if not dry_run:
             store.save()
@@ -143,6 +166,7 @@ def run_fetch(
     finally:
         if own_client:
             client.close()
+        team.close()
 
 
 class _Run:
@@ -154,8 +178,11 @@ class _Run:
         store: Store,
         intake: Intake,
         plans: Mapping[str, QueryPlan],
+        team: Team,
         screening: Screening | None = None,
     ) -> None:
+        self.team = team
+        self.saved_at = time.monotonic()
         self.config = config
         self.screening = screening
         self.store = store
@@ -166,6 +193,8 @@ class _Run:
         self.updated: dict[str, Mention] = {}
         self.reports: list[SourceReport] = []
         self.health: dict[str, SourceHealth] = {}
+        self.unfinished: dict[str, int] = {}  # source -> its tasks not finished yet
+        self.recorded: set[str] = set()  # the sources whose health is written
 
     def execute(self, sources: list[Source], client: Any, progress: Progress | None) -> None:
         work: list[tuple[Source, Task, SourceReport]] = []
@@ -181,11 +210,15 @@ class _Run:
             names = queries_for(self.config, source.name)
             tasks = source.tasks([self.plans[n] for n in names])
             work.extend((source, task, report) for task in tasks)
+            self.unfinished[source.name] = len(tasks)
         # Read here, in one thread: the store is not shared with the fetch threads.
         states = [self.store.read_state(TaskState, task.state_key) for _, task, _ in work]
+        self.team.offer([task.state_key for _, task, _ in work])
 
         def fetch(index: int) -> Outcome:
             source, task, _ = work[index]
+            if not self.team.claim(task.state_key):
+                return Elsewhere(task.label)
             query = self.plans.get(task.query) if task.query else None
             # `deadline` bounds the whole source: all its tasks' requests share one clock
             budget = getattr(client, "source_deadline", None)
@@ -203,14 +236,29 @@ class _Run:
             names=lambda index: queries_for(self.config, work[index][0].name),
         )
         for report in self.reports:
-            if report.churned:
-                report.warnings.append(
-                    f"{report.churned} of its entries came back with a new link or id (it changes them "
-                    "on every fetch): recognised by their author, title and text, and not stored again"
-                )
-            self._record_health(report)
+            if report.name not in self.recorded:
+                self._record_health(report)
 
     def _finish(
+        self, source: Source, task: Task, report: SourceReport, state: TaskState, outcome: Outcome
+    ) -> None:
+        if isinstance(outcome, Elsewhere):
+            report.elsewhere += 1
+        else:
+            self._take(source, task, report, state, outcome)
+            self.team.done(task.state_key)
+        self.unfinished[source.name] -= 1
+        if not self.unfinished[source.name]:
+            self._record_health(report)  # in the save that holds its last task's mentions and cursor
+        if (
+            not isinstance(outcome, Elsewhere)
+            and self.team.shared
+            and time.monotonic() - self.saved_at >= SAVE_EVERY
+        ):
+            self.store.save()  # what these tasks found, their cursors and that they are done, at once
+            self.saved_at = time.monotonic()
+
+    def _take(
         self, source: Source, task: Task, report: SourceReport, state: TaskState, outcome: Outcome
     ) -> None:
         if isinstance(outcome, MentionscanError):
@@ -233,13 +281,28 @@ class _Run:
         if outcome.not_modified and report.status == "ok" and not outcome.entries:
             report.status = "not modified"
         names = queries_for(self.config, source.name)
-        for entry in outcome.entries:
-            self._consider(self.intake.screen(entry, names), report)
-        for seen in outcome.screened:
+        # Screened here, or in the parse workers already (`outcome.screened`).
+        screened = [self.intake.screen(entry, names) for entry in outcome.entries] + list(outcome.screened)
+        found = [seen for seen in screened if not isinstance(seen, str)]
+        if found:
+            # Every lookup this task's entries need, asked at once (a database across a network).
+            self.store.prefetch(
+                [k for seen in found for k in seen.keys], [mention_id(s.keys[0]) for s in found]
+            )
+        for seen in screened:
             self._consider(seen, report)
 
     def _record_health(self, report: SourceReport) -> None:
+        self.recorded.add(report.name)
+        if report.churned:
+            report.warnings.append(
+                f"{report.churned} of its entries came back with a new link or id (it changes them "
+                "on every fetch): recognised by their author, title and text, and not stored again"
+            )
         if report.status == "skipped":
+            return
+        if report.elsewhere and not report.requests:
+            report.status = "elsewhere"  # another worker ran all of it and keeps its health
             return
         health = self.health[report.name].after_run(self.now, report.errors[-1] if report.failed else None)
         if health.failing and report.failed:
@@ -257,6 +320,11 @@ class _Run:
             return
         report.matched += 1
         existing = self.store.find_by_keys(seen.keys)
+
+        def again(current: Mention) -> Mention | None:
+            # Another worker or a person changed it since we read it: this sighting, on what is there now.
+            return self.intake.merge(current, seen)
+
         if existing is not None:
             churned = not any(key in existing.keys for key in seen.keys if not is_content_key(key))
             report.churned += churned
@@ -264,18 +332,23 @@ class _Run:
             if merged is not None:
                 # an item whose link and id changed is the same item again, not a second sighting
                 report.merged += not churned and any(k not in existing.keys for k in seen.keys)
-                self._put(merged, existing.queries)
+                self._put(merged, existing.queries, rebase=again)
                 self._relate(merged)
             return
         mention = self.intake.mention(seen, fresh_id(seen.keys[0], lambda i: self.store.get(i) is not None))
-        self.store.put(mention)
+        self.store.put(mention, rebase=again)
         self.new[mention.id] = mention
         report.new += 1
         self._relate(mention)
 
-    def _put(self, mention: Mention, stored_queries: tuple[str, ...] | None = None) -> None:
-        """Store a changed `mention`, and note it as new (found this run) or updated (new queries)."""
-        self.store.put(mention)
+    def _put(
+        self, mention: Mention, stored_queries: tuple[str, ...] | None = None, rebase: Rebase | None = None
+    ) -> None:
+        """Store a changed `mention`, and note it as new (found this run) or updated (new queries).
+
+        `rebase`: the same change on the mention as it is now, should another worker change it first.
+        """
+        self.store.put(mention, rebase=rebase)
         if mention.id in self.new:
             self.new[mention.id] = mention
         elif stored_queries is not None and mention.queries != stored_queries:
@@ -291,6 +364,19 @@ class _Run:
         other = self.store.find_by_keys([key]) if key else None
         if other is None or other.id == mention.id or other.id in mention.related:
             return
-        self._put(replace(mention, related=(*mention.related, other.id)))
+        self._put(replace(mention, related=(*mention.related, other.id)), rebase=linked(other.id))
         if mention.id not in other.related:
-            self._put(replace(other, related=(*other.related, mention.id)))
+            self._put(replace(other, related=(*other.related, mention.id)), rebase=linked(mention.id))
+
+
+def linked(other_id: str) -> Rebase:
+    """The link to `other_id` (`related`), added to a mention as it is now."""
+
+    def again(current: Mention) -> Mention | None:
+        return None if other_id in current.related else replace(current, related=(*current.related, other_id))
+
+    return again
+
+
+class Elsewhere(MentionscanError):
+    """The outcome of a task that another worker had, or did in this round: nothing to do here."""

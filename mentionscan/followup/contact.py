@@ -388,6 +388,6 @@ def discover(
         if current is None:
             raise NotFound(f"mention {mention.id} was deleted while its author was looked for")
         updated = apply_contacts(current, found)
-        store.put(updated)
+        store.put(updated, rebase=lambda now: apply_contacts(now, found))  # on what is there now
         store.save()
     return updated, found

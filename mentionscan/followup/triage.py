@@ -7,11 +7,12 @@ report-back date (or "cleared"). The previous status is derived from the timelin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from mentionscan.errors import ConfigError
+from mentionscan.errors import ConfigError, Conflict
 from mentionscan.models import STATUSES, Event, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Store
 from mentionscan.timeutil import age, local_date, local_day, parse_due, parse_time, to_iso, utcnow
@@ -87,7 +88,7 @@ def mark_all(
     for mention in chosen:
         changed = mark(mention, status, note=note, due=due, now=now)
         if changed is not mention:
-            store.put(changed)
+            store.put(changed, rebase=remark(mention, status, note=note, due=due, now=now))
             changes.append(Change(mention, changed))
     if changes:
         store.save()
@@ -158,3 +159,20 @@ def due_cell(when: datetime | None, now: datetime | None = None) -> str:
         return "tomorrow"
     span = f"{abs(days)}d" if abs(days) < 14 else f"{abs(days) // 7}w"
     return f"{span} late" if days < 0 else f"in {span}"
+
+
+def remark(before: Mention, status: str, **how: Any) -> Callable[[Mention], Mention | None]:
+    """`mark` again on the current version of a mention someone else changed since `before` was read.
+
+    A status they set is never overwritten unseen: that is a Conflict, told to this user.
+    """
+
+    def again(current: Mention) -> Mention | None:
+        if current.status != before.status and current.status != status:
+            raise Conflict(
+                f"mention {current.id} was set to {current.status!r} by someone else meanwhile "
+                f"(you saw {before.status!r}); nothing was changed: run mark again to set it {status!r}"
+            )
+        return mark(current, status, **how)
+
+    return again

@@ -2,9 +2,11 @@
 
 A store is opened for one run, changed in memory and written by one `save()`. `open_store`
 picks the backend from the location (a file path: `json_store.py`; `sqlite:///path`:
-`sqlite_store.py`), and for writing holds a lock file beside the database so two runs never
-interleave. The rules every backend shares are in `base.py`; what each field of a
-`MentionFilter` means is in `interface.py`.
+`sqlite_store.py`; `postgresql://...`: `pg_store.py`), and for writing a file holds a lock file
+beside the database so two runs never interleave; PostgreSQL needs no such lock (a save changes
+the rows as they are then, and fetch runs share their tasks: `Store.team`).
+The rules every backend shares are in `base.py`; what each field of a `MentionFilter` means is
+in `interface.py`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store
 from mentionscan.store.lock import run_lock
 
 __all__ = [
+    "POSTGRES_PREFIXES",
     "SQLITE_PREFIX",
     "AuthorStats",
     "MentionFilter",
@@ -27,11 +30,18 @@ __all__ = [
     "Store",
     "database_path",
     "ensure_folder",
+    "is_postgres",
     "open_store",
     "run_lock",
 ]
 
 SQLITE_PREFIX = "sqlite://"
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+INSTALL_POSTGRES = "pip install 'mentionscan[postgres]'"
+
+
+def is_postgres(location: str) -> bool:
+    return location.startswith(POSTGRES_PREFIXES)
 
 
 @contextmanager
@@ -41,6 +51,7 @@ def open_store(
     write: bool = True,
     lock_timeout: float = 30.0,
     notice: Callable[[str], None] | None = None,
+    password_env: str | None = None,
 ) -> Iterator[Store]:
     """Open the database at `location` for the length of a `with` block.
 
@@ -48,9 +59,17 @@ def open_store(
     seconds); `write=False` takes no lock and cannot save. Nothing is ever saved implicitly.
     `notice(line)` is told of a long step before it starts (upgrading an old database). A path
     through a symbolic link opens (and locks) the file it points to; a read-only file is never
-    opened for writing.
+    opened for writing. A PostgreSQL database takes no lock (`password_env`: the variable
+    holding its password).
     """
     text = os.fspath(location)
+    if is_postgres(text):
+        postgres = postgres_store(text, write=write, password_env=password_env)
+        try:
+            yield postgres
+        finally:
+            postgres.close()
+        return
     path = real_file(database_path(text))
     with ExitStack() as stack:
         if write:
@@ -68,6 +87,20 @@ def open_store(
             store = JSONStore(path, location=text, write=write)
         stack.callback(store.close)
         yield store
+
+
+def postgres_store(location: str, *, write: bool, password_env: str | None) -> Store:
+    """The PostgreSQL backend, or StoreError naming the install command when psycopg is missing."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise StoreError(
+            f"database {location.split('@')[-1]}: PostgreSQL needs psycopg, which is not installed: "
+            f"{INSTALL_POSTGRES}"
+        ) from None
+    from mentionscan.store.pg_store import PgStore
+
+    return PgStore(location, write=write, password_env=password_env)
 
 
 def database_path(location: str) -> Path:

@@ -25,7 +25,7 @@ from mentionscan.errors import NotFound, StoreError
 from mentionscan.models import Mention
 from mentionscan.store.docs import encodable, ordered, parse_doc, serialise, to_mention
 from mentionscan.store.files import unreadable
-from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store
+from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Rebase, Store
 from mentionscan.store.scan import Pair, Tally, add, merged, tally
 
 AMBIGUOUS_SHOWN = 5
@@ -49,7 +49,7 @@ class Holder(NamedTuple):
 class Change:
     """An unsaved put: the document, where it sits in stored order, and what it replaces."""
 
-    __slots__ = ("given", "keys", "mention", "payload", "position", "stored_keys")
+    __slots__ = ("given", "keys", "mention", "payload", "position", "rebase", "stored_keys")
 
     def __init__(
         self,
@@ -58,8 +58,10 @@ class Change:
         position: int,
         stored_keys: tuple[str, ...] | None,
         given: Mention | None = None,
+        rebase: Rebase | None = None,
     ) -> None:
         self.payload = payload
+        self.rebase = rebase  # what to apply to the current row when the stored one changed meanwhile
         self.keys = keys
         self.position = position
         self.stored_keys = stored_keys  # None: a new mention; else the keys its stored version holds
@@ -131,6 +133,10 @@ class BaseStore(Store):
 
     def _close(self) -> None:
         """Let go of what the backend holds."""
+
+    def _more_to_save(self) -> bool:
+        """Whether the backend has changes of its own for the next save (tasks done)."""
+        return False
 
     # Reading
 
@@ -227,7 +233,7 @@ class BaseStore(Store):
 
     # Changing
 
-    def put(self, mention: Mention) -> None:
+    def put(self, mention: Mention, rebase: Rebase | None = None) -> None:
         """Insert or replace by id; lone surrogates in text become U+FFFD (they have no UTF-8 form).
 
         Raises TypeError when `extra` holds something JSON cannot carry.
@@ -240,6 +246,7 @@ class BaseStore(Store):
         if change is not None:
             if change.payload == payload:
                 return
+            rebase = _then(change.rebase, rebase)
             for key in change.keys:
                 self._holders[key].discard(mention_id)
             position, stored_keys = change.position, change.stored_keys
@@ -257,7 +264,7 @@ class BaseStore(Store):
                     self._held.setdefault(key, set()).add(mention_id)
         keys = tuple(doc["keys"])
         given = mention if doc is as_put and reads_back_as_is(mention) else None  # no text was replaced
-        self._changes[mention_id] = Change(payload, keys, position, stored_keys, given)
+        self._changes[mention_id] = Change(payload, keys, position, stored_keys, given, rebase)
         for key in keys:
             self._holders.setdefault(key, set()).add(mention_id)
 
@@ -277,7 +284,7 @@ class BaseStore(Store):
         self._check_open()
         if not self._writable:
             raise StoreError(f"database {self.path} was opened read-only; nothing was saved")
-        if not self._changes and not self._dirty_states:
+        if not self._changes and not self._dirty_states and not self._more_to_save():
             return
         changes = sorted(self._changes.items(), key=lambda item: item[1].position)
         self._commit(changes, {name: self._states[name] for name in self._dirty_states})
@@ -326,6 +333,18 @@ class BaseStore(Store):
                 f"version {current}: it is too old for this database — upgrade mentionscan"
             )
         return schema
+
+
+def _then(first: Rebase | None, second: Rebase | None) -> Rebase | None:
+    """Both changes, one after the other (a mention changed twice before a save); None unless both."""
+    if first is None or second is None:
+        return None
+
+    def both(current: Mention) -> Mention | None:
+        middle = first(current) or current
+        return second(middle) or middle
+
+    return both
 
 
 def reads_back_as_is(mention: Mention) -> bool:

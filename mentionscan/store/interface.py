@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -162,11 +163,47 @@ def state_name(kind: str, key: str = "") -> str:
     return f"{kind}:{key}" if key else kind
 
 
+Rebase = Callable[[Mention], "Mention | None"]
+
+
+class Team:
+    """How one fetch run shares its work with the runs of other machines on the same database.
+
+    This one does nothing, for the file stores, whose run lock keeps every other run out: each
+    task is this run's, hosts are paced in this process, one save at the end suffices. A store
+    that others write at the same time (PostgreSQL) gives its own.
+    """
+
+    shared = False  # other runs write at the same time: save as the run goes
+
+    def offer(self, keys: list[str]) -> None:
+        """The tasks this run would do (by `Task.state_key`), before it claims any."""
+
+    def claim(self, task_key: str) -> bool:
+        """Whether this run does the task now (False: another worker has it, or did it this round)."""
+        return True
+
+    def done(self, task_key: str) -> None:
+        """The task is finished: recorded by the next save, with what it stored."""
+
+    def pace(self, host: str, every: float) -> float | None:
+        """Seconds to wait for a turn at `host`, paced once per `every` seconds by every worker.
+
+        None: pace it in this process.
+        """
+        return None
+
+    def close(self) -> None:
+        """This run is over."""
+
+
 class Store(ABC):
     """Stored mentions and program state; changes wait in memory for `save()`."""
 
     location: str  # what the user configured (path or URL), for messages
     schema: int | None  # the schema version of the database as it is now (None: not created yet)
+    # Other processes write it at the same time (PostgreSQL): what a `hold` covers is saved inside it.
+    shared: ClassVar[bool] = False
 
     @property
     @abstractmethod
@@ -203,8 +240,17 @@ class Store(ABC):
         """For each author key, how many mentions carry it and when one was last contacted."""
 
     @abstractmethod
-    def put(self, mention: Mention) -> None:
-        """Insert the mention, or replace the stored one with the same id (in memory until `save`)."""
+    def put(self, mention: Mention, rebase: Rebase | None = None) -> None:
+        """Insert the mention, or replace the stored one with the same id (in memory until `save`).
+
+        Where others write at the same time: when `save` finds the stored mention changed since it
+        was read (or, for a new one, a mention with one of its keys stored meanwhile), it stores
+        `rebase(current)` instead (None: nothing), or raises Conflict when there is no `rebase`.
+        """
+
+    def prefetch(self, keys: Iterable[str], ids: Iterable[str] = ()) -> None:
+        """What the caller is about to look up (`find_by_keys`, `get`): a backend across a network
+        reads it all in one go, and answers those lookups as of this call. Others ignore it."""
 
     # Program state: JSON objects by name; the typed records are read and written through these.
 
@@ -226,6 +272,21 @@ class Store(ABC):
 
     def write_state(self, record: StateRecord, key: str = "") -> None:
         self.set_state(state_name(record.KIND, key), record.to_dict())
+
+    # Sharing the database with other processes
+
+    def team(self, lease: float) -> Team:
+        """How a fetch run shares its tasks with other workers; `lease`: seconds a dead one holds them."""
+        return Team()
+
+    @contextmanager
+    def hold(self, job: str, timeout: float) -> Iterator[None]:
+        """Do `job` (a digest, a channel's notify) in this process only, among all that share the database.
+
+        A file store's run lock already does that; a shared store waits up to `timeout` seconds
+        (StoreLocked), then reads the state again, as the last holder left it.
+        """
+        yield
 
     # The unit of work
 

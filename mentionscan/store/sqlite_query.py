@@ -27,7 +27,13 @@ ORDER_BY = {
 
 
 class Where:
-    """A WHERE clause and its parameters, built one condition at a time."""
+    """A WHERE clause and its parameters, built one condition at a time (SQLite's dialect).
+
+    `pg_query.PgWhere` is PostgreSQL's: the same narrowing (`where`), other placeholders, lists
+    and words.
+    """
+
+    MARK = "?"  # the placeholder of a parameter
 
     def __init__(self) -> None:
         self.conditions: list[str] = []
@@ -50,13 +56,27 @@ class Where:
     def sql(self) -> str:
         return f" WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
 
+    def excluding(self, ids: Collection[str]) -> None:
+        self.add("id NOT IN (SELECT value FROM json_each(?))", orjson.dumps(sorted(ids)).decode())
 
-def where(selection: MentionFilter | None, exclude: Collection[str] = ()) -> Where:
-    found = Where()
+    def statuses(self, s: MentionFilter) -> None:
+        # Six statuses: of all the fields the one that narrows least. Without statistics SQLite
+        # would still start from its index (an equality looks selective), and read most of the
+        # table to find 30 due mentions; so with any other field set, `+` keeps it a filter.
+        others = (s.sources, s.found_since, s.found_before, s.published_since, s.published_before)
+        narrower = s.ids or s.due_before or s.author_keys or s.words or any(v for v in others)
+        self.within("+status" if narrower else "status", s.statuses)
+
+    def words(self, wanted: tuple[str, ...]) -> None:
+        _words(self, wanted)
+
+
+def where(selection: MentionFilter | None, exclude: Collection[str] = (), make: type[Where] = Where) -> Where:
+    found = make()
     if selection is not None:
         _narrow(found, selection)
     if exclude:
-        found.add("id NOT IN (SELECT value FROM json_each(?))", orjson.dumps(sorted(exclude)).decode())
+        found.excluding(exclude)
     return found
 
 
@@ -64,36 +84,36 @@ def _narrow(found: Where, s: MentionFilter) -> None:
     if s.ids:
         found.within("id", s.ids)
     if s.statuses:
-        # Six statuses: of all the fields the one that narrows least. Without statistics SQLite
-        # would still start from its index (an equality looks selective), and read most of the
-        # table to find 30 due mentions; so with any other field set, `+` keeps it a filter.
-        others = (s.sources, s.found_since, s.found_before, s.published_since, s.published_before)
-        narrower = s.ids or s.due_before or s.author_keys or s.words or any(v for v in others)
-        found.within("+status" if narrower else "status", s.statuses)
+        found.statuses(s)
     if s.queries:
         # Checked row by row through the primary key, not gathered first: a query most mentions
         # matched would otherwise fetch and sort all of them for the newest twenty.
-        inner = Where()
+        inner = type(found)()
         inner.add("q.seq = mentions.seq")
         inner.within("q.query", s.queries)
         found.add(f"EXISTS (SELECT 1 FROM mention_queries AS q{inner.sql()})", *inner.params)  # noqa: S608
     if s.sources:
         found.within("source", s.sources)
-    for column, bound, operator in (
-        ("found_at", s.found_since, ">="),
-        ("found_at", s.found_before, "<"),
-        ("sort_at", s.published_since, ">="),
-        ("sort_at", s.published_before, "<"),
-        ("due", s.due_before, "<"),  # NULL (no due date) is never less than anything
-    ):
-        if bound is not None:
-            found.add(f"{column} {operator} ?", micros(bound))
+    for column, operator, bound in bounds(s):
+        found.add(f"{column} {operator} {found.MARK}", bound)
     if s.author_keys:
         found.within("author_key", s.author_keys)
     if s.undigested:
         found.add("digested_at IS NULL")
     if s.words:
-        _words(found, s.words)
+        found.words(s.words)
+
+
+def bounds(s: MentionFilter) -> list[tuple[str, str, int | None]]:
+    """The range fields of `s` that are set: (column, operator, microseconds), as both SQL schemas say."""
+    ranges = (
+        ("found_at", ">=", s.found_since),
+        ("found_at", "<", s.found_before),
+        ("sort_at", ">=", s.published_since),
+        ("sort_at", "<", s.published_before),
+        ("due", "<", s.due_before),  # NULL (no due date) is never less than anything
+    )
+    return [(column, operator, micros(bound)) for column, operator, bound in ranges if bound is not None]
 
 
 def _words(found: Where, wanted: tuple[str, ...]) -> None:
@@ -126,14 +146,18 @@ def select_sql(selection: MentionFilter, exclude: Collection[str]) -> tuple[str,
     return sql, found.params
 
 
-def count_sql(selection: MentionFilter | None, exclude: Collection[str]) -> tuple[str, list[Any]]:
-    found = where(selection, exclude)
+def count_sql(
+    selection: MentionFilter | None, exclude: Collection[str], make: type[Where] = Where
+) -> tuple[str, list[Any]]:
+    found = where(selection, exclude, make)
     return f"SELECT count(*) FROM mentions{found.sql()}", found.params  # noqa: S608
 
 
-def authors_sql(keys: Collection[str], exclude: Collection[str]) -> tuple[str, list[Any]]:
+def authors_sql(
+    keys: Collection[str], exclude: Collection[str], make: type[Where] = Where
+) -> tuple[str, list[Any]]:
     """Per author key: how many mentions carry it and the latest last contact, from the covering index."""
-    found = where(None, exclude)
+    found = where(None, exclude, make)
     found.within("author_key", keys)
     sql = f"SELECT author_key, count(*), max(last_contacted) FROM mentions{found.sql()} GROUP BY author_key"  # noqa: S608
     return sql, found.params

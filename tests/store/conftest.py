@@ -1,6 +1,7 @@
 """The store's contract suite runs each test once per backend.
 
-To hold a new backend (PostgreSQL, say) to the contract: add its name to `BACKENDS` and teach
+To hold a new backend to the contract: add its name to `BACKENDS` (as PostgreSQL is, marked
+`postgres`: deselected when no server is given) and teach
 `tools.location_in` to make a location for it, a database of its own per test. Everything in
 test_records, test_unit_of_work, test_queries, test_queries_reference and test_old_databases
 then runs against it (the last for each older schema in `OLD_WRITERS`).
@@ -16,7 +17,8 @@ import pytest
 
 from tests.store.tools import location_in
 
-BACKENDS = ("json", "sqlite")
+BACKENDS = ("json", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres))
+FILE_BACKENDS = ("json", "sqlite")  # one local file, with a run lock beside it
 
 
 @pytest.fixture(params=BACKENDS)
@@ -28,3 +30,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 def location(tmp_path: Path, backend: str) -> str:
     """A database of this backend that does not exist yet."""
     return location_in(tmp_path, backend)
+
+
+@pytest.fixture(params=FILE_BACKENDS)
+def file_location(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A database in one local file (what the run lock is for), that does not exist yet."""
+    return location_in(tmp_path, str(request.param))

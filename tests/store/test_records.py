@@ -90,6 +90,26 @@ def test_the_first_key_given_that_is_stored_wins(location):
         assert store.find_by_keys(["nul"]) is None
 
 
+def test_lookups_announced_by_prefetch_answer_as_without_it(location):
+    # What a run does per task: the task's lookups announced at once, then asked one by one,
+    # with puts (a feed repeating an item, a replaced mention's keys) in between.
+    populate(location, 3)
+    with open_store(location) as store:
+        store.prefetch(["guid:blog:1", "a", "guid:blog:2", "nope"], ["m000001", "m000007", "m000002"])
+        assert store.find_by_keys(["nope", "guid:blog:1"]) == make(1)
+        assert store.get("m000007") is None
+        store.put(make(7, keys=("a",)))
+        assert store.find_by_keys(["a"]).id == "m000007"
+        store.put(make(2, keys=("two",)))
+        assert store.find_by_keys(["guid:blog:2"]) is None
+        assert store.get("m000002").keys == ("two",)
+        assert store.find_by_keys(["guid:blog:0"]) == make(0)  # not announced: read as usual
+        store.save()
+        store.prefetch(["a"])  # what a save changed is read anew
+        assert store.find_by_keys(["a"]).id == "m000007"
+        assert store.find_by_keys(["two"]).id == "m000002"
+
+
 def test_a_replaced_mention_keeps_the_key_index_current(location):
     with open_store(location) as store:
         store.put(make(1, keys=("a",)))

@@ -116,7 +116,8 @@ def test_a_closed_store_refuses_use(location):
             use()
 
 
-def test_a_second_writer_waits_then_gives_up_and_readers_go_on(location):
+def test_a_second_writer_waits_then_gives_up_and_readers_go_on(file_location):
+    location = file_location
     populate(location, 1)
     holder = python(HOLD_LOCK, location, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
@@ -135,7 +136,8 @@ def test_a_second_writer_waits_then_gives_up_and_readers_go_on(location):
         assert store.get("m000000") == make(0)
 
 
-def test_a_killed_holder_releases_the_lock(location):
+def test_a_killed_holder_releases_the_lock(file_location):
+    location = file_location
     holder = python(HOLD_LOCK, location, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert holder.stdout.readline().strip() == "locked"

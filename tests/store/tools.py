@@ -16,6 +16,7 @@ from tinydb import TinyDB
 from mentionscan.models import Event, Mention
 from mentionscan.store import database_path, open_store
 from mentionscan.store.interface import search_text, words_of
+from tests import pgtools
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -67,12 +68,20 @@ def full_mention() -> Mention:
     )
 
 
+_POSTGRES: dict[str, str] = {}  # one database per folder and name, as a file would be
+
+
 def location_in(folder: Path, backend: str, name: str = "db") -> str:
     """Where a database of `backend` called `name` lives in `folder`, as a user would configure it."""
     if backend == "sqlite":
         return f"sqlite:///{folder / (name + '.sqlite')}"
     if backend == "json":
         return str(folder / (name + ".json"))
+    if backend == "postgres":
+        key = f"{folder / name}"
+        if key not in _POSTGRES:
+            _POSTGRES[key] = pgtools.database_url()
+        return _POSTGRES[key]
     raise ValueError(f"no such backend: {backend}")
 
 
