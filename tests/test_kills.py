@@ -192,3 +192,43 @@ def test_random_kills_of_fetch_leave_a_whole_database_and_no_process(
     )
     assert again.returncode == 0, again.stderr
     assert sorted(stored(seed_location(survivor, backend))) == sorted(after)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_fetch_with_one_line_and_no_worker_traceback(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    def handler(conn: socket.socket, path: str) -> None:
+        if path != "/0":
+            time.sleep(2)  # the parse pool waits for these while Ctrl-C comes
+        body = rss([{"title": "acme", "link": f"https://new.example{path}"}])
+        conn.sendall(http_head(headers={"Content-Type": RSS_TYPE, "Content-Length": str(len(body))}) + body)
+
+    with RawServer(handler) as slow:
+        config = write_config(tmp_path, slow, "json")
+        # A terminal's Ctrl-C signals the whole foreground process group: the run and its parse pool.
+        process = subprocess.Popen(
+            mentionscan_command("fetch", "--config", str(config)),
+            env=cli_env(isolated_home),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started = time.monotonic()
+        while len(seen := descendants(process.pid)) < 4:  # a fork server, a tracker and workers
+            assert process.poll() is None and time.monotonic() < started + 60
+            time.sleep(0.005)
+        time.sleep(0.8)  # the workers have started and wait for a job
+        try:
+            os.killpg(process.pid, signal.SIGINT)
+            output, _ = process.communicate(timeout=20)
+        finally:
+            for pid in {pid for pid in seen if alive(pid)}:
+                os.kill(pid, signal.SIGKILL)
+            process.kill()
+            process.wait()
+    assert (process.returncode, output.decode()) == (
+        130,
+        "Error: interrupted; nothing from this run was saved\n",
+    )

@@ -127,7 +127,7 @@ def internal_error(exc: Exception) -> MentionscanError:
 def _process_pool() -> Executor:
     import multiprocessing
 
-    from mentionscan.fetching.parentdeath import PARENT, die_with_parent
+    from mentionscan.fetching.parentdeath import PARENT, start_worker
 
     context: Any = multiprocessing.get_context("spawn")
     server = "forkserver" in multiprocessing.get_all_start_methods()
@@ -137,7 +137,7 @@ def _process_pool() -> Executor:
     pool = ProcessPoolExecutor(
         max_workers=max(1, min(os.cpu_count() or 1, 4)),
         mp_context=context,
-        initializer=die_with_parent,
+        initializer=start_worker,
         initargs=(os.getpid(),),
     )
     if server:  # for the fork server, started by the first submit (a spawned worker's parent is us)
