@@ -9,9 +9,10 @@ let go once used rather than all held to the end.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
@@ -61,8 +62,9 @@ def run_tasks(
 
     parse_pool: Executor | None = None
     in_processes = documents > PARSE_IN_PROCESSES_AFTER
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, total)), thread_name_prefix="fetch")
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, total)), thread_name_prefix="fetch") as pool:
+        with _stopped_at_once_on_error(pool):
             for index in range(total):
                 watch(pool.submit(_guarded, fetch, index), "fetch", index)
             while outstanding:
@@ -94,6 +96,18 @@ def run_tasks(
             parse_pool.shutdown(wait=True, cancel_futures=True)
     if next_index != total:
         raise MentionscanError("internal error: a task was lost (please report this)")
+
+
+@contextlib.contextmanager
+def _stopped_at_once_on_error(pool: ThreadPoolExecutor) -> Iterator[None]:
+    """Wait for every fetch when the run ends well; cancel those not started when it fails (Ctrl-C):
+    a stopped run must not go on fetching every source first. Those running end with the client."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _guarded(fetch: Callable[[int], Outcome], index: int) -> Outcome:
