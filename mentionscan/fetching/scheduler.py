@@ -73,7 +73,7 @@ def run_tasks(
                 kind, index, future = arrived.get()
                 outstanding -= 1
                 if kind == "parse":
-                    broken = isinstance(future.exception(), BrokenProcessPool)
+                    broken = future.cancelled() or isinstance(future.exception(), BrokenProcessPool)
                     final, started = parsers.settle(index, broken)
                     for other, again in started:
                         watch(again, "parse", other)
@@ -127,16 +127,13 @@ class _Parsers:
         self.jobs: dict[int, Callable[[], ParsedFeed]] = {}
         self.suspects: collections.deque[int] = collections.deque()
         self.checking: int | None = None  # the suspect in the one-worker pool now
+        self.held_by: dict[int, Executor | None] = {}  # the main pool each job was given to
 
     def submit(self, index: int, job: Callable[[], ParsedFeed]) -> Future[Any]:
         self.jobs[index] = job
-        self.pool = self.pool or _process_pool()
-        try:
-            return self.pool.submit(job)
-        except BrokenProcessPool:  # a worker died since the last submit
-            _retire(self.pool)
-            self.pool = _process_pool()
-            return self.pool.submit(job)
+        self.pool, future = _submit(self.pool, job)
+        self.held_by[index] = self.pool
+        return future
 
     def settle(self, index: int, broken: bool) -> tuple[bool, list[tuple[int, Future[Any]]]]:
         """After job `index` ended (in a `broken` pool or not): whether that is its outcome, and
@@ -147,8 +144,8 @@ class _Parsers:
             if broken and self.careful is not None:
                 _retire(self.careful)
                 self.careful = None
-        elif broken and self.pool is not None:
-            _retire(self.pool)
+        elif broken and self.pool is not None and self.held_by.get(index) is self.pool:
+            _retire(self.pool)  # not a newer pool: the others that broke with this job's come later
             self.pool = None
         if final:
             self.jobs.pop(index, None)
@@ -157,14 +154,39 @@ class _Parsers:
         started = []
         if self.checking is None and self.suspects:
             self.checking = self.suspects.popleft()
-            self.careful = self.careful or _process_pool(workers=1)
-            started.append((self.checking, self.careful.submit(self.jobs[self.checking])))
+            self.careful, future = _submit(self.careful, self.jobs[self.checking], workers=1)
+            started.append((self.checking, future))
         return final, started
 
     def shutdown(self) -> None:
         for pool in (self.pool, self.careful):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(
+    pool: Executor | None, job: Callable[[], ParsedFeed], workers: int = 0
+) -> tuple[Executor | None, Future[Any]]:
+    """`job` submitted to `pool` (started when None, replaced when broken): the pool and the future.
+
+    A pool broken since the last submit, or breaking as it starts a worker, raises what it met
+    (BrokenProcessPool, OSError, EOFError). With no pool to be had, the job is parsed here, as a
+    small run's documents are.
+    """
+    for _ in range(2):
+        try:
+            pool = pool or _process_pool(workers)
+            return pool, pool.submit(job)
+        except Exception:
+            if pool is not None:
+                _retire(pool)
+            pool = None
+    done: Future[Any] = Future()
+    try:
+        done.set_result(job())
+    except Exception as exc:  # what the job raised is its outcome
+        done.set_exception(exc)
+    return None, done
 
 
 def _retire(pool: Executor) -> None:
