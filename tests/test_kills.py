@@ -220,6 +220,8 @@ def test_ctrl_c_stops_fetch_at_once_with_one_line_and_no_worker_traceback(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # as from a terminal, even when these tests run where Ctrl-C is ignored (a shell's `&`)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         started = time.monotonic()
         while len(seen := descendants(process.pid)) < 4:  # a fork server, a tracker and workers
