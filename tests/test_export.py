@@ -168,8 +168,8 @@ def test_an_unwritable_output_is_one_error_line(cli: Cli, stored, tmp_path: Path
 @pytest.mark.parametrize(
     ("name", "starts"),
     [
-        ("mentions.csv", "id,url,title,"),
-        ("mentions.CSV", "id,url,title,"),
+        ("mentions.csv", "id,url,link,title,"),
+        ("mentions.CSV", "id,url,link,title,"),
         ("mentions.jsonl", '{"id": '),
         ("mentions.json", "[\n  {"),
         ("mentions.md", "# Mentions ("),
