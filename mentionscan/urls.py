@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from mentionscan.text import clean
@@ -120,3 +121,18 @@ def redact(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
+
+
+_PORT = re.compile(r":\d*$")
+
+
+def normalize_domain(value: str) -> str:
+    """`https://www.Acme.example:8080/x` -> `acme.example`: the form `site:` compares."""
+    host = value.strip().lower().split("://", 1)[-1]
+    host = host.split("/", 1)[0].rsplit("@", 1)[-1]
+    # repeat so that normalizing twice changes nothing ("www.www.x", "x:80:80")
+    while True:
+        shorter = _PORT.sub("", host).strip().strip(".").removeprefix("*.").removeprefix("www.")
+        if shorter == host:
+            return host
+        host = shorter

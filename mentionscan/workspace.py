@@ -10,14 +10,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from mentionscan.config import opml as opml_lists
+from mentionscan.config.load import load_config, resolve_database
 from mentionscan.config.model import ENV_DB, Config, Settings
 from mentionscan.errors import ConfigError, NotFound
 from mentionscan.followup.triage import Change
 from mentionscan.models import CLOSED_STATUSES, STATUSES, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
-from mentionscan.timeutil import parse_since, utcnow
+from mentionscan.timeutil import parse_moment, utcnow
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from mentionscan.delivery.digest import Deliver, DigestResult
     from mentionscan.delivery.formats import Detail, Format
     from mentionscan.delivery.notify import NotifyResult
@@ -50,8 +54,6 @@ class Workspace:
         `database`, else the user data dir. When the database is given (or in the environment) and
         no config is, the config is read only by the calls that need it (fetch, digest, explain).
         """
-        from mentionscan.config.load import resolve_database
-
         location = resolve_database(database, Path.cwd()) if database else None
         if location is None and (env := os.environ.get(ENV_DB)):
             location = resolve_database(env, Path.cwd())
@@ -70,8 +72,6 @@ class Workspace:
     def config(self) -> Config:
         """The config, read on first use (ConfigError when it cannot be)."""
         if self._config is None:
-            from mentionscan.config.load import load_config
-
             self._config = load_config(self._config_path)
         return self._config
 
@@ -139,8 +139,8 @@ class Workspace:
             statuses=tuple(status),
             queries=tuple(query),
             sources=tuple(source),
-            published_since=_moment(since),
-            found_since=_moment(found_since),
+            published_since=parse_moment(since),
+            found_since=parse_moment(found_since),
             words=tuple(words_of(words)),
             limit=limit,
         )
@@ -233,6 +233,18 @@ class Workspace:
                 ),
             )
         return draft
+
+    def answer(self, id_or_prefix: str, message: EmailMessage, *, send: bool) -> tuple[Mention, str]:
+        """Send a reply (a draft, edited) through [email], or keep it as .eml; log it, mark contacted."""
+        from mentionscan.delivery.replies import keep_reply, record_answer, send_reply
+
+        mention = self.get(id_or_prefix)
+        where = (
+            send_reply(self.config, message)
+            if send
+            else f"kept in {keep_reply(self.database, mention, message)}"
+        )
+        return self._change(mention.id, lambda m: record_answer(m, message, where)), where
 
     def find_contact(self, id_or_prefix: str, *, github_api: str | None = None) -> tuple[Mention, Found]:
         """Look for the author's email and pages (at most 5 requests), and store what was found.
@@ -346,6 +358,14 @@ class Workspace:
             health = {s.name: store.read_state(SourceHealth, s.name) for s in config.sources}
         return check_sources(config, health, names=sources)
 
+    def import_sources(self, opml: Path, *, dry_run: bool = False) -> opml_lists.Imported:
+        """Add an OPML file's feeds to the config file as `feed` sources (`dry_run`: only say which)."""
+        return opml_lists.import_opml(self.config, opml, dry_run=dry_run)
+
+    def export_sources(self, out: TextIO) -> int:
+        """Write the config's feed sources to `out` as an OPML list; how many."""
+        return opml_lists.export_opml(self.config, out)
+
     # The database itself
 
     def database_info(self) -> DatabaseInfo:
@@ -356,7 +376,6 @@ class Workspace:
 
     def migrate(self, target: str) -> Migration:
         """Copy the database into a new one at `target` (either backend), then check the copy."""
-        from mentionscan.config.load import resolve_database
         from mentionscan.store.migrate import migrate
 
         location = resolve_database(target, Path.cwd())
@@ -373,9 +392,3 @@ class Workspace:
                 store.put(changed)
                 store.save()
         return changed
-
-
-def _moment(value: str | datetime | None) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return parse_since(value)

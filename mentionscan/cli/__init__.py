@@ -5,7 +5,19 @@ from __future__ import annotations
 import sys
 
 # Each module adds its commands to `app` when imported.
-from mentionscan.cli import core, db, digest, notify, queries, reply, sources, transfer, triage  # noqa: F401
+from mentionscan.cli import (  # noqa: F401
+    core,
+    db,
+    digest,
+    feeds,
+    inbox,
+    notify,
+    queries,
+    reply,
+    sources,
+    transfer,
+    triage,
+)
 from mentionscan.cli.app import app, silence_stdout
 
 __all__ = ["app", "main"]

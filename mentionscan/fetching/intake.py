@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from mentionscan.dedup import entry_keys, link_key, mention_id
+from mentionscan.matching.language import language_tag
 from mentionscan.matching.matcher import Document, Hit, Matcher
 from mentionscan.models import Entry, Event, Mention
 from mentionscan.sources.feedentry import MAX_TEXT
@@ -68,6 +69,7 @@ class Intake:
             url=entry.url,
             author=entry.author or "",
             link=entry.link,
+            language=entry.language,
         )
         hits = self.matcher.match(document, names)
         if not hits:
@@ -132,6 +134,7 @@ class Intake:
             tags=entry.tags,
             link=entry.link or None,
             authors=entry.authors,
+            language=entry.language or next((hit.language for hit in seen.hits if hit.language), ""),
             timeline=(Event(self.now, "found", f"found by {entry.source} for {', '.join(names)}"),),
         )
 
@@ -169,6 +172,7 @@ def clean_entry(entry: Entry) -> Entry:
         authors=tuple(a for a in (truncate(clean(name), MAX_NAME) for name in entry.authors[:MAX_TAGS]) if a),
         tags=tuple(t for t in (truncate(clean(tag), MAX_NAME) for tag in entry.tags[:MAX_TAGS]) if t),
         native_id=_short(clean(entry.native_id), MAX_URL) or None,
+        language=language_tag(entry.language),
     )
 
 

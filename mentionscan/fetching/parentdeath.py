@@ -8,7 +8,7 @@ or, elsewhere, watches its parent from a thread. With them gone, multiprocessing
 tracker sees its pipe close and ends too.
 
 The fork server imports this module first (`scheduler.PARSER_MODULES`); `PARENT` in its
-environment names the run that started it. Each worker calls `start_worker(run)` as it starts.
+environment names the run that started it. Each worker calls `die_with_parent(run)` as it starts.
 """
 
 from __future__ import annotations
@@ -22,16 +22,6 @@ import time
 
 PARENT = "MENTIONSCAN_PARSE_PARENT"  # the pid of the run that starts the parse pool
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def start_worker(run: int) -> None:
-    """How each parse worker starts: it leaves Ctrl-C to the run, and dies with its parent.
-
-    A terminal's Ctrl-C reaches every process of the run; the run stops its pool itself, so a
-    worker waiting for a job must not print a KeyboardInterrupt traceback of its own.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(run)
 
 
 def die_with_parent(run: int) -> None:

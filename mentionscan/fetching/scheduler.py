@@ -19,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from mentionscan.errors import MentionscanError
+from mentionscan.fetching.screening import Screened, Screening, ScreenJob, start_worker
 from mentionscan.models import ParsedFeed
 from mentionscan.sources.interface import TaskResult
 
@@ -27,12 +28,16 @@ PARSE_IN_PROCESSES_AFTER = 8  # documents to parse before a process pool pays fo
 # The first makes the fork server die with the run that started it.
 PARSER_MODULES = [
     "mentionscan.fetching.parentdeath",
+    "mentionscan.fetching.screening",
     "mentionscan.sources",
     "mentionscan.sources.feedparse",
     "feedparser",
+    "fastfeedparser",
+    "lxml.etree",
 ]
 
 Outcome = TaskResult | MentionscanError
+Job = Callable[[], ParsedFeed | Screened]  # what a parse worker runs
 Progress = Callable[[str, int, int], None]  # (label of the task done, done, total)
 
 
@@ -44,11 +49,15 @@ def run_tasks(
     workers: int,
     documents: int,
     progress: Progress | None = None,
+    screening: Screening | None = None,
+    names: Callable[[int], Sequence[str]] | None = None,
 ) -> None:
     """`fetch(i)` for each task in threads, parse what it returns, and `finish(i, outcome)` in order.
 
     `documents` is how many tasks return a document to parse (a feed each): above
-    PARSE_IN_PROCESSES_AFTER they are parsed in a process pool, started at the first one.
+    PARSE_IN_PROCESSES_AFTER they are parsed in a process pool, started at the first one. With
+    `screening`, the pool's workers also screen each feed's entries for the queries `names(i)`
+    (the outcome's `screened`, in place of its `entries`).
     """
     total = len(labels)
     done = next_index = outstanding = 0
@@ -62,7 +71,7 @@ def run_tasks(
         outstanding += 1
         future.add_done_callback(lambda f: arrived.put((kind, index, f)))
 
-    parsers = _Parsers()
+    parsers = _Parsers(screening)
     in_processes = documents > PARSE_IN_PROCESSES_AFTER
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, total)), thread_name_prefix="fetch")
     try:
@@ -89,7 +98,10 @@ def run_tasks(
                             # Started at the first body to parse (a run of 304s never starts it);
                             # its workers start while the other answers arrive.
                             parsing[index] = outcome
-                            watch(parsers.submit(index, job), "parse", index)
+                            work: Callable[[], ParsedFeed | Screened] = job
+                            if screening is not None and names is not None:
+                                work = ScreenJob(job, tuple(names(index)))
+                            watch(parsers.submit(index, work), "parse", index)
                             continue
                         outcome = with_parsed(outcome, job)
                 ready[index] = outcome
@@ -121,17 +133,18 @@ class _Parsers:
     fails its source alone; the run goes on.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, screening: Screening | None) -> None:
+        self.screening = screening
         self.pool: Executor | None = None
         self.careful: Executor | None = None
-        self.jobs: dict[int, Callable[[], ParsedFeed]] = {}
+        self.jobs: dict[int, Job] = {}
         self.suspects: collections.deque[int] = collections.deque()
         self.checking: int | None = None  # the suspect in the one-worker pool now
         self.held_by: dict[int, Executor | None] = {}  # the main pool each job was given to
 
-    def submit(self, index: int, job: Callable[[], ParsedFeed]) -> Future[Any]:
+    def submit(self, index: int, job: Job) -> Future[Any]:
         self.jobs[index] = job
-        self.pool, future = _submit(self.pool, job)
+        self.pool, future = _submit(self.pool, job, self.screening)
         self.held_by[index] = self.pool
         return future
 
@@ -154,7 +167,7 @@ class _Parsers:
         started = []
         if self.checking is None and self.suspects:
             self.checking = self.suspects.popleft()
-            self.careful, future = _submit(self.careful, self.jobs[self.checking], workers=1)
+            self.careful, future = _submit(self.careful, self.jobs[self.checking], self.screening, 1)
             started.append((self.checking, future))
         return final, started
 
@@ -165,7 +178,7 @@ class _Parsers:
 
 
 def _submit(
-    pool: Executor | None, job: Callable[[], ParsedFeed], workers: int = 0
+    pool: Executor | None, job: Job, screening: Screening | None, workers: int = 0
 ) -> tuple[Executor | None, Future[Any]]:
     """`job` submitted to `pool` (started when None, replaced when broken): the pool and the future.
 
@@ -175,15 +188,15 @@ def _submit(
     """
     for _ in range(2):
         try:
-            pool = pool or _process_pool(workers)
+            pool = pool or _process_pool(screening, workers)
             return pool, pool.submit(job)
         except Exception:
             if pool is not None:
                 _retire(pool)
             pool = None
     done: Future[Any] = Future()
-    try:
-        done.set_result(job())
+    try:  # unscreened: only a worker screens (with_parsed takes either)
+        done.set_result(job.job() if isinstance(job, ScreenJob) else job())
     except Exception as exc:  # what the job raised is its outcome
         done.set_exception(exc)
     return None, done
@@ -224,7 +237,7 @@ def _guarded(fetch: Callable[[int], Outcome], index: int) -> Outcome:
         return internal_error(exc)
 
 
-def with_parsed(result: TaskResult, parse: Callable[[], ParsedFeed]) -> Outcome:
+def with_parsed(result: TaskResult, parse: Callable[[], ParsedFeed | Screened]) -> Outcome:
     """`result` with the entries `parse()` gives; a parser failure fails only this task."""
     try:
         parsed = parse()
@@ -232,7 +245,10 @@ def with_parsed(result: TaskResult, parse: Callable[[], ParsedFeed]) -> Outcome:
         return exc
     except Exception as exc:  # a parser crash fails one source, never the run
         return internal_error(exc)
-    result.entries.extend(parsed.entries)
+    if isinstance(parsed, Screened):
+        result.screened.extend(parsed.seen)
+    else:
+        result.entries.extend(parsed.entries)
     result.warnings.extend(parsed.warnings)
     if not parsed.clean:
         result.validators = {}  # a malformed document's validators would hide its fix
@@ -243,10 +259,10 @@ def internal_error(exc: Exception) -> MentionscanError:
     return MentionscanError(f"internal error: {type(exc).__name__}: {exc} (please report this)")
 
 
-def _process_pool(workers: int = 0) -> Executor:
+def _process_pool(screening: Screening | None, workers: int = 0) -> Executor:
     import multiprocessing
 
-    from mentionscan.fetching.parentdeath import PARENT, start_worker
+    from mentionscan.fetching.parentdeath import PARENT
 
     context: Any = multiprocessing.get_context("spawn")
     server = "forkserver" in multiprocessing.get_all_start_methods()
@@ -257,7 +273,7 @@ def _process_pool(workers: int = 0) -> Executor:
         max_workers=workers or max(1, min(os.cpu_count() or 1, 4)),
         mp_context=context,
         initializer=start_worker,
-        initargs=(os.getpid(),),
+        initargs=(os.getpid(), screening),
     )
     if server:  # for the fork server, started by the first submit (a spawned worker's parent is us)
         os.environ[PARENT] = str(os.getpid())

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mentionscan.config.model import opt
 from mentionscan.sources.feedparse import parse_feed
+from mentionscan.sources.google_alerts import alert_entry, is_alerts_feed
 from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState, Validators
 from mentionscan.sources.sitesource import SiteSource
 
@@ -18,7 +19,10 @@ if TYPE_CHECKING:
 class FeedSource(SiteSource):
     type = "feed"
     summary = "any RSS, Atom or JSON Feed URL; every query is matched against each entry"
-    options = {"url": opt(str, required=True, help="the feed's URL")}
+    options = {
+        "url": opt(str, required=True, help="the feed's URL"),
+        "group": opt(str, help='a folder for it, "News/Tech" (import-sources keeps OPML folders here)'),
+    }
     per_query = False
 
     @property
@@ -36,12 +40,10 @@ class FeedSource(SiteSource):
         if response.status == 304:
             result.not_modified = True
             return result
-        result.parse = ParseJob(
-            parse_feed,
-            response.body,
-            dict(response.headers),
-            {"url": response.url, "source": self.name, "source_type": self.type},
-        )
+        kwargs: dict[str, Any] = {"url": response.url, "source": self.name, "source_type": self.type}
+        if is_alerts_feed(str(self.spec.options["url"])):
+            kwargs["adapt"] = alert_entry
+        result.parse = ParseJob(parse_feed, response.body, dict(response.headers), kwargs)
         return result
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
