@@ -10,6 +10,7 @@ from mentionscan.text import clean
 from mentionscan.urlrules import is_tracking, site_rules, unwrap
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_URL = 8_192  # longer is no link anyone wrote (sitemaps stop at 2,048; servers refuse past 8 KiB)
 
 
 def is_http_url(url: str | None) -> bool:
@@ -28,13 +29,13 @@ def is_http_url(url: str | None) -> bool:
 
 
 def safe_link(url: str | None) -> str:
-    """`url` if it may be rendered as a link (http or https), else ""; control characters and any
-    `user:password@` removed (a credential is never stored or shown, and `https://bank.example@evil`
-    then reads as where it goes)."""
+    """`url` if it may be rendered as a link (http or https, at most MAX_URL characters), else "";
+    control characters and any `user:password@` removed (a credential is never stored or shown,
+    and `https://bank.example@evil` then reads as where it goes)."""
     if not url:
         return ""
     url = clean(url).strip()
-    return without_credentials(url) if is_http_url(url) else ""
+    return without_credentials(url) if len(url) <= MAX_URL and is_http_url(url) else ""
 
 
 def host_of(url: str) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -49,6 +51,7 @@ def test_a_feed_that_changes_its_items_identity_every_fetch_stores_each_item_onc
     )
     first = cli.json("fetch", "--config", str(config), "--format", "json")
     assert sorted(m["title"] for m in first) == TITLES
+    stored_first = stored_mentions(config.parent / "mentions.json")
     for _ in range(2):
         again = cli("fetch", "--config", str(config), "--format", "json")
         assert again.exit_code == 0, again.stderr
@@ -60,6 +63,14 @@ def test_a_feed_that_changes_its_items_identity_every_fetch_stores_each_item_onc
     stored = cli.json("list", "--config", str(config), "--all", "--format", "json")
     assert sorted(m["title"] for m in stored) == TITLES
     assert len(httpserver.log) == 3
+    # the same item again is no sighting of another, and its passing links and ids are not kept
+    assert stored_mentions(config.parent / "mentions.json") == stored_first
+
+
+def stored_mentions(database: Path) -> dict[str, tuple[list[str], object]]:
+    """Each stored mention's keys and sightings, by title."""
+    table = json.loads(database.read_text())["mentions"]
+    return {m["title"]: (m["keys"], m["extra"].get("sightings")) for m in table.values()}
 
 
 def test_different_items_with_the_same_words_from_different_authors_stay_apart(

@@ -8,6 +8,8 @@ end comes only once every process holding the pipe is gone, as `mentionscan fetc
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import random
 import shutil
@@ -21,6 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from mentionscan.errors import MentionscanError
+from mentionscan.fetching.scheduler import run_tasks
+from mentionscan.models import Entry, ParsedFeed
+from mentionscan.sources.interface import TaskResult
 from mentionscan.store import open_store
 from tests.hardening_tools import RawServer, cli_env, http_head, mentionscan_command, rss
 from tests.store.tools import populate
@@ -192,3 +198,115 @@ def test_random_kills_of_fetch_leave_a_whole_database_and_no_process(
     )
     assert again.returncode == 0, again.stderr
     assert sorted(stored(seed_location(survivor, backend))) == sorted(after)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_fetch_at_once_with_one_line_and_no_worker_traceback(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    def handler(conn: socket.socket, path: str) -> None:
+        if path != "/0":
+            time.sleep(10)  # the parse pool waits for these while Ctrl-C comes
+        body = rss([{"title": "acme", "link": f"https://new.example{path}"}])
+        conn.sendall(http_head(headers={"Content-Type": RSS_TYPE, "Content-Length": str(len(body))}) + body)
+
+    with RawServer(handler) as slow:
+        config = write_config(tmp_path, slow, "json")
+        # A terminal's Ctrl-C signals the whole foreground process group: the run and its parse pool.
+        process = subprocess.Popen(
+            mentionscan_command("fetch", "--config", str(config)),
+            env=cli_env(isolated_home),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # as from a terminal, even when these tests run where Ctrl-C is ignored (a shell's `&`)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        started = time.monotonic()
+        while len(seen := descendants(process.pid)) < 4:  # a fork server, a tracker and workers
+            assert process.poll() is None and time.monotonic() < started + 60
+            time.sleep(0.005)
+        time.sleep(0.8)  # the workers have started and wait for a job
+        try:
+            asked = len(slow.paths)  # the first feed, and as many as may be asked of one host at once
+            os.killpg(process.pid, signal.SIGINT)
+            output, _ = process.communicate(timeout=60)
+        finally:
+            for pid in {pid for pid in seen if alive(pid)}:
+                os.kill(pid, signal.SIGKILL)
+            process.kill()
+            process.wait()
+    assert (process.returncode, output.decode()) == (
+        130,
+        "Error: interrupted; nothing from this run was saved\n",
+    )
+    assert len(slow.paths) == asked < FEEDS  # the feeds not yet asked for never are
+
+
+def parse_or_die(n: int) -> ParsedFeed:
+    """A parse job: document 3 kills its worker (every time, as the OOM killer would)."""
+    if n == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return ParsedFeed([Entry(source=f"f{n}", source_type="feed", url=f"https://e.example/{n}", title="acme")])
+
+
+@pytest.mark.slow
+def test_a_parse_worker_killed_fails_only_the_document_it_was_parsing() -> None:
+    documents = 12  # past PARSE_IN_PROCESSES_AFTER: parsed in the pool
+    outcomes: dict[int, object] = {}
+    run_tasks(
+        [f"f{n}" for n in range(documents)],
+        lambda n: TaskResult(parse=functools.partial(parse_or_die, n)),
+        outcomes.__setitem__,
+        workers=4,
+        documents=documents,
+    )
+    assert sorted(outcomes) == list(range(documents))  # every task finished, none lost
+    failed = {n: str(o) for n, o in outcomes.items() if isinstance(o, MentionscanError)}
+    # Each document its pool held was parsed again alone: the one that killed it again is the one.
+    assert failed == {
+        3: "the process parsing it was killed (out of memory?); it is fetched and parsed again next run"
+    }
+    parsed = {n: [e.url for e in o.entries] for n, o in outcomes.items() if isinstance(o, TaskResult)}
+    assert parsed == {n: [f"https://e.example/{n}"] for n in range(documents) if n != 3}
+
+
+@pytest.mark.slow
+def test_a_parse_worker_killed_in_a_real_fetch_loses_nothing(tmp_path: Path, isolated_home: Path) -> None:
+    def handler(conn: socket.socket, path: str) -> None:
+        if path not in ("/0", "/1"):
+            time.sleep(1)  # answered once the pool runs, and its worker was killed
+        body = rss([{"title": f"acme {path}", "link": f"https://new.example{path}"}])
+        conn.sendall(http_head(headers={"Content-Type": RSS_TYPE, "Content-Length": str(len(body))}) + body)
+
+    with RawServer(handler) as server:
+        config = write_config(tmp_path, server, "json")
+        process = subprocess.Popen(
+            mentionscan_command("fetch", "--config", str(config), "--format", "json"),
+            env=cli_env(isolated_home),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        started = time.monotonic()
+        while not (workers := parse_workers(process.pid)):
+            assert process.poll() is None and time.monotonic() < started + 60
+            time.sleep(0.005)
+        os.kill(workers[0], signal.SIGKILL)
+        output, errors = process.communicate(timeout=60)
+    assert process.returncode == 0, errors.decode()
+    assert sorted(m["title"] for m in json.loads(output)) == sorted(f"acme /{n}" for n in range(FEEDS))
+
+
+def parse_workers(run: int) -> list[int]:
+    """The parse workers of the run `run`: the processes under it whose parent is not the run."""
+    found = []
+    for pid in descendants(run):
+        try:
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if parent != run:
+            found.append(pid)
+    return found

@@ -52,6 +52,10 @@ class Watch:
                 self.scheduled = True
                 _watchdog().schedule(self)
 
+    def fire(self) -> None:
+        """Shut the request's sockets down now (its client was closed: the run was stopped)."""
+        self._fire()
+
     def _fire(self) -> None:
         with self.lock:
             if self.stopped:

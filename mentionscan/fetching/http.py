@@ -114,13 +114,27 @@ class HttpClient:
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
         self._budgets: dict[str, Budget] = {}
+        # Set by close(): a run stopped by Ctrl-C ends its requests now, not when each is done.
+        self._closed = threading.Event()
+        self._watches: set[Watch] = set()
 
     def may_follow(self, origin: str, target: str) -> None:
         """Raise FetchError unless a link found at `origin` may lead to `target` (the redirect rules)."""
         self.redirects.check(origin, target)
 
     def close(self) -> None:
+        """Close the session; a request still running, retrying or waiting for its turn ends now."""
+        self._closed.set()
+        with self._hosts_lock:
+            running = list(self._watches)
+        for watch in running:
+            watch.fire()
         self.session.close()
+
+    def _wait(self, seconds: float, url: str) -> None:
+        """Sleep `seconds`, unless the client is closed meanwhile (FetchError then)."""
+        if self._closed.wait(seconds) if seconds > 0 else self._closed.is_set():
+            raise FetchError(f"{redact(url)}: not fetched (the run was stopped)")
 
     def __enter__(self) -> HttpClient:
         return self
@@ -135,6 +149,17 @@ class HttpClient:
                 self._hosts[host] = _Host(slots=threading.BoundedSemaphore(self.per_host))
             return self._hosts[host]
 
+    @contextlib.contextmanager
+    def _turn(self, state: _Host, url: str) -> Iterator[None]:
+        """One of the host's slots for the block; a closed client's waiting requests end at once."""
+        while not state.slots.acquire(timeout=0.5):
+            self._wait(0, url)
+        try:
+            self._wait(0, url)
+            yield
+        finally:
+            state.slots.release()
+
     def _pace(self, state: _Host, rate_per_minute: float | None, url: str) -> float:
         """Wait for this request's turn at a paced host; the seconds waited."""
         if not rate_per_minute:
@@ -143,13 +168,12 @@ class HttpClient:
             shared = self.shared_pace((urlsplit(url).hostname or "").lower(), 60.0 / rate_per_minute)
             if shared is not None:
                 if shared > 0:
-                    time.sleep(shared)
+                    self._wait(shared, url)  # a closed client (Ctrl-C) stops waiting at once
                 return max(shared, 0.0)
         with state.lock:
             wait = state.next_at - time.monotonic()
             state.next_at = max(state.next_at, time.monotonic()) + 60.0 / rate_per_minute
-        if wait > 0:
-            time.sleep(wait)
+        self._wait(wait, url)
         return max(wait, 0.0)
 
     @contextlib.contextmanager
@@ -213,7 +237,7 @@ class HttpClient:
                     raise
                 if clock.deadline is not None and time.monotonic() + delay >= clock.deadline:
                     raise
-                time.sleep(delay)
+                self._wait(delay, url)
                 attempt += 1
 
     def _request_once(self, hop: _Hop, rate_per_minute: float | None, clock: _Clock) -> Response:
@@ -226,7 +250,7 @@ class HttpClient:
         for number in range(MAX_REDIRECTS + 1):
             state = self._host(hop.url)
             asked = time.monotonic()
-            with state.slots:
+            with self._turn(state, hop.url):
                 waited = time.monotonic() - asked + self._pace(state, rate_per_minute, hop.url)
                 if budget is not None:
                     budget.excuse(waited)  # waiting for a turn at the host is not the server
@@ -276,6 +300,10 @@ class HttpClient:
         timeout = (min(5.0, self.timeout, remaining), min(self.timeout, remaining))
         watch = Watch(deadline, guard)
         current.watch = watch
+        with self._hosts_lock:
+            self._watches.add(watch)
+        if self._closed.is_set():
+            watch.fire()
         try:
             try:
                 response = self.session.request(
@@ -307,6 +335,8 @@ class HttpClient:
         finally:
             watch.stop()
             current.watch = None
+            with self._hosts_lock:
+                self._watches.discard(watch)
         return response.status_code, response.headers, body, response.url
 
     def _too_slow(self, url: str) -> FetchError:

@@ -16,13 +16,17 @@ from mentionscan.dedup import entry_keys, link_key, mention_id
 from mentionscan.matching.language import language_tag
 from mentionscan.matching.matcher import Document, Hit, Matcher
 from mentionscan.models import Entry, Event, Mention
-from mentionscan.text import clean, snippet
+from mentionscan.sources.feedentry import MAX_TEXT
+from mentionscan.text import clean, snippet, truncate
 from mentionscan.urlrules import unwrap
-from mentionscan.urls import safe_link
+from mentionscan.urls import MAX_URL, safe_link
 
 MAX_KEYS = 8  # keys one mention keeps (a feed that changes GUIDs each fetch must not grow it forever)
 MAX_SIGHTINGS = 3  # other items merged into one mention whose text is kept for `explain`
 TOO_OLD, NOT_A_MATCH = "too old", "not a match"
+# What one item may bring, whatever its feed sends (one hostile 15 MiB item must not be stored
+# and rewritten every run, nor flood a digest): far past any real post, title, name or tag list.
+MAX_TITLE, MAX_NAME, MAX_TAGS = 1_000, 300, 100  # and MAX_TEXT, the feeds' own limit, for every source
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,26 +153,32 @@ def fresh_id(key: str, taken: Callable[[str], bool]) -> str:
 
 
 def clean_entry(entry: Entry) -> Entry:
-    """`entry` with control characters removed from every text and only http(s) links.
+    """`entry` with control characters removed from every text, only http(s) links, and each
+    field cut to its limit (MAX_TEXT, MAX_TITLE, MAX_NAME; at most MAX_TAGS tags and authors).
 
-    The parsers already do this; doing it again here, once, makes it hold for every source.
+    The parsers already clean; doing it again here, once, makes it hold for every source.
     A redirector's link (Google, Facebook, an AMP cache) becomes the page it leads to, so that
     `site:` and the reader see the real host.
     """
     return replace(
         entry,
         url=safe_link(unwrap(entry.url)),
-        title=clean(entry.title),
-        text=clean(entry.text),
-        author=clean(entry.author) or None,
+        title=truncate(clean(entry.title), MAX_TITLE),
+        text=truncate(clean(entry.text), MAX_TEXT),
+        author=truncate(clean(entry.author), MAX_NAME) or None,
         author_url=safe_link(entry.author_url) or None,
-        author_email=clean(entry.author_email) or None,
+        author_email=_short(clean(entry.author_email)) or None,
         link=safe_link(unwrap(entry.link)),
-        authors=tuple(a for a in (clean(name) for name in entry.authors) if a),
-        tags=tuple(t for t in (clean(tag) for tag in entry.tags) if t),
-        native_id=clean(entry.native_id) or None,
+        authors=tuple(a for a in (truncate(clean(name), MAX_NAME) for name in entry.authors[:MAX_TAGS]) if a),
+        tags=tuple(t for t in (truncate(clean(tag), MAX_NAME) for tag in entry.tags[:MAX_TAGS]) if t),
+        native_id=_short(clean(entry.native_id), MAX_URL) or None,
         language=language_tag(entry.language),
     )
+
+
+def _short(value: str, limit: int = MAX_NAME) -> str:
+    """`value`, or "" when it is too long to be what it claims (an address, an id): cut, it would be wrong."""
+    return value if len(value) <= limit else ""
 
 
 def _first_text_span(hits: Sequence[Hit]) -> tuple[int, int]:

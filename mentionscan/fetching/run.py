@@ -328,6 +328,8 @@ class _Run:
         if existing is not None:
             churned = not any(key in existing.keys for key in seen.keys if not is_content_key(key))
             report.churned += churned
+            if churned:  # its new link and id will change again: keeping them would fill the mention's keys
+                seen = replace(seen, keys=tuple(key for key in seen.keys if key in existing.keys))
             merged = self.intake.merge(existing, seen)
             if merged is not None:
                 # an item whose link and id changed is the same item again, not a second sighting

@@ -9,10 +9,13 @@ let go once used rather than all held to the end.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import os
 import queue
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from mentionscan.errors import MentionscanError
@@ -34,6 +37,7 @@ PARSER_MODULES = [
 ]
 
 Outcome = TaskResult | MentionscanError
+Job = Callable[[], ParsedFeed | Screened]  # what a parse worker runs
 Progress = Callable[[str, int, int], None]  # (label of the task done, done, total)
 
 
@@ -67,17 +71,25 @@ def run_tasks(
         outstanding += 1
         future.add_done_callback(lambda f: arrived.put((kind, index, f)))
 
-    parse_pool: Executor | None = None
+    parsers = _Parsers(screening)
     in_processes = documents > PARSE_IN_PROCESSES_AFTER
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, total)), thread_name_prefix="fetch")
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, total)), thread_name_prefix="fetch") as pool:
+        with _stopped_at_once_on_error(pool):
             for index in range(total):
                 watch(pool.submit(_guarded, fetch, index), "fetch", index)
             while outstanding:
                 kind, index, future = arrived.get()
                 outstanding -= 1
                 if kind == "parse":
-                    outcome = with_parsed(parsing.pop(index), future.result)
+                    broken = future.cancelled() or isinstance(future.exception(), BrokenProcessPool)
+                    final, started = parsers.settle(index, broken)
+                    for other, again in started:
+                        watch(again, "parse", other)
+                    if not final:
+                        continue
+                    result = parsing.pop(index)
+                    outcome = killed_parser() if broken else with_parsed(result, future.result)
                 else:
                     outcome = future.result()
                     if isinstance(outcome, TaskResult) and outcome.parse is not None:
@@ -85,12 +97,11 @@ def run_tasks(
                         if in_processes:
                             # Started at the first body to parse (a run of 304s never starts it);
                             # its workers start while the other answers arrive.
-                            parse_pool = parse_pool or _process_pool(screening)
                             parsing[index] = outcome
                             work: Callable[[], ParsedFeed | Screened] = job
                             if screening is not None and names is not None:
                                 work = ScreenJob(job, tuple(names(index)))
-                            watch(parse_pool.submit(work), "parse", index)
+                            watch(parsers.submit(index, work), "parse", index)
                             continue
                         outcome = with_parsed(outcome, job)
                 ready[index] = outcome
@@ -101,10 +112,120 @@ def run_tasks(
                     finish(next_index, ready.pop(next_index))
                     next_index += 1
     finally:
-        if parse_pool is not None:
-            parse_pool.shutdown(wait=True, cancel_futures=True)
+        parsers.shutdown()
     if next_index != total:
         raise MentionscanError("internal error: a task was lost (please report this)")
+
+
+def killed_parser() -> MentionscanError:
+    return MentionscanError(
+        "the process parsing it was killed (out of memory?); it is fetched and parsed again next run"
+    )
+
+
+class _Parsers:
+    """The run's parse pools: the main one, started at the first document, and a one-worker pool
+    for the documents that were in a pool when it broke.
+
+    One worker killed (by the OOM killer, say) breaks its whole pool: every job in it fails, and so
+    does every later submit. The main pool is replaced, and each job it held is parsed again, one
+    at a time, in the one-worker pool: a document that kills its worker there is the one, and it
+    fails its source alone; the run goes on.
+    """
+
+    def __init__(self, screening: Screening | None) -> None:
+        self.screening = screening
+        self.pool: Executor | None = None
+        self.careful: Executor | None = None
+        self.jobs: dict[int, Job] = {}
+        self.suspects: collections.deque[int] = collections.deque()
+        self.checking: int | None = None  # the suspect in the one-worker pool now
+        self.held_by: dict[int, Executor | None] = {}  # the main pool each job was given to
+
+    def submit(self, index: int, job: Job) -> Future[Any]:
+        self.jobs[index] = job
+        self.pool, future = _submit(self.pool, job, self.screening)
+        self.held_by[index] = self.pool
+        return future
+
+    def settle(self, index: int, broken: bool) -> tuple[bool, list[tuple[int, Future[Any]]]]:
+        """After job `index` ended (in a `broken` pool or not): whether that is its outcome, and
+        the jobs started now (the next suspect)."""
+        final = not broken or index == self.checking
+        if index == self.checking:
+            self.checking = None
+            if broken and self.careful is not None:
+                _retire(self.careful)
+                self.careful = None
+        elif broken and self.pool is not None and self.held_by.get(index) is self.pool:
+            _retire(self.pool)  # not a newer pool: the others that broke with this job's come later
+            self.pool = None
+        if final:
+            self.jobs.pop(index, None)
+        else:
+            self.suspects.append(index)
+        started = []
+        if self.checking is None and self.suspects:
+            self.checking = self.suspects.popleft()
+            self.careful, future = _submit(self.careful, self.jobs[self.checking], self.screening, 1)
+            started.append((self.checking, future))
+        return final, started
+
+    def shutdown(self) -> None:
+        for pool in (self.pool, self.careful):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(
+    pool: Executor | None, job: Job, screening: Screening | None, workers: int = 0
+) -> tuple[Executor | None, Future[Any]]:
+    """`job` submitted to `pool` (started when None, replaced when broken): the pool and the future.
+
+    A pool broken since the last submit, or breaking as it starts a worker, raises what it met
+    (BrokenProcessPool, OSError, EOFError). With no pool to be had, the job is parsed here, as a
+    small run's documents are.
+    """
+    for _ in range(2):
+        try:
+            pool = pool or _process_pool(screening, workers)
+            return pool, pool.submit(job)
+        except Exception:
+            if pool is not None:
+                _retire(pool)
+            pool = None
+    done: Future[Any] = Future()
+    try:  # unscreened: only a worker screens (with_parsed takes either)
+        done.set_result(job.job() if isinstance(job, ScreenJob) else job())
+    except Exception as exc:  # what the job raised is its outcome
+        done.set_exception(exc)
+    return None, done
+
+
+def _retire(pool: Executor) -> None:
+    """Let a broken pool go, and end every worker it still has.
+
+    CPython's cleanup of a broken pool waits for each of its workers after asking them to end,
+    and misses one started at that moment: it would wait for that worker for ever, and the run
+    could never exit. So they are killed here too.
+    """
+    workers = dict(getattr(pool, "_processes", None) or {})  # shutdown forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers.values():
+        with contextlib.suppress(Exception):
+            process.kill()
+
+
+@contextlib.contextmanager
+def _stopped_at_once_on_error(pool: ThreadPoolExecutor) -> Iterator[None]:
+    """Wait for every fetch when the run ends well; cancel those not started when it fails (Ctrl-C):
+    a stopped run must not go on fetching every source first. Those running end with the client."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _guarded(fetch: Callable[[int], Outcome], index: int) -> Outcome:
@@ -138,7 +259,7 @@ def internal_error(exc: Exception) -> MentionscanError:
     return MentionscanError(f"internal error: {type(exc).__name__}: {exc} (please report this)")
 
 
-def _process_pool(screening: Screening | None) -> Executor:
+def _process_pool(screening: Screening | None, workers: int = 0) -> Executor:
     import multiprocessing
 
     from mentionscan.fetching.parentdeath import PARENT
@@ -149,7 +270,7 @@ def _process_pool(screening: Screening | None) -> Executor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PARSER_MODULES)
     pool = ProcessPoolExecutor(
-        max_workers=max(1, min(os.cpu_count() or 1, 4)),
+        max_workers=workers or max(1, min(os.cpu_count() or 1, 4)),
         mp_context=context,
         initializer=start_worker,
         initargs=(os.getpid(), screening),

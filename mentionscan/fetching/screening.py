@@ -9,6 +9,7 @@ few that match — and does only what needs the store: dedup and saving.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,8 +43,14 @@ class Screened:
 
 
 def start_worker(run: int, screening: Screening | None) -> None:
-    """A parse worker's initializer: die with the run, and build its intake (if it screens)."""
+    """A parse worker's initializer: leave Ctrl-C to the run, die with the run, and build its
+    intake (if it screens).
+
+    A terminal's Ctrl-C reaches every process of the run; the run stops its pool itself, so a
+    worker waiting for a job must not print a KeyboardInterrupt traceback of its own.
+    """
     global _intake
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(run)
     if screening is None:
         return
