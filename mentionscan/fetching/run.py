@@ -320,16 +320,20 @@ class _Run:
             return
         report.matched += 1
         existing = self.store.find_by_keys(seen.keys)
+        churned = existing is not None and not any(
+            key in existing.keys for key in seen.keys if not is_content_key(key)
+        )
+        if existing is not None and churned:
+            # its new link and id will change again: keeping them would fill the mention's keys
+            seen = replace(seen, keys=tuple(key for key in seen.keys if key in existing.keys))
+        sighting = seen
 
         def again(current: Mention) -> Mention | None:
             # Another worker or a person changed it since we read it: this sighting, on what is there now.
-            return self.intake.merge(current, seen)
+            return self.intake.merge(current, sighting)
 
         if existing is not None:
-            churned = not any(key in existing.keys for key in seen.keys if not is_content_key(key))
             report.churned += churned
-            if churned:  # its new link and id will change again: keeping them would fill the mention's keys
-                seen = replace(seen, keys=tuple(key for key in seen.keys if key in existing.keys))
             merged = self.intake.merge(existing, seen)
             if merged is not None:
                 # an item whose link and id changed is the same item again, not a second sighting
