@@ -157,3 +157,16 @@ def test_a_broken_config_is_never_edited(cli: Cli, config: Path, tmp_path: Path)
     assert "unknown type 'fede' (did you mean 'feed'?)" in result.stderr
     assert "fede" in config.read_text(encoding="utf-8")
     assert not (config.parent / "config.toml.bak").exists()
+
+
+@pytest.mark.parametrize("name", ["feeds.opml", "feeds.xml"])
+def test_import_takes_an_opml_list_as_import_sources_does(
+    cli: Cli, config: Path, tmp_path: Path, name: str
+) -> None:
+    path = opml(tmp_path, '<outline type="rss" text="Acme news" xmlUrl="https://news.example/feed"/>', name)
+    result = cli("import", str(path), "--config", str(config))
+    assert result.exit_code == 0, result.stderr
+    assert "added  acme-news  https://news.example/feed" in result.stdout
+    assert 'url = "https://news.example/feed"' in config.read_text(encoding="utf-8")
+    again = cli("import", str(path), "--config", str(config), "--dry-run")
+    assert again.exit_code == 0 and "skipped  https://news.example/feed" in again.stdout

@@ -131,7 +131,11 @@ def _atom_links(output: Path | None, feed_url: str | None, page_url: str | None)
 @app.command("import")
 def import_(
     file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="A backup made by `mentionscan export --full`.")
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="A backup made by `mentionscan export --full`, or an OPML list of feeds (import-sources).",
+        ),
     ],
     config: ConfigOption = None,
     db: DbOption = None,
@@ -144,8 +148,14 @@ def import_(
     A mention the database lacks is added whole. One it has (the same id, else the same link or
     feed id) gains every timeline event, note and contact of the backup, and its queries and
     tags; its status and due date are those of whichever side changed them last. Program state
-    (cursors, source health) is added where the database has none.
+    (cursors, source health) is added where the database has none. An OPML list (`.opml`, or
+    XML with an <opml> root) adds its feeds to the config instead, as `import-sources` does.
     """
+    if _is_opml(file):  # a feed reader's subscription list: its feeds go into the config
+        from mentionscan.cli.feeds import import_sources
+
+        import_sources(file, config, dry_run)
+        return
     result = workspace(config, db).import_backup(file, dry_run=dry_run)
     parts = [f"{result.added} added", f"{result.merged} merged", f"{result.unchanged} already there"]
     if result.states_added or result.states_kept:
@@ -153,3 +163,14 @@ def import_(
         parts.append(f"{plural(result.states_added, 'state')} added{kept}")
     head = "Would import" if dry_run else "Imported"
     say(f"{head} {file}: {', '.join(parts)}" + (" (dry run: nothing changed)" if dry_run else ""))
+
+
+def _is_opml(file: Path) -> bool:
+    if file.suffix.lower() == ".opml":
+        return True
+    try:
+        with file.expanduser().open("rb") as head:
+            start = head.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return False  # the backup reader says what is wrong with the file
+    return start.startswith(b"<") and b"<opml" in start.lower()
