@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 
 import fetch
+import interrupt
 import match
 import queries
 import startup
@@ -38,6 +39,7 @@ def main() -> None:
     rows += store.main(runs=args.runs)
     rows += queries.main(runs=max(args.runs, 5))
     rows += startup.main()
+    rows += interrupt.main()
     took = time.perf_counter() - started
     table = show(rows)
     print(table)

@@ -16,6 +16,8 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad command line or bad config
     SOURCES_FAILED = 3  # the run finished, but one or more sources failed
     LOCKED = 4  # another mentionscan run holds the database
+    INTERRUPTED = 130  # Ctrl-C (SIGINT), as a shell reports it: 128 + 2
+    TERMINATED = 143  # SIGTERM (kill, systemd, a cron timeout): 128 + 15
 
 
 class MentionscanError(Exception):
@@ -78,6 +80,16 @@ class FetchError(MentionscanError):
         self.retry_after = retry_after
         self.headers: Mapping[str, str] = headers or {}
         self.body = body
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it stops a command as Ctrl-C does."""
+
+
+def interrupt_code(exc: BaseException) -> ExitCode:
+    """The exit status for an interruption: 143 after SIGTERM, 130 after Ctrl-C."""
+    cause = getattr(exc, "cause", exc)
+    return ExitCode.TERMINATED if isinstance(cause, Terminated) else ExitCode.INTERRUPTED
 
 
 class SendError(MentionscanError):

@@ -122,3 +122,31 @@ def redact(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
+
+
+# Query parameters that carry a credential (Stack Exchange's `key`, a feed's `?token=`).
+_SECRET_PARAM = ("key", "token", "secret", "password", "passwd", "auth", "sig", "signature", "apikey")
+
+
+def masked(url: str) -> str:
+    """`url` for a log line: credentials in the user part or in secret-looking parameters as `***`."""
+    url = redact(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(_is_secret(name) for name, _ in pairs):
+        return url
+    query = "&".join(
+        f"{quote(name, safe='')}=***" if _is_secret(name) else f"{quote(name, safe='')}={quote(value, safe='')}"
+        for name, value in pairs
+    )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def _is_secret(name: str) -> bool:
+    lowered = name.lower().replace("-", "_")
+    return any(lowered == word or lowered.endswith("_" + word) for word in _SECRET_PARAM)

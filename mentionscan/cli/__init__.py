@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
+from types import FrameType
 
 # Each module adds its commands to `app` when imported.
 from mentionscan.cli import core, db, digest, queries, reply, sources, triage  # noqa: F401
 from mentionscan.cli.app import app, silence_stdout
+from mentionscan.errors import ExitCode, Terminated
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except BrokenPipeError:
         silence_stdout()
         sys.exit(0)
+    except SystemExit as exc:
+        if exc.code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
+            # Interrupted: what had to be saved is saved and said. A thread still blocked in a
+            # request or a library call must not hold the exit up (Python would join it).
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError):
+                    stream.flush()
+            os._exit(int(exc.code))
+        raise
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise Terminated()

@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from mentionscan import __version__
-from mentionscan.errors import ExitCode, MentionscanError
+from mentionscan.errors import ExitCode, MentionscanError, interrupt_code
 
 
 class _Group(TyperGroup):
@@ -29,9 +29,12 @@ class _Group(TyperGroup):
         except BrokenPipeError:
             silence_stdout()
             raise typer.Exit(int(ExitCode.OK)) from None
-        except KeyboardInterrupt:
-            error_line("interrupted; nothing from this run was saved")
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            # A fetch says what it kept before it re-raises (FetchInterrupted); anything else
+            # saves only at its end, which it did not reach.
+            if not getattr(exc, "reported", False):
+                error_line("interrupted: nothing from this command was saved")
+            raise typer.Exit(int(interrupt_code(exc))) from None
 
 
 def silence_stdout() -> None:

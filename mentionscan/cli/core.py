@@ -71,26 +71,47 @@ def fetch(
 def run_and_report(
     ws: Workspace, *, fmt: Format, quiet: bool, dry_run: bool = False, only: list[str] | None = None
 ) -> RunResult:
-    """Run a fetch and print it as `fetch` does; `demo` goes through here too."""
-    if progress_wanted(quiet):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """Run a fetch and print it as `fetch` does; `demo` goes through here too.
 
-        columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=err_console(), transient=True) as bar:
-            task = bar.add_task("fetch", total=None)
+    Stopped by Ctrl-C or SIGTERM, it prints what the run stored by then, says so, and re-raises.
+    """
+    from mentionscan.fetching.run import FetchInterrupted
 
-            def advance(label: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance)
-    else:
-        result = ws.fetch(sources=only, dry_run=dry_run)
+    try:
+        result = _run(ws, quiet=quiet, dry_run=dry_run, only=only)
+    except FetchInterrupted as stopped:
+        result = stopped.result
+        write_out(lambda out: render(fmt, result.new, out))
+        _summary(result, quiet, dry_run, interrupted=True)
+        stopped.reported = True  # type: ignore[attr-defined]
+        raise
     write_out(lambda out: render(fmt, result.new, out))
     _summary(result, quiet, dry_run)
     return result
 
 
-def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
+def _run(ws: Workspace, *, quiet: bool, dry_run: bool, only: list[str] | None) -> RunResult:
+    if not progress_wanted(quiet):
+        return ws.fetch(sources=only, dry_run=dry_run)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    # Shown from the first request on: while the run waits for another's lock, that wait is said.
+    bar = Progress(*columns, console=err_console(), transient=True)
+    task = bar.add_task("fetch", total=None)
+
+    def advance(label: str, done: int, total: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total)
+
+    try:
+        return ws.fetch(sources=only, dry_run=dry_run, progress=advance)
+    finally:
+        bar.stop()
+
+
+def _summary(result: RunResult, quiet: bool, dry_run: bool, *, interrupted: bool = False) -> None:
     for report in result.reports:
         for message in report.errors:
             say(f"Error: {report.name}: {message}", "bold red")
@@ -99,6 +120,9 @@ def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
         for message in report.warnings:
             warn(f"{report.name}: {message}")
         if report.status in ("skipped", "failed"):
+            continue
+        if report.status == "interrupted":
+            say(f"{report.name}: interrupted before it was done (kept: {report.new} new)", "dim")
             continue
         parts = [f"{report.entries} {'entry' if report.entries == 1 else 'entries'}"]
         if report.status == "not modified" and not report.entries:
@@ -109,6 +133,15 @@ def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
         if report.too_old:
             parts.append(f"{report.too_old} too old")
         say(f"{report.name}: {', '.join(parts)}", "dim")
+    if interrupted:
+        # Said even with --quiet: the run did not do what it was asked.
+        kept = "fetched, nothing stored (dry run)" if dry_run else "fetched and stored"
+        say(
+            f"Interrupted: {result.done} of {plural(result.tasks, 'request')} {kept}, "
+            f"{plural(len(result.new), 'new mention')}; the rest is asked at the next fetch",
+            "bold red",
+        )
+        return
     if quiet:
         return
     count = len(result.new)

@@ -52,6 +52,10 @@ class Watch:
                 self.scheduled = True
                 _watchdog().schedule(self)
 
+    def cut(self) -> None:
+        """Shut the request's sockets now (the run was cancelled)."""
+        self._fire()
+
     def _fire(self) -> None:
         with self.lock:
             if self.stopped:

@@ -26,7 +26,7 @@ from mentionscan.errors import FetchError
 from mentionscan.fetching.addresses import Guard, RedirectPolicy, Resolver, address_class, system_resolver
 from mentionscan.fetching.deadline import Adapter, Watch, current
 from mentionscan.fetching.responses import Response, connection_error, status_error
-from mentionscan.urls import redact
+from mentionscan.urls import masked, redact
 
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -103,6 +103,10 @@ class HttpClient:
         self.session.mount("https://", adapter)
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
+        # `cancel()`: every wait ends and every request in flight has its sockets shut.
+        self._cancelled = threading.Event()
+        self._in_flight: set[Watch] = set()
+        self.on_request: Callable[[str, str, int | None, float], None] | None = None  # --verbose
 
     def may_follow(self, origin: str, target: str) -> None:
         """Raise FetchError unless a link found at `origin` may lead to `target` (the redirect rules)."""
@@ -110,6 +114,25 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
+
+    def cancel(self) -> None:
+        """Stop: pacing and retry waits end at once, requests in flight fail, new ones are refused.
+
+        Safe to call from any thread (a signal handler's, the main thread on Ctrl-C).
+        """
+        self._cancelled.set()
+        with self._hosts_lock:
+            watches = list(self._in_flight)
+        for watch in watches:
+            watch.cut()
+
+    def _check_cancelled(self, url: str) -> None:
+        if self._cancelled.is_set():
+            raise FetchError(f"{redact(url)}: cancelled")
+
+    def _sleep(self, seconds: float, url: str) -> None:
+        if self._cancelled.wait(seconds):
+            raise FetchError(f"{redact(url)}: cancelled")
 
     def __enter__(self) -> HttpClient:
         return self
@@ -124,14 +147,14 @@ class HttpClient:
                 self._hosts[host] = _Host(slots=threading.BoundedSemaphore(self.per_host))
             return self._hosts[host]
 
-    def _pace(self, state: _Host, rate_per_minute: float | None) -> None:
+    def _pace(self, state: _Host, rate_per_minute: float | None, url: str) -> None:
         if not rate_per_minute:
             return
         with state.lock:
             wait = state.next_at - time.monotonic()
             state.next_at = max(state.next_at, time.monotonic()) + 60.0 / rate_per_minute
         if wait > 0:
-            time.sleep(wait)
+            self._sleep(wait, url)
 
     def get(self, url: str, **kwargs: Any) -> Response:
         return self.request("GET", url, **kwargs)
@@ -181,7 +204,7 @@ class HttpClient:
                     raise
                 if clock.deadline is not None and time.monotonic() + delay >= clock.deadline:
                     raise
-                time.sleep(delay)
+                self._sleep(delay, url)
                 attempt += 1
 
     def _request_once(self, hop: _Hop, rate_per_minute: float | None, clock: _Clock) -> Response:
@@ -193,7 +216,7 @@ class HttpClient:
         for number in range(MAX_REDIRECTS + 1):
             state = self._host(hop.url)
             with state.slots:
-                self._pace(state, rate_per_minute)
+                self._pace(state, rate_per_minute, hop.url)
                 if number == 0:  # the clock starts at our turn: waiting for a paced host is not the server
                     started = time.monotonic()
                     if clock.deadline is None:
@@ -234,12 +257,17 @@ class HttpClient:
         self, hop: _Hop, deadline: float, guard: Guard | None = None
     ) -> tuple[int, CaseInsensitiveDict[str], bytes, str]:
         url = hop.url
+        self._check_cancelled(url)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise self._too_slow(url)
         timeout = (min(5.0, self.timeout, remaining), min(self.timeout, remaining))
         watch = Watch(deadline, guard)
         current.watch = watch
+        with self._hosts_lock:
+            self._in_flight.add(watch)
+        started = time.monotonic()
+        status: int | None = None
         try:
             try:
                 response = self.session.request(
@@ -260,9 +288,11 @@ class HttpClient:
             except ValueError:  # a URL requests or urllib3 cannot even take apart
                 raise FetchError(f"{redact(url)}: not a valid URL") from None
             except requests.exceptions.RequestException as exc:
+                self._check_cancelled(url)
                 if watch.fired:
                     raise self._too_slow(url) from None
                 raise connection_error(url, exc) from None
+            status = response.status_code
             try:
                 body = self._read(response, url, deadline, watch)
             finally:
@@ -270,6 +300,10 @@ class HttpClient:
         finally:
             watch.stop()
             current.watch = None
+            with self._hosts_lock:
+                self._in_flight.discard(watch)
+            if self.on_request is not None:
+                self.on_request(hop.method, sent_url(url, hop.params), status, time.monotonic() - started)
         return response.status_code, response.headers, body, response.url
 
     def _too_slow(self, url: str) -> FetchError:
@@ -301,6 +335,7 @@ class HttpClient:
         except DecodeError:
             raise FetchError(f"{redact(url)}: the response is not valid gzip or deflate data") from None
         except Exception as exc:  # urllib3 and socket errors while streaming the body
+            self._check_cancelled(url)
             if watch.fired or time.monotonic() > deadline:
                 raise self._too_slow(url) from None
             if isinstance(exc, ReadTimeoutError | TimeoutError):
@@ -311,8 +346,21 @@ class HttpClient:
             error.transient = True  # type: ignore[attr-defined]
             raise error from None
         if watch.fired:
+            self._check_cancelled(url)
             raise self._too_slow(url)
         return b"".join(chunks)
+
+
+def sent_url(url: str, params: Mapping[str, Any] | None) -> str:
+    """The URL a request went to, parameters included, with its secrets masked (for --verbose)."""
+    if params:
+        prepared = requests.models.PreparedRequest()
+        try:
+            prepared.prepare_url(url, params)
+        except requests.exceptions.RequestException:
+            return masked(url)
+        url = prepared.url or url
+    return masked(url)
 
 
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})

@@ -42,7 +42,7 @@ class SourceReport:
 
     name: str
     type: str
-    status: str = "ok"  # ok | not modified | failed | skipped
+    status: str = "ok"  # ok | not modified | failed | skipped | interrupted
     entries: int = 0
     matched: int = 0
     new: int = 0
@@ -64,10 +64,25 @@ class RunResult:
     updated: list[Mention]
     reports: list[SourceReport]
     saved: bool
+    tasks: int = 0  # requests (or searches) the run was to make
+    done: int = 0  # of those, how many were fetched and matched before the run ended
 
     @property
     def failed(self) -> list[SourceReport]:
         return [r for r in self.reports if r.failed]
+
+
+class FetchInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or SIGTERM; `result` is what it had fetched, matched and stored by then.
+
+    Every task finished before the interruption is kept (mentions, cursors, validators, each
+    finished source's health); a task still running is dropped, and asked again by the next run.
+    """
+
+    def __init__(self, result: RunResult, cause: BaseException) -> None:
+        super().__init__()
+        self.result = result
+        self.cause = cause
 
 
 def build_sources(config: Config, names: Iterable[str] | None = None) -> list[Source]:
@@ -119,13 +134,19 @@ def run_fetch(
         from mentionscan.fetching.http import HttpClient
 
         client = HttpClient(config.settings)
+    run = _Run(config, store, intake, plans)
     try:
-        run = _Run(config, store, intake, plans)
-        run.execute(sources, client, progress)
+        try:
+            run.execute(sources, client, progress)
+        except KeyboardInterrupt as exc:
+            # What was fetched and matched before Ctrl-C is kept: a second Ctrl-C during this
+            # save leaves the database as it was (the write is atomic).
+            if not dry_run:
+                store.save()
+            raise FetchInterrupted(run.result(saved=not dry_run), exc) from None
         if not dry_run:
             store.save()
-        new = select(run.new.values(), MentionFilter())
-        return RunResult(new, list(run.updated.values()), run.reports, saved=not dry_run)
+        return run.result(saved=not dry_run)
     finally:
         if own_client:
             client.close()
@@ -144,6 +165,12 @@ class _Run:
         self.updated: dict[str, Mention] = {}
         self.reports: list[SourceReport] = []
         self.health: dict[str, SourceHealth] = {}
+        self.tasks = 0
+        self.done = 0
+
+    def result(self, *, saved: bool) -> RunResult:
+        new = select(self.new.values(), MentionFilter())
+        return RunResult(new, list(self.updated.values()), self.reports, saved, self.tasks, self.done)
 
     def execute(self, sources: list[Source], client: Any, progress: Progress | None) -> None:
         work: list[tuple[Source, Task, SourceReport]] = []
@@ -167,16 +194,33 @@ class _Run:
             query = self.plans.get(task.query) if task.query else None
             return source.run(task, query, client, states[index])
 
-        run_tasks(
-            [task.label for _, task, _ in work],
-            fetch,
-            lambda index, outcome: self._finish(*work[index], states[index], outcome),
-            workers=self.config.settings.concurrency,
-            documents=sum(1 for source, _, _ in work if not source.per_query),
-            progress=progress,
-        )
-        for report in self.reports:
-            self._record_health(report)
+        left = {report.name: 0 for report in self.reports}
+        for _, _, report in work:
+            left[report.name] += 1
+
+        def finish(index: int, outcome: Outcome) -> None:
+            self._finish(*work[index], states[index], outcome)
+            left[work[index][2].name] -= 1
+            self.done += 1
+
+        self.tasks = len(work)
+        try:
+            run_tasks(
+                [task.label for _, task, _ in work],
+                fetch,
+                finish,
+                workers=self.config.settings.concurrency,
+                documents=sum(1 for source, _, _ in work if not source.per_query),
+                progress=progress,
+                stop=getattr(client, "cancel", None),
+            )
+        finally:
+            # A source cut short by Ctrl-C has not had a run: its health stays as it was.
+            for report in self.reports:
+                if not left[report.name]:
+                    self._record_health(report)
+                elif report.status != "failed":
+                    report.status = "interrupted"
 
     def _finish(
         self, source: Source, task: Task, report: SourceReport, state: TaskState, outcome: Outcome

@@ -24,7 +24,8 @@ PARSE_IN_PROCESSES_AFTER = 8  # documents to parse before a process pool pays fo
 PARSER_MODULES = ["mentionscan.sources", "mentionscan.sources.feedparse", "feedparser"]
 
 Outcome = TaskResult | MentionscanError
-Progress = Callable[[str, int, int], None]  # (label of the task done, done, total)
+# (label of the task done, done, total); called with ("", 0, total) as the first request starts
+Progress = Callable[[str, int, int], None]
 
 
 def run_tasks(
@@ -35,11 +36,15 @@ def run_tasks(
     workers: int,
     documents: int,
     progress: Progress | None = None,
+    stop: Callable[[], None] | None = None,
 ) -> None:
     """`fetch(i)` for each task in threads, parse what it returns, and `finish(i, outcome)` in order.
 
     `documents` is how many tasks return a document to parse (a feed each): above
     PARSE_IN_PROCESSES_AFTER they are parsed in a process pool, started at the first one.
+    When this is interrupted (Ctrl-C), `stop()` is called to end the requests in flight, queued
+    tasks are dropped, and the exception goes on at once: every task finished so far was
+    handed to `finish`, none after.
     """
     total = len(labels)
     done = next_index = outstanding = 0
@@ -55,37 +60,45 @@ def run_tasks(
 
     parse_pool: Executor | None = None
     in_processes = documents > PARSE_IN_PROCESSES_AFTER
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, total)), thread_name_prefix="fetch")
+    finished = False
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, total)), thread_name_prefix="fetch") as pool:
-            for index in range(total):
-                watch(pool.submit(_guarded, fetch, index), "fetch", index)
-            while outstanding:
-                kind, index, future = arrived.get()
-                outstanding -= 1
-                if kind == "parse":
-                    outcome = with_parsed(parsing.pop(index), future.result)
-                else:
-                    outcome = future.result()
-                    if isinstance(outcome, TaskResult) and outcome.parse is not None:
-                        job, outcome.parse = outcome.parse, None  # the body goes with the job
-                        if in_processes:
-                            # Started at the first body to parse (a run of 304s never starts it);
-                            # its workers start while the other answers arrive.
-                            parse_pool = parse_pool or _process_pool()
-                            parsing[index] = outcome
-                            watch(parse_pool.submit(job), "parse", index)
-                            continue
-                        outcome = with_parsed(outcome, job)
-                ready[index] = outcome
-                done += 1
-                if progress:
-                    progress(labels[index], done, total)
-                while next_index in ready:
-                    finish(next_index, ready.pop(next_index))
-                    next_index += 1
+        if progress:
+            progress("", 0, total)
+        for index in range(total):
+            watch(pool.submit(_guarded, fetch, index), "fetch", index)
+        while outstanding:
+            kind, index, future = arrived.get()
+            outstanding -= 1
+            if kind == "parse":
+                outcome = with_parsed(parsing.pop(index), future.result)
+            else:
+                outcome = future.result()
+                if isinstance(outcome, TaskResult) and outcome.parse is not None:
+                    job, outcome.parse = outcome.parse, None  # the body goes with the job
+                    if in_processes:
+                        # Started at the first body to parse (a run of 304s never starts it);
+                        # its workers start while the other answers arrive.
+                        parse_pool = parse_pool or _process_pool()
+                        parsing[index] = outcome
+                        watch(parse_pool.submit(job), "parse", index)
+                        continue
+                    outcome = with_parsed(outcome, job)
+            ready[index] = outcome
+            done += 1
+            if progress:
+                progress(labels[index], done, total)
+            while next_index in ready:
+                finish(next_index, ready.pop(next_index))
+                next_index += 1
+        finished = True
     finally:
+        if not finished and stop is not None:
+            stop()  # Ctrl-C, or a failure in `finish`: what is in flight ends now, not when it would
+        # Interrupted: queued tasks are dropped and nobody waits for the running ones.
+        pool.shutdown(wait=finished, cancel_futures=not finished)
         if parse_pool is not None:
-            parse_pool.shutdown(wait=True, cancel_futures=True)
+            parse_pool.shutdown(wait=finished, cancel_futures=True)
     if next_index != total:
         raise MentionscanError("internal error: a task was lost (please report this)")
 
@@ -125,9 +138,19 @@ def _process_pool() -> Executor:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PARSER_MODULES)
-    pool = ProcessPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 4)), mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=max(1, min(os.cpu_count() or 1, 4)), mp_context=context, initializer=_ignore_interrupts
+    )
     pool.submit(_warm_up)  # starts the workers now; the first real job would start them later
     return pool
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches every process of the terminal's group: the run decides what stops, and a
+    # worker should not print a traceback of its own.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _warm_up() -> None:
