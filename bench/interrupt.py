@@ -100,7 +100,9 @@ def _time_to_exit(process: subprocess.Popen[bytes], signum: int, expected: int) 
         return float("inf")
     took = time.perf_counter() - started
     if process.returncode != expected:
-        raise SystemExit(f"exit {process.returncode}, not {expected}: {process.stderr.read().decode()[-500:]}")
+        raise SystemExit(
+            f"exit {process.returncode}, not {expected}: {process.stderr.read().decode()[-500:]}"
+        )
     return took
 
 

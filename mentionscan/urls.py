@@ -141,7 +141,7 @@ def masked(url: str) -> str:
     if not any(_is_secret(name) for name, _ in pairs):
         return url
     query = "&".join(
-        f"{quote(name, safe='')}=***" if _is_secret(name) else f"{quote(name, safe='')}={quote(value, safe='')}"
+        f"{quote(name, safe='')}={'***' if _is_secret(name) else quote(value, safe='')}"
         for name, value in pairs
     )
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mentionscan.config.model import ENV_DB, Config, Settings
-from mentionscan.errors import ConfigError, NotFound
+from mentionscan.errors import ConfigError, NotFound, did_you_mean
 from mentionscan.models import CLOSED_STATUSES, STATUSES, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
 from mentionscan.timeutil import parse_since, utcnow
@@ -164,6 +164,27 @@ class Workspace:
             words=tuple(words_of(words)),
             limit=limit,
         )
+
+    def check_names(self, *, queries: Sequence[str] = (), sources: Sequence[str] = ()) -> None:
+        """ConfigError for a query or source name neither the config nor any stored mention has.
+
+        A filter naming nothing would show nothing, or change nothing, without a word: a typo.
+        """
+        config = self.config if self._config_needed or self._config else None
+        for kind, names, known in (
+            ("query", queries, [q.name for q in config.queries] if config else []),
+            ("source", sources, [s.name for s in config.sources] if config else []),
+        ):
+            unknown = [name for name in names if name not in known]
+            if not unknown:
+                continue
+            with self.store() as store:
+                for name in unknown:
+                    field = {"queries" if kind == "query" else "sources": (name,)}
+                    if store.count(MentionFilter(limit=1, **field)):  # type: ignore[arg-type]
+                        continue  # gone from the config, still on stored mentions
+                    where = f"{config.path} or the database" if config else "the database"
+                    raise ConfigError(f"no {kind} named {name!r} in {where}{did_you_mean(name, known)}")
 
     def get(self, id_or_prefix: str) -> Mention:
         """The mention this id or unique id prefix names (NotFound for none, or more than one)."""

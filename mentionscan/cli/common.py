@@ -19,6 +19,8 @@ from mentionscan.errors import ConfigError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from mentionscan.delivery.formats import Context
+    from mentionscan.models import Mention
     from mentionscan.store.interface import MentionFilter
     from mentionscan.workspace import Workspace
 
@@ -56,6 +58,9 @@ LimitOption = Annotated[
     int | None, typer.Option("--limit", "-n", help="At most this many.", show_default=False)
 ]
 AllOption = Annotated[bool, typer.Option("--all", "-a", help="Every status, not only new and todo.")]
+WideOption = Annotated[
+    bool, typer.Option("--wide", "-w", help="Show every column whole, however long the lines.")
+]
 
 
 def format_parser(choices: Sequence[Format]) -> Callable[[str | Format], Format]:
@@ -210,10 +215,51 @@ def progress_wanted(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
 
-def write_out(render: Callable[[TextIO], object]) -> None:
-    """Run `render(stream)` on stdout."""
-    render(sys.stdout)
-    sys.stdout.flush()
+def write_out(render: Callable[[TextIO], object], *, paged: bool = True) -> None:
+    """Run `render(stream)` on stdout; on a terminal, text taller than the screen goes to the pager."""
+    if not (paged and stdout_is_terminal()):
+        render(sys.stdout)
+        sys.stdout.flush()
+        return
+    import io
+
+    from mentionscan.cli.pager import page, wants_pager
+
+    buffer = io.StringIO()
+    render(buffer)
+    text = buffer.getvalue()
+    if not (wants_pager(text) and page(text)):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def table_context(extra: dict[str, list[str]] | None = None, *, wide: bool = False) -> Context:
+    """What a table needs to know of where it goes: the width, and whether that is a terminal."""
+    import shutil
+
+    from mentionscan.delivery.formats import Context
+
+    # On a terminal the table is written for it even when it goes through the pager's buffer;
+    # elsewhere rich decides (FORCE_COLOR, TTY_COMPATIBLE). A pipe is 80 columns unless $COLUMNS
+    # says otherwise, and `--wide` shows every value whole.
+    terminal = True if stdout_is_terminal() else None
+    width = shutil.get_terminal_size((80, 24)).columns
+    return Context(extra=extra or {}, width=max(20, width), terminal=terminal, wide=wide)
+
+
+def show_mentions(
+    fmt: Format,
+    mentions: Sequence[Mention],
+    extra: dict[str, list[str]] | None = None,
+    *,
+    wide: bool = False,
+    paged: bool = True,
+) -> None:
+    """Print mentions in `fmt` on stdout: a table at the terminal's width, or records for a program."""
+    from mentionscan.delivery.formats import render
+
+    context = table_context(extra, wide=wide)
+    write_out(lambda out: render(fmt, mentions, out, context), paged=paged)
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:

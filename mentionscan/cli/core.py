@@ -16,17 +16,20 @@ from mentionscan.cli.common import (
     QuietOption,
     RowsFormat,
     Selection,
+    WideOption,
     err_console,
     plural,
     progress_wanted,
     say,
     selection_options,
+    show_mentions,
+    stdout_is_terminal,
     warn,
     workspace,
     write_out,
 )
 from mentionscan.cli.reply import OutputOption
-from mentionscan.delivery.formats import Format, render
+from mentionscan.delivery.formats import Format
 from mentionscan.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -58,18 +61,27 @@ def fetch(
     source: Annotated[
         list[str] | None, typer.Option("--source", help="Only this source (repeatable).", show_default=False)
     ] = None,
+    wide: WideOption = False,
 ) -> None:
     """Fetch every source, keep what the queries match, store and print what is new.
 
     Exit status: 0 when the run finished, 3 when it finished but a source failed.
     """
-    result = run_and_report(workspace(config, db), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source)
+    result = run_and_report(
+        workspace(config, db), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, wide=wide
+    )
     if result.failed:
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
 
 
 def run_and_report(
-    ws: Workspace, *, fmt: Format, quiet: bool, dry_run: bool = False, only: list[str] | None = None
+    ws: Workspace,
+    *,
+    fmt: Format,
+    quiet: bool,
+    dry_run: bool = False,
+    only: list[str] | None = None,
+    wide: bool = False,
 ) -> RunResult:
     """Run a fetch and print it as `fetch` does; `demo` goes through here too.
 
@@ -81,11 +93,11 @@ def run_and_report(
         result = _run(ws, quiet=quiet, dry_run=dry_run, only=only)
     except FetchInterrupted as stopped:
         result = stopped.result
-        write_out(lambda out: render(fmt, result.new, out))
+        show_mentions(fmt, result.new, wide=wide, paged=False)
         _summary(result, quiet, dry_run, interrupted=True)
         stopped.reported = True  # type: ignore[attr-defined]
         raise
-    write_out(lambda out: render(fmt, result.new, out))
+    show_mentions(fmt, result.new, wide=wide, paged=False)
     _summary(result, quiet, dry_run)
     return result
 
@@ -155,23 +167,43 @@ def _summary(result: RunResult, quiet: bool, dry_run: bool, *, interrupted: bool
 @app.command("list")
 @selection_options()
 def list_(
-    selection: Selection, config: ConfigOption = None, db: DbOption = None, fmt: RowsFormat = Format.table
+    selection: Selection,
+    config: ConfigOption = None,
+    db: DbOption = None,
+    fmt: RowsFormat = Format.table,
+    wide: WideOption = False,
 ) -> None:
     """Print stored mentions, newest first (new and todo unless --all or --status)."""
-    from mentionscan.delivery.formats import Context
+    from dataclasses import replace
 
     ws = workspace(config, db)
-    mentions = list(ws.mentions(selection.filter(open_only=True)))
-    context = Context()
+    chosen = selection.filter(open_only=True)
+    ws.check_names(queries=chosen.queries, sources=chosen.sources)
+    mentions = list(ws.mentions(chosen))
+    extra: dict[str, list[str]] = {}
     if fmt is Format.table and mentions:
         from mentionscan.followup.triage import history_cell
 
+        if selection.show_all or len(selection.status or ()) > 1:
+            extra["status"] = [m.status for m in mentions]
         found = ws.histories(mentions)
-        context = Context(extra={"history": [history_cell(found[m.id]) for m in mentions]})
-    write_out(lambda out: render(fmt, mentions, out, context))
-    if not mentions and fmt is Format.table:
-        narrowed = selection.show_all or selection.status
+        extra["history"] = [history_cell(found[m.id]) for m in mentions]
+    show_mentions(fmt, mentions, extra, wide=wide)
+    if fmt is not Format.table:
+        return
+    narrowed = selection.show_all or selection.status
+    if not mentions:
         say("No mentions to show." + ("" if narrowed else " (--all shows every status)"))
+    elif stdout_is_terminal():
+        # How much the filters left out, for a person (a program counts the records itself).
+        stored = ws.count(replace(chosen, statuses=(), limit=None))
+        if stored > len(mentions):
+            hints = []
+            if chosen.limit is not None and ws.count(replace(chosen, limit=None)) > len(mentions):
+                hints.append("--limit N for more")
+            if not narrowed:
+                hints.append("--all for every status")
+            say(f"{len(mentions)} of {stored} shown" + "".join(f"; {h}" for h in hints))
 
 
 @app.command()
@@ -191,6 +223,7 @@ def export(
 
     ws = workspace(config, db)
     chosen = selection.filter(open_only=False)
+    ws.check_names(queries=chosen.queries, sources=chosen.sources)
     if output is None:
         write_out(lambda out: ws.export(fmt, out, chosen))
         return

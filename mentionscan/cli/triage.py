@@ -14,13 +14,15 @@ from mentionscan.cli.common import (
     LimitOption,
     RowsFormat,
     Selection,
+    WideOption,
     plural,
     say,
     selection_options,
+    show_mentions,
     workspace,
     write_out,
 )
-from mentionscan.delivery.formats import Context, Format, render, render_detail
+from mentionscan.delivery.formats import Format, render_detail
 from mentionscan.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -70,7 +72,9 @@ def mark(
             "to mark what `list` shows with them"
         )
     chosen = selection.filter(open_only=True)
-    changes = workspace(config, db).mark(new_status, ids, selection=chosen, note=note, due=due)
+    ws = workspace(config, db)
+    ws.check_names(queries=chosen.queries, sources=chosen.sources)
+    changes = ws.mark(new_status, ids, selection=chosen, note=note, due=due)
     _report_changes(changes, new_status)
 
 
@@ -108,13 +112,15 @@ def show(
 
 
 @app.command()
-def followups(config: ConfigOption = None, db: DbOption = None, fmt: RowsFormat = Format.table) -> None:
+def followups(
+    config: ConfigOption = None, db: DbOption = None, fmt: RowsFormat = Format.table, wide: WideOption = False
+) -> None:
     """Mentions whose report-back date (--due) is past or today, oldest first."""
     from mentionscan.followup.triage import due_cell
 
     mentions = workspace(config, db).followups()
     extra = {"status": [m.status for m in mentions], "due": [due_cell(m.due) for m in mentions]}
-    write_out(lambda out: render(fmt, mentions, out, Context(extra=extra)))
+    show_mentions(fmt, mentions, extra, wide=wide)
     if not mentions and fmt is Format.table:
         say("Nothing due: no promise to keep today.")
 
@@ -126,9 +132,10 @@ def search(
     db: DbOption = None,
     limit: LimitOption = None,
     fmt: RowsFormat = Format.table,
+    wide: WideOption = False,
 ) -> None:
     """Stored mentions (any status) whose title, snippet or text hold every word."""
     found = workspace(config, db).search(text, limit=limit)
-    write_out(lambda out: render(fmt, found, out, Context(extra={"status": [m.status for m in found]})))
+    show_mentions(fmt, found, {"status": [m.status for m in found]}, wide=wide)
     if not found and fmt is Format.table:
         say("No stored mention holds those words.")
