@@ -136,6 +136,13 @@ def workspace(config: Path | None, db: str | None) -> Workspace:
     return ws
 
 
+def workspace_hint(config: Path) -> str:
+    """`--config PATH`, quoted for a shell when it needs to be: for commands printed to copy."""
+    import shlex
+
+    return f"--config {shlex.quote(str(config))}"
+
+
 @dataclass(frozen=True, slots=True)
 class Selection:
     """What the shared filter options say: --status, --query, --source, --since, --limit, --all."""

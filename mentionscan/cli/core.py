@@ -237,17 +237,27 @@ def export(
 def demo(
     fmt: RowsFormat = Format.table,
     keep: Annotated[
-        Path | None, typer.Option("--keep", help="Keep the demo config and database in this folder.")
+        Path | None,
+        typer.Option(
+            "--keep",
+            metavar="DIR",
+            help="Keep the demo's config and database in this new folder, to try every command on.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
-    """See it work offline: serve sample feeds on 127.0.0.1 and run a real fetch against them."""
+    """See it work offline: sample feeds on 127.0.0.1, then a morning's fetch, list, show, reply, mark.
+
+    With --format json (or jsonl, csv) only the fetch runs, and prints its records.
+    """
+    from mentionscan.cli.tour import tour
     from mentionscan.demo import demo_environment
 
     with demo_environment(keep) as ws:
         say(f"Serving sample feeds on {ws.config.sources[0].get('url', '').rsplit('/', 1)[0]}/ ...")
-        result = run_and_report(ws, fmt=fmt, quiet=False)
-        say("Run it again and nothing is new: mentions are stored once. Now try `mentionscan init`.")
-        if keep:
-            say(f"Config and database kept in {keep}")
+        if fmt is not Format.table:
+            result = run_and_report(ws, fmt=fmt, quiet=False)
+        else:
+            result = tour(ws, lambda: run_and_report(ws, fmt=fmt, quiet=False), keep)
     if result.failed:
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))

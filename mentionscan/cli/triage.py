@@ -75,10 +75,10 @@ def mark(
     ws = workspace(config, db)
     ws.check_names(queries=chosen.queries, sources=chosen.sources)
     changes = ws.mark(new_status, ids, selection=chosen, note=note, due=due)
-    _report_changes(changes, new_status)
+    report_changes(changes, new_status)
 
 
-def _report_changes(changes: list[Change], new_status: str) -> None:
+def report_changes(changes: list[Change], new_status: str) -> None:
     from mentionscan.text import one_line, truncate
 
     for change in changes[:20]:
