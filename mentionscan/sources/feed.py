@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from mentionscan.config.model import opt
+from mentionscan.errors import FetchError, MentionscanError
 from mentionscan.sources.feedparse import parse_feed
 from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState, Validators
 from mentionscan.sources.sitesource import SiteSource
@@ -45,7 +46,20 @@ class FeedSource(SiteSource):
         return result
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
-        return client.get(self.feed_url)
+        """The feed's answer, judged as `fetch` judges it: a web page or an empty body is not a feed."""
+        response = client.get(self.feed_url)
+        judged(
+            response, lambda: parse_feed(response.body, response.headers, url=response.url, source=self.name)
+        )
+        return response
+
+
+def judged(response: Response, parse: Callable[[], object]) -> None:
+    """Raise what `parse()` raises about `response`'s body, as a FetchError carrying its status."""
+    try:
+        parse()
+    except MentionscanError as exc:
+        raise FetchError(str(exc), status=response.status) from None
 
 
 def conditional_get(

@@ -20,6 +20,7 @@ from typing import Any
 
 from mentionscan.errors import MentionscanError
 from mentionscan.models import Entry, ParsedFeed
+from mentionscan.sources.discover import advertised_note
 from mentionscan.text import clean, html_to_text, one_line
 from mentionscan.timeutil import parse_time
 from mentionscan.urls import canonical_url, redact, safe_link
@@ -61,7 +62,7 @@ def parse_feed(
     if _HTML_PAGE.match(stripped[:4096]):
         # A login wall, a bot check or a site's home page: feedparser would read any <item>
         # inside it as an entry, so it is never handed to it.
-        raise FeedError(f"{where}: not a feed (the server sent an HTML page)")
+        raise FeedError(f"{where}: not a feed (the server sent an HTML page){advertised_note(body, url)}")
     # What every entry of this document shares; each is this with its own fields.
     blank = Entry(source=source, source_type=source_type, url="", title="", key_scope=key_scope)
     if stripped[:1] in (b"{", b"[") or "json" in content_type:
@@ -92,7 +93,9 @@ def _xml_feed(
     if not parsed.get("version") and not parsed.entries:
         head = body[:512].lower()
         if "html" in content_type or b"<html" in head or b"<!doctype html" in head:
-            raise FeedError(f"{where}: not a feed (the server sent an HTML page)")
+            raise FeedError(
+                f"{where}: not a feed (the server sent an HTML page){advertised_note(body, where)}"
+            )
         reason = f" ({one_line(problem)[:120]})" if problem else ""
         raise FeedError(f"{where}: not a feed{reason}")
     warnings: list[str] = []
