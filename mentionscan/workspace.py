@@ -15,17 +15,15 @@ change it), so a long-lived Workspace never keeps a fetch, a digest or another p
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mentionscan.config.model import ENV_DB, Config, Settings
-from mentionscan.errors import ConfigError, NotFound, did_you_mean
-from mentionscan.models import CLOSED_STATUSES, STATUSES, Mention
+from mentionscan.config.model import Config, Settings
+from mentionscan.errors import ConfigError, NotFound
+from mentionscan.models import CLOSED_STATUSES, STATUSES, Change, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
 from mentionscan.timeutil import parse_since, utcnow
 
@@ -36,25 +34,8 @@ if TYPE_CHECKING:
     from mentionscan.fetching.run import Progress, RunResult
     from mentionscan.followup.contact import Found
     from mentionscan.followup.reply import Draft
-    from mentionscan.matching.explain import Evidence, Explanation
+    from mentionscan.matching.explain import Explanation, Trial
     from mentionscan.store.migrate import DatabaseInfo, Migration
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One mention before and after a change (`mark`)."""
-
-    before: Mention
-    after: Mention
-
-
-@dataclass(frozen=True, slots=True)
-class Trial:
-    """What `test_query` found: each mention with the words that matched, and whether it is stored."""
-
-    mention: Mention
-    evidence: tuple[Evidence, ...]
-    stored: bool = True
 
 
 class Workspace:
@@ -66,6 +47,7 @@ class Workspace:
         self._database = database
         self._config: Config | None = None
         self._config_needed = config_needed
+        self._told: set[str] = set()
 
     @classmethod
     def open(cls, config: str | Path | None = None, database: str | None = None) -> Workspace:
@@ -76,11 +58,9 @@ class Workspace:
         `database`, else the user data dir. When the database is given (or in the environment) and
         no config is, the config is read only by the calls that need it (fetch, digest, explain).
         """
-        from mentionscan.config.load import resolve_database
+        from mentionscan.lookup import database_override
 
-        location = resolve_database(database, Path.cwd()) if database else None
-        if location is None and (env := os.environ.get(ENV_DB)):
-            location = resolve_database(env, Path.cwd())
+        location = database_override(database)
         path = Path(config).expanduser() if config else None
         return cls(path, location, config_needed=path is not None or location is None)
 
@@ -113,13 +93,21 @@ class Workspace:
             self._database = self.config.settings.database
         return self._database
 
-    def store(self, *, write: bool = False) -> AbstractContextManager[Store]:
-        """The database for one `with` block: `write=True` locks it for the block."""
+    def store(self, *, write: bool = False, purpose: str = "") -> AbstractContextManager[Store]:
+        """The database for one `with` block: `write=True` locks it for the block (for `purpose`)."""
         from mentionscan.store import open_store
 
-        return open_store(
-            self.database, write=write, lock_timeout=self.settings.lock_timeout, notice=self.notice
-        )
+        notice, timeout = (self._notice_once if self.notice else None), self.settings.lock_timeout
+        return open_store(self.database, write=write, lock_timeout=timeout, notice=notice, purpose=purpose)
+
+    def _config_if_any(self) -> Config | None:
+        """The config when there is one to read (it is not needed when only a database was given)."""
+        return self.config if self._config_needed or self._config else None
+
+    def _notice_once(self, line: str) -> None:  # a command may open the database more than once
+        if self.notice is not None and line not in self._told:
+            self._told.add(line)
+            self.notice(line)
 
     # The main job
 
@@ -130,7 +118,7 @@ class Workspace:
         from mentionscan.fetching.run import run_fetch
 
         config = self.config
-        with self.store(write=not dry_run) as store:
+        with self.store(write=not dry_run, purpose="fetch") as store:
             return run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress)
 
     def mentions(self, selection: MentionFilter | None = None, **filters: Any) -> Iterator[Mention]:
@@ -150,41 +138,31 @@ class Workspace:
         query: Sequence[str] = (),
         source: Sequence[str] = (),
         since: str | datetime | None = None,
-        found_since: str | datetime | None = None,
+        published_since: str | datetime | None = None,
         words: str = "",
         limit: int | None = None,
     ) -> MentionFilter:
-        """A `MentionFilter` from what a user types: `since="7d"`, `status=["new", "todo"]`."""
+        """A `MentionFilter` from what a user types: `since="7d"` (found), `status=["new", "todo"]`.
+
+        `published_since` is when the site says it was written (when found, if it gave no date).
+        """
         return MentionFilter(
             statuses=tuple(status),
             queries=tuple(query),
             sources=tuple(source),
-            published_since=_moment(since),
-            found_since=_moment(found_since),
+            published_since=_moment(published_since),
+            found_since=_moment(since),
             words=tuple(words_of(words)),
             limit=limit,
         )
 
     def check_names(self, *, queries: Sequence[str] = (), sources: Sequence[str] = ()) -> None:
-        """ConfigError for a query or source name neither the config nor any stored mention has.
+        """ConfigError for a query or source name neither the config nor any stored mention has."""
+        from mentionscan.lookup import check_names
 
-        A filter naming nothing would show nothing, or change nothing, without a word: a typo.
-        """
-        config = self.config if self._config_needed or self._config else None
-        for kind, names, known in (
-            ("query", queries, [q.name for q in config.queries] if config else []),
-            ("source", sources, [s.name for s in config.sources] if config else []),
-        ):
-            unknown = [name for name in names if name not in known]
-            if not unknown:
-                continue
+        if queries or sources:
             with self.store() as store:
-                for name in unknown:
-                    field = {"queries" if kind == "query" else "sources": (name,)}
-                    if store.count(MentionFilter(limit=1, **field)):  # type: ignore[arg-type]
-                        continue  # gone from the config, still on stored mentions
-                    where = f"{config.path} or the database" if config else "the database"
-                    raise ConfigError(f"no {kind} named {name!r} in {where}{did_you_mean(name, known)}")
+                check_names(self._config_if_any(), store, queries=queries, sources=sources)
 
     def get(self, id_or_prefix: str) -> Mention:
         """The mention this id or unique id prefix names (NotFound for none, or more than one)."""
@@ -241,7 +219,7 @@ class Workspace:
 
         check_status(status)
         due_date(due, now)  # a bad --due fails before the database is opened
-        with self.store(write=True) as store:
+        with self.store(write=True, purpose="mark") as store:
             if ids:
                 chosen = list({m.id: m for m in (store.resolve(prefix) for prefix in ids)}.values())
             else:
@@ -260,7 +238,7 @@ class Workspace:
         """Add a note to a mention's timeline; the changed mention."""
         from mentionscan.followup.triage import add_note
 
-        return self._change(id_or_prefix, lambda mention: add_note(mention, text))
+        return self._change(id_or_prefix, lambda mention: add_note(mention, text), "note")
 
     def set_due(self, id_or_prefix: str, due: str) -> Mention:
         """Set (a duration from now, a date) or clear (`none`) a mention's report-back date."""
@@ -278,7 +256,7 @@ class Workspace:
         now = utcnow()
         due_date(due, now)
         mention = self.get(id_or_prefix)
-        config = self.config if self._config_needed or self._config else None
+        config = self._config_if_any()
         template = load_template(config.settings.reply_template if config else None)
         sender = config.email.sender if config is not None and config.email is not None else None
         draft = draft_reply(mention, template, sender=sender, now=now)
@@ -288,6 +266,7 @@ class Workspace:
                 lambda m: mark(
                     m.with_event("draft", draft.log_text(), at=now), "contacted", due=due, now=now
                 ),
+                "reply",
             )
         return draft
 
@@ -302,7 +281,7 @@ class Workspace:
 
         mention = self.get(id_or_prefix)
         origin = None
-        config = self.config if self._config_needed or self._config else None
+        config = self._config_if_any()
         if config is not None:
             spec = next((s for s in config.sources if s.name == mention.source), None)
             origin = (spec.get("url") or spec.base_url) if spec is not None else None
@@ -313,7 +292,7 @@ class Workspace:
             return apply_contacts(current, found)
 
         try:
-            updated = self._change(mention.id, store_found)
+            updated = self._change(mention.id, store_found, "contact")
         except NotFound:
             raise NotFound(f"mention {mention.id} was deleted while its author was looked for") from None
         return updated, found
@@ -329,27 +308,16 @@ class Workspace:
         self, expression: str, *, sources: Sequence[str] = (), fetch: bool = False
     ) -> tuple[list[Trial], RunResult | None]:
         """What `expression` matches: among stored mentions, or (`fetch`) in a fetch that stores nothing."""
-        from mentionscan.matching.explain import TEST_QUERY, try_query
+        from mentionscan.matching.explain import TEST_QUERY, Trial, try_query
         from mentionscan.matching.query import parse_query
 
         parse_query(expression)  # the error names the position, before anything is read or fetched
         if not fetch:
             stored = self.mentions(MentionFilter(sources=tuple(sources)))
             return [Trial(m, ev) for m, ev in try_query(expression, stored)], None
-        import tempfile
-        from dataclasses import replace
+        from mentionscan.fetching.run import trial_fetch
 
-        from mentionscan.config.model import QuerySpec
-        from mentionscan.fetching.run import run_fetch
-        from mentionscan.store import open_store
-
-        trial = replace(self.config, queries=(QuerySpec(TEST_QUERY, expression),))
-        # A scratch database: every entry is seen whole (no conditional GET, no skipped source).
-        with (
-            tempfile.TemporaryDirectory(prefix="mentionscan-test-query-") as scratch,
-            open_store(Path(scratch) / "scratch.json", write=False) as empty,
-        ):
-            result = run_fetch(trial, empty, dry_run=True, only=sources or None)
+        result = trial_fetch(self.config, TEST_QUERY, expression, only=sources or None)
         found = dict((m.id, ev) for m, ev in try_query(expression, result.new))
         with self.store() as store:
             known = {m.id: store.find_by_keys(m.keys) is not None for m in result.new}
@@ -359,14 +327,23 @@ class Workspace:
     # Delivery
 
     def digest(
-        self, deliver: Deliver, *, since: datetime | None = None, always: bool = False, mark: bool = True
+        self,
+        deliver: Deliver,
+        *,
+        since: datetime | None = None,
+        always: bool = False,
+        mark: bool = True,
+        **more: Any,
     ) -> DigestResult:
-        """Build the digest and hand it to `deliver`; its mentions are marked only after delivery."""
+        """Build the digest and hand it to `deliver`; its mentions are marked only after delivery.
+
+        `more`: run_digest's other choices (`published_since`).
+        """
         from mentionscan.delivery.digest import run_digest
 
         config = self.config
-        with self.store(write=True) as store:
-            return run_digest(store, config, deliver, since=since, always=always, mark=mark)
+        with self.store(write=True, purpose="digest") as store:
+            return run_digest(store, config, deliver, since=since, always=always, mark=mark, **more)
 
     def export(self, fmt: Format, out: TextIO, selection: MentionFilter | None = None) -> int:
         """Write the mentions `selection` picks (every one without it) to `out` in `fmt`; how many."""
@@ -404,9 +381,11 @@ class Workspace:
 
     # Helpers
 
-    def _change(self, id_or_prefix: str, change: Callable[[Mention], Mention]) -> Mention:
+    def _change(
+        self, id_or_prefix: str, change: Callable[[Mention], Mention], purpose: str = "change"
+    ) -> Mention:
         """Apply `change` to the current version of one mention, and save it, in one locked step."""
-        with self.store(write=True) as store:
+        with self.store(write=True, purpose=purpose) as store:
             mention = store.resolve(id_or_prefix)
             changed = change(mention)
             if changed is not mention:

@@ -268,7 +268,7 @@ def test_doctor_shows_when_a_rate_limited_source_will_be_asked_again(
 def test_doctor_with_a_database_that_does_not_exist_yet_says_never(
     cli: Cli, five: Path, tmp_path: Path
 ) -> None:
-    result = cli("doctor", "--config", str(five), "--db", str(tmp_path / "nowhere" / "m.json"))
+    result = cli("doctor", "--config", str(five), "--db", str(tmp_path / "nowhere.json"))
 
     assert result.exit_code == 0
     assert row(result.stdout, "dev")[5] == "never"

@@ -52,7 +52,21 @@ SourceFilterOption = Annotated[
 ]
 SinceOption = Annotated[
     str | None,
-    typer.Option("--since", help="Only mentions since 7d, 24h or a date (2026-01-01).", show_default=False),
+    typer.Option(
+        "--since",
+        metavar="WHEN",
+        help="Only mentions found (stored) since 7d, 24h or a date (2026-01-01).",
+        show_default=False,
+    ),
+]
+PublishedSinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--published-since",
+        metavar="WHEN",
+        help="Only mentions published since 7d, 24h or a date (the site's own date).",
+        show_default=False,
+    ),
 ]
 LimitOption = Annotated[
     int | None, typer.Option("--limit", "-n", help="At most this many.", show_default=False)
@@ -127,12 +141,16 @@ def error_line(message: str) -> None:
     say(f"Error: {message}", "bold red")
 
 
-def workspace(config: Path | None, db: str | None) -> Workspace:
-    """The workspace `--config` and `--db` name, with the lookup rules of `Workspace.open`."""
+def workspace(config: Path | None, db: str | None, *, quiet: bool = False) -> Workspace:
+    """The workspace `--config` and `--db` name, with the lookup rules of `Workspace.open`.
+
+    It tells stderr of what a person should know before a long step (waiting for another run's
+    lock, a new database); `quiet` keeps that to errors, for cron.
+    """
     from mentionscan.workspace import Workspace
 
     ws = Workspace.open(config, db)
-    ws.notice = say
+    ws.notice = None if quiet else say
     return ws
 
 
@@ -145,19 +163,21 @@ def workspace_hint(config: Path) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """What the shared filter options say: --status, --query, --source, --since, --limit, --all."""
+    """What the shared filter options say: --status, --query, --source, --since, --published-since,
+    --limit, --all."""
 
     status: list[str] | None = None
     query: list[str] | None = None
     source: list[str] | None = None
     since: str | None = None
+    published_since: str | None = None
     limit: int | None = None
     show_all: bool = False
 
     @property
     def given(self) -> bool:
         """Whether any filter narrows (a bulk `mark` needs one)."""
-        return any((self.status, self.query, self.source, self.since))
+        return any((self.status, self.query, self.source, self.since, self.published_since))
 
     def filter(self, *, open_only: bool) -> MentionFilter:
         """The `MentionFilter`: with `open_only`, new and todo unless --status or --all say otherwise."""
@@ -170,7 +190,8 @@ class Selection:
             statuses=statuses,
             queries=tuple(self.query or ()),
             sources=tuple(self.source or ()),
-            published_since=parse_since(self.since) if self.since else None,
+            found_since=parse_since(self.since) if self.since else None,
+            published_since=parse_since(self.published_since) if self.published_since else None,
             limit=self.limit,
         )
 
@@ -180,6 +201,7 @@ _SELECTION: dict[str, tuple[Any, Any]] = {
     "query": (QueryFilterOption, None),
     "source": (SourceFilterOption, None),
     "since": (SinceOption, None),
+    "published_since": (PublishedSinceOption, None),
     "limit": (LimitOption, None),
     "show_all": (AllOption, False),
 }

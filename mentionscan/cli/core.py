@@ -68,7 +68,7 @@ def fetch(
     Exit status: 0 when the run finished, 3 when it finished but a source failed.
     """
     result = run_and_report(
-        workspace(config, db), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, wide=wide
+        workspace(config, db, quiet=quiet), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, wide=wide
     )
     if result.failed:
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))

@@ -40,6 +40,15 @@ def digest(
             show_default=False,
         ),
     ] = None,
+    published_since: Annotated[
+        str | None,
+        typer.Option(
+            "--published-since",
+            metavar="WHEN",
+            help="Only mentions published since 7d, 24h or a date (the site's own date).",
+            show_default=False,
+        ),
+    ] = None,
     always: Annotated[
         bool, typer.Option("--always", help='Send an "all quiet" email when nothing is new.')
     ] = False,
@@ -61,7 +70,7 @@ def digest(
 
     if send and output is not None:
         raise ConfigError("--send and --output cannot be used together: choose one")
-    ws = workspace(config, db)
+    ws = workspace(config, db, quiet=quiet)
     cfg = ws.config
     when = parse_since(since) if since else None
     if cfg.email is None:
@@ -80,7 +89,8 @@ def digest(
             preview = "stdout is a terminal: nothing recorded; pipe it to sendmail -t, or use --send"
             no_mark = True
     delivery.prepare()
-    result = ws.digest(delivery, since=when, always=always, mark=not no_mark)
+    published = parse_since(published_since) if published_since else None
+    result = ws.digest(delivery, since=when, always=always, mark=not no_mark, published_since=published)
     if quiet:
         return
     count = plural(result.digest.count, "mention")

@@ -26,7 +26,7 @@ from mentionscan.delivery.formats import Format, render_detail
 from mentionscan.errors import ConfigError
 
 if TYPE_CHECKING:
-    from mentionscan.workspace import Change
+    from mentionscan.models import Change
 
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="The mention's id or a unique prefix.")]
 DueOption = Annotated[

@@ -64,11 +64,14 @@ class DigestResult:
     marked: int = 0
 
 
-def pending_filter(since: datetime | None = None) -> MentionFilter:
-    """Mentions found at or after `since`; without it, those no digest has carried yet."""
+def pending_filter(since: datetime | None = None, published_since: datetime | None = None) -> MentionFilter:
+    """Mentions found at or after `since`; without it, those no digest has carried yet.
+
+    `published_since` narrows either to what was published at or after it (`--published-since`).
+    """
     if since is not None:
-        return MentionFilter(found_since=since, order=Order.STORED)
-    return MentionFilter(undigested=True, order=Order.STORED)
+        return MentionFilter(found_since=since, published_since=published_since, order=Order.STORED)
+    return MentionFilter(undigested=True, published_since=published_since, order=Order.STORED)
 
 
 def build_digest(
@@ -343,6 +346,7 @@ def run_digest(
     always: bool = False,
     mark: bool = True,
     now: datetime | None = None,
+    published_since: datetime | None = None,
 ) -> DigestResult:
     """Build the digest and hand it to `deliver`; mark its mentions only once `deliver` returned.
 
@@ -355,7 +359,7 @@ def run_digest(
         raise ConfigError(f"{config.path}: no [email] table: add one with 'to' and 'from' (see README)")
     now = now or utcnow()
     state = store.read_state(DigestState)
-    chosen = store.mentions(pending_filter(since))
+    chosen = store.mentions(pending_filter(since, published_since))
     digest = build_digest(
         chosen, [q.name for q in config.queries], now=now, since=since, last_sent=state.last_sent
     )

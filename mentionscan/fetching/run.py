@@ -152,6 +152,28 @@ def run_fetch(
             client.close()
 
 
+def trial_fetch(
+    config: Config, name: str, expression: str, *, only: Sequence[str] | None = None
+) -> RunResult:
+    """A fetch for query `expression` alone (as `name`), into a scratch database: nothing is stored.
+
+    Every entry is seen whole: no conditional GET, no cursor, no source skipped for its health.
+    """
+    import tempfile
+    from dataclasses import replace
+    from pathlib import Path
+
+    from mentionscan.config.model import QuerySpec
+    from mentionscan.store import open_store
+
+    trial = replace(config, queries=(QuerySpec(name, expression),))
+    with (
+        tempfile.TemporaryDirectory(prefix="mentionscan-test-query-") as scratch,
+        open_store(Path(scratch) / "scratch.json", write=False) as empty,
+    ):
+        return run_fetch(trial, empty, dry_run=True, only=only)
+
+
 class _Run:
     """The bookkeeping of one run: reports, health and task state, and what it found."""
 

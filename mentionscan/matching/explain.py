@@ -50,6 +50,15 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
+class Trial:
+    """What `test-query` found: a mention with the words that matched, and whether it is stored."""
+
+    mention: Mention
+    evidence: tuple[Evidence, ...]
+    stored: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Explanation:
     """One query and a mention: whether it matches now, and whether it matched when stored."""
 

@@ -41,18 +41,23 @@ def open_store(
     write: bool = True,
     lock_timeout: float = 30.0,
     notice: Callable[[str], None] | None = None,
+    purpose: str = "",
 ) -> Iterator[Store]:
     """Open the database at `location` for the length of a `with` block.
 
     `write=True` holds an exclusive lock for the whole block (StoreLocked after `lock_timeout`
     seconds); `write=False` takes no lock and cannot save. Nothing is ever saved implicitly.
-    `notice(line)` is told of a long step before it starts (upgrading an old database).
+    `notice(line)` is told of a long step before it starts (upgrading an old database, waiting
+    for another run's lock); `purpose` names the command holding the lock, for those who wait.
     """
     text = os.fspath(location)
     path = database_path(text)
     with ExitStack() as stack:
         if write:
-            stack.enter_context(run_lock(path, lock_timeout))
+            stack.enter_context(run_lock(path, lock_timeout, purpose=purpose, notice=notice))
+        if notice is not None and not path.exists():
+            # Said before the file appears (SQLite makes it on opening): a typo in a path shows.
+            notice(f"new database {path}" if write else f"no database at {path} yet (fetch makes it)")
         # Imported here so that commands which never open the database don't pay for tinydb/orjson.
         store: Store
         if text.startswith(SQLITE_PREFIX):
