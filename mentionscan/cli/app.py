@@ -36,6 +36,56 @@ class _Group(TyperGroup):
                 error_line("interrupted: nothing from this command was saved")
             raise typer.Exit(int(interrupt_code(exc))) from None
 
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            plain_metavars(command)
+        return command
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        # Click cuts each command's line to fit ("Set the status of mentions: `mark ID..."):
+        # give the whole first sentence, wrapped in its column.
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=300)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+# Typer writes an option's type as its metavar (`<str>`, `<list[str]>`, `<int>`): these say
+# what to give instead. An option not named here gets its name in capitals.
+METAVARS = {
+    "--config": "PATH",
+    "--db": "PATH",
+    "--output": "PATH",
+    "--status": "STATUS",
+    "--query": "NAME",
+    "--source": "NAME",
+    "--name": "NAME",
+    "--since": "WHEN",
+    "--published-since": "WHEN",
+    "--due": "WHEN",
+    "--limit": "N",
+    "--note": "TEXT",
+    "--keep": "DIR",
+    "--to": "LOCATION",
+    "--from": "LOCATION",
+    "--github-api": "URL",
+}
+
+
+def plain_metavars(command: Any) -> None:
+    """Give every option of `command` (and of its subcommands) a plain metavar: PATH, NAME, N."""
+    for param in command.params:
+        if param.param_type_name == "option" and not param.is_flag and not param.metavar:
+            long = max(param.opts, key=len)
+            param.metavar = METAVARS.get(long, long.lstrip("-").upper().replace("-", "_"))
+    for sub in getattr(command, "commands", {}).values():
+        plain_metavars(sub)
+
 
 def silence_stdout() -> None:
     # The reader went away (`| head`): send what is left to /dev/null so that Python's

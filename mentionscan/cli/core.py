@@ -47,8 +47,11 @@ def init(
     from mentionscan.config.starter import write_starter_config
 
     written = write_starter_config(path)
-    say(f"Wrote {written}: name your product in [[queries]] and your feeds in [[sources]], then run:")
-    say(f"  mentionscan fetch --config {written}" if path else "  mentionscan fetch")
+    hint = f" --config {written}" if path else ""
+    say(f"Wrote {written}: name your product in [[queries]] and uncomment where to look in [[sources]]")
+    say(f"(or `mentionscan add URL{hint}` for a feed), check it with `mentionscan config check{hint}`, then:")
+    say(f"  mentionscan fetch{hint}")
+    say("To see it work first, on sample feeds on this machine: mentionscan demo")
 
 
 @app.command()

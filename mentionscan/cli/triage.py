@@ -48,7 +48,9 @@ def mark(
     note: Annotated[str | None, typer.Option("--note", help="Add this note too.", show_default=False)] = None,
     due: DueOption = None,
 ) -> None:
-    """Set the status of mentions: `mark ID... STATUS`, or `mark --query Q --source S STATUS`.
+    """Set the status of mentions, by id or by the filters of `list`.
+
+    `mark ID... STATUS`, or `mark --query Q --source S STATUS`.
 
     The last argument is the status: new, todo, contacted, replied, resolved or ignored.
     With ids, those mentions; without, what `list` with the same filters shows (new and todo

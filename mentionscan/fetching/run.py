@@ -256,7 +256,8 @@ class _Run:
             self.health[source.name] = self.health[source.name].refused(self.now, status, retry_after)
             return
         report.requests += outcome.requests
-        report.warnings.extend(outcome.warnings)
+        # Said once per source: five queries that cannot be asked for one reason are one warning.
+        report.warnings.extend(w for w in dict.fromkeys(outcome.warnings) if w not in report.warnings)
         if outcome.moved_to and state.moved_to != outcome.moved_to:
             report.warnings.append(
                 f"moved permanently to {redact(outcome.moved_to)}: update the source's URL in the config"

@@ -21,7 +21,7 @@ from typing import Any
 from mentionscan.errors import MentionscanError
 from mentionscan.models import Entry, ParsedFeed
 from mentionscan.sources.discover import advertised_note
-from mentionscan.text import clean, html_to_text, one_line
+from mentionscan.text import clean, html_to_text, one_line, without_cut_tag
 from mentionscan.timeutil import parse_time
 from mentionscan.urls import canonical_url, redact, safe_link
 
@@ -119,7 +119,7 @@ def _xml_feed(
 
 def _text_of(value: Any, detail: Mapping[str, Any] | None) -> str:
     kind = str((detail or {}).get("type") or "")
-    return html_to_text(value) if "html" in kind else one_line(value)
+    return html_to_text(value) if "html" in kind else without_cut_tag(one_line(value))
 
 
 def _date(raw: Mapping[str, Any], *keys: str) -> datetime | None:

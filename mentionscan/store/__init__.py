@@ -56,8 +56,12 @@ def open_store(
         if write:
             stack.enter_context(run_lock(path, lock_timeout, purpose=purpose, notice=notice))
         if notice is not None and not path.exists():
-            # Said before the file appears (SQLite makes it on opening): a typo in a path shows.
-            notice(f"new database {path}" if write else f"no database at {path} yet (fetch makes it)")
+            # A typo in a path shows: said when the command made it (after the store is closed),
+            # or at once when there is nothing to read.
+            if write:
+                stack.callback(lambda: path.exists() and notice(f"new database {path}"))
+            else:
+                notice(f"no database at {path} yet (fetch makes it)")
         # Imported here so that commands which never open the database don't pay for tinydb/orjson.
         store: Store
         if text.startswith(SQLITE_PREFIX):
