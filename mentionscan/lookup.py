@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from mentionscan.config.load import resolve_database
 from mentionscan.config.model import ENV_DB, Config
 from mentionscan.errors import ConfigError, did_you_mean
 from mentionscan.store import MentionFilter, Store, database_path
+from mentionscan.store.interface import words_of
+from mentionscan.timeutil import parse_since
 
 
 def check_names(
@@ -53,3 +56,35 @@ def database_override(database: str | None) -> str | None:
     if not folder.is_dir():
         raise ConfigError(f"{named}: the folder {folder} does not exist (a typo? create it first if new)")
     return location
+
+
+def make_filter(
+    *,
+    status: Sequence[str] = (),
+    query: Sequence[str] = (),
+    source: Sequence[str] = (),
+    since: str | datetime | None = None,
+    published_since: str | datetime | None = None,
+    words: str = "",
+    limit: int | None = None,
+) -> MentionFilter:
+    """A `MentionFilter` from what a user types: `since="7d"`, `status=["new", "todo"]`.
+
+    `since` is when a mention was found (stored), as everywhere; `published_since` when the site
+    says it was written (the time it was found when the site gave none).
+    """
+    return MentionFilter(
+        statuses=tuple(status),
+        queries=tuple(query),
+        sources=tuple(source),
+        published_since=_moment(published_since),
+        found_since=_moment(since),
+        words=tuple(words_of(words)),
+        limit=limit,
+    )
+
+
+def _moment(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return parse_since(value)

@@ -21,20 +21,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from mentionscan.config.load import default_config_path
 from mentionscan.config.model import Config, Settings
 from mentionscan.errors import ConfigError, NotFound
 from mentionscan.models import CLOSED_STATUSES, STATUSES, Change, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
-from mentionscan.timeutil import parse_since, utcnow
+from mentionscan.timeutil import utcnow
 
 if TYPE_CHECKING:
     from mentionscan.delivery.digest import Deliver, DigestResult
     from mentionscan.delivery.formats import Detail, Format
+    from mentionscan.fetching.discovery import Choose
     from mentionscan.fetching.doctor import Check
     from mentionscan.fetching.run import Progress, RunResult
     from mentionscan.followup.contact import Found
     from mentionscan.followup.reply import Draft
     from mentionscan.matching.explain import Explanation, Trial
+    from mentionscan.sources.discover import FoundFeed
     from mentionscan.store.migrate import DatabaseInfo, Migration
 
 
@@ -131,30 +134,11 @@ class Workspace:
         with self.store() as store:
             return store.count(selection or self.filter(**filters))
 
-    def filter(
-        self,
-        *,
-        status: Sequence[str] = (),
-        query: Sequence[str] = (),
-        source: Sequence[str] = (),
-        since: str | datetime | None = None,
-        published_since: str | datetime | None = None,
-        words: str = "",
-        limit: int | None = None,
-    ) -> MentionFilter:
-        """A `MentionFilter` from what a user types: `since="7d"` (found), `status=["new", "todo"]`.
+    def filter(self, **filters: Any) -> MentionFilter:
+        """A `MentionFilter` from what a user types (`lookup.make_filter`): `since="7d"`, `status=[...]`."""
+        from mentionscan.lookup import make_filter
 
-        `published_since` is when the site says it was written (when found, if it gave no date).
-        """
-        return MentionFilter(
-            statuses=tuple(status),
-            queries=tuple(query),
-            sources=tuple(source),
-            published_since=_moment(published_since),
-            found_since=_moment(since),
-            words=tuple(words_of(words)),
-            limit=limit,
-        )
+        return make_filter(**filters)
 
     def check_names(self, *, queries: Sequence[str] = (), sources: Sequence[str] = ()) -> None:
         """ConfigError for a query or source name neither the config nor any stored mention has."""
@@ -335,10 +319,7 @@ class Workspace:
         mark: bool = True,
         **more: Any,
     ) -> DigestResult:
-        """Build the digest and hand it to `deliver`; its mentions are marked only after delivery.
-
-        `more`: run_digest's other choices (`published_since`).
-        """
+        """Build the digest and hand it to `deliver` (marked only after); `more`: `published_since`."""
         from mentionscan.delivery.digest import run_digest
 
         config = self.config
@@ -362,6 +343,27 @@ class Workspace:
         with self.store() as store:
             health = {s.name: store.read_state(SourceHealth, s.name) for s in config.sources}
         return check_sources(config, health, names=sources)
+
+    def add_feed(
+        self, url: str, *, name: str | None = None, choose: Choose | None = None
+    ) -> tuple[str, FoundFeed]:
+        """Add the feed at `url` (or the one its page names; `choose` picks among several) to the config."""
+        from mentionscan.fetching.discovery import add_feed
+
+        added, feed, self._config = add_feed(self.config, url, name=name, choose=choose)
+        return added, feed
+
+    def check_config(self) -> Config:
+        """The config, read and checked as `fetch` would check it, without a request."""
+        from mentionscan.fetching.run import build_sources
+
+        build_sources(self.config)  # every enabled source's credentials are in the environment
+        return self.config
+
+    @property
+    def config_file(self) -> Path:
+        """The config file this workspace reads (whether or not it exists)."""
+        return self._config_path or default_config_path()
 
     # The database itself
 
@@ -392,9 +394,3 @@ class Workspace:
                 store.put(changed)
                 store.save()
         return changed
-
-
-def _moment(value: str | datetime | None) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return parse_since(value)

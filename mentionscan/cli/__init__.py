@@ -9,7 +9,7 @@ import sys
 from types import FrameType
 
 # Each module adds its commands to `app` when imported.
-from mentionscan.cli import core, db, digest, queries, reply, sources, triage  # noqa: F401
+from mentionscan.cli import config, core, db, digest, queries, reply, sources, triage  # noqa: F401
 from mentionscan.cli.app import app, silence_stdout
 from mentionscan.errors import ExitCode, Terminated
 
