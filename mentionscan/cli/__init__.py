@@ -9,7 +9,7 @@ import sys
 from types import FrameType
 
 # Each module adds its commands to `app` when imported.
-from mentionscan.cli import config, core, db, digest, queries, reply, sources, triage  # noqa: F401
+from mentionscan.cli import browse, config, core, db, digest, queries, reply, sources, triage  # noqa: F401
 from mentionscan.cli.app import app, silence_stdout
 from mentionscan.errors import ExitCode, Terminated
 
@@ -19,7 +19,7 @@ __all__ = ["app", "main"]
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        app()
+        app(prog_name="mentionscan")  # `python -m mentionscan` too: its usage lines, its completion
     except BrokenPipeError:
         silence_stdout()
         sys.exit(0)

@@ -102,7 +102,7 @@ app = typer.Typer(
     name="mentionscan",
     help="Find what the web writes about your product, and follow each mention up.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion: typer's own
     pretty_exceptions_enable=False,
     # Plain help, as click writes it: typer's rich help imports rich's markdown, syntax and
     # traceback modules (pygments, markdown-it, attrs) and doubles `mentionscan --help`'s time.

@@ -72,6 +72,14 @@ LimitOption = Annotated[
     int | None, typer.Option("--limit", "-n", help="At most this many.", show_default=False)
 ]
 AllOption = Annotated[bool, typer.Option("--all", "-a", help="Every status, not only new and todo.")]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Print each request (method, URL with secrets masked, status, time) and each site search.",
+    ),
+]
 WideOption = Annotated[
     bool, typer.Option("--wide", "-w", help="Show every column whole, however long the lines.")
 ]
@@ -139,6 +147,13 @@ def warn(message: str) -> None:
 
 def error_line(message: str) -> None:
     say(f"Error: {message}", "bold red")
+
+
+def verbose(on: bool) -> None:
+    """With `--verbose`, the requests and site searches the library logs are said on stderr."""
+    from mentionscan.cli.verbose import say_logged
+
+    say_logged(on, say)
 
 
 def workspace(config: Path | None, db: str | None, *, quiet: bool = False) -> Workspace:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mentionscan.cli.app import app
-from mentionscan.cli.common import ConfigOption, DbOption, say, workspace
+from mentionscan.cli.common import ConfigOption, DbOption, VerboseOption, say, verbose, workspace
 
 if TYPE_CHECKING:
     from mentionscan.sources.discover import FoundFeed
@@ -63,9 +63,9 @@ def path(config: ConfigOption = None) -> None:
 
 
 def _shown(url: str) -> str:
-    from mentionscan.urls import masked
+    from mentionscan.urls import redact
 
-    return masked(url)
+    return redact(url)
 
 
 @app.command()
@@ -78,6 +78,7 @@ def add(
         typer.Option("--name", help="The source's name (default: the feed's host).", show_default=False),
     ] = None,
     config: ConfigOption = None,
+    verbose_: VerboseOption = False,
 ) -> None:
     """Add a feed to the config: the URL itself, or the feed a site's page advertises.
 
@@ -85,6 +86,7 @@ def add(
     takes the only one or asks which. The config keeps its comments and layout; the old one is
     kept as config.toml.bak.
     """
+    verbose(verbose_)
     ws = workspace(config, None)
     choose = _ask if sys.stdin.isatty() and sys.stderr.isatty() else None
     added, feed = ws.add_feed(url, name=name, choose=choose)

@@ -16,6 +16,7 @@ from mentionscan.cli.common import (
     QuietOption,
     RowsFormat,
     Selection,
+    VerboseOption,
     WideOption,
     err_console,
     plural,
@@ -24,6 +25,7 @@ from mentionscan.cli.common import (
     selection_options,
     show_mentions,
     stdout_is_terminal,
+    verbose,
     warn,
     workspace,
     write_out,
@@ -65,11 +67,13 @@ def fetch(
         list[str] | None, typer.Option("--source", help="Only this source (repeatable).", show_default=False)
     ] = None,
     wide: WideOption = False,
+    verbose_: VerboseOption = False,
 ) -> None:
     """Fetch every source, keep what the queries match, store and print what is new.
 
     Exit status: 0 when the run finished, 3 when it finished but a source failed.
     """
+    verbose(verbose_)
     result = run_and_report(
         workspace(config, db, quiet=quiet), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, wide=wide
     )

@@ -12,10 +12,12 @@ from mentionscan.cli.common import (
     DbOption,
     RowsFormat,
     SourceFilterOption,
+    VerboseOption,
     WideOption,
     error_line,
     say,
     show_mentions,
+    verbose,
     workspace,
     write_out,
 )
@@ -57,10 +59,12 @@ def test_query(
     fetch: Annotated[bool, typer.Option("--fetch", help="Fetch the sources now; store nothing.")] = False,
     fmt: RowsFormat = Format.table,
     wide: WideOption = False,
+    verbose_: VerboseOption = False,
 ) -> None:
     """Run a query against every stored mention (or a live fetch) and print what it matches."""
     from mentionscan.errors import QuerySyntaxError
 
+    verbose(verbose_)
     ws = workspace(config, db)
     try:
         if not fetch:  # a fetch names its sources in the config, and says so itself

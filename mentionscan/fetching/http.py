@@ -8,6 +8,7 @@ loopback or link-local one unless the user allowed it.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -26,7 +27,7 @@ from mentionscan.errors import FetchError
 from mentionscan.fetching.addresses import Guard, RedirectPolicy, Resolver, address_class, system_resolver
 from mentionscan.fetching.deadline import Adapter, Watch, current
 from mentionscan.fetching.responses import Response, connection_error, status_error
-from mentionscan.urls import masked, redact
+from mentionscan.urls import redact
 
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -34,6 +35,7 @@ RETRY_DELAYS = (0.5, 1.5)  # two quick retries, then the source fails for this r
 CHUNK = 64 * 1024
 MAX_RETRY_WAIT = 5.0  # the longest Retry-After waited for inside a run
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_log = logging.getLogger("mentionscan.http")
 
 
 @dataclass
@@ -106,7 +108,6 @@ class HttpClient:
         # `cancel()`: every wait ends and every request in flight has its sockets shut.
         self._cancelled = threading.Event()
         self._in_flight: set[Watch] = set()
-        self.on_request: Callable[[str, str, int | None, float], None] | None = None  # --verbose
 
     def may_follow(self, origin: str, target: str) -> None:
         """Raise FetchError unless a link found at `origin` may lead to `target` (the redirect rules)."""
@@ -302,8 +303,10 @@ class HttpClient:
             current.watch = None
             with self._hosts_lock:
                 self._in_flight.discard(watch)
-            if self.on_request is not None:
-                self.on_request(hop.method, sent_url(url, hop.params), status, time.monotonic() - started)
+            if _log.isEnabledFor(logging.DEBUG):  # --verbose: every request, its answer and its time
+                answer = status if status is not None else "no answer"
+                took = time.monotonic() - started
+                _log.debug("%s %s -> %s in %.2f s", hop.method, sent_url(url, hop.params), answer, took)
         return response.status_code, response.headers, body, response.url
 
     def _too_slow(self, url: str) -> FetchError:
@@ -358,9 +361,9 @@ def sent_url(url: str, params: Mapping[str, Any] | None) -> str:
         try:
             prepared.prepare_url(url, params)
         except requests.exceptions.RequestException:
-            return masked(url)
+            return redact(url)
         url = prepared.url or url
-    return masked(url)
+    return redact(url)
 
 
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from mentionscan.errors import FetchError
 from mentionscan.matching.matcher import parse_query
 from mentionscan.models import Entry
-from mentionscan.sources.common import PROBE_TEXT, newest_id, newest_time, sized
+from mentionscan.sources.common import PROBE_TEXT, newest_id, newest_time, sized, translated
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.sitesource import SiteSource
 from mentionscan.urls import redact
@@ -95,6 +95,7 @@ class SearchApi(SiteSource):
         entries: dict[object, Entry] = {}
         marks: dict[str, list[object]] = {ask.key: [] for ask in asks}
         for ask in asks:
+            translated(self.name, query.name, ask.path, ask.params)
             for item in self._results(client, ask, result):
                 entry = self.entry(item)
                 marks[ask.key].append(self.mark(item, entry))

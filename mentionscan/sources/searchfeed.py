@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mentionscan.models import Entry, ParsedFeed
-from mentionscan.sources.common import FEED_ACCEPT, PROBE_TEXT, sized
+from mentionscan.sources.common import FEED_ACCEPT, PROBE_TEXT, sized, translated
 from mentionscan.sources.feed import judged
 from mentionscan.sources.feedparse import Adapter, FeedError, parse_feed
 from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState
@@ -47,7 +47,9 @@ class SearchFeed(SiteSource):
         text = to_search_text(query.node, self.dialect)
         if not text:
             return TaskResult(warnings=[self.unasked(query.name)], requests=0)
-        response = self.request(client, *self.search(text, self.since(state.cursor())))
+        path, params = self.search(text, self.since(state.cursor()))
+        translated(self.name, query.name, path, params)
+        response = self.request(client, path, params)
         return TaskResult(parse=self.run_parse(response), cursors={"": to_iso(utcnow()) or ""})
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
