@@ -12,6 +12,7 @@ from mentionscan.cli.app import app
 from mentionscan.cli.common import (
     ConfigOption,
     DbOption,
+    PublishedSinceOption,
     QuietOption,
     plural,
     say,
@@ -40,15 +41,7 @@ def digest(
             show_default=False,
         ),
     ] = None,
-    published_since: Annotated[
-        str | None,
-        typer.Option(
-            "--published-since",
-            metavar="WHEN",
-            help="Only mentions published since 7d, 24h or a date (the site's own date).",
-            show_default=False,
-        ),
-    ] = None,
+    published_since: PublishedSinceOption = None,
     always: Annotated[
         bool, typer.Option("--always", help='Send an "all quiet" email when nothing is new.')
     ] = False,
