@@ -166,3 +166,55 @@ def test_ctrl_c_ends_doctor_whose_source_never_answers(
     returncode, _, err = stop(process, signal.SIGINT)
     assert returncode == 130, err
     assert "Traceback" not in err
+
+
+# Ctrl-C can land anywhere; these put it at the two moments a sleep-then-signal test rarely hits.
+# The script sends the process a real SIGINT at that moment, then runs mentionscan as usual.
+AT_IMPORT = """
+import os, signal, sys
+class Hit:
+    def find_spec(self, name, path=None, target=None):
+        if name == "mentionscan.cli":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Hit())
+from mentionscan.__main__ import run
+run()
+"""
+WHILE_HANDING_OUT_PROBES = """
+import os, signal, sys, time
+from concurrent.futures import ThreadPoolExecutor
+submit = ThreadPoolExecutor.submit
+def submit_then_interrupt(self, *args, **kwargs):
+    future = submit(self, *args, **kwargs)
+    time.sleep(1)  # the first probe is now stuck on the server that never answers
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(5)
+    return future
+ThreadPoolExecutor.submit = submit_then_interrupt
+from mentionscan.__main__ import run
+run()
+"""
+
+
+@pytest.mark.parametrize("script", [AT_IMPORT, WHILE_HANDING_OUT_PROBES], ids=["at-import", "handing-out"])
+def test_ctrl_c_at_any_moment_exits_130_without_a_traceback(
+    write_config: Callable[..., Path], stuck: StuckServer, script: str
+) -> None:
+    config = write_config(
+        {"acme": "acme"},
+        [
+            {"name": "stuck", "type": "feed", "url": f"http://127.0.0.1:{stuck.port}/feed.xml"},
+            {"name": "stuck-too", "type": "feed", "url": f"http://127.0.0.1:{stuck.port}/other.xml"},
+        ],
+        settings=SETTINGS,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "doctor", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,  # without the fix, doctor waits for the stuck probe: `deadline` is 300 s
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.endswith("Error: interrupted: nothing from this command was saved\n")
+    assert "Traceback" not in done.stderr

@@ -54,7 +54,8 @@ def test_verbose_says_each_request_masked_and_each_search_as_asked(
     assert result.exit_code == 0, result.stderr
     lines = result.stderr.splitlines()
     base = f"http://127.0.0.1:{httpserver.port}"
-    search = "/2.3/search/advanced?site=stackoverflow&sort=creation&order=desc&pagesize=100&filter=withbody&key=***"
+    search = "/2.3/search/advanced?site=stackoverflow&sort=creation&order=desc&pagesize=100"
+    search += "&filter=withbody&key=***"
     # Stack Exchange has no OR: two searches, each shown as asked; Google News takes the whole query
     assert f"so: query 'acme' asked as {search}&q=\"acme corp\" -jobs" in lines
     assert f"so: query 'acme' asked as {search}&q=acmecorp -jobs" in lines

@@ -11,7 +11,8 @@ from types import FrameType
 # Each module adds its commands to `app` when imported.
 from mentionscan.cli import browse, config, core, db, digest, queries, reply, sources, triage  # noqa: F401
 from mentionscan.cli.app import app, silence_stdout
-from mentionscan.errors import ExitCode, Terminated
+from mentionscan.cli.common import error_line
+from mentionscan.errors import ExitCode, Terminated, interrupt_code
 
 __all__ = ["app", "main"]
 
@@ -23,15 +24,22 @@ def main() -> None:
     except BrokenPipeError:
         silence_stdout()
         sys.exit(0)
+    except KeyboardInterrupt as exc:  # before a command started (typer building it): nothing done
+        error_line("interrupted: nothing from this command was saved")
+        _interrupted(interrupt_code(exc))
     except SystemExit as exc:
         if exc.code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
-            # Interrupted: what had to be saved is saved and said. A thread still blocked in a
-            # request or a library call must not hold the exit up (Python would join it).
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(OSError, ValueError):
-                    stream.flush()
-            os._exit(int(exc.code))
+            _interrupted(exc.code)
         raise
+
+
+def _interrupted(code: int) -> None:
+    # What had to be saved is saved and said. A thread still blocked in a request or a
+    # library call must not hold the exit up (Python would join it).
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(int(code))
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
