@@ -44,7 +44,7 @@ TARGET_JSON_RUN = 1.5  # seconds in the store for a run adding 100 mentions to 1
 TARGET_SQLITE_PER_MENTION = 0.5e-3  # seconds per new mention, dedup included, at 1,000,000
 TARGET_SQLITE_OPEN = 0.25
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
-CACHE_VERSION = 2  # of the kept SQLite database's contents: change it when `mention` or the schema changes
+CACHE_VERSION = 3  # of the kept SQLite database's contents: change it when `mention` or the schema changes
 TEXT = (
     "We moved our build to it last month and the difference is easy to see: the cache is warm, the "
     "queue is short and the team spends its mornings on features again. "
@@ -69,7 +69,12 @@ def mention(number: int) -> Mention:
         source=f"blog{number % 500}",
         source_type="feed",
         queries=("acme",),
-        keys=(key, f"g:blog{number % 500}:entry-{number}"),
+        # A link, a GUID and the content key that `dedup.entry_keys` adds last.
+        keys=(
+            key,
+            f"g:blog{number % 500}:entry-{number}",
+            f"c:blog{number % 500}:{mention_id(url, length=32)}",
+        ),
         text=TEXT,
         tags=("review",),
         timeline=(Event(found, "found", f"found by blog{number % 500} for acme"),),

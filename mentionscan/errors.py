@@ -7,6 +7,8 @@ import os
 from collections.abc import Iterable, Mapping
 from enum import IntEnum
 
+from mentionscan.masking import mask
+
 
 class ExitCode(IntEnum):
     """Process exit statuses; the README documents each one."""
@@ -21,9 +23,12 @@ class ExitCode(IntEnum):
 
 
 class MentionscanError(Exception):
-    """Base class: `str(error)` is the whole line shown after `Error: `."""
+    """Base class: `str(error)` is the whole line shown after `Error: `, secrets masked."""
 
     exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        super().__init__(mask(message) if isinstance(message, str) else message, *args)
 
 
 class ConfigError(MentionscanError):
@@ -94,6 +99,14 @@ def interrupt_code(exc: BaseException) -> ExitCode:
 
 class SendError(MentionscanError):
     """An email could not be delivered."""
+
+
+class MessageTooLarge(SendError):
+    """The mail server refused the message for its size (552, or larger than the SIZE it announced)."""
+
+    def __init__(self, message: str, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit  # the largest message the server accepts, when it said
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -1,9 +1,11 @@
 """The records that flow through mentionscan: an `Entry` read from a source, a `Mention` stored.
 
 JSON form of a mention (the only fields any output carries, in this order):
-`id`, `url`, `title`, `snippet`, `author`, `author_url`, `author_email`, `published`,
-`found_at`, `source`, `source_type`, `queries`, `status`. Times are ISO 8601 UTC strings
-(`2026-11-23T07:00:00Z`), missing values are `null`.
+`id`, `url`, `link`, `title`, `snippet`, `author`, `author_url`, `author_email`, `published`,
+`found_at`, `source`, `source_type`, `queries`, `status`, `related`. `link` is what a
+discussion (a Hacker News story, a Lobsters or Reddit link post) points at, `url` being the
+discussion itself; `related` lists the ids of stored mentions of that page or of its discussions.
+Times are ISO 8601 UTC strings (`2026-11-23T07:00:00Z`), missing values are `null`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ CLOSED_STATUSES = ("resolved", "ignored")  # done: no follow-up is due
 RECORD_FIELDS = (
     "id",
     "url",
+    "link",
     "title",
     "snippet",
     "author",
@@ -34,6 +37,7 @@ RECORD_FIELDS = (
     "source_type",
     "queries",
     "status",
+    "related",
 )
 
 
@@ -58,6 +62,8 @@ class Entry:
     tags: tuple[str, ...] = ()
     native_id: str | None = None
     key_scope: str = "source"
+    link: str = ""  # a discussion's (an HN story's, a link post's): the page it is about
+    authors: tuple[str, ...] = ()  # every author, when there are several (`author` is the first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +109,13 @@ class Mention:
     source_type: str
     queries: tuple[str, ...]
     status: str = "new"
+    link: str | None = None
+    related: tuple[str, ...] = ()
     # Not part of the public record:
     keys: tuple[str, ...] = ()
     text: str = ""
     tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()  # every author, when there are several
     timeline: tuple[Event, ...] = ()
     due: datetime | None = None
     digested_at: datetime | None = None
@@ -118,6 +127,7 @@ class Mention:
         return {
             "id": self.id,
             "url": self.url,
+            "link": self.link or None,
             "title": self.title,
             "snippet": self.snippet,
             "author": self.author,
@@ -129,6 +139,7 @@ class Mention:
             "source_type": self.source_type,
             "queries": list(self.queries),
             "status": self.status,
+            "related": list(self.related),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,6 +149,7 @@ class Mention:
             keys=list(self.keys),
             text=self.text,
             tags=list(self.tags),
+            authors=list(self.authors),
             timeline=[event.to_dict() for event in self.timeline],
             due=to_iso(self.due),
             digested_at=to_iso(self.digested_at),
@@ -154,7 +166,7 @@ class Mention:
             values[key] = parse_time(values.get(key))
         if values["found_at"] is None:
             values["found_at"] = utcnow()
-        for key in ("queries", "keys", "tags"):
+        for key in ("queries", "keys", "tags", "authors", "related"):
             values[key] = tuple(values.get(key) or ())
         values["timeline"] = tuple(Event.from_dict(e) for e in values.get("timeline") or ())
         values["contacts"] = tuple(dict(c) for c in values.get("contacts") or ())

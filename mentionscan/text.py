@@ -18,6 +18,17 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Characters that take no room and show nothing: they hide inside words, links and names, and
+# shift every column after them. Tag characters (U+E0000 to U+E007F) run together.
+_INVISIBLE = re.compile(
+    "[\u180e\u200b\u200c\u200d\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb]|[\U000e0000-\U000e007f]+"
+)
+# Where a joiner carries meaning: ZWNJ and ZWJ between the letters of the scripts that shape
+# with them (Arabic and Persian, Syriac, Thaana, the Indic scripts, Myanmar, Khmer; Arabic
+# presentation forms), and ZWJ between emoji (👩‍💻: woman, ZWJ, laptop).
+_JOINING_SCRIPTS = ((0x0600, 0x08FF), (0x0900, 0x0DFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0xFB50, 0xFEFC))
+_EMOJI = ((0x00A9, 0x00A9), (0x00AE, 0x00AE), (0x203C, 0x3299), (0xFE0F, 0xFE0F), (0x1F000, 0x1FAFF))
+_BLACK_FLAG, _CANCEL_TAG = "\U0001f3f4", "\U000e007f"  # 🏴 + tags + cancel: a region's flag
 # Only real tags: "5 < 6 and 7 > 3" in text is not markup.
 _TAG = re.compile(r"<(?:(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*|!--.*?--|![^>]*)>", re.DOTALL)
 # Tags that separate words; any other tag (b, em, a, span) sits inside a word's run of text.
@@ -34,13 +45,38 @@ _SPACE = re.compile(r"\s+")
 
 
 def clean(value: object) -> str:
-    """Any value as a string with escape sequences and control characters removed."""
+    """Any value as a string with escape sequences, control and invisible characters removed.
+
+    Joiners stay where they shape a script or an emoji; a region flag's tag characters stay.
+    """
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
     if text.isprintable():
         return text
-    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+    return _INVISIBLE.sub(_visible_or_meant, _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text)))
+
+
+def _visible_or_meant(match: re.Match[str]) -> str:
+    """ "" for an invisible character, unless it belongs where it is (a joiner, a flag's tags)."""
+    found, text, start, end = match.group(), match.string, match.start(), match.end()
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    if (
+        found in ("\u200c", "\u200d")
+        and _within(before, _JOINING_SCRIPTS)
+        and _within(after, _JOINING_SCRIPTS)
+    ):
+        return found
+    if found == "\u200d" and _within(before, _EMOJI) and _within(after, _EMOJI):
+        return found
+    if before == _BLACK_FLAG and found.endswith(_CANCEL_TAG) and len(found) > 1:
+        return found
+    return ""
+
+
+def _within(char: str, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return bool(char) and any(low <= ord(char) <= high for low, high in ranges)
 
 
 def one_line(value: object) -> str:
@@ -108,11 +144,28 @@ def snippet(text: str, start: int = 0, end: int = 0, width: int = 240) -> str:
     return ("…" if left > 0 else "") + text[left:right].strip() + ("…" if right < len(text) else "")
 
 
+# What `fold` removes or unifies before decomposing: characters that are invisible inside a
+# word (soft hyphen, zero-width space and joiners, word joiner, BOM, variation selectors) and the
+# typographic apostrophes, which are the ASCII one ("Acme’s" is "acme's").
+_IN_WORD = "\u00ad\u034f\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
+_FOLD_FIRST = str.maketrans(
+    {**{c: None for c in _IN_WORD}, **{chr(c): None for c in range(0xFE00, 0xFE10)}}
+    | {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "\uff07": "'"}
+)
+
+
 def fold(text: str) -> str:
-    """Casefold, NFKD-decompose and drop combining marks: 'Ácme ﬁx Straße' -> 'acme fix strasse'."""
+    """Compatibility-decompose, casefold and drop combining marks: 'Ácme ﬁx Straße 𝐀𝐜𝐦𝐞' -> 'acme fix
+    strasse acme'; invisible characters go and typographic apostrophes become "'".
+
+    It works character by character (the fold of a text is the folds of its characters, joined),
+    which the matcher relies on to fold only the non-ASCII runs of a text.
+    """
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # NFKD first: mathematical letters (𝐀) have no lower case of their own, their decompositions do
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_FIRST))
+    decomposed = unicodedata.normalize("NFKD", decomposed.casefold())
     if decomposed.isascii():
         return decomposed
     return "".join(itertools.filterfalse(unicodedata.combining, decomposed))

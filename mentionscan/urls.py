@@ -3,65 +3,37 @@
 from __future__ import annotations
 
 import contextlib
-from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from mentionscan.text import clean
+from mentionscan.urlrules import is_tracking, site_rules, unwrap
 
-# Query parameters that only say where a click came from; the same page without them is the
-# same page. Prefixes end with "_".
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "igshid",
-        "mc_cid",
-        "mc_eid",
-        "ref_src",
-        "ref_url",
-        "_hsenc",
-        "_hsmi",
-        "_ga",
-        "_gl",
-        "mkt_tok",
-        "oly_anon_id",
-        "oly_enc_id",
-        "vero_id",
-        "wickedid",
-        "rb_clickid",
-        "s_cid",
-        "source",  # Medium's ?source=rss------tag-5
-        "cmpid",
-        "ncid",
-        "sr_share",
-        "share",
-        "smid",
-    }
-)
-TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "piwik_", "hsa_", "at_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def is_http_url(url: str | None) -> bool:
-    """True for an absolute http or https URL with a host."""
+    """True for an absolute http or https URL with a host, and no white space or control character
+    inside it: a newline in a link would end a Markdown link, a mail's line or a terminal's escape."""
     if not url:
         return False
+    url = url.strip()
+    if not url.isprintable() or " " in url:
+        return False
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def safe_link(url: str | None) -> str:
-    """`url` if it may be rendered as a link (http or https), else ""; control characters removed."""
+    """`url` if it may be rendered as a link (http or https), else ""; control characters and any
+    `user:password@` removed (a credential is never stored or shown, and `https://bank.example@evil`
+    then reads as where it goes)."""
     if not url:
         return ""
     url = clean(url).strip()
-    return url if is_http_url(url) else ""
+    return without_credentials(url) if is_http_url(url) else ""
 
 
 def host_of(url: str) -> str:
@@ -74,18 +46,17 @@ def host_of(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def _is_tracking(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
-
-
 def canonical_url(url: str) -> str:
     """The form two links to the same page share; used only as a key, never shown.
 
-    Ignores the scheme, a leading `www.`, host case, default ports, the fragment, a trailing
-    slash, tracking parameters and the order of the other parameters.
+    A redirector's or AMP cache's link is the page it leads to. Ignores the scheme, a leading
+    `www.`, host case, default ports, an in-page anchor (a route, `#!` or `#/`, is kept), a
+    trailing slash, dot segments, tracking parameters (`urlrules`) and the order of the others.
+    Percent-escapes are compared in upper case; bytes that are not UTF-8 are kept as they were.
     """
-    url = url.strip()
+    from w3lib.url import canonicalize_url  # 70 ms to import: only the commands that store need it
+
+    url = unwrap(url.strip())
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -95,19 +66,45 @@ def canonical_url(url: str) -> str:
     host = (parts.hostname or "").lower().rstrip(".")
     with contextlib.suppress(UnicodeError):
         host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    if host.startswith("www."):
-        host = host[4:]
+    if not host:
+        return urlunsplit((scheme, "", parts.path, parts.query, ""))
+    host = host.removeprefix("www.")
+    site = site_rules(host)
+    pairs = [p for p in parts.query.split("&") if p and not _tracking_pair(p, host, site)]
+    fragment = parts.fragment if parts.fragment.startswith(("!", "/")) else ""
+    netloc = f"[{host}]" if ":" in host else host  # an IPv6 address
     if port and port != DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{port}"
-    # Re-quote so that %7E and ~, or %2f and %2F, compare equal.
-    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~").rstrip("/")
-    params = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
-    query = urlencode(sorted(params), doseq=True)
-    return (
-        urlunsplit(("", host, path, query, "")).lstrip("/")
-        if host
-        else urlunsplit((scheme, "", path, query, ""))
-    )
+        netloc = f"{netloc}:{port}"
+    # w3lib re-quotes the path and query (%7E is ~, %2f is %2F, bytes that are not UTF-8 stay
+    # as they were), sorts the parameters and removes dot segments, as Scrapy's dedup does.
+    rebuilt = urlunsplit(("http", netloc, parts.path or "/", "&".join(pairs), fragment))
+    try:
+        whole = canonicalize_url(rebuilt, keep_fragments=True)
+    except ValueError:  # a host w3lib refuses (a bad IPv6 literal): the key is the URL as rebuilt
+        whole = rebuilt
+    rest = whole.split("://", 1)[1]
+    path_end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    return rest[:path_end].rstrip("/") + rest[path_end:]
+
+
+def _tracking_pair(pair: str, host: str, site: frozenset[str]) -> bool:
+    name, _, value = pair.partition("=")
+    return is_tracking(unquote_plus(name), unquote_plus(value), host, site)
+
+
+def without_credentials(url: str) -> str:
+    """`url` without its `user:password@`, for anything that is kept (a moved feed's new address)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def redact(url: str) -> str:

@@ -166,7 +166,7 @@ class Workspace:
         with self.store() as store:
             mention = store.resolve(id_or_prefix)
             history = store.authors([mention.author_key])[mention.author_key]
-        return Detail(mention, history)
+            return Detail(mention, history, tuple(m for m in map(store.get, mention.related) if m))
 
     def followups(self, now: datetime | None = None) -> list[Mention]:
         """Open mentions whose report-back date is past or today (local time), oldest first."""

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from mentionscan.cli import app
 from mentionscan.cli.common import reset_consoles
+from mentionscan.masking import forget_all
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"  # documents written for these tests
@@ -64,6 +65,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     reset_consoles()
     yield home
     reset_consoles()
+    forget_all()  # the secrets one test read are not another test's
 
 
 @pytest.fixture(scope="session")

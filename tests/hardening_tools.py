@@ -102,6 +102,15 @@ def gzip_bomb(decoded_mib: int) -> bytes:
     return member * decoded_mib
 
 
+def brotli_bomb(decoded_mib: int) -> bytes:
+    """`decoded_mib` MiB of zeros as a brotli body (quality 0: made in a moment, about 0.6 KiB per MiB)."""
+    import brotli
+
+    compressor = brotli.Compressor(quality=0)
+    zeros = b"\0" * (1 << 20)
+    return b"".join(compressor.process(zeros) for _ in range(decoded_mib)) + compressor.finish()
+
+
 def rss(items: Iterable[Mapping[str, str]], title: str = "A feed", extra: str = "") -> bytes:
     """An RSS 2.0 document; each item's keys are element names, values are already-escaped XML."""
     parts = [f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>{title}</title>']
@@ -128,6 +137,30 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+# Runs the command given as its arguments and prints the child's peak RSS (KiB): measured from
+# a small fresh process, since a child forked by a big one (pytest late in a run) starts with its
+# parent's pages counted.
+_PEAK = (
+    "import resource, subprocess, sys; status = subprocess.call(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, status, file=sys.stderr)"
+)
+
+
+def peak_rss(command: list[str], env: Mapping[str, str], cwd: Path) -> tuple[int, str, int]:
+    """Run `command`: its exit status, its stderr and its peak resident memory in KiB."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, *command],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    *lines, last = done.stderr.decode().rstrip("\n").split("\n")
+    peak, status = map(int, last.split())
+    return status, "\n".join(lines) + "\n", peak
 
 
 def mentionscan_command(*args: str) -> list[str]:

@@ -87,11 +87,16 @@ def smtp_server(
     auth: tuple[str, str] | None = None,
     starttls: ssl.SSLContext | None = None,
     implicit_tls: ssl.SSLContext | None = None,
+    handler: StoringHandler | None = None,
+    data_size_limit: int | None = 33554432,
 ) -> Iterator[MailServer]:
-    """A real SMTP server on 127.0.0.1: plain, with STARTTLS, or with implicit TLS; optional login."""
-    handler = StoringHandler()
+    """A real SMTP server on 127.0.0.1: plain, with STARTTLS, or with implicit TLS; optional login.
+
+    `data_size_limit` is announced (EHLO SIZE) and enforced with 552; None announces no limit.
+    """
+    handler = handler or StoringHandler()
     port = free_port()
-    kwargs: dict[str, Any] = {"server_hostname": "mail.test.invalid"}
+    kwargs: dict[str, Any] = {"server_hostname": "mail.test.invalid", "data_size_limit": data_size_limit}
     if auth:
         kwargs.update(authenticator=password_checker(*auth), auth_require_tls=False)
     if starttls:

@@ -55,8 +55,8 @@ def test_fetch_prints_only_real_matches_once_across_sources_and_url_forms(cli: C
     launch = next(r for r in records if r["title"].startswith("Acme launches"))
     assert launch["queries"] == ["acme", "support"]
     assert list(launch) == [
-        "id", "url", "title", "snippet", "author", "author_url", "author_email", "published",
-        "found_at", "source", "source_type", "queries", "status",
+        "id", "url", "link", "title", "snippet", "author", "author_url", "author_email", "published",
+        "found_at", "source", "source_type", "queries", "status", "related",
     ]  # fmt: skip
     assert launch["status"] == "new"
     assert launch["published"] == "2026-11-16T09:30:00Z"

@@ -34,10 +34,12 @@ from mentionscan.store import open_store
 from tests.conftest import Cli
 from tests.hardening_tools import (
     RawServer,
+    brotli_bomb,
     cli_env,
     gzip_bomb,
     http_head,
     mentionscan_command,
+    peak_rss,
     reset,
     rss,
 )
@@ -166,6 +168,57 @@ def test_a_gzip_bomb_fails_its_source_with_response_too_large_and_memory_stays_f
     assert "small: 1 entry, 1 matched, 0 new" in text  # the other source still ran
     # The default cap is 15 MiB: memory may grow by about that, never by the 512 MiB inside.
     assert peak - baseline < 60 * 1024, (baseline, peak)
+
+
+def test_an_answer_with_thousands_of_headers_or_an_endless_header_line_says_so(
+    cli: Cli, write_config
+) -> None:
+    def handler(conn: socket.socket, path: str) -> None:
+        if path == "/many":
+            head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-H%d: v\r\n" % n for n in range(5000))
+        else:
+            head = b"HTTP/1.1 200 OK\r\nX-Long: " + b"v" * 70_000 + b"\r\n"
+        conn.sendall(head + b"Content-Length: 0\r\n\r\n")
+
+    with RawServer(handler) as server:
+        sources = [feed_source(name, server.url(f"/{name}")) for name in ("many", "long")]
+        result = cli("fetch", "--config", str(write_config({"acme": "acme"}, sources)))
+        assert result.exit_code == 3
+        assert f"Error: many: {server.url('/many')}: the server sent too many headers (more than 100)\n" in (
+            result.stderr
+        )
+        assert f"Error: long: {server.url('/long')}: the server sent a header line too long to read\n" in (
+            result.stderr
+        )
+        assert server.count("/many") == 1  # not retried: it would answer the same
+
+
+def test_brotli_and_gzip_bombs_with_brotli_installed_stay_under_150_mib(
+    httpserver: HTTPServer, write_config, tmp_path: Path, isolated_home: Path
+) -> None:
+    import brotli  # the test extra installs it: urllib3 then decodes "br" unless told not to
+
+    assert brotli.decompress(brotli_bomb(1)) == b"\0" * (1 << 20)
+    for path, body, encoding in (("/br", brotli_bomb(1024), "br"), ("/gz", gzip_bomb(512), "gzip")):
+        httpserver.expect_request(path).respond_with_data(
+            body, headers={"Content-Encoding": encoding, "Content-Type": RSS_TYPE}
+        )
+    httpserver.expect_request("/feed").respond_with_data(FEED, content_type=RSS_TYPE)
+    sources = [feed_source(name, url_for(httpserver, f"/{name}")) for name in ("br", "gz", "feed")]
+    config = write_config({"acme": "acme"}, sources)
+    status, text, peak = peak_rss(
+        mentionscan_command("fetch", "--config", str(config)), cli_env(isolated_home), tmp_path
+    )
+    assert status == 3, text
+    assert (
+        f"Error: br: {url_for(httpserver, '/br')}: the body is encoded as br, which mentionscan never "
+        "asks for (it accepts gzip, deflate)\n"
+    ) in text
+    assert f"Error: gz: {url_for(httpserver, '/gz')}: response too large" in text
+    assert "feed: 1 entry, 1 matched, 1 new" in text
+    assert peak < 150 * 1024, f"peak {peak >> 10} MiB"
+    # What was asked: gzip and deflate only.
+    assert {r.headers.get("Accept-Encoding") for r, _ in httpserver.log} == {"gzip, deflate"}
 
 
 # Redirects

@@ -84,6 +84,8 @@ def test_search_request_every_field_and_the_interval(cli: Cli, httpserver: HTTPS
             "source_type": "bing_news",
             "queries": ["patel"],
             "status": "new",
+            "link": None,
+            "related": [],
         }
     }
     (mention,) = stored(path).values()

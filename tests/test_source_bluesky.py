@@ -84,6 +84,8 @@ def test_logs_in_once_then_searches_each_alternative_with_the_session(
         "source_type": "bluesky",
         "queries": ["ux", "kay"],
         "status": "new",
+        "link": None,
+        "related": [],
     }
     swift = records["https://bsky.app/profile/createwithswift.bsky.social/post/3lhlr5a4shz2u"]
     assert swift["author"] == "Create with Swift"

@@ -69,6 +69,8 @@ def test_a_tag_query_asks_the_tag_listing_for_the_days_since_the_last_run(
         "source_type": "devto",
         "queries": ["go"],
         "status": "new",
+        "link": None,
+        "related": [],
     }
     mention = next(m for m in stored(path) if m.url == first["url"])
     assert "n:devto:3557048" in mention.keys

@@ -114,6 +114,8 @@ def test_issues_and_pull_requests_every_field_and_the_cursor(
         "source_type": "github",
         "queries": ["sesame"],
         "status": "new",
+        "link": None,
+        "related": [],
     }
     assert got == {
         issue_url: {

@@ -87,6 +87,8 @@ def test_search_request_every_field_and_the_date_bound(cli: Cli, httpserver: HTT
             "source_type": "google_news",
             "queries": ["docket"],
             "status": "new",
+            "link": None,
+            "related": [],
         }
     }
     (mention,) = stored(path).values()

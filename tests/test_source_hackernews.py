@@ -87,6 +87,8 @@ def test_search_request_every_field_and_the_cursor(cli: Cli, httpserver: HTTPSer
             "source_type": "hackernews",
             "queries": ["go"],
             "status": "new",
+            "link": None,
+            "related": [],
         },
         "https://news.ycombinator.com/item?id=9999999": {
             "id": record_id("news.ycombinator.com/item?id=9999999"),
@@ -101,6 +103,8 @@ def test_search_request_every_field_and_the_cursor(cli: Cli, httpserver: HTTPSer
             "source_type": "hackernews",
             "queries": ["go"],
             "status": "new",
+            "link": None,
+            "related": [],
         },
     }
     kept = stored(path)

@@ -73,6 +73,8 @@ def test_search_asks_newest_posts_and_comments_and_maps_every_field(
         "source_type": "lemmy",
         "queries": ["linux"],
         "status": "new",
+        "link": None,
+        "related": [],
     }
     comment = records["https://lemmy.world/comment/5862081"]
     assert comment["title"] == "Comment on Linus does not fuck around"

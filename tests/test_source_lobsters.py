@@ -73,6 +73,8 @@ def test_tag_queries_read_each_tag_listing_and_map_every_field(
         "source_type": "lobsters",
         "queries": ["go"],
         "status": "new",
+        "link": "https://example.com/posts/swiss-tables",
+        "related": [],
     }
     assert (
         records["Many-Step Sequences in Go"]["snippet"] == "Many-Step Sequences in Go"

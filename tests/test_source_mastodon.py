@@ -65,6 +65,8 @@ def test_a_tag_query_reads_the_hashtag_timeline_and_maps_every_field(
         "source_type": "mastodon",
         "queries": ["support"],
         "status": "new",
+        "link": None,
+        "related": [],
     }
     [mention] = stored(path)
     assert f"n:{HOOT_URI}" in mention.keys  # deduplicated on the ActivityPub uri, across instances

@@ -87,7 +87,9 @@ def test_search_feed_request_every_field_and_the_window(cli: Cli, httpserver: HT
         "source_type": "reddit",
         "queries": ["kernel"],
         "status": "new",
+        "related": [],
     }
+    TOMS_HARDWARE = "https://www.tomshardware.com/software/linux/linux-kernel-nears-2-000-cves-per-release"
     title = (
         'Linux kernel nears record 2,000 vulnerabilities — maintainers say they are "completely overwhelmed"'
     )
@@ -96,7 +98,9 @@ def test_search_feed_request_every_field_and_the_window(cli: Cli, httpserver: HT
             "id": record_id(LINK_POST.removeprefix("https://www.").rstrip("/")),
             "url": LINK_POST,
             "title": title,
-            "snippet": title,  # a link post has no text but the boilerplate, which is dropped
+            # a link post has no text but the boilerplate, which is dropped, and the page it links to
+            "snippet": TOMS_HARDWARE,
+            "link": TOMS_HARDWARE,
             "author": "ControlCAD",
             "author_url": "https://www.reddit.com/user/ControlCAD",
             "published": "2026-09-01T14:25:51Z",
@@ -107,6 +111,7 @@ def test_search_feed_request_every_field_and_the_window(cli: Cli, httpserver: HT
             "url": SELF_POST,
             "title": "Which features of Linux kernel 7.3 are you most hyped to try out?",
             "snippet": "Linux kernel 7.3 is coming. Things won't feel laggy anymore.",
+            "link": None,  # a self post links to itself
             "author": "Individual-Editor-41",
             "author_url": "https://www.reddit.com/user/Individual-Editor-41",
             "published": "2026-08-21T01:59:54Z",

@@ -125,6 +125,8 @@ def test_text_search_every_field_and_the_cursor(cli: Cli, httpserver: HTTPServer
             "author_url": "https://stackoverflow.com/users/87234/gmannickg",
             "published": "2012-06-27T13:51:36Z",
             "status": "new",
+            "link": None,
+            "related": [],
             **common,
         },
         other_url: {
@@ -136,6 +138,8 @@ def test_text_search_every_field_and_the_cursor(cli: Cli, httpserver: HTTPServer
             "author_url": "https://stackoverflow.com/users/5/jorg",
             "published": "2026-03-01T21:20:00Z",
             "status": "new",
+            "link": None,
+            "related": [],
             **common,
         },
     }

@@ -171,9 +171,9 @@ def test_show_prints_everything_known(cli: Cli, tmp_path: Path) -> None:
         "last_contacted": "2026-05-04T12:00:00Z",
     }
     assert [e["kind"] for e in record["timeline"]] == ["found", "status", "due", "note"]
-    assert list(record)[:13] == [
-        "id", "url", "title", "snippet", "author", "author_url", "author_email", "published",
-        "found_at", "source", "source_type", "queries", "status",
+    assert list(record)[:15] == [
+        "id", "url", "link", "title", "snippet", "author", "author_url", "author_email", "published",
+        "found_at", "source", "source_type", "queries", "status", "related",
     ]  # fmt: skip
 
 

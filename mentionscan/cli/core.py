@@ -147,6 +147,8 @@ def _summary(result: RunResult, quiet: bool, dry_run: bool, *, interrupted: bool
         if report.status == "not modified" and not report.entries:
             parts = ["not modified"]
         parts += [f"{report.matched} matched", f"{report.new} new"]
+        if report.merged:
+            parts.append(f"{report.merged} merged into an existing mention" + "s" * (report.merged > 1))
         if report.not_a_match:
             parts.append(f"{report.not_a_match} not a match")
         if report.too_old:

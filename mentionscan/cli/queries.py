@@ -41,7 +41,10 @@ def explain(mention_id: IdArgument, config: ConfigOption = None, db: DbOption = 
             state = "matches" if item.matches else "no longer matches (the query or the entry changed)"
             if item.matches and not item.stored:
                 state += " (it did not when stored)"
+            if item.via:
+                state += f" in {item.via}, merged into this mention"
             out.write(f"\nquery {item.query}: {item.expression}\n  {state}\n")
+            out.writelines(f"  note: {note}\n" for note in item.notes)
             for ev in item.evidence:
                 out.write(f"  {ev.field:<7} {ev.term:<20} {ev.context}\n")
         if not explanations:
@@ -75,6 +78,10 @@ def test_query(
         say(f"  {expr}")
         say("  " + " " * exc.position + "^")
         raise typer.Exit(int(exc.exit_code)) from None
+    from mentionscan.matching.query import parse_query, reading_notes
+
+    for note in reading_notes(parse_query(expr)):
+        say(f"note: {note}")
     for report in run.reports if run else ():
         for message in report.errors:
             error_line(f"{report.name}: {message}")

@@ -120,6 +120,8 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"{config_path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path}: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables by recursion
+        raise ConfigError(f"{config_path}: arrays or inline tables nested too deeply to read") from None
     return parse_config(data, config_path)
 
 

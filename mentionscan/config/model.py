@@ -14,6 +14,7 @@ from typing import Any
 
 from mentionscan import __version__
 from mentionscan.errors import ConfigError, did_you_mean
+from mentionscan.masking import remember
 from mentionscan.matching.query import Node, parse_query
 
 ENV_CONFIG = "MENTIONSCAN_CONFIG"
@@ -181,4 +182,5 @@ def require_env(name: str, where: str, purpose: str) -> str:
     value = os.environ.get(name)
     if not value:
         raise ConfigError(f"{where}: environment variable {name} is not set ({purpose})")
+    remember(value)  # masked in every message from now on
     return value

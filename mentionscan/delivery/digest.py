@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, ClassVar
@@ -21,18 +20,26 @@ from urllib.parse import quote
 
 from mentionscan import __version__
 from mentionscan.config.model import Config, EmailSpec
+from mentionscan.delivery.addresses import addresses, domain_of
+from mentionscan.delivery.sizes import (
+    ADDRESS_LIMIT,
+    capped_link,
+    deliver_fitted,
+    hidden,
+    more_line,
+    shown_groups,
+)
 from mentionscan.errors import ConfigError, StoreError
+from mentionscan.followup.triage import ago
 from mentionscan.models import Mention
 from mentionscan.store.interface import MentionFilter, Order, Store, select, sort_time
 from mentionscan.text import one_line, truncate
-from mentionscan.timeutil import age, parse_time, to_iso, utcnow
-from mentionscan.urls import safe_link
+from mentionscan.timeutil import parse_time, to_iso, utcnow
 
 SUBJECT_LIMIT = 110  # characters of a subject; mail clients show about this many
 TITLE_LIMIT = 300
 SNIPPET_LIMIT = 400
 NO_QUERY = "(no query)"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ADDRESS = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+\.[^\s@<>()\[\]\\,;:\"]+$")
 
 
@@ -44,6 +51,7 @@ class Digest:
     now: datetime
     since: datetime | None = None  # set with `--since`: chosen by date, not by "not yet sent"
     last_sent: datetime | None = None
+    shown: int | None = None  # how many are shown, in group order (None: all); the rest are counted
 
     @property
     def mentions(self) -> list[Mention]:
@@ -65,13 +73,10 @@ class DigestResult:
 
 
 def pending_filter(since: datetime | None = None, published_since: datetime | None = None) -> MentionFilter:
-    """Mentions found at or after `since`; without it, those no digest has carried yet.
-
-    `published_since` narrows either to what was published at or after it (`--published-since`).
-    """
-    if since is not None:
-        return MentionFilter(found_since=since, published_since=published_since, order=Order.STORED)
-    return MentionFilter(undigested=True, published_since=published_since, order=Order.STORED)
+    """Found at or after `since` (without it: in no digest yet), published at or after `published_since`."""
+    return MentionFilter(
+        found_since=since, undigested=since is None, published_since=published_since, order=Order.STORED
+    )
 
 
 def build_digest(
@@ -126,10 +131,10 @@ def _when(moment: datetime) -> str:
 def reply_link(mention: Mention) -> tuple[str, str]:
     """(label, href): a `mailto:` to the author when the address is known, else the page itself."""
     address = one_line(mention.author_email)
-    if address and _ADDRESS.match(address):
+    if address and len(address) <= ADDRESS_LIMIT and _ADDRESS.match(address):
         title = truncate(one_line(mention.title) or "your post", 150)
         return "Reply by email", f"mailto:{quote(address, safe='@')}?subject={quote('Re: ' + title)}"
-    if link := safe_link(mention.url):
+    if link := capped_link(mention.url):
         return "Reply on the page", link
     return "", ""
 
@@ -146,6 +151,7 @@ class _Item:
     author_link: str
     reply_label: str
     reply_href: str
+    about: str  # what a discussion links to
     source: str
     when: str
     also: str
@@ -157,18 +163,21 @@ def _item(mention: Mention, group: str, now: datetime) -> _Item:
     author = truncate(one_line(mention.author), 80)
     label, href = reply_link(mention)
     source = one_line(mention.source)
-    when = f"{age(sort_time(mention), now)} ago"
+    when = ago(sort_time(mention), now)
     also = f"also: {', '.join(one_line(q) for q in others)}" if others else ""
+    if mention.related:  # the page this discusses, or its discussions, are stored too: answer both
+        also = " · ".join(p for p in (also, "related: " + ", ".join(r[:7] for r in mention.related)) if p)
     meta = " · ".join(p for p in (source, author, when, also, f"id {mention.id[:7]}") if p)
     return _Item(
         title=truncate(one_line(mention.title) or "(no title)", TITLE_LIMIT),
-        link=safe_link(mention.url),
+        link=capped_link(mention.url),
         meta=meta,
         snippet=truncate(one_line(mention.snippet), SNIPPET_LIMIT),
         author=author,
-        author_link=safe_link(mention.author_url),
+        author_link=capped_link(mention.author_url),
         reply_label=label,
         reply_href=href,
+        about=capped_link(mention.link),
         source=source,
         when=when,
         also=also,
@@ -189,16 +198,20 @@ def render_text(digest: Digest) -> str:
     lines = [subject(digest).removeprefix("mentionscan: "), ""]
     if not digest.count:
         lines += [_quiet_line(digest), ""]
-    for name, group in digest.groups:
-        heading = f"{one_line(name)} ({len(group)})"
+    totals = {name: len(group) for name, group in digest.groups}
+    for name, group in shown_groups(digest):
+        heading = f"{one_line(name)} ({totals[name]})"
         lines += [heading, "=" * len(heading), ""]
         for mention in group:
             item = _item(mention, name, digest.now)
             lines.append(f"* {item.title}")
-            lines += [f"  {value}" for value in (item.link, item.meta, item.snippet) if value]
+            about = f"about {item.about}" if item.about else ""
+            lines += [f"  {value}" for value in (item.link, about, item.meta, item.snippet) if value]
             if item.reply_href:
                 lines.append(f"  {item.reply_label}: {item.reply_href}")
             lines.append("")
+    if hidden(digest):
+        lines += [more_line(digest), ""]
     lines += ["-- ", FOOTER.format(version=__version__), ""]
     return "\n".join(lines)
 
@@ -230,10 +243,12 @@ def render_html(digest: Digest) -> str:
     ]
     if not digest.count:
         out.append(f'<p style="margin:8px 0;">{_e(_quiet_line(digest))}</p>')
-    for name, group in digest.groups:
+    totals = {name: len(group) for name, group in digest.groups}
+    for name, group in shown_groups(digest):
+        count = totals[name]
         out.append(
             '<h2 style="font-size:16px;margin:20px 0 8px;padding-bottom:4px;border-bottom:1px solid #ddd;">'
-            f'{_e(one_line(name))} <span style="color:#666666;font-weight:normal;">({len(group)})</span></h2>'
+            f'{_e(one_line(name))} <span style="color:#666666;font-weight:normal;">({count})</span></h2>'
         )
         for mention in group:
             item = _item(mention, name, digest.now)
@@ -246,6 +261,8 @@ def render_html(digest: Digest) -> str:
             )
             out.append('<div style="margin:0 0 16px;">')
             out.append(f'<div style="font-size:15px;font-weight:bold;">{title}</div>')
+            if item.about:
+                out.append(f'<div style="{_MUTED}">about {_a(item.about, item.about, _LINK)}</div>')
             out.append(f'<div style="{_MUTED}">{meta}</div>')
             if item.snippet:
                 out.append(f'<div style="margin:4px 0 0;">{_e(item.snippet)}</div>')
@@ -253,6 +270,8 @@ def render_html(digest: Digest) -> str:
                 reply = _a(item.reply_href, item.reply_label, _LINK)
                 out.append(f'<div style="font-size:12px;margin:4px 0 0;">{reply}</div>')
             out.append("</div>")
+    if hidden(digest):
+        out.append(f'<p style="margin:8px 0;font-weight:bold;">{_e(more_line(digest))}</p>')
     out += [
         f'<p style="{_MUTED}margin-top:24px;">{_e(FOOTER.format(version=__version__))}</p>',
         "</div></body></html>",
@@ -274,7 +293,7 @@ def build_message(digest: Digest, spec: EmailSpec, where: str = "[email]") -> Em
     message["To"] = ", ".join(header_value(to) for to in spec.to)
     message["Subject"] = header_value(subject(digest))
     message["Date"] = format_datetime(digest.now)
-    message["Message-ID"] = make_msgid("mentionscan", domain=_domain(spec.sender))
+    message["Message-ID"] = make_msgid("mentionscan", domain=domain_of(spec.sender))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
     message["X-Mailer"] = f"mentionscan {__version__}"
     # Quoted-printable keeps both parts 7-bit, so any relay or `sendmail -t` takes them as they are.
@@ -283,33 +302,6 @@ def build_message(digest: Digest, spec: EmailSpec, where: str = "[email]") -> Em
     for part in message.iter_parts():
         del part["MIME-Version"]  # add_alternative copies it into the parts; it belongs on top only
     return message
-
-
-def _domain(sender: str) -> str:
-    address = _parse_address(sender)
-    return (address.domain if address else "") or "localhost"
-
-
-def _parse_address(text: str) -> Address | None:
-    from email.headerregistry import HeaderRegistry
-
-    try:
-        header = HeaderRegistry()("From", header_value(text))
-    except (ValueError, IndexError):
-        return None
-    found = getattr(header, "addresses", ())
-    return found[0] if found else None
-
-
-def addresses(values: Iterable[str], where: str = "[email]") -> list[str]:
-    """The bare `user@host` of each configured address (`Name <user@host>` or `user@host`)."""
-    result = []
-    for value in values:
-        address = None if _CONTROL.search(value) else _parse_address(value)
-        if address is None or not address.username or not address.domain:
-            raise ConfigError(f"{where}: {value!r} is not one valid email address")
-        result.append(address.addr_spec)
-    return result
 
 
 Deliver = Callable[[EmailMessage], str]
@@ -365,14 +357,17 @@ def run_digest(
     )
     if not digest.count and not always:
         return DigestResult(digest, delivered=False)
-    message = build_message(digest, config.email, f"{config.path}: [email]")
-    where = deliver(message)
+    spec, table = config.email, f"{config.path}: [email]"
+    where, digest = deliver_fitted(digest, lambda d: build_message(d, spec, table), deliver)
     if not mark:
         return DigestResult(digest, delivered=True, where=where)
     marked = 0
+    shown = {m.id for _, group in shown_groups(digest) for m in group}
     for mention in digest.mentions:
         if mention.digested_at is None:
-            store.put(mention.with_event("digest", f"included in a digest {where}", at=now, digested_at=now))
+            # Counted but not shown, it is digested too: a digest too big to send must not recur.
+            what = "included in" if mention.id in shown else "counted (not shown: too many) in"
+            store.put(mention.with_event("digest", f"{what} a digest {where}", at=now, digested_at=now))
             marked += 1
     store.write_state(DigestState(last_sent=now, count=digest.count, where=where))
     try:

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from mentionscan.atomic import write_atomically
 from mentionscan.config.model import EmailSpec, require_env
-from mentionscan.errors import ConfigError, SendError
+from mentionscan.errors import ConfigError, MessageTooLarge, SendError
 from mentionscan.text import one_line, truncate
 
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -65,7 +65,7 @@ class SmtpDelivery:
 
     def prepare(self) -> None:
         """Read the password and check the addresses: a ConfigError before any connection."""
-        from mentionscan.delivery.digest import addresses
+        from mentionscan.delivery.addresses import addresses
 
         spec = self.spec
         if spec.username and not spec.password_env:
@@ -87,6 +87,9 @@ class SmtpDelivery:
             self.prepare()
         try:
             refused = self._send(message)
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            error = MessageTooLarge if exc.smtp_code == 552 else SendError  # 552: too much mail data
+            raise error(f"cannot send the digest through {self.server}: {self._reason(exc)}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise SendError(f"cannot send the digest through {self.server}: {self._reason(exc)}") from exc
         accepted = [r for r in self._recipients if r not in refused]
@@ -124,6 +127,7 @@ class SmtpDelivery:
                 smtp.ehlo()
             if spec.username and self._password is not None:
                 smtp.login(spec.username, self._password)
+            self._check_size(smtp, message)
             refused = smtp.send_message(message, from_addr=self._sender, to_addrs=self._recipients)
             # Accepted: from here on nothing may turn this into a failure (it would be sent twice).
             with contextlib.suppress(smtplib.SMTPException, OSError):
@@ -131,6 +135,18 @@ class SmtpDelivery:
             return refused
         finally:
             smtp.close()
+
+    def _check_size(self, smtp: smtplib.SMTP, message: EmailMessage) -> None:
+        """MessageTooLarge before sending when the server announced (EHLO SIZE) a smaller limit."""
+        smtp.ehlo_or_helo_if_needed()
+        announced = smtp.esmtp_features.get("size", "").strip()
+        limit = int(announced) if announced.isdigit() else 0
+        if limit and len(message.as_bytes(policy=SMTP_POLICY)) > limit:
+            raise MessageTooLarge(
+                f"cannot send the digest through {self.server}: it is larger than the {limit:,} bytes "
+                "the server accepts",
+                limit=limit,
+            )
 
     def _reason(self, exc: BaseException) -> str:
         if isinstance(exc, smtplib.SMTPAuthenticationError):

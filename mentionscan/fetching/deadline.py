@@ -70,6 +70,34 @@ class Watch:
             self.sockets.clear()
 
 
+class Budget:
+    """One source's `deadline`, shared by all its requests (every task, retry and redirect).
+
+    The clock starts when the source's first request gets its turn at the host; time spent
+    waiting for a turn later (the site's pacing, the per-host limit) is added back, so only the
+    time the source's requests take is counted.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends: float | None = None
+        self.lock = threading.Lock()
+
+    def deadline(self, now: float) -> float:
+        """When the source's time is up (its clock starts now if it has not yet)."""
+        with self.lock:
+            if self.ends is None:
+                self.ends = now + self.seconds
+            return self.ends
+
+    def excuse(self, waited: float) -> None:
+        """Do not count `waited` seconds spent waiting for a turn at the host."""
+        if waited > 0:
+            with self.lock:
+                if self.ends is not None:
+                    self.ends += waited
+
+
 class Watchdog:
     """One thread that fires every request's deadline: a thread per request cost more CPU than
     the request itself (a 304 run over 500 feeds spent a sixth of its time starting timers)."""
@@ -115,7 +143,7 @@ def _shut(sock: socket.socket) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-current = threading.local()  # the Watch of the request this thread is sending, if any
+current = threading.local()  # the Watch of the request this thread is sending, its Budget, if any
 
 
 def _watch(sock: socket.socket | None) -> None:

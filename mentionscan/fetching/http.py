@@ -8,11 +8,11 @@ loopback or link-local one unless the user allowed it.
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -25,8 +25,8 @@ from urllib3.exceptions import DecodeError, ReadTimeoutError
 from mentionscan.config.model import Settings
 from mentionscan.errors import FetchError
 from mentionscan.fetching.addresses import Guard, RedirectPolicy, Resolver, address_class, system_resolver
-from mentionscan.fetching.deadline import Adapter, Watch, current
-from mentionscan.fetching.responses import Response, connection_error, status_error
+from mentionscan.fetching.deadline import Adapter, Budget, Watch, current
+from mentionscan.fetching.responses import Response, connection_error, said, status_error
 from mentionscan.urls import redact
 
 MAX_REDIRECTS = 5
@@ -34,8 +34,11 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_DELAYS = (0.5, 1.5)  # two quick retries, then the source fails for this run
 CHUNK = 64 * 1024
 MAX_RETRY_WAIT = 5.0  # the longest Retry-After waited for inside a run
+ACCEPT_ENCODING = "gzip, deflate"
+# What a body may be encoded as: what we ask for. urllib3 would decode any encoding it has a
+# library for (brotli, zstandard), and not every one of them keeps to the size cap.
+DECODED = frozenset({"gzip", "x-gzip", "deflate", "identity"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_log = logging.getLogger("mentionscan.http")
 
 
 @dataclass
@@ -95,7 +98,7 @@ class HttpClient:
         self.retry_delays = retry_delays
         self.session = requests.Session()
         self.session.headers["User-Agent"] = settings.user_agent
-        self.session.headers["Accept-Encoding"] = "gzip, deflate"
+        self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
         self.session.max_redirects = MAX_REDIRECTS
         # Proxies from the environment are honoured; .netrc credentials are not sent anywhere
         # (every request carries its own auth: the URL's user and password, or none).
@@ -108,6 +111,7 @@ class HttpClient:
         # `cancel()`: every wait ends and every request in flight has its sockets shut.
         self._cancelled = threading.Event()
         self._in_flight: set[Watch] = set()
+        self._budgets: dict[str, Budget] = {}
 
     def may_follow(self, origin: str, target: str) -> None:
         """Raise FetchError unless a link found at `origin` may lead to `target` (the redirect rules)."""
@@ -148,14 +152,28 @@ class HttpClient:
                 self._hosts[host] = _Host(slots=threading.BoundedSemaphore(self.per_host))
             return self._hosts[host]
 
-    def _pace(self, state: _Host, rate_per_minute: float | None, url: str) -> None:
+    def _pace(self, state: _Host, rate_per_minute: float | None, url: str) -> float:
+        """Wait for this request's turn at a paced host (cancel() ends the wait); the seconds waited."""
         if not rate_per_minute:
-            return
+            return 0.0
         with state.lock:
             wait = state.next_at - time.monotonic()
             state.next_at = max(state.next_at, time.monotonic()) + 60.0 / rate_per_minute
         if wait > 0:
             self._sleep(wait, url)
+        return max(wait, 0.0)
+
+    @contextlib.contextmanager
+    def source_deadline(self, name: str) -> Iterator[None]:
+        """Requests made in this block, in this thread, share source `name`'s one `deadline`."""
+        with self._hosts_lock:
+            budget = self._budgets.setdefault(name, Budget(self.deadline))
+        previous = getattr(current, "budget", None)
+        current.budget = budget
+        try:
+            yield
+        finally:
+            current.budget = previous
 
     def get(self, url: str, **kwargs: Any) -> Response:
         return self.request("GET", url, **kwargs)
@@ -214,14 +232,18 @@ class HttpClient:
         guard: Guard | None = None  # none for the URL the user wrote: it may point anywhere
         moved_to: str | None = None
         permanent = True
+        budget: Budget | None = getattr(current, "budget", None)
         for number in range(MAX_REDIRECTS + 1):
             state = self._host(hop.url)
+            asked = time.monotonic()
             with state.slots:
-                self._pace(state, rate_per_minute, hop.url)
+                waited = time.monotonic() - asked + self._pace(state, rate_per_minute, hop.url)
+                if budget is not None:
+                    budget.excuse(waited)  # waiting for a turn at the host is not the server
                 if number == 0:  # the clock starts at our turn: waiting for a paced host is not the server
                     started = time.monotonic()
                     if clock.deadline is None:
-                        clock.deadline = started + self.deadline
+                        clock.deadline = budget.deadline(started) if budget else started + self.deadline
                 assert clock.deadline is not None
                 status, response_headers, body, final = self._send(hop, clock.deadline, guard)
             if status in (301, 302, 303, 307, 308) and "location" in response_headers:
@@ -303,10 +325,7 @@ class HttpClient:
             current.watch = None
             with self._hosts_lock:
                 self._in_flight.discard(watch)
-            if _log.isEnabledFor(logging.DEBUG):  # --verbose: every request, its answer and its time
-                answer = status if status is not None else "no answer"
-                took = time.monotonic() - started
-                _log.debug("%s %s -> %s in %.2f s", hop.method, sent_url(url, hop.params), answer, took)
+            said(hop.method, url, hop.params, status, time.monotonic() - started)  # for --verbose
         return response.status_code, response.headers, body, response.url
 
     def _too_slow(self, url: str) -> FetchError:
@@ -317,6 +336,12 @@ class HttpClient:
         # time is checked against the deadline at every byte, not after a full buffer. The
         # decompressed size is counted, and urllib3 decompresses at most CHUNK bytes at a time.
         raw = response.raw
+        codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")]
+        if unasked := [c for c in codings if c and c not in DECODED]:
+            raise FetchError(
+                f"{redact(url)}: the body is encoded as {', '.join(unasked)}, which mentionscan "
+                f"never asks for (it accepts {ACCEPT_ENCODING})"
+            )
         chunks: list[bytes] = []
         size = 0
         try:
@@ -352,18 +377,6 @@ class HttpClient:
             self._check_cancelled(url)
             raise self._too_slow(url)
         return b"".join(chunks)
-
-
-def sent_url(url: str, params: Mapping[str, Any] | None) -> str:
-    """The URL a request went to, parameters included, with its secrets masked (for --verbose)."""
-    if params:
-        prepared = requests.models.PreparedRequest()
-        try:
-            prepared.prepare_url(url, params)
-        except requests.exceptions.RequestException:
-            return redact(url)
-        url = prepared.url or url
-    return redact(url)
 
 
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})

@@ -12,13 +12,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from mentionscan.dedup import entry_keys, mention_id
+from mentionscan.dedup import entry_keys, link_key, mention_id
 from mentionscan.matching.matcher import Document, Hit, Matcher
 from mentionscan.models import Entry, Event, Mention
 from mentionscan.text import clean, snippet
+from mentionscan.urlrules import unwrap
 from mentionscan.urls import safe_link
 
 MAX_KEYS = 8  # keys one mention keeps (a feed that changes GUIDs each fetch must not grow it forever)
+MAX_SIGHTINGS = 3  # other items merged into one mention whose text is kept for `explain`
 TOO_OLD, NOT_A_MATCH = "too old", "not a match"
 
 
@@ -56,7 +58,12 @@ class Intake:
         if self.oldest is not None and published is not None and published < self.oldest:
             return TOO_OLD
         document = Document(
-            title=entry.title, text=entry.text, tags=entry.tags, url=entry.url, author=entry.author or ""
+            title=entry.title,
+            text=entry.text,
+            tags=entry.tags,
+            url=entry.url,
+            author=entry.author or "",
+            link=entry.link,
         )
         hits = self.matcher.match(document, names)
         if not hits:
@@ -64,16 +71,38 @@ class Intake:
         return Candidate(entry, published, tuple(entry_keys(entry)), tuple(hits))
 
     def merge(self, existing: Mention, seen: Candidate) -> Mention | None:
-        """`existing` with what this sighting adds (queries, keys), or None when it adds nothing."""
+        """`existing` with what this sighting adds (queries, keys), or None when it adds nothing.
+
+        A sighting that is another item (a forum post linking to a blog post's `#comments`) is
+        kept beside the mention (`extra["sightings"]`: its source, link, title and text), so
+        that `explain` shows what matched in it.
+        """
+        entry = seen.entry
         added = tuple(q for q in seen.queries if q not in existing.queries)
         room = max(0, MAX_KEYS - len(existing.keys))
-        new_keys = tuple(k for k in seen.keys if k not in existing.keys)[:room]
+        offered = seen.keys + ((link_key(entry.link),) if entry.link else ())
+        new_keys = tuple(k for k in offered if k not in existing.keys)[:room]
         if not added and not new_keys:
             return None
         queries = tuple(sorted(existing.queries + added, key=lambda q: self.order.get(q, len(self.order))))
-        merged = replace(existing, queries=queries, keys=existing.keys + new_keys)
+        merged = replace(
+            existing, queries=queries, keys=existing.keys + new_keys, link=existing.link or entry.link or None
+        )
+        if any(k not in existing.keys for k in seen.keys):  # another item, not this one seen again
+            sighting = {
+                "source": entry.source,
+                "url": entry.url,
+                "title": entry.title,
+                "text": entry.text,
+                "author": entry.author,
+                "tags": list(entry.tags),
+                "queries": list(seen.queries),
+            }
+            sightings = [*existing.extra.get("sightings", []), sighting][-MAX_SIGHTINGS:]
+            merged = replace(merged, extra={**existing.extra, "sightings": sightings})
         if added:
-            merged = merged.with_event("matched", "also matched " + ", ".join(added), at=self.now)
+            where = f" (in {entry.source}: {entry.url})" if entry.url and entry.url != existing.url else ""
+            merged = merged.with_event("matched", "also matched " + ", ".join(added) + where, at=self.now)
         return merged
 
     def mention(self, seen: Candidate, mention_id: str) -> Mention:
@@ -94,9 +123,11 @@ class Intake:
             source_type=entry.source_type,
             queries=names,
             status="new",
-            keys=seen.keys,
+            keys=seen.keys + ((link_key(entry.link),) if entry.link else ()),
             text=entry.text,
             tags=entry.tags,
+            link=entry.link or None,
+            authors=entry.authors,
             timeline=(Event(self.now, "found", f"found by {entry.source} for {', '.join(names)}"),),
         )
 
@@ -118,15 +149,19 @@ def clean_entry(entry: Entry) -> Entry:
     """`entry` with control characters removed from every text and only http(s) links.
 
     The parsers already do this; doing it again here, once, makes it hold for every source.
+    A redirector's link (Google, Facebook, an AMP cache) becomes the page it leads to, so that
+    `site:` and the reader see the real host.
     """
     return replace(
         entry,
-        url=safe_link(entry.url),
+        url=safe_link(unwrap(entry.url)),
         title=clean(entry.title),
         text=clean(entry.text),
         author=clean(entry.author) or None,
         author_url=safe_link(entry.author_url) or None,
         author_email=clean(entry.author_email) or None,
+        link=safe_link(unwrap(entry.link)),
+        authors=tuple(a for a in (clean(name) for name in entry.authors) if a),
         tags=tuple(t for t in (clean(tag) for tag in entry.tags) if t),
         native_id=clean(entry.native_id) or None,
     )

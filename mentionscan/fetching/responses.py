@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from mentionscan.urls import redact
 
 ERROR_BODY = 64 * 1024  # bytes of an error response kept for the source to read
 MAX_RETRY_AFTER = 7 * 24 * 3600.0  # a site asking for a longer pause is asked again after a week
+_log = logging.getLogger("mentionscan.http")
 
 
 @dataclass(slots=True)
@@ -34,6 +37,8 @@ class Response:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise FetchError(f"{redact(self.url)}: response is not JSON ({exc})") from None
+        except RecursionError:  # json parses nesting by recursion: a hostile answer nests thousands deep
+            raise FetchError(f"{redact(self.url)}: response is JSON nested too deeply to read") from None
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -51,6 +56,10 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
+# What http.client says of an answer with more header lines than it reads (100).
+_TOO_MANY_HEADERS = re.compile(r"got more than (\d+) headers")
+
+
 def connection_error(url: str, exc: Exception) -> FetchError:
     text = str(exc)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -60,7 +69,11 @@ def connection_error(url: str, exc: Exception) -> FetchError:
     elif isinstance(exc, requests.exceptions.SSLError):
         reason, transient = "TLS certificate or handshake failed", False
     elif isinstance(exc, requests.exceptions.ConnectionError):
-        if "Name or service not known" in text or "NameResolutionError" in text or "getaddrinfo" in text:
+        if match := _TOO_MANY_HEADERS.search(text):
+            reason, transient = f"the server sent too many headers (more than {match.group(1)})", False
+        elif "bytes when reading header line" in text:
+            reason, transient = "the server sent a header line too long to read", False
+        elif "Name or service not known" in text or "NameResolutionError" in text or "getaddrinfo" in text:
             reason, transient = "host name not found", False
         elif "Connection refused" in text:
             reason, transient = "connection refused", False
@@ -100,3 +113,22 @@ def status_error(url: str, status: int, headers: Mapping[str, str], body: bytes)
         headers=CaseInsensitiveDict(headers),
         body=body[:ERROR_BODY],
     )
+
+
+def said(method: str, url: str, params: Mapping[str, Any] | None, status: int | None, took: float) -> None:
+    """Log one request as `--verbose` shows it: `GET URL -> 200 in 0.41 s`, secrets masked."""
+    if _log.isEnabledFor(logging.DEBUG):
+        answer = status if status is not None else "no answer"
+        _log.debug("%s %s -> %s in %.2f s", method, sent_url(url, params), answer, took)
+
+
+def sent_url(url: str, params: Mapping[str, Any] | None) -> str:
+    """The URL a request went to, parameters included, with its secrets masked."""
+    if params:
+        prepared = requests.models.PreparedRequest()
+        try:
+            prepared.prepare_url(url, params)
+        except requests.exceptions.RequestException:
+            return redact(url)
+        url = prepared.url or url
+    return redact(url)

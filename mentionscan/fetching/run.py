@@ -7,16 +7,19 @@ Source health and task state are read once at the start and written with the men
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from mentionscan.config.model import Config, SourceSpec
+from mentionscan.dedup import is_content_key, link_key, page_key
 from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.fetching.health import SourceHealth
 from mentionscan.fetching.intake import TOO_OLD, Intake, fresh_id
 from mentionscan.fetching.scheduler import Outcome, Progress, run_tasks
+from mentionscan.masking import mask
 from mentionscan.matching.matcher import Matcher
 from mentionscan.models import Entry, Mention
 from mentionscan.sources import SOURCE_TYPES, Source
@@ -46,8 +49,10 @@ class SourceReport:
     entries: int = 0
     matched: int = 0
     new: int = 0
+    merged: int = 0  # matched entries that were another item of a stored mention (same page)
     not_a_match: int = 0
     too_old: int = 0
+    churned: int = 0  # entries known only by their content: their link and id changed since
     requests: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -214,7 +219,10 @@ class _Run:
         def fetch(index: int) -> Outcome:
             source, task, _ = work[index]
             query = self.plans.get(task.query) if task.query else None
-            return source.run(task, query, client, states[index])
+            # `deadline` bounds the whole source: all its tasks' requests share one clock
+            budget = getattr(client, "source_deadline", None)
+            with budget(source.name) if budget else contextlib.nullcontext():
+                return source.run(task, query, client, states[index])
 
         left = {report.name: 0 for report in self.reports}
         for _, _, report in work:
@@ -239,6 +247,11 @@ class _Run:
         finally:
             # A source cut short by Ctrl-C has not had a run: its health stays as it was.
             for report in self.reports:
+                if report.churned:
+                    report.warnings.append(
+                        f"{report.churned} of its entries came back with a new link or id (it changes them "
+                        "on every fetch): recognised by their author, title and text, and not stored again"
+                    )
                 if not left[report.name]:
                     self._record_health(report)
                 elif report.status != "failed":
@@ -257,10 +270,13 @@ class _Run:
             return
         report.requests += outcome.requests
         # Said once per source: five queries that cannot be asked for one reason are one warning.
-        report.warnings.extend(w for w in dict.fromkeys(outcome.warnings) if w not in report.warnings)
-        if outcome.moved_to and state.moved_to != outcome.moved_to:
+        said = (mask(warning) for warning in dict.fromkeys(outcome.warnings))
+        report.warnings.extend(w for w in said if w not in report.warnings)
+        if outcome.moved_to and state.moved_to != state.after(outcome).moved_to:
             report.warnings.append(
-                f"moved permanently to {redact(outcome.moved_to)}: update the source's URL in the config"
+                mask(
+                    f"moved permanently to {redact(outcome.moved_to)}: update the source's URL in the config"
+                )
             )
         self.store.write_state(state.after(outcome), task.state_key)
         if outcome.not_modified and report.status == "ok" and not outcome.entries:
@@ -290,15 +306,39 @@ class _Run:
         report.matched += 1
         existing = self.store.find_by_keys(seen.keys)
         if existing is not None:
+            churned = not any(key in existing.keys for key in seen.keys if not is_content_key(key))
+            report.churned += churned
             merged = self.intake.merge(existing, seen)
             if merged is not None:
-                self.store.put(merged)
-                if merged.id in self.new:
-                    self.new[merged.id] = merged
-                elif merged.queries != existing.queries:
-                    self.updated[merged.id] = merged
+                # an item whose link and id changed is the same item again, not a second sighting
+                report.merged += not churned and any(k not in existing.keys for k in seen.keys)
+                self._put(merged, existing.queries)
+                self._relate(merged)
             return
         mention = self.intake.mention(seen, fresh_id(seen.keys[0], lambda i: self.store.get(i) is not None))
         self.store.put(mention)
         self.new[mention.id] = mention
         report.new += 1
+        self._relate(mention)
+
+    def _put(self, mention: Mention, stored_queries: tuple[str, ...] | None = None) -> None:
+        """Store a changed `mention`, and note it as new (found this run) or updated (new queries)."""
+        self.store.put(mention)
+        if mention.id in self.new:
+            self.new[mention.id] = mention
+        elif stored_queries is not None and mention.queries != stored_queries:
+            self.updated[mention.id] = mention
+
+    def _relate(self, mention: Mention) -> None:
+        """Link a discussion and the stored mention of the page it is about, both ways (`related`).
+
+        Only the first discussion found is linked to a page stored after it; every discussion
+        stored after its page links itself.
+        """
+        key = page_key(mention.link) if mention.link else link_key(mention.url) if mention.url else None
+        other = self.store.find_by_keys([key]) if key else None
+        if other is None or other.id == mention.id or other.id in mention.related:
+            return
+        self._put(replace(mention, related=(*mention.related, other.id)))
+        if mention.id not in other.related:
+            self._put(replace(other, related=(*other.related, mention.id)))

@@ -21,7 +21,13 @@ from mentionscan.sources.interface import TaskResult
 
 PARSE_IN_PROCESSES_AFTER = 8  # documents to parse before a process pool pays for itself
 # What the parse workers need, imported once in the fork server rather than in each worker.
-PARSER_MODULES = ["mentionscan.sources", "mentionscan.sources.feedparse", "feedparser"]
+# The first makes the fork server die with the run that started it.
+PARSER_MODULES = [
+    "mentionscan.fetching.parentdeath",
+    "mentionscan.sources",
+    "mentionscan.sources.feedparse",
+    "feedparser",
+]
 
 Outcome = TaskResult | MentionscanError
 # (label of the task done, done, total); called with ("", 0, total) as the first request starts
@@ -134,23 +140,37 @@ def internal_error(exc: Exception) -> MentionscanError:
 def _process_pool() -> Executor:
     import multiprocessing
 
+    from mentionscan.fetching.parentdeath import PARENT
+
     context: Any = multiprocessing.get_context("spawn")
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    server = "forkserver" in multiprocessing.get_all_start_methods()
+    if server:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PARSER_MODULES)
     pool = ProcessPoolExecutor(
-        max_workers=max(1, min(os.cpu_count() or 1, 4)), mp_context=context, initializer=_ignore_interrupts
+        max_workers=max(1, min(os.cpu_count() or 1, 4)),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
-    pool.submit(_warm_up)  # starts the workers now; the first real job would start them later
+    if server:  # for the fork server, started by the first submit (a spawned worker's parent is us)
+        os.environ[PARENT] = str(os.getpid())
+    try:
+        pool.submit(_warm_up)  # starts the workers now; the first real job would start them later
+    finally:
+        os.environ.pop(PARENT, None)
     return pool
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(run: int) -> None:
     # Ctrl-C reaches every process of the terminal's group: the run decides what stops, and a
     # worker should not print a traceback of its own.
     import signal
 
+    from mentionscan.fetching.parentdeath import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(run)
 
 
 def _warm_up() -> None:

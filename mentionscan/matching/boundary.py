@@ -1,15 +1,17 @@
 """An entry's text folded once, and in its boundary form, where every character that is not a letter or
-digit is a space (same length as the fold, so offsets carry over)."""
+digit, or is one of a script written without spaces (`parts.UNSPACED`), is a space (same length as
+the fold, so offsets carry over)."""
 
 from __future__ import annotations
 
 import re
 
-from mentionscan.matching.parts import SEP
+from mentionscan.matching.parts import SEP, UNSPACED
 from mentionscan.text import fold
 
-_NOT_ALNUM = re.compile(r"[\W_]")  # `re`'s \w is exactly str.isalnum() plus "_"
-_NOT_ALNUM_OR_SEP = re.compile(r"[^\w\x1f]|_")
+# `re`'s \w is exactly str.isalnum() plus "_"; the letters of unspaced scripts are boundaries too
+_NOT_ALNUM = re.compile(f"[\\W_{UNSPACED}]")
+_NOT_ALNUM_OR_SEP = re.compile(f"[^\\w\\x1f]|[_{UNSPACED}]")
 # bytes.translate table to the boundary form: letters lowered, digits and SEP kept, the rest a space
 # (including the "?" that stands in for each non-ASCII character, which is handled apart)
 _BOUNDARY = bytes(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mentionscan.matching.matcher import Document, Hit, Matcher, Node, Span, parse_query
+from mentionscan.matching.query import reading_notes
 from mentionscan.models import Mention
 from mentionscan.text import one_line
 
@@ -36,6 +37,7 @@ def document(mention: Mention) -> Document:
         tags=mention.tags,
         url=mention.url,
         author=mention.author or "",
+        link=mention.link or "",
     )
 
 
@@ -67,6 +69,8 @@ class Explanation:
     matches: bool
     stored: bool  # the mention records this query
     evidence: tuple[Evidence, ...] = ()
+    notes: tuple[str, ...] = ()  # how the query reads lower-case and/or/not
+    via: str = ""  # "source: url" of the item merged into this mention that the query matched
 
 
 def evidence(doc: Document, hit: Hit) -> tuple[Evidence, ...]:
@@ -74,7 +78,8 @@ def evidence(doc: Document, hit: Hit) -> tuple[Evidence, ...]:
 
 
 def _evidence(doc: Document, span: Span) -> Evidence:
-    text = {"title": doc.title, "text": doc.text, "author": doc.author, "url": doc.url}.get(span.field, "")
+    fields = {"title": doc.title, "text": doc.text, "author": doc.author, "url": doc.url, "link": doc.link}
+    text = fields.get(span.field, "")
     if span.field == "tag" and 0 <= span.tag_index < len(doc.tags):
         text = doc.tags[span.tag_index]
     before = text[max(0, span.start - CONTEXT) : span.start]
@@ -85,18 +90,43 @@ def _evidence(doc: Document, span: Span) -> Evidence:
     return Evidence(span.field, span.term, one_line(found), one_line(context))
 
 
+def sightings(mention: Mention) -> list[tuple[str, Document]]:
+    """The other items merged into `mention` ("source: url", what the matcher saw of each)."""
+    found = []
+    for seen in mention.extra.get("sightings") or []:
+        if isinstance(seen, dict):
+            doc = Document(
+                title=str(seen.get("title") or ""),
+                text=str(seen.get("text") or ""),
+                tags=tuple(str(t) for t in seen.get("tags") or ()),
+                url=str(seen.get("url") or ""),
+                author=str(seen.get("author") or ""),
+            )
+            found.append((f"{seen.get('source')}: {seen.get('url')}", doc))
+    return found
+
+
 def explain(mention: Mention, queries: Sequence[NamedQuery]) -> list[Explanation]:
-    """Every configured query that matches `mention` now, and every query it was stored for."""
+    """Every configured query that matches `mention` now, and every query it was stored for.
+
+    A query that matched an item merged into the mention (another post linking to the same page)
+    is explained by that item's words.
+    """
     doc = document(mention)
     matcher = Matcher([(q.name, q.node) for q in queries])
     result = []
+    others = sightings(mention)
     for spec in queries:
-        hit = matcher.explain(doc, spec.name)
+        hit, where, via = matcher.explain(doc, spec.name), doc, ""
+        for label, seen in others if hit is None else ():
+            if (hit := matcher.explain(seen, spec.name)) is not None:
+                where, via = seen, label
+                break
         stored = spec.name in mention.queries
         if hit is not None or stored:
-            result.append(
-                Explanation(spec.name, spec.match, hit is not None, stored, evidence(doc, hit) if hit else ())
-            )
+            found = evidence(where, hit) if hit else ()
+            notes = tuple(reading_notes(spec.node))
+            result.append(Explanation(spec.name, spec.match, hit is not None, stored, found, notes, via))
     names = {q.name for q in queries}
     result += [Explanation(name, None, False, True) for name in mention.queries if name not in names]
     return result

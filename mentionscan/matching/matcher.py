@@ -33,6 +33,7 @@ from mentionscan.matching.parts import (
     SEPARATOR,
     SITE_ATOM,
     TAG_ATOM,
+    UNSPACED_ATOM,
     Occurrence,
     Part,
     PatternPart,
@@ -103,6 +104,7 @@ class _Plan:
     """Which atoms (automaton keys, sites, tags) trigger which queries."""
 
     automaton: ahocorasick.Automaton | None  # key -> (key, parts that key is the trigger for)
+    unspaced: ahocorasick.Automaton | None  # the same for runs of unspaced scripts, found in the fold
     sites: dict[str, tuple[Part, ...]]
     tags: dict[str, tuple[Part, ...]]
     queries_of: dict[int, tuple[int, ...]]  # term id -> queries it triggers
@@ -160,8 +162,12 @@ class Matcher:
                 pending.update(parts)
             if fired:
                 self._fired.update(fired)
-        if plan.sites and (host := url_host(doc.url)):
-            domain = host[0]
+        if plan.unspaced is not None and not joined.isascii():
+            for _, (key, parts) in plan.unspaced.iter(folded):
+                self._fired[key] += 1
+                pending.update(parts)
+        for url in (doc.url, doc.link) if plan.sites else ():
+            domain = host[0] if (host := url_host(url)) else ""
             while domain:
                 pending.update(plan.sites.get(domain, ()))
                 domain = domain.partition(".")[2]
@@ -250,17 +256,29 @@ class Matcher:
         for tid in queries_of:
             for part in self._parts[tid]:
                 by_atom[min(part.anchors, key=rate)].append(part)
-        automaton = None
-        if any(atom.startswith(" ") for atom in by_atom):
-            automaton = ahocorasick.Automaton()
-            for atom, parts in by_atom.items():
-                if atom.startswith(" "):
-                    automaton.add_word(atom, (atom, tuple(parts)))
-            automaton.make_automaton()
+        automaton = _automaton({a: (a, tuple(p)) for a, p in by_atom.items() if a.startswith(" ")})
+        unspaced = _automaton(
+            {
+                a[len(UNSPACED_ATOM) :]: (a, tuple(p))
+                for a, p in by_atom.items()
+                if a.startswith(UNSPACED_ATOM)
+            }
+        )
         sites = {a[len(SITE_ATOM) :]: tuple(p) for a, p in by_atom.items() if a.startswith(SITE_ATOM)}
         tags = {a[len(TAG_ATOM) :]: tuple(p) for a, p in by_atom.items() if a.startswith(TAG_ATOM)}
         queries = {tid: tuple(qis) for tid, qis in queries_of.items()}
-        return _Plan(automaton, sites, tags, queries, frozenset(queries))
+        return _Plan(automaton, unspaced, sites, tags, queries, frozenset(queries))
+
+
+def _automaton(keys: Mapping[str, tuple[str, tuple[Part, ...]]]) -> ahocorasick.Automaton | None:
+    """An Aho-Corasick automaton of `keys` (each with its value), or None when there are none."""
+    if not keys:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, value in keys.items():
+        automaton.add_word(key, value)
+    automaton.make_automaton()
+    return automaton
 
 
 def _triggers(

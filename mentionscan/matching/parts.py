@@ -6,6 +6,7 @@ and the boundary form, where a whole word `acme` is the substring " acme ".
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
@@ -14,9 +15,9 @@ from mentionscan.matching.query import Field, Phrase, Site, Tag, Term, Word, tag
 from mentionscan.matching.records import Document
 from mentionscan.text import fold
 
-TITLE, TEXT, TAG, AUTHOR, URL, TAG_LIST = range(6)
-FIELD_NAMES = ("title", "text", "tag", "author", "url", "tag")
-FIELD_RANK = (0, 1, 2, 3, 4, 2)
+TITLE, TEXT, TAG, AUTHOR, URL, TAG_LIST, LINK = range(7)
+FIELD_NAMES = ("title", "text", "tag", "author", "url", "tag", "link")
+FIELD_RANK = (0, 1, 2, 3, 4, 2, 5)
 PLAIN = 1 << TITLE | 1 << TEXT | 1 << TAG  # where a bare word or phrase is looked for
 _NOT_ALNUM = re.compile(r"[\W_]")  # `re`'s \w is exactly str.isalnum() plus "_"
 # Fields are joined by SEPARATOR. The boundary form keeps SEP, and holds nothing else but letters,
@@ -24,8 +25,22 @@ _NOT_ALNUM = re.compile(r"[\W_]")  # `re`'s \w is exactly str.isalnum() plus "_"
 SEP = "\x1f"
 SEPARATOR = f" {SEP} "
 _URL_HOST = re.compile(r"(?:(?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?(?:[^/?#@]*@)?([^/?#:]*)")
-# What can trigger a query: automaton keys (" acme ", " acme"), and sites and tags, named apart
-SITE_ATOM, TAG_ATOM = "\x00site ", "\x00tag "
+# What can trigger a query: automaton keys (" acme ", " acme"), and sites, tags and runs of the
+# scripts below (found in the fold, not the boundary form), named apart
+SITE_ATOM, TAG_ATOM, UNSPACED_ATOM = "\x00site ", "\x00tag ", "\x00unspaced "
+# Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, the CJK ideographs,
+# kana, Bopomofo and Hangul (with the jamo the fold decomposes its syllables into). A term in them
+# matches anywhere in their text, and their characters are word boundaries for every other word:
+# `acme` finds 我喜欢Acme产品 and Acmeを使ってみた, `产品` finds 这个产品很好.
+UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u2e80-\u2fdf"
+    "\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3038-\u303c\u3040-\u318f\u31a0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f"
+    "\U00020000-\U0003134f"
+)
+UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")
+_SPACED_ALNUM = f"[^\\W_{UNSPACED}]"  # a letter or digit of a script that separates its words
+_GAP = r"(?:[^\w\x1f]|_)"  # what may stand between the words of a phrase (never a field separator)
 
 # (field, tag index, start, end); start/end index the field's fold, or the field itself (TAG_LIST, URL)
 Occurrence = tuple[int, int, int, int]
@@ -88,15 +103,16 @@ class PatternPart:
 
 
 class SitePart:
-    """The entry's URL host is `domain` or below it."""
+    """The entry's URL host, or the host of the page a discussion links to, is `domain` or below it."""
 
     def __init__(self, tid: int, domain: str) -> None:
         self.tid, self.domain, self.anchors = tid, domain, (SITE_ATOM + domain,)
 
     def find(self, scan: Scan) -> list[Occurrence]:
-        found = url_host(scan.doc.url)
-        if found and (found[0] == self.domain or found[0].endswith("." + self.domain)):
-            return [(URL, -1, found[1], found[2])]
+        for url in (scan.doc.url, scan.doc.link):
+            found = url_host(url)
+            if found and (found[0] == self.domain or found[0].endswith("." + self.domain)):
+                return [(URL if url is scan.doc.url else LINK, -1, found[1], found[2])]
         return []
 
 
@@ -132,24 +148,50 @@ def describe(term: Term) -> tuple[tuple[object, ...], Callable[[int], list[Part]
     assert isinstance(value, Phrase)
     words = tokens(" ".join(value.words))
     if len(words) == 1:  # a phrase of one word is that word: "acme" finds acme
-        return ("word", words[0], False, mask), lambda tid: [WordPart(tid, words[0], False, mask)]
+        return ("word", words[0], False, mask), lambda tid: [literal_part(tid, words[0], False, mask)]
+    if any(UNSPACED_CHAR.search(w) for w in words):
+        return ("phrase", tuple(words), mask), lambda tid: [_unspaced_phrase(tid, words, mask)]
     pattern = " (" + " +".join(map(re.escape, words)) + ")(?= )"
     anchors = [f" {w} " for w in words]
     return ("phrase", tuple(words), mask), lambda tid: [PatternPart(tid, pattern, False, mask, anchors)]
 
 
 def literal_part(tid: int, literal: str, prefix: bool, mask: int) -> Part:
-    if literal.isalnum():
+    unspaced = UNSPACED_CHAR.search(literal)
+    if literal.isalnum() and not unspaced:
         return WordPart(tid, literal, prefix, mask)
-    # Punctuation the boundary form lost: find the exact literal in the fold, with a boundary
-    # where it starts or ends with a letter or digit (a prefix also takes the rest of the word).
-    words = _NOT_ALNUM.sub(" ", literal).split()
-    anchors = [f" {w} " for w in words]
-    if prefix and literal[-1].isalnum():
-        anchors[-1] = anchors[-1].rstrip()
-    before = r"(?<![^\W_])" if literal[0].isalnum() else ""
-    after = "" if not literal[-1].isalnum() else r"[^\W_]*" if prefix else r"(?![^\W_])"
+    # Punctuation the boundary form lost, or a script it blanks: find the exact literal in the
+    # fold, with a boundary where it starts or ends with a letter or digit of a spaced script (a
+    # prefix also takes the rest of the word).
+    if unspaced:
+        anchors = [UNSPACED_ATOM + literal]
+    else:
+        anchors = [f" {w} " for w in _NOT_ALNUM.sub(" ", literal).split()]
+        if prefix and literal[-1].isalnum():
+            anchors[-1] = anchors[-1].rstrip()
+    before, after = _edges(literal[0], literal[-1], prefix)
     return PatternPart(tid, f"{before}({re.escape(literal)}{after})", True, mask, anchors)
+
+
+def _edges(first: str, last: str, prefix: bool) -> tuple[str, str]:
+    """The lookarounds that make a literal a whole word (or, with `prefix`, a word start) in the fold."""
+    spaced_first = first.isalnum() and not UNSPACED_CHAR.match(first)
+    spaced_last = last.isalnum() and not UNSPACED_CHAR.match(last)
+    before = f"(?<!{_SPACED_ALNUM})" if spaced_first else ""
+    if not spaced_last:
+        return before, ""
+    return before, (f"{_SPACED_ALNUM}*" if prefix else f"(?!{_SPACED_ALNUM})")
+
+
+def _unspaced_phrase(tid: int, words: Sequence[str], mask: int) -> Part:
+    """A phrase with words of an unspaced script: next to those, words may touch ("产品 质量": 产品质量)."""
+    pattern = re.escape(words[0])
+    for left, right in itertools.pairwise(words):
+        touching = UNSPACED_CHAR.match(left[-1]) or UNSPACED_CHAR.match(right[0])
+        pattern += (_GAP + ("*" if touching else "+")) + re.escape(right)
+    before, after = _edges(words[0][0], words[-1][-1], False)
+    anchors = [UNSPACED_ATOM + w if UNSPACED_CHAR.search(w) else f" {w} " for w in words]
+    return PatternPart(tid, f"{before}({pattern}){after}", True, mask, anchors)
 
 
 def url_host(url: str) -> tuple[str, int, int] | None:

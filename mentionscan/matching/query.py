@@ -1,14 +1,18 @@
 """The query language: `fold`, the AST, and `parse_query` (text -> AST).
 
-Grammar (`OR` is upper case only and, as in web search engines, binds tighter than the AND of
-terms side by side, so `acme OR "acme widgets" -careers` excludes careers from both):
+Grammar (`OR`, `AND` and `NOT` are operators in upper case only; in lower case they are words.
+As in web search engines, OR binds tighter than the AND of terms side by side, so
+`acme OR "acme widgets" -careers` excludes careers from both):
 
     query   = and_expr
-    and_expr= or_expr or_expr*
+    and_expr= or_expr (["AND"] or_expr)*
     or_expr = unary ("OR" unary)*
-    unary   = "-" primary | primary            (no space after "-")
+    unary   = ("-" | "NOT") primary | primary  (no space after "-")
     primary = "(" and_expr ")" | term
     term    = word | word* | "phrase" | title:value | author:value | site:domain | tag:name
+
+A word of letters and digits joined by hyphens (`acme-widgets`) is the phrase of its parts, as in
+Google: it matches "Acme Widgets", "acme-widgets" and "acme widgets".
 
 The AST is made of frozen dataclasses. Terms (`Word`, `Phrase`, `Field`, `Site`, `Tag`) carry
 `source`, the term as written, and every node carries `pos`, where it starts in the query; both
@@ -28,6 +32,8 @@ _ALNUM_RUN = re.compile(r"[^\W_]+")  # `re`'s \w is exactly str.isalnum() plus "
 _PORT = re.compile(r":\d*$")
 _MAX_DEPTH = 50  # keeps the recursive parser and evaluator far from Python's recursion limit
 _FIELD_NAMES = frozenset({"title", "author", "site", "tag"})
+_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
+_OPERATOR_WORDS = {"and": "AND", "or": "OR", "not": "NOT"}
 
 
 def tokens(text: str) -> list[str]:
@@ -184,7 +190,7 @@ def normalize_domain(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Token:
-    kind: str  # "(", ")", "-", "OR", "term"
+    kind: str  # "(", ")", "-", "OR", "AND", "term" ("NOT" is lexed as "-")
     pos: int
     term: Term | None = None
 
@@ -236,8 +242,10 @@ class _Parser:
         while end < len(expr) and not expr[end].isspace() and expr[end] not in '()"':
             end += 1
         raw = expr[start:end]
-        if raw == "OR":
-            return _Token("OR", start), end
+        if raw in ("OR", "AND"):
+            return _Token(raw, start), end
+        if raw == "NOT":
+            return _Token("-", start), end
         name, colon, value = raw.partition(":")
         if not (colon and name.lower() in _FIELD_NAMES):
             return _Token("term", start, self._plain(raw, start, start, raw)), end
@@ -267,10 +275,12 @@ class _Parser:
             term = Field(name, inner, pos=start, source=source)
         return _Token("term", start, term), end
 
-    def _plain(self, raw: str, pos: int, start: int, source: str) -> Word:
+    def _plain(self, raw: str, pos: int, start: int, source: str) -> Word | Phrase:
         text = raw.rstrip("*")
         if not any(ch.isalnum() for ch in fold(text)):
             raise self.fail("a term needs a letter or digit", pos)
+        if text == raw and _HYPHENATED.fullmatch(text):
+            return Phrase(tuple(text.split("-")), pos=start, source=source)
         return Word(text, len(text) < len(raw), pos=start, source=source)
 
     def peek(self) -> _Token | None:
@@ -294,8 +304,13 @@ class _Parser:
     def and_expr(self) -> Node:
         nodes: list[Node] = []
         while (token := self.peek()) is not None and token.kind != ")":
-            if token.kind == "OR":
-                raise self.fail("OR needs a term on each side", token.pos)
+            if token.kind in ("OR", "AND") and not (token.kind == "AND" and nodes):
+                raise self.fail(f"{token.kind} needs a term on each side", token.pos)
+            if token.kind == "AND":
+                self.take()
+                after = self.peek()
+                if after is None or after.kind in (")", "OR", "AND"):
+                    raise self.fail("AND needs a term on each side", token.pos)
             nodes.append(self.or_expr())
         if not nodes:
             if token is None:  # unreachable: callers check for a token first
@@ -310,7 +325,7 @@ class _Parser:
             after = self.peek()
             if after is None or after.kind == ")":
                 raise self.fail("OR needs a term on each side", token.pos)
-            if after.kind == "OR":
+            if after.kind in ("OR", "AND"):
                 raise self.fail("OR needs a term on each side", after.pos)
             nodes.append(self.unary())
         return nodes[0] if len(nodes) == 1 else Or(tuple(nodes), pos=nodes[0].pos)
@@ -320,7 +335,8 @@ class _Parser:
         if token.kind == "-":
             after = self.peek()
             if after is None or after.kind not in ("(", "term"):
-                raise self.fail("'-' needs a term right after it", token.pos)
+                written = "NOT" if self.expr.startswith("NOT", token.pos) else "'-'"
+                raise self.fail(f"{written} needs a term right after it", token.pos)
             return Not(self.primary(), pos=token.pos)
         self.at -= 1
         return self.primary()
@@ -356,6 +372,19 @@ def _unanchored(node: Node) -> int:
             if (isinstance(node, Or) or isinstance(child, Or)) and evaluate(child, lambda term: False):
                 return _unanchored(child)
     return node.pos
+
+
+def reading_notes(node: Node) -> list[str]:
+    """How the query reads lower-case `and`, `or` and `not`: as words the text must hold (or not)."""
+    notes = []
+    for term, _positive in signed_terms(node):
+        if isinstance(term, Word) and not term.prefix and term.text.lower() in _OPERATOR_WORDS:
+            operator = _OPERATOR_WORDS[term.text.lower()]
+            notes.append(
+                f"{term.text!r} is read as a word the text must contain; "
+                f"{operator} in capitals is the operator"
+            )
+    return list(dict.fromkeys(notes))
 
 
 def parse_query(expr: str, *, context: str = "") -> Node:

@@ -14,6 +14,7 @@ class Document:
     tags: tuple[str, ...] = ()
     url: str = ""
     author: str = ""
+    link: str = ""  # a discussion's: the page it is about, which `site:` sees too
 
 
 @dataclass(frozen=True, slots=True)

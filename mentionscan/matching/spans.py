@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mentionscan.matching.parts import FIELD_NAMES, FIELD_RANK, TAG, TAG_LIST, URL, Occurrence
+from mentionscan.matching.parts import FIELD_NAMES, FIELD_RANK, LINK, TAG, TAG_LIST, URL, Occurrence
 from mentionscan.matching.records import Document, Span
 from mentionscan.text import fold
 
@@ -26,7 +26,7 @@ class Spans:
         return tuple(Span(FIELD_NAMES[f], start, end, term, i) for _, i, start, end, term, f in spans)
 
     def _original(self, field: int, tag_index: int, start: int, end: int) -> tuple[int, int]:
-        if field in (URL, TAG_LIST):
+        if field in (URL, TAG_LIST, LINK):
             return start, end
         key = (field, tag_index)
         if key not in self.maps:

@@ -130,6 +130,8 @@ def json_object(body: bytes, where: str, site: str) -> dict[str, Any]:
     """A JSON object body; FetchError naming the site when it is something else (an HTML block page)."""
     try:
         data = json.loads(body)
+    except RecursionError:  # json parses nesting by recursion: a hostile answer nests thousands deep
+        raise FetchError(f"{where}: {site} answered with JSON nested too deeply to read") from None
     except (ValueError, UnicodeDecodeError):
         head = body[:512].lower()
         kind = "a web page" if b"<html" in head or b"<!doctype" in head else "something that is not JSON"
@@ -143,7 +145,7 @@ def error_json(error: FetchError) -> dict[str, Any]:
     """The JSON object of an error response, or {}."""
     try:
         data = json.loads(error.body) if error.body else {}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -199,3 +201,9 @@ def translated(source: str, query: str, path: str, params: Mapping[str, Any]) ->
         sent = {key: value for key, value in params.items() if value is not None}  # as requests sends
         asked = redact(f"{path}?{urlencode(sent, doseq=True, quote_via=quote)}")
         _log.debug("%s: query %r asked as %s", source, query, unquote(asked))  # read as typed: q="a b"
+
+
+def unreadable(count: int, site: str) -> str:
+    """The warning for an answer of `count` items none of which could be read: never "0 entries"."""
+    noun = "item" if count == 1 else "items"
+    return f"{site} answered {count} {noun}, none of which could be read: has its format changed?"

@@ -2,30 +2,30 @@
 
 feedparser is always handed a byte stream (a `bytes` body that happens to be a file path, or
 a string that looks like a URL, would make it open that file or fetch that URL). JSON Feed is
-read here, since feedparser 6 does not know it.
+read by `jsonfeed` into the same shape, and `feedentry` maps either to an `Entry`; links are
+resolved against `xml:base` (feedparser) and then the document's own URL.
 """
 
 from __future__ import annotations
 
-import calendar
 import io
 import json
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
-from email.utils import parseaddr
 from typing import Any
 
 from mentionscan.errors import MentionscanError
 from mentionscan.models import Entry, ParsedFeed
+from mentionscan.sources.common import unreadable
 from mentionscan.sources.discover import advertised_note
-from mentionscan.text import clean, html_to_text, one_line, without_cut_tag
-from mentionscan.timeutil import parse_time
-from mentionscan.urls import canonical_url, redact, safe_link
+from mentionscan.sources.feedentry import MAX_TEXT, feed_entry
+from mentionscan.sources.jsonfeed import authors, is_json_feed, item_dict
+from mentionscan.text import clean, one_line
+from mentionscan.urls import canonical_url, redact
 
-MAX_TEXT = 20_000  # characters of body text kept per entry: enough to match and quote
+__all__ = ["MAX_TEXT", "Adapter", "FeedError", "parse_feed"]
 # feedparser reports these when it still read the document correctly.
 _HARMLESS = ("CharacterEncodingOverride", "NonXMLContentType")
 
@@ -55,6 +55,7 @@ def parse_feed(
     entry dict (or the JSON Feed item). Raises FeedError when there is nothing to read.
     """
     where = redact(url)
+    body = _utf16_without_bom(body)
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise FeedError(f"{where}: empty response")
@@ -66,9 +67,9 @@ def parse_feed(
     # What every entry of this document shares; each is this with its own fields.
     blank = Entry(source=source, source_type=source_type, url="", title="", key_scope=key_scope)
     if stripped[:1] in (b"{", b"[") or "json" in content_type:
-        entries, warnings = _json_feed(stripped, where, blank, adapt)
+        entries, warnings = _json_feed(stripped, where, blank, adapt, url)
         return ParsedFeed(_disambiguate(entries), warnings)
-    return _xml_feed(body, headers, where, blank, adapt, content_type)
+    return _xml_feed(body, headers, where, blank, adapt, content_type, url)
 
 
 def _xml_feed(
@@ -78,6 +79,7 @@ def _xml_feed(
     blank: Entry,
     adapt: Adapter | None,
     content_type: str,
+    url: str,
 ) -> ParsedFeed:
     import feedparser
 
@@ -90,7 +92,9 @@ def _xml_feed(
     )
     problem = parsed.get("bozo_exception")
     problem_name = type(problem).__name__ if problem else ""
-    if not parsed.get("version") and not parsed.entries:
+    if not parsed.entries and _rdf_without_channel(body, parsed.feed):
+        raise FeedError(f"{where}: not a feed (an RDF document with no channel or items, such as FOAF)")
+    if not parsed.get("version") and not parsed.entries and not _EMPTY_RSS09.search(body[:1024]):
         head = body[:512].lower()
         if "html" in content_type or b"<html" in head or b"<!doctype html" in head:
             raise FeedError(
@@ -106,76 +110,17 @@ def _xml_feed(
             f"{where}: malformed feed ({one_line(problem)[:120]}); "
             f"using the {len(parsed.entries)} {'entry' if len(parsed.entries) == 1 else 'entries'} read"
         )
-    feed_author = parsed.feed.get("author_detail") or {}
+    feed_authors = parsed.feed.get("authors") or [parsed.feed.get("author_detail") or {}]
     entries: list[Entry] = []
     for raw in parsed.entries:
-        entry = _xml_entry(raw, feed_author, blank)
+        entry = feed_entry(raw, feed_authors, blank, url)
         if adapt is not None and entry is not None:
             entry = adapt(entry, raw)
         if entry is not None:
             entries.append(entry)
+    if parsed.entries and not entries:
+        warnings.append(unreadable(len(parsed.entries), where))
     return ParsedFeed(_disambiguate(entries), warnings, clean_parse)
-
-
-def _text_of(value: Any, detail: Mapping[str, Any] | None) -> str:
-    kind = str((detail or {}).get("type") or "")
-    return html_to_text(value) if "html" in kind else without_cut_tag(one_line(value))
-
-
-def _date(raw: Mapping[str, Any], *keys: str) -> datetime | None:
-    for key in keys:
-        # dict.get skips FeedParserDict's deprecated updated->published alias and its warning.
-        value = dict.get(raw, key) if isinstance(raw, dict) else raw.get(key)
-        if value:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(value), UTC)
-            except (TypeError, ValueError, OverflowError):
-                continue
-    return None
-
-
-def _xml_entry(
-    raw: Mapping[str, Any],
-    feed_author: Mapping[str, Any],
-    blank: Entry,
-) -> Entry | None:
-    title = _text_of(raw.get("title"), raw.get("title_detail"))
-    contents = raw.get("content") or []
-    body_html = contents[0].get("value") if contents else raw.get("summary")
-    detail = contents[0] if contents else raw.get("summary_detail")
-    text = _text_of(body_html, detail)[:MAX_TEXT]
-    link = safe_link(raw.get("link"))
-    guid = one_line(raw.get("id")) or None
-    if not link and guid and raw.get("guidislink", True) is not False:
-        link = safe_link(guid)
-    author_detail = raw.get("author_detail") or {}
-    if not author_detail and not raw.get("author"):
-        author_detail = feed_author
-    author = one_line(author_detail.get("name") or raw.get("author")) or None
-    email = one_line(author_detail.get("email")) or None
-    written = one_line(raw.get("author"))
-    if "@" in written:
-        # feedparser cuts `hr@acme.example (Acme HR)` at a 4-letter TLD; the stdlib parses it whole.
-        name, address = parseaddr(written)
-        if "@" in address:
-            author, email = one_line(name) or author, address
-    tags = tuple(
-        t for t in (one_line(tag.get("term") or tag.get("label")) for tag in raw.get("tags") or []) if t
-    )
-    if not (title or text or link):
-        return None
-    return replace(
-        blank,
-        url=link,
-        title=title,
-        text=text,
-        author=author,
-        author_url=safe_link(author_detail.get("href")) or None,
-        author_email=email if email and "@" in email else None,
-        published=_date(raw, "published_parsed", "updated_parsed", "created_parsed"),
-        tags=tags,
-        native_id=guid,
-    )
 
 
 def _json_feed(
@@ -183,74 +128,70 @@ def _json_feed(
     where: str,
     blank: Entry,
     adapt: Adapter | None,
+    url: str,
 ) -> tuple[list[Entry], list[str]]:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise FeedError(f"{where}: not a feed (invalid JSON)") from None
-    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
-        "https://jsonfeed.org/version/"
-    ):
+    except RecursionError:  # json parses nesting by recursion: a hostile feed nests thousands deep
+        raise FeedError(f"{where}: not a feed (JSON nested too deeply to read)") from None
+    if not is_json_feed(data):
         raise FeedError(f"{where}: not a feed (JSON, but not a JSON Feed)")
     items = data.get("items")
     if not isinstance(items, list):
         raise FeedError(f"{where}: JSON Feed without an 'items' list")
-    feed_authors = _authors(data)
+    feed_authors = authors(data)
     entries: list[Entry] = []
     warnings: list[str] = []
     for item in items:
         if not isinstance(item, dict):
             warnings.append(f"{where}: skipped a JSON Feed item that is not an object")
             continue
-        entry = _json_item(item, feed_authors, blank)
+        entry = feed_entry(item_dict(item), feed_authors, blank, url)
         if adapt is not None and entry is not None:
             entry = adapt(entry, item)
         if entry is not None:
             entries.append(entry)
+    if items and not entries:
+        warnings.append(unreadable(len(items), where))
     return entries, warnings
 
 
-def _authors(data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    authors = data.get("authors")
-    if isinstance(authors, list):
-        return [a for a in authors if isinstance(a, dict)]
-    author = data.get("author")  # JSON Feed 1.0
-    return [author] if isinstance(author, dict) else []
+# An RDF document is a feed when RSS 0.9 or 1.0 is its default namespace (`<rdf:RDF xmlns=...>`),
+# even with no items; one that only mentions RSS inside FOAF (`<rss:channel>` of a weblog) is not.
+_EMPTY_RSS09 = re.compile(
+    rb"xmlns\s*=\s*[\"'](?:http://channel\.netscape\.com/rdf/simple/0\.9/|http://purl\.org/rss/1\.0/)"
+)
+_RDF_ROOT = re.compile(rb"<(?:[\w-]+:)?RDF[\s>]")
+_CHANNEL_KEYS = ("title", "link", "subtitle", "description", "updated", "published")
 
 
-def _json_item(
-    item: Mapping[str, Any],
-    feed_authors: list[dict[str, Any]],
-    blank: Entry,
-) -> Entry | None:
-    text = one_line(item.get("content_text")) if isinstance(item.get("content_text"), str) else ""
-    if not text:
-        text = html_to_text(item.get("content_html") or item.get("summary") or "")
-    text = text[:MAX_TEXT]
-    title = one_line(item.get("title")) if isinstance(item.get("title"), str) else ""
-    link = safe_link(str(item.get("url") or "")) or safe_link(str(item.get("external_url") or ""))
-    if not title and not text and not link:
-        return None
-    author = (_authors(item) or feed_authors or [{}])[0]
-    raw_tags = item.get("tags")
-    tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
-    published = None
-    for key in ("date_published", "date_modified"):
-        value = item.get(key)
-        if isinstance(value, str) and (published := parse_time(value)) is not None:
-            break
-    item_id = item.get("id")
-    return replace(
-        blank,
-        url=link,
-        title=title,
-        text=text,
-        author=one_line(author.get("name")) or None,
-        author_url=safe_link(str(author.get("url") or "")) or None,
-        published=published,
-        tags=tuple(one_line(t) for t in tags if isinstance(t, str | int) and one_line(t)),
-        native_id=one_line(item_id) or None if item_id is not None else None,
-    )
+def _rdf_without_channel(body: bytes, feed: Mapping[str, Any]) -> bool:
+    head = body[:4096]
+    if not _RDF_ROOT.search(head) or _EMPTY_RSS09.search(head):
+        return False
+    return not any(feed.get(key) for key in _CHANNEL_KEYS)
+
+
+_DECLARED_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
+
+
+def _utf16_without_bom(body: bytes) -> bytes:
+    """`body` as UTF-8 when it is UTF-16 without a byte order mark (which feedparser cannot tell)."""
+    # "<" and the next character, each followed (LE) or preceded (BE) by a zero byte
+    head = body[:4].ljust(4, b"\xff")
+    if head[0] == 0x3C and head[2] and head[1] == head[3] == 0:
+        codec = "utf-16-le"
+    elif head[1] == 0x3C and head[3] and head[0] == head[2] == 0:
+        codec = "utf-16-be"
+    else:
+        return body
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError:
+        return body
+    return _DECLARED_ENCODING.sub(r'\1"utf-8"', text, count=1).encode("utf-8")
 
 
 def _disambiguate(entries: list[Entry]) -> list[Entry]:

@@ -19,7 +19,7 @@ from mentionscan.sources.common import error_json, items, names, reworded, table
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
 from mentionscan.sources.translate import to_search_text
-from mentionscan.text import one_line
+from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
@@ -124,11 +124,14 @@ class GitHubSource(SearchApi):
         if (item_id := whole(item.get("id"))) is None:
             return None
         user = table(item, "user")
-        body = item.get("body")
+        # Markdown, often with HTML in it (<ul><li>, <details>): reduced to text like every source's;
+        # GitHub's own plain rendering (`body_text`, with the full+json media type) when it is there
+        body, plain = item.get("body"), item.get("body_text")
+        text = one_line(plain) if isinstance(plain, str) and plain.strip() else ""
         return self.make_entry(
             url=safe_link(str(item.get("html_url") or "")),
             title=one_line(item.get("title")),
-            text=one_line(_COMMENT.sub(" ", body)) if isinstance(body, str) else "",
+            text=text or (html_to_text(_COMMENT.sub(" ", body)) if isinstance(body, str) else ""),
             author=one_line(user.get("login")) or None,
             author_url=safe_link(str(user.get("html_url") or "")) or None,
             published=parse_time(item.get("created_at")),

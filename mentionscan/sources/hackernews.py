@@ -13,6 +13,7 @@ from mentionscan.sources.searchapi import Ask, SearchApi
 from mentionscan.sources.translate import search_texts
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time
+from mentionscan.urls import safe_link
 
 SITE = "https://news.ycombinator.com"
 PATH = "/api/v1/search_by_date"
@@ -67,9 +68,13 @@ class HackerNewsSource(SearchApi):
             story = one_line(hit.get("story_title"))
             title = f"Re: {story}" if story else "Comment on Hacker News"
             text = html_to_text(hit.get("comment_text") or "")
+            link = ""
         else:
             title = one_line(hit.get("title"))
             text = html_to_text(hit.get("story_text") or "")
+            link = safe_link(one_line(hit.get("url")))
+            if link:  # the page the story points at counts as its text, as on Lobsters
+                text = f"{text} {link}".strip()
         author = one_line(hit.get("author")) or None
         return self.make_entry(
             url=f"{SITE}/item?id={object_id}",
@@ -79,4 +84,5 @@ class HackerNewsSource(SearchApi):
             author_url=f"{SITE}/user?id={quote(author, safe='')}" if author else None,
             published=parse_time(hit.get("created_at_i")) or parse_time(hit.get("created_at")),
             native_id=f"hn:{object_id}",
+            link=link,
         )

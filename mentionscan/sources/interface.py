@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypedDict
 
 from mentionscan.config.model import Option, Settings, SourceSpec, require_env
+from mentionscan.masking import mask
 from mentionscan.models import Entry, ParsedFeed
+from mentionscan.urls import without_credentials
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response
@@ -119,7 +121,9 @@ class TaskState:
         if result.validators or not result.not_modified:
             etag, modified = result.validators.get("etag"), result.validators.get("last_modified")
             state = replace(state, etag=etag, last_modified=modified)
-        return replace(state, moved_to=result.moved_to or state.moved_to)
+        # Kept in the database: never with the URL's credentials or a secret in its query.
+        moved_to = mask(without_credentials(result.moved_to)) if result.moved_to else state.moved_to
+        return replace(state, moved_to=moved_to)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"cursors": dict(self.cursors)} if self.cursors else {}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.common import NEWEST, sized
+from mentionscan.sources.common import NEWEST, sized, unreadable
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.sitesource import SiteSource
 from mentionscan.sources.translate import tag_cover
@@ -70,7 +70,7 @@ class Listing(SiteSource):
         result = TaskResult(requests=len(tags), cursors=asked)
         for tag in tags:
             try:
-                result.entries += self.entries(client, *self.tag_listing(tag, reach))
+                result.entries += self.entries(client, *self.tag_listing(tag, reach), result.warnings)
             except FetchError as exc:
                 if exc.status != 404 or not self.no_such_tag:
                     raise
@@ -86,18 +86,26 @@ class Listing(SiteSource):
         return min(reach, self.first_reach) if parse_time(state.cursor()) is None else reach
 
     def _newest(self, client: HttpClient, state: TaskState) -> TaskResult:
+        warnings: list[str] = []
+
         def page(number: int) -> list[Entry]:
-            return self.entries(client, *self.newest(number))
+            return self.entries(client, *self.newest(number), warnings)
 
         # The first run reads the newest page; later ones page back to the bound.
         since = self.since(state.cursor()) if parse_time(state.cursor()) else None
         entries, newest, requests = newest_first(page, since, self.max_pages)
         cursors = {"": to_iso(newest) or ""} if newest else None
-        return TaskResult(entries=entries, cursors=cursors, requests=requests)
+        return TaskResult(entries=entries, cursors=cursors, requests=requests, warnings=warnings)
 
-    def entries(self, client: HttpClient, path: str, params: Mapping[str, Any]) -> list[Entry]:
+    def entries(
+        self, client: HttpClient, path: str, params: Mapping[str, Any], warnings: list[str]
+    ) -> list[Entry]:
+        """The readable entries of one listing; `warnings` is told when there were items but none was."""
         _data, found = self.read(client, path, params)
-        return [entry for entry in map(self.entry, found) if entry is not None]
+        kept = [entry for entry in map(self.entry, found) if entry is not None]
+        if found and not kept:
+            warnings.append(unreadable(len(found), self.site))
+        return kept
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         """The first request of a fetch (its first task's), for one result, reaching back the least."""

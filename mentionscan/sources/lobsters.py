@@ -68,4 +68,5 @@ class LobstersSource(Listing):
             published=parse_time(story.get("created_at")),
             tags=names(items(story, "tags")),
             native_id=f"lobsters:{short_id}" if short_id else None,
+            link=link,
         )

@@ -7,6 +7,7 @@ window (`t=hour|day|week|...`), chosen from the last successful run.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -19,6 +20,7 @@ from mentionscan.errors import ConfigError
 from mentionscan.models import Entry
 from mentionscan.sources.common import window
 from mentionscan.sources.searchfeed import SearchFeed
+from mentionscan.urls import canonical_url, host_of, safe_link
 
 WINDOWS = (
     (timedelta(hours=1), "hour"),
@@ -28,6 +30,11 @@ WINDOWS = (
     (timedelta(days=365), "year"),
 )
 _SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
+# A thing's fullname at the end of the entry's id: feedparser may have resolved the id against an
+# xml:base of the content before it ("/t3_42tizy", "https://www.reddit.com/t3_42tizy").
+_THING = re.compile(r"(?:^|/)(t[1-6]_[0-9a-z]+)/?$")
+# The footer's "[link]": where a link post points (a self post's points at the post itself).
+_LINK = re.compile(r"""<a\s[^>]*?href=["']([^"']+)["'][^>]*>\s*\[link\]\s*</a>""", re.I)
 # The feed appends "submitted by /u/name to r/sub [link] [comments]" to every post's text.
 _BOILERPLATE = re.compile(r"\s*submitted by /u/[\w-]+(?: to r/\w+)?(?: \[link\])?(?: \[comments\])?\s*$")
 _BLOCKED = (
@@ -79,10 +86,24 @@ class RedditSource(SearchFeed):
     @staticmethod
     def adapt(entry: Entry, raw: Mapping[str, Any]) -> Entry | None:
         """Posts (t3_) and comments (t1_) only, with Reddit's ids, plain author names and no boilerplate."""
-        thing = str(raw.get("id") or "")
+        found = _THING.search(str(raw.get("id") or "").strip())
+        thing = found.group(1) if found else ""
         if not thing.startswith(("t3_", "t1_")):
             return None  # t5_: a subreddit the search also found
         author = (entry.author or "").removeprefix("/u/") or None
-        return replace(
-            entry, author=author, text=_BOILERPLATE.sub("", entry.text), native_id=f"reddit:{thing}"
-        )
+        text = _BOILERPLATE.sub("", entry.text)
+        link = _link_of(raw, entry.url)
+        if link and link not in text:
+            text = f"{text} {link}".strip()  # the page a link post points at counts as its text
+        return replace(entry, author=author, text=text, native_id=f"reddit:{thing}", link=link)
+
+
+def _link_of(raw: Mapping[str, Any], url: str) -> str:
+    """Where a link post points (its footer's "[link]"), or "" for a self post or a comment."""
+    contents = raw.get("content") or [{}]
+    body = contents[0].get("value") if isinstance(contents[0], Mapping) else ""
+    found = _LINK.search(html.unescape(str(body or raw.get("summary") or "")))
+    link = safe_link(html.unescape(found.group(1))) if found else ""
+    if not link or canonical_url(link) == canonical_url(url) or host_of(link).endswith("reddit.com"):
+        return ""  # a self post's [link] is the post itself; a gallery or crosspost stays on Reddit
+    return link

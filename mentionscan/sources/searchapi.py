@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from mentionscan.errors import FetchError
 from mentionscan.matching.matcher import parse_query
 from mentionscan.models import Entry
-from mentionscan.sources.common import PROBE_TEXT, newest_id, newest_time, sized, translated
+from mentionscan.sources.common import PROBE_TEXT, newest_id, newest_time, sized, translated, unreadable
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.sitesource import SiteSource
 from mentionscan.urls import redact
@@ -94,14 +94,18 @@ class SearchApi(SiteSource):
             asks = asks[: self.max_searches]
         entries: dict[object, Entry] = {}
         marks: dict[str, list[object]] = {ask.key: [] for ask in asks}
+        seen = 0
         for ask in asks:
             translated(self.name, query.name, ask.path, ask.params)
             for item in self._results(client, ask, result):
+                seen += 1
                 entry = self.entry(item)
                 marks[ask.key].append(self.mark(item, entry))
                 if entry is not None:
                     entries[(entry.native_id or entry.url) if self.merge_repeats else len(entries)] = entry
         result.entries = list(entries.values())
+        if seen and not entries:
+            result.warnings.append(unreadable(seen, self.site))
         result.cursors = self._cursors(state, marks)
         return result
 

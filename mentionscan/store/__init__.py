@@ -15,7 +15,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from mentionscan.errors import StoreError
-from mentionscan.store.files import ensure_folder
+from mentionscan.store.files import check_writable, ensure_folder, real_file
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store
 from mentionscan.store.lock import run_lock
 
@@ -49,12 +49,15 @@ def open_store(
     seconds); `write=False` takes no lock and cannot save. Nothing is ever saved implicitly.
     `notice(line)` is told of a long step before it starts (upgrading an old database, waiting
     for another run's lock); `purpose` names the command holding the lock, for those who wait.
+    A path through a symbolic link opens (and locks) the file it points to; a read-only file
+    is never opened for writing.
     """
     text = os.fspath(location)
-    path = database_path(text)
+    path = real_file(database_path(text))
     with ExitStack() as stack:
         if write:
             stack.enter_context(run_lock(path, lock_timeout, purpose=purpose, notice=notice))
+            check_writable(path)
         if notice is not None and not path.exists():
             # A typo in a path shows: said when the command made it (after the store is closed),
             # or at once when there is nothing to read.

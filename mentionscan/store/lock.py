@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mentionscan.atomic import write_atomically
 from mentionscan.errors import StoreError, StoreLocked, reason
-from mentionscan.store.files import ensure_folder
+from mentionscan.store.files import blocked_folder, ensure_folder
 from mentionscan.timeutil import parse_time, to_iso, utcnow
 
 
@@ -42,9 +42,7 @@ def run_lock(
     try:
         os.close(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600))
     except OSError as error:
-        raise StoreError(
-            f"cannot create the lock file {lock_path} for database {database}: {reason(error)}"
-        ) from None
+        raise StoreError(f"cannot lock database {database}: {_why(lock_path, error)}") from None
     lock = filelock.FileLock(lock_path, timeout=timeout)
     try:
         try:
@@ -59,7 +57,7 @@ def run_lock(
             "try again when it ends"
         ) from None
     except OSError as error:
-        raise StoreError(f"cannot lock database {database}: {lock_path}: {reason(error)}") from error
+        raise StoreError(f"cannot lock database {database}: {_why(lock_path, error)}") from error
     holder = lock_path.with_name(lock_path.name + ".holder")
     _say_who(holder, purpose)
     try:
@@ -68,6 +66,10 @@ def run_lock(
         with suppress(OSError):
             holder.unlink()
         lock.release()
+
+
+def _why(lock_path: Path, error: OSError) -> str:
+    return blocked_folder(lock_path) or f"{lock_path}: {reason(error)}"
 
 
 def _say_who(holder: Path, purpose: str) -> None:

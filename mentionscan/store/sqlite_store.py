@@ -30,6 +30,7 @@ from mentionscan.store.docs import parse_doc, to_mention
 from mentionscan.store.files import fsync_folder, remove_stale_temp_files, temp_beside, unreadable
 from mentionscan.store.interface import MentionFilter
 from mentionscan.store.scan import Pair, Tally, scan, tally
+from mentionscan.store.sqlite_errors import CannotOpen, describe, holds_changes, open_failure
 from mentionscan.store.sqlite_schema import (
     INSERT,
     SCHEMA,
@@ -84,11 +85,22 @@ class SQLiteStore(BaseStore):
 
     def _open(self) -> None:
         self._check_header()
-        uri = f"{self.path.resolve().as_uri()}?mode={'rw' if self._writable else 'ro'}"
+        try:
+            self._connect(immutable=False)
+        except CannotOpen:
+            # A database in a read-only folder or file system, or on a full disk, can still be
+            # read: as an immutable file, when no write-ahead log holds changes not yet in it.
+            if self._writable or holds_changes(self.path.with_name(self.path.name + "-wal")):
+                raise
+            self._connect(immutable=True)
+
+    def _connect(self, *, immutable: bool) -> None:
+        mode = "rw" if self._writable else "ro"
+        uri = f"{self.path.resolve().as_uri()}?mode={mode}{'&immutable=1' if immutable else ''}"
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=self._busy_ms / 1000)
         except sqlite3.Error as error:
-            raise StoreError(f"cannot read database {self.path}: {error}") from None
+            raise open_failure(self.path, error, self._writable) from None
         self._conn = conn
         try:
             self._prepare(conn)
@@ -132,7 +144,7 @@ class SQLiteStore(BaseStore):
         except sqlite3.Error as error:
             raise StoreError(
                 f"cannot upgrade database {self.path} from schema version {old} to {SCHEMA}: "
-                f"{_describe(error)}; it was left as it was"
+                f"{describe(error)}; it was left as it was"
             ) from None
         self.schema = SCHEMA
 
@@ -173,7 +185,7 @@ class SQLiteStore(BaseStore):
         try:
             yield
         except sqlite3.Error as error:
-            raise unreadable(self.path, _describe(error)) from None
+            raise open_failure(self.path, error, self._writable) from None
 
     def _rows(self, query: str, params: Iterable[Any] = ()) -> list[Any]:
         if self._conn is None:
@@ -282,7 +294,7 @@ class SQLiteStore(BaseStore):
             with _transaction(conn):
                 self._write_changes(conn, changes, states)
         except sqlite3.Error as error:
-            raise StoreError(f"cannot save database {self.path}: {_describe(error)}") from None
+            raise StoreError(f"cannot save database {self.path}: {describe(error)}") from None
         self._last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM mentions").fetchone()[0]
 
     def _write_changes(
@@ -343,7 +355,7 @@ class SQLiteStore(BaseStore):
                 with temp.open("rb+") as file:
                     os.fsync(file.fileno())
             except sqlite3.Error as error:
-                raise StoreError(f"cannot save database {self.path}: {_describe(error)}") from None
+                raise StoreError(f"cannot save database {self.path}: {describe(error)}") from None
             except OSError as error:
                 raise StoreError(f"cannot save database {self.path}: {reason(error)}") from error
             if self.path.exists():  # another process created it since we looked: never replace it
@@ -366,12 +378,3 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-def _describe(error: sqlite3.Error) -> str:
-    text = str(error)
-    if "file is not a database" in text:
-        return "it is not an SQLite database, or it is damaged"
-    if "malformed" in text:
-        return f"it is damaged ({text})"
-    return text

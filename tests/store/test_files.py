@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from mentionscan.errors import StoreError
+from mentionscan.errors import StoreError, StoreLocked
 from mentionscan.store import open_store
 from tests.store.conftest import BACKENDS
 from tests.store.tools import location_in, make, path_of, populate, temp_files
@@ -90,3 +91,58 @@ def test_stale_temp_files_are_removed_by_the_next_writer(tmp_path, backend):
     assert not stale.exists()
     assert other.exists()
     assert temp_files(tmp_path) == [".other.json.abc.tmp"]
+
+
+def through(link: Path, location: str) -> str:
+    """`location`, reached through the symbolic link `link` (made to point at its file)."""
+    path = path_of(location)
+    link.symlink_to(path)
+    return location.replace(str(path), str(link))
+
+
+def test_a_database_reached_through_a_symlink_is_written_and_locked_as_its_real_file(tmp_path, backend):
+    real = tmp_path / "real"
+    real.mkdir()
+    location = location_in(real, backend)
+    populate(location, 2)
+    link = tmp_path / "link"
+    via_link = through(link, location)
+    with open_store(via_link) as store:
+        store.put(make(3))
+        # A run given the real file waits for the one given the link: they hold the same lock.
+        with pytest.raises(StoreLocked), open_store(location, lock_timeout=0.1):
+            pass
+        store.save()
+    assert link.is_symlink() and link.resolve() == path_of(location)  # still a link, to the same file
+    with open_store(location, write=False) as store:
+        assert sorted(m.id for m in store.mentions()) == ["m000000", "m000001", "m000003"]
+    assert not (tmp_path / "link.lock").exists()  # the lock is beside the real file
+
+
+def test_a_dangling_symlink_gets_its_target_created(tmp_path, backend):
+    location = location_in(tmp_path / "real", backend)
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "link"
+    via_link = through(link, location)
+    populate(via_link, 1)
+    assert link.is_symlink() and path_of(location).is_file()
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(StoreError, match=f"cannot open database {loop}: its symbolic links form a loop"):
+        populate(location.replace(str(path_of(location)), str(loop)), 1)
+
+
+def test_a_read_only_database_file_is_read_but_never_written(location):
+    populate(location, 2)
+    path = path_of(location)
+    path.chmod(0o444)
+    before = path.read_bytes()
+    with pytest.raises(StoreError) as caught, open_store(location):
+        pass
+    assert str(caught.value) == (
+        f"database {path} is read-only (mode 0444): it was left as it is; make it writable "
+        f"(chmod u+w {path}) to store in it, or only read it (list, show, export)"
+    )
+    with open_store(location, write=False) as store:
+        assert store.count() == 2
+    assert path.read_bytes() == before and path.stat().st_mode & 0o777 == 0o444

@@ -65,6 +65,7 @@ class Detail:
 
     mention: Mention
     history: AuthorStats
+    related: tuple[Mention, ...] = ()  # the stored mentions of the page it discusses, or its discussions
 
 
 def render(fmt: Format, mentions: Sequence[Mention], out: TextIO, context: Context | None = None) -> None:

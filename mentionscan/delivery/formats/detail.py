@@ -43,6 +43,7 @@ def write_text(detail: Detail, out: TextIO) -> None:
     due = f"{to_iso(mention.due)} ({due_cell(mention.due)})" if mention.due else ""
     out.write(f"{mention.id}  {mention.status}\n{one_line(mention.title) or '(no title)'}\n")
     line("url", mention.url)
+    line("link", mention.link)
     line("due", due)
     line("source", f"{mention.source} ({mention.source_type})")
     line("queries", ", ".join(mention.queries))
@@ -50,6 +51,7 @@ def write_text(detail: Detail, out: TextIO) -> None:
     line("found", to_iso(mention.found_at))
     author = " ".join(filter(None, [mention.author, mention.author_email and f"<{mention.author_email}>"]))
     line("author", " ".join(filter(None, [author, mention.author_url])))
+    line("authors", ", ".join(mention.authors) if len(mention.authors) > 1 else "")
     who = "author" if history.key.startswith("author:") else "site"
     contacted = (
         f"last contacted {to_iso(history.last_contacted)} ({ago(history.last_contacted)})"
@@ -59,6 +61,8 @@ def write_text(detail: Detail, out: TextIO) -> None:
     count = max(1, history.mentions)
     noun = "mention" if count == 1 else "mentions"
     line("history", f"{count} {noun} from this {who} stored; {contacted}")
+    for other in detail.related:
+        line("related", f"{other.id}  {other.url}  {one_line(other.title)}")
     if mention.snippet:
         out.write(f"\n{one_line(mention.snippet)}\n")
     if mention.contacts:

@@ -60,7 +60,7 @@ def write(mentions: Sequence[Mention], out: TextIO, context: Context) -> None:
     )
     width = context.width or (console.width if console.is_terminal else DEFAULT_WIDTH)
     now = context.now or utcnow()
-    titles = [truncate(one_line(m.title) or "(no title)", DISPLAY_TITLE) for m in mentions]
+    titles = [truncate(one_line(m.title) or "(no title)", DISPLAY_TITLE) + _related(m) for m in mentions]
     queries = [list(m.queries) for m in mentions]
     before = [_Column("id", [m.id[:7] for m in mentions])]
     if "status" in context.extra:
@@ -180,6 +180,11 @@ def _title_lines(
     first = lines[0].plain.rstrip()
     rest = title[len(first) :].strip()
     return Text(_fit(first, width)), Text(_fit(rest, rest_width).rstrip())
+
+
+def _related(mention: Mention) -> str:
+    # A discussion of it, or the page it discusses, is stored too: said after the title.
+    return f"  (related: {', '.join(r[:7] for r in mention.related)})" if mention.related else ""
 
 
 def _rstrip(line: Text) -> Text:

@@ -1,0 +1,183 @@
+"""One parsed feed entry to an `Entry`: the mapping every feed parser's output goes through.
+
+It takes feedparser's entry dict (the keys and `*_detail` forms feedparser documents), so a
+faster parser put in front of feedparser only has to produce that shape to share it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import urljoin
+
+from mentionscan.models import Entry
+from mentionscan.text import html_to_text, one_line, without_cut_tag
+from mentionscan.timeutil import parse_time
+from mentionscan.urls import is_http_url, safe_link
+
+MAX_TEXT = 20_000  # characters of body text kept per entry: enough to match and quote
+# Dublin Core's "Name (mailto:address)", and feedparser's own "Name (address)" for Atom.
+_NAME_MAILTO = re.compile(
+    r"^\s*(?P<name>.*?)\s*\(\s*(?:mailto:)?\s*(?P<email>[^()\s]+@[^()\s]+)\s*\)\s*$", re.I
+)
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# What feedparser leaves of that form in a name: "Simon St.Laurent (mailto:"
+_CUT_MAILTO = re.compile(r"\s*\(\s*(?:mailto:?)?\s*$", re.I)
+
+
+def link_on(base: str, link: object) -> str:
+    """`link` as an absolute http(s) URL: a relative one is resolved against `base` ("" if none)."""
+    written = one_line(link)
+    if not written:
+        return ""
+    if not is_http_url(written) and is_http_url(base) and ":" not in written.split("/", 1)[0]:
+        written = urljoin(base, written)
+    return safe_link(written)
+
+
+def text_of(value: Any, detail: Mapping[str, Any] | None) -> str:
+    """Plain text of a feed text construct: HTML reduced to text, anything else on one line."""
+    if not isinstance(value, str):
+        return ""
+    kind = str((detail or {}).get("type") or "")
+    return html_to_text(value) if "html" in kind else without_cut_tag(one_line(value))
+
+
+def date_of(raw: Mapping[str, Any], *keys: str) -> datetime | None:
+    """The first of `keys` (feedparser's `*_parsed` time tuples) that is a real time, as UTC."""
+    for key in keys:
+        # dict.get skips FeedParserDict's deprecated updated->published alias and its warning.
+        value = dict.get(raw, key) if isinstance(raw, dict) else raw.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (TypeError, ValueError, OverflowError):
+                continue
+    return None
+
+
+# RFC 822 dates written in another language ("mer, 16 nov 2022 00:38:15 +0100"): the month's
+# name in Italian, French, German, Spanish, Portuguese or Dutch, and the weekday dropped.
+_MONTHS = {
+    name: english
+    for english, names in {
+        "Jan": "gen ene janv jan", "Feb": "febr fev févr feb", "Mar": "mär mrz mars mar maart",
+        "Apr": "abr avr apr", "May": "mag mai may mei", "Jun": "giu juin jun", "Jul": "lug juil jul",
+        "Aug": "ago août aout aug", "Sep": "set sept sep", "Oct": "ott out okt oct",
+        "Nov": "nov", "Dec": "dic déc dez dec",
+    }.items()
+    for name in names.split()
+}  # fmt: skip
+_FOREIGN_DATE = re.compile(r"^\s*(?:[^\W\d]+\.?,\s*)?(\d{1,2})\s+([^\W\d]+)\.?\s+(\d{2,4}\b.*)$")
+
+
+def foreign_date(raw: Mapping[str, Any], *keys: str) -> datetime | None:
+    """A date feedparser could not read because its month is not in English, else None."""
+    for key in keys:
+        value = dict.get(raw, key) if isinstance(raw, dict) else raw.get(key)  # no alias: see date_of
+        found = _FOREIGN_DATE.match(one_line(value))
+        month = _MONTHS.get(found[2].lower()) if found else None
+        if found and month and (when := parse_time(f"{found[1]} {month} {found[3]}")):
+            return when
+    return None
+
+
+def person(name: object, email: object = None) -> tuple[str | None, str | None]:
+    """A (name, email) pair from what a feed wrote for a person, in any of the usual forms."""
+    written, address = one_line(name), one_line(email) or None
+    if address:
+        written = _CUT_MAILTO.sub("", written)
+    if found := _NAME_MAILTO.match(written):
+        return found["name"] or None, found["email"]
+    if "@" in written:
+        # `hr@acme.example (Acme HR)`: the standard library reads it whole, feedparser cuts it short
+        parsed_name, parsed_address = parseaddr(written)
+        if _ADDRESS.fullmatch(parsed_address):
+            return one_line(parsed_name) or None, parsed_address
+    return written or None, address if address and "@" in address else None
+
+
+def authors_of(raw: Mapping[str, Any], feed_authors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The entry's authors in document order (feedparser keeps every Atom author in `authors`)."""
+    listed = [
+        a for a in raw.get("authors") or [] if isinstance(a, Mapping) and (a.get("name") or a.get("email"))
+    ]
+    if len(listed) == 1 and isinstance(raw.get("author"), str):
+        # one author: what the feed wrote, whole (feedparser cuts "hr@acme.example (Acme HR)")
+        return [{**dict(listed[0]), "name": raw["author"]}]
+    if listed:
+        return [dict(a) for a in listed]
+    detail = raw.get("author_detail") or {}
+    if detail or raw.get("author"):
+        return [{**dict(detail), "name": raw.get("author") or detail.get("name")}]
+    return [dict(a) for a in feed_authors]
+
+
+# Where an entry's text may be, in order: its content, its summary, then what podcasts and media
+# feeds put there (feedparser's names for media:description, googleplay:, itunes:summary, ...).
+_TEXT_KEYS = ("media_description", "googleplay_description", "itunes_summary", "subtitle")
+
+
+def _body(raw: Mapping[str, Any]) -> str:
+    """The plain text of the first of the entry's content, summary and description that has any."""
+    for content in raw.get("content") or []:
+        if isinstance(content, Mapping) and (text := text_of(content.get("value"), content)):
+            return text
+    if text := text_of(raw.get("summary"), raw.get("summary_detail")):
+        return text
+    for key in _TEXT_KEYS:
+        if text := text_of(raw.get(key), raw.get(f"{key}_detail") or {"type": "text/html"}):
+            return text
+    return ""
+
+
+def _alternates(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The entry's `<link>`s that are the page itself (feedparser's `link` needs a known type)."""
+    links = [a for a in raw.get("links") or [] if isinstance(a, Mapping) and a.get("href")]
+    return [a for a in links if a.get("rel") in (None, "", "alternate")]
+
+
+def feed_entry(
+    raw: Mapping[str, Any], feed_authors: Sequence[Mapping[str, Any]], blank: Entry, base: str
+) -> Entry | None:
+    """The `Entry` of one parsed entry (None when it has nothing to match); links resolved on `base`."""
+    title = text_of(raw.get("title"), raw.get("title_detail"))
+    text = _body(raw)[:MAX_TEXT]
+    # FeedBurner's own link is a redirect through feeds.feedburner.com/~r/...; origLink is the page
+    guid = one_line(raw.get("id")) or None
+    # feedparser copies a permalink GUID into `link`; such a link counts only as a whole URL
+    # ("abc123" is no address, whatever isPermaLink says), after the entry's own links
+    from_guid = bool(raw.get("guidislink")) and one_line(raw.get("link")) == guid
+    written = [raw.get("feedburner_origlink"), None if from_guid else raw.get("link")]
+    written += [a.get("href") for a in _alternates(raw)]
+    link = next((found for value in written if (found := link_on(base, value))), "")
+    if not link and guid and raw.get("guidislink", True) is not False:
+        link = safe_link(guid)
+    people = [person(a.get("name"), a.get("email")) for a in authors_of(raw, feed_authors)]
+    names = tuple(dict.fromkeys(name for name, _ in people if name))
+    email = next((address for _, address in people if address), None)
+    first = authors_of(raw, feed_authors)[:1]
+    tags = tuple(
+        t for t in (one_line(tag.get("term") or tag.get("label")) for tag in raw.get("tags") or []) if t
+    )
+    if not (title or text or link):
+        return None
+    return replace(
+        blank,
+        url=link,
+        title=title,
+        text=text,
+        author=names[0] if names else None,
+        authors=names if len(names) > 1 else (),
+        author_url=(link_on(base, first[0].get("href")) or None) if first else None,
+        author_email=email,
+        published=date_of(raw, "published_parsed", "updated_parsed", "created_parsed")
+        or foreign_date(raw, "published", "updated"),
+        tags=tags,
+        native_id=guid,
+    )

@@ -1,0 +1,194 @@
+"""A real `fetch` killed at random moments, on each backend: the database is the old one or the new
+one (nothing broken, lost or doubled), and no process of the run is left behind (RELIABILITY A-34).
+
+Enough feeds that the run parses them in its process pool (a fork server and its workers), so a
+kill lands while they live. Each run's stdout and stderr go to one pipe, read to its end: that
+end comes only once every process holding the pipe is gone, as `mentionscan fetch 2>&1 | cat`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from mentionscan.store import open_store
+from tests.hardening_tools import RawServer, cli_env, http_head, mentionscan_command, rss
+from tests.store.tools import populate
+
+RSS_TYPE = "application/rss+xml"
+FEEDS = 10  # more than PARSE_IN_PROCESSES_AFTER: parsed in the process pool
+ITEMS = 5
+KILLS = 20
+DATABASES = {"json": "mentions.json", "sqlite": "sqlite:///mentions.db"}
+
+
+def descendants(pid: int) -> set[int]:
+    """Every living process under `pid` (read from /proc, children of every thread)."""
+    found: set[int] = set()
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found |= {child} | descendants(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def seed_location(folder: Path, backend: str) -> str:
+    path = folder / DATABASES[backend].removeprefix("sqlite:///")
+    return f"sqlite:///{path}" if backend == "sqlite" else str(path)
+
+
+def stored(location: str) -> list[str]:
+    """The ids in the database, opened as every command opens it (raises if it is broken)."""
+    with open_store(location, write=False) as store:
+        return [m.id for m in store.mentions()]
+
+
+def write_config(folder: Path, server: RawServer, backend: str) -> Path:
+    lines = ["[settings]", f'database = "{DATABASES[backend]}"', "max_age_days = 0", ""]
+    lines += ["[[queries]]", 'name = "acme"', 'match = "acme"']
+    for n in range(FEEDS):
+        lines += ["", "[[sources]]", f'name = "f{n}"', 'type = "feed"', f'url = "{server.url(f"/{n}")}"']
+    path = folder / "config.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def feeds() -> RawServer:
+    def handler(conn: socket.socket, path: str) -> None:
+        n = int(path.strip("/"))
+        time.sleep(0.02 * (n % 3))
+        items = [{"title": f"acme {n}-{i}", "link": f"https://new.example/{n}/{i}"} for i in range(ITEMS)]
+        body = rss(items)
+        conn.sendall(http_head(headers={"Content-Type": RSS_TYPE, "Content-Length": str(len(body))}) + body)
+
+    with RawServer(handler) as server:
+        yield server
+
+
+def killed_run(
+    config: Path, home: Path, delay: float, how: signal.Signals, in_pool: bool
+) -> tuple[set[int], set[int]]:
+    """Start a fetch, kill it after `delay` s (counted from when its parse pool runs, if `in_pool`):
+    the processes it had, and those of them still alive after."""
+    process = subprocess.Popen(
+        mentionscan_command("fetch", "--config", str(config)),
+        env=cli_env(home),
+        cwd=config.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    seen: set[int] = set()
+    started = time.monotonic()
+    while in_pool and len(seen) < 3 and process.poll() is None:  # a fork server, a worker, a tracker
+        assert time.monotonic() < started + 60
+        seen |= descendants(process.pid)
+        time.sleep(0.005)
+    stop = time.monotonic() + delay
+    while time.monotonic() < stop and process.poll() is None:
+        seen |= descendants(process.pid)
+        time.sleep(0.02)
+    seen |= descendants(process.pid)
+    process.send_signal(how)
+    try:
+        # Read to the end: it comes once no process holds the pipe (`| cat` would end here).
+        process.communicate(timeout=20)
+        deadline = time.monotonic() + 10
+        while (left := {pid for pid in seen if alive(pid)}) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        for pid in {pid for pid in seen if alive(pid)}:  # never leave them to other tests
+            os.kill(pid, signal.SIGKILL)
+        process.kill()
+        process.wait()
+    return seen, left
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", DATABASES)
+def test_random_kills_of_fetch_leave_a_whole_database_and_no_process(
+    feeds: RawServer, tmp_path: Path, isolated_home: Path, backend: str
+) -> None:
+    original = tmp_path / "original"
+    original.mkdir()
+    populate(seed_location(original, backend), 50)  # an older history, kept whole whatever happens
+    before = stored(seed_location(original, backend))
+    complete = tmp_path / "complete"
+    shutil.copytree(original, complete)
+    started = time.monotonic()
+    done = subprocess.run(
+        mentionscan_command("fetch", "--config", str(write_config(complete, feeds, backend)), "--quiet"),
+        env=cli_env(isolated_home),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    after = stored(seed_location(complete, backend))
+    assert len(after) == len(before) + FEEDS * ITEMS
+    rng = random.Random(f"kills-{backend}")
+    # Half at any moment of the run, half while the parse pool runs; one in four a SIGTERM.
+    plans = [
+        (
+            rng.uniform(0, 0.3) if n % 2 else rng.uniform(0.1, took),
+            signal.SIGTERM if n % 4 == 3 else signal.SIGKILL,
+            bool(n % 2),
+        )
+        for n in range(KILLS)
+    ]
+    lock = threading.Lock()
+    sizes: list[int] = []
+
+    def one(n: int) -> str:
+        folder = tmp_path / f"try{n}"
+        shutil.copytree(original, folder)
+        seen, left = killed_run(write_config(folder, feeds, backend), isolated_home, *plans[n])
+        assert not left, f"try {n}: processes left behind: {sorted(left)}"
+        with lock:
+            sizes.append(len(seen))
+        ids = stored(seed_location(folder, backend))  # it opens: nothing half-written
+        assert len(ids) == len(set(ids)), f"try {n}: a mention stored twice"
+        assert sorted(ids) in (sorted(before), sorted(after)), (n, len(ids))
+        return "after" if len(ids) == len(after) else "before"
+
+    with ThreadPoolExecutor(3) as pool:
+        outcomes = list(pool.map(one, range(KILLS)))
+    # Kills landed while the fork server, its workers and the resource tracker ran.
+    assert sum(size >= 3 for size in sizes) >= KILLS // 2, (took, sizes)
+    assert "before" in outcomes
+    # The next run after a kill finishes the job: nothing was lost for good.
+    survivor = tmp_path / f"try{outcomes.index('before')}"
+    again = subprocess.run(
+        mentionscan_command("fetch", "--config", str(survivor / "config.toml"), "--quiet"),
+        env=cli_env(isolated_home),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert sorted(stored(seed_location(survivor, backend))) == sorted(after)
