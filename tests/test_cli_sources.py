@@ -217,8 +217,8 @@ def test_a_missing_credential_fails_its_source_only(
     assert result.exit_code == 3
     assert row(result.stdout, "sky")[:4] == ["sky", "bluesky", "FAILED", "-"]
     assert (
-        'error: [[sources]] #5 ("sky"): environment variable BSKY_PW is not set (a Bluesky app password)'
-        in (result.stdout)
+        f'error: {five}: [[sources]] #5 ("sky"): environment variable BSKY_PW is not set '
+        "(a Bluesky app password)" in (result.stdout)
     )
     assert row(result.stdout, "masto")[2] == "OK"  # the others were still checked
     assert not any(r.path.startswith("/b/") for r in asked(httpserver))
