@@ -40,7 +40,7 @@ from mentionscan.store.interface import words_of
 
 TARGET_RATIO = 1.5
 TARGET_WALL = 0.4
-CACHE_VERSION = 2  # of the kept database's contents: change it when `realistic` changes
+CACHE_VERSION = 3  # of the kept database's contents: change it when `realistic` changes
 WORD = "zeppelin"
 PLANTED_WORD = 20
 PLANTED_DUE = 40  # of which the first 30 are due

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import fetch
 import interrupt
 import match
+import notify
 import queries
 import startup
 import store
@@ -38,6 +39,7 @@ def main() -> None:
     rows += match.main(runs=args.runs)
     rows += store.main(runs=args.runs)
     rows += queries.main(runs=max(args.runs, 5))
+    rows += notify.main(runs=max(args.runs, 5))
     rows += startup.main()
     rows += interrupt.main()
     took = time.perf_counter() - started

@@ -193,11 +193,3 @@ class Mention:
         """A copy with `changes` applied and one more timeline event."""
         event = Event(at=at or utcnow(), kind=kind, text=text)
         return replace(self, timeline=(*self.timeline, event), **changes)
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One mention before and after a change (`Workspace.mark`)."""
-
-    before: Mention
-    after: Mention

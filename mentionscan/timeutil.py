@@ -2,13 +2,14 @@
 
 `parse_time` is the only reader of times from outside (a feed, a site's API, the database);
 `to_iso` the only writer. `parse_since`, `parse_due` and `parse_duration` read what users type:
-`7d`, `24h`, `2026-01-01`.
+`7d`, `24h`, `2026-01-01`; `local_date`, `long_date` and `local_time` show a time to a person,
+in local time.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from mentionscan.errors import ConfigError
 
@@ -82,11 +83,60 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return when.replace(tzinfo=when.tzinfo or UTC).astimezone(UTC)
 
 
+DUE_WORDS = "today, tomorrow, a weekday (friday), 3d, 1w, 12h, a date (2026-06-01)"
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 def parse_due(text: str, now: datetime | None = None) -> datetime:
-    """A due date: a duration from now (`3d`) or a date."""
+    """A due date: a duration from now (`3d`), `today`, `tomorrow`, a weekday, or a date or time.
+
+    A day (`tomorrow`, `friday`, `2026-06-01`) is the start of that day in local time, so that
+    it is due on that day wherever UTC is; a time without a zone is local time too.
+    """
     if _DURATION.match(text):
         return (now or utcnow()) + parse_duration(text)
-    return parse_since(text, now)
+    today = local_day(now or utcnow())
+    word = text.strip().lower()
+    if word in ("today", "tomorrow"):
+        return start_of_day(today + timedelta(days=word == "tomorrow"))
+    weekday = next((i for i, w in enumerate(_WEEKDAYS) if word in (w, w[:3])), None)
+    if weekday is not None:
+        ahead = (weekday - today.weekday()) % 7 or 7  # the next one: on a Friday, `friday` is a week away
+        return start_of_day(today + timedelta(days=ahead))
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{text!r} is not a due date: use {DUE_WORDS} or none") from None
+    if len(text.strip()) == 10:  # a date alone
+        return start_of_day(when.date())
+    return (when if when.tzinfo else when.astimezone()).astimezone(UTC)
+
+
+def local_day(when: datetime) -> date:
+    """The calendar day `when` falls on, in local time."""
+    return when.astimezone().date()
+
+
+def start_of_day(day: date) -> datetime:
+    """Local midnight at the start of `day`, as UTC."""
+    return datetime.combine(day, time()).astimezone().astimezone(UTC)
+
+
+def local_date(when: datetime | None) -> str:
+    """`2026-11-26`: the local calendar day of a moment, for a column; "" for None."""
+    return local_day(when).isoformat() if when is not None else ""
+
+
+def long_date(when: datetime) -> str:
+    """`Thursday 26 November 2026`: a local day, for a sentence to a person."""
+    day = local_day(when)
+    return f"{_WEEKDAYS[day.weekday()].capitalize()} {day.day} {day.strftime('%B')} {day.year}"
+
+
+def local_time(when: datetime) -> str:
+    """`23 Nov 2026 08:00 CET`: a local time, the zone said once."""
+    local = when.astimezone()
+    return f"{local.day} {local.strftime('%b %Y %H:%M')} {local.tzname() or ''}".rstrip()
 
 
 def age(when: datetime | None, now: datetime | None = None) -> str:

@@ -1,17 +1,5 @@
-"""`Workspace`: a config and a database, and one method per thing a user does with them.
-
-Every command of the CLI is one call here; a script does the same::
-
-    from mentionscan import Workspace
-
-    with Workspace.open() as ws:
-        ws.fetch()
-        for mention in ws.mentions(status=["new"]):
-            print(mention.title, mention.url)
-
-The database is opened for each call and closed after it (locked only by the calls that
-change it), so a long-lived Workspace never keeps a fetch, a digest or another person waiting.
-"""
+"""`Workspace`: one method per thing a user does with a config and a database (each command is one
+call); each call opens the database and closes it, locking it only to change it, so nobody waits."""
 
 from __future__ import annotations
 
@@ -24,13 +12,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 from mentionscan.config.load import default_config_path
 from mentionscan.config.model import Config, Settings
 from mentionscan.errors import ConfigError, NotFound
-from mentionscan.models import CLOSED_STATUSES, STATUSES, Change, Mention
+from mentionscan.followup.triage import Change
+from mentionscan.models import CLOSED_STATUSES, STATUSES, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
 from mentionscan.timeutil import utcnow
 
 if TYPE_CHECKING:
     from mentionscan.delivery.digest import Deliver, DigestResult
     from mentionscan.delivery.formats import Detail, Format
+    from mentionscan.delivery.notify import NotifyResult
     from mentionscan.fetching.discovery import Choose
     from mentionscan.fetching.doctor import Check
     from mentionscan.fetching.run import Progress, RunResult
@@ -38,6 +28,7 @@ if TYPE_CHECKING:
     from mentionscan.followup.reply import Draft
     from mentionscan.matching.explain import Explanation, Trial
     from mentionscan.sources.discover import FoundFeed
+    from mentionscan.store.merge import Imported
     from mentionscan.store.migrate import DatabaseInfo, Migration
 
 
@@ -115,14 +106,20 @@ class Workspace:
     # The main job
 
     def fetch(
-        self, *, sources: Sequence[str] | None = None, dry_run: bool = False, progress: Progress | None = None
+        self,
+        *,
+        sources: Sequence[str] | None = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        notify: bool | None = None,
     ) -> RunResult:
-        """Ask every enabled source (or those named), store what the queries match; what is new."""
+        """Ask every enabled source (or those named), store what they match, and (`notify`) send it on."""
+        from mentionscan.delivery.notify import after_fetch
         from mentionscan.fetching.run import run_fetch
 
-        config = self.config
+        config, send_on = self.config, after_fetch(self.config, notify, dry_run)  # checked before a request
         with self.store(write=not dry_run, purpose="fetch") as store:
-            return run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress)
+            return send_on(store, run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress))
 
     def mentions(self, selection: MentionFilter | None = None, **filters: Any) -> Iterator[Mention]:
         """Stored mentions, newest first: `selection`, or the filters `filter()` takes."""
@@ -177,7 +174,7 @@ class Workspace:
         return list(self.mentions(selection))
 
     def search(self, text: str, *, limit: int | None = None) -> list[Mention]:
-        """Stored mentions (any status) whose title, snippet or text hold a word starting with each word."""
+        """Stored mentions (any status) with every word in their title, text, author, notes or contacts."""
         wanted = tuple(words_of(text))
         if not wanted:
             return []
@@ -199,24 +196,12 @@ class Workspace:
 
         Every id and argument is checked before anything changes; the changes are saved at once.
         """
-        from mentionscan.followup.triage import check_status, due_date, mark
+        from mentionscan.followup.triage import check_status, due_date, mark_all
 
         check_status(status)
         due_date(due, now)  # a bad --due fails before the database is opened
         with self.store(write=True, purpose="mark") as store:
-            if ids:
-                chosen = list({m.id: m for m in (store.resolve(prefix) for prefix in ids)}.values())
-            else:
-                chosen = list(store.mentions(selection or MentionFilter()))
-            changes = []
-            for mention in chosen:
-                changed = mark(mention, status, note=note, due=due, now=now)
-                if changed is not mention:
-                    store.put(changed)
-                    changes.append(Change(mention, changed))
-            if changes:
-                store.save()
-        return changes
+            return mark_all(store, status, ids, selection or MentionFilter(), note=note, due=due, now=now)
 
     def note(self, id_or_prefix: str, text: str) -> Mention:
         """Add a note to a mention's timeline; the changed mention."""
@@ -232,18 +217,14 @@ class Workspace:
 
     def draft_reply(self, id_or_prefix: str, *, record: bool = False, due: str | None = None) -> Draft:
         """The email to the author; with `record`, the draft is logged and the mention set contacted."""
-        from mentionscan.followup.reply import draft_reply, load_template
-        from mentionscan.followup.triage import due_date, mark
+        from mentionscan.followup.reply import reply_for
+        from mentionscan.followup.triage import mark
 
         if due is not None and not record:
             raise ConfigError("--due needs --mark (the report-back date is set when you write)")
         now = utcnow()
-        due_date(due, now)
         mention = self.get(id_or_prefix)
-        config = self._config_if_any()
-        template = load_template(config.settings.reply_template if config else None)
-        sender = config.email.sender if config is not None and config.email is not None else None
-        draft = draft_reply(mention, template, sender=sender, now=now)
+        draft = reply_for(mention, self._config_if_any(), due, now)
         if record:
             self._change(
                 mention.id,
@@ -292,47 +273,68 @@ class Workspace:
         self, expression: str, *, sources: Sequence[str] = (), fetch: bool = False
     ) -> tuple[list[Trial], RunResult | None]:
         """What `expression` matches: among stored mentions, or (`fetch`) in a fetch that stores nothing."""
-        from mentionscan.matching.explain import TEST_QUERY, Trial, try_query
+        from mentionscan.matching.explain import Trial, try_query
         from mentionscan.matching.query import parse_query
 
         parse_query(expression)  # the error names the position, before anything is read or fetched
         if not fetch:
             stored = self.mentions(MentionFilter(sources=tuple(sources)))
             return [Trial(m, ev) for m, ev in try_query(expression, stored)], None
-        from mentionscan.fetching.run import trial_fetch
+        from mentionscan.fetching.trial import trial_fetch
 
-        result = trial_fetch(self.config, TEST_QUERY, expression, only=sources or None)
-        found = dict((m.id, ev) for m, ev in try_query(expression, result.new))
         with self.store() as store:
-            known = {m.id: store.find_by_keys(m.keys) is not None for m in result.new}
-        trials = [Trial(m, found.get(m.id, ()), known[m.id]) for m in result.new if m.id in found]
-        return trials, result
+            return trial_fetch(self.config, store, expression, sources)
 
     # Delivery
 
-    def digest(
-        self,
-        deliver: Deliver,
-        *,
-        since: datetime | None = None,
-        always: bool = False,
-        mark: bool = True,
-        **more: Any,
-    ) -> DigestResult:
-        """Build the digest and hand it to `deliver` (marked only after); `more`: `published_since`."""
+    def digest(self, deliver: Deliver, **options: Any) -> DigestResult:
+        """Build the digest and hand it to `deliver`, marked only after; `options` as `run_digest`'s:
+        `since`, `published_since`, `always`, `mark` (default: True)."""
         from mentionscan.delivery.digest import run_digest
 
         config = self.config
         with self.store(write=True, purpose="digest") as store:
-            return run_digest(store, config, deliver, since=since, always=always, mark=mark, **more)
+            return run_digest(store, config, deliver, **options)
 
-    def export(self, fmt: Format, out: TextIO, selection: MentionFilter | None = None) -> int:
-        """Write the mentions `selection` picks (every one without it) to `out` in `fmt`; how many."""
-        from mentionscan.delivery.formats import Context, render
+    def notify(
+        self, channels: Sequence[str] | None = None, *, dry_run: bool = False, test: bool = False
+    ) -> NotifyResult:
+        """Send each `[[notify]]` channel (or those named) what it has not had; `test`: a test message."""
+        from mentionscan.delivery.notify import run_notify, send_checks
 
-        chosen = list(self.mentions(selection or MentionFilter()))
-        render(fmt, chosen, out, Context(feed_key=self.database))
-        return len(chosen)
+        if test:
+            return send_checks(self.config, channels)
+        with self.store(write=not dry_run) as store:
+            return run_notify(store, self.config, names=channels, dry_run=dry_run)
+
+    def export(
+        self,
+        fmt: Format,
+        out: TextIO,
+        selection: MentionFilter | None = None,
+        *,
+        feed_url: str = "",
+        page_url: str = "",
+    ) -> int:
+        """Write the mentions `selection` picks (every one without it) to `out` in `fmt`; how many.
+        `Format.backup` is `export --full`; `feed_url` and `page_url` are an Atom feed's links."""
+        from mentionscan.delivery.formats import Context, export
+
+        context = Context(feed_key=self.database, feed_url=feed_url, page_url=page_url)
+        with self.store() as store:
+            return export(store, fmt, out, selection or MentionFilter(), context)
+
+    def import_backup(self, path: str | Path, *, dry_run: bool = False) -> Imported:
+        """Merge a backup (`export --full`) into the database, by id, losing nothing (`store.merge`)."""
+        from mentionscan.delivery.formats.backup import read
+        from mentionscan.store.merge import import_mentions
+
+        backup = read(Path(path).expanduser())  # a broken file fails before the database is locked
+        with self.store(write=not dry_run) as store:
+            result = import_mentions(store, backup.mentions, backup.states)
+            if not dry_run:
+                store.save()
+        return result
 
     def doctor(self, sources: Sequence[str] | None = None) -> list[Check]:
         """Ask each configured source (or those named) once whether it answers."""

@@ -8,7 +8,10 @@ server so that `contact` can read the posts.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import format_datetime
@@ -98,6 +101,7 @@ def fetch_posts(
     write_config: Callable[..., Path],
     posts: Sequence[Post] = POSTS,
     settings: dict[str, Any] | None = None,
+    extra: str = "",
 ) -> Fetched:
     """Serve `posts` as a feed, write a config for it, run `fetch` and return the stored ids."""
     base = local_base(httpserver)
@@ -108,8 +112,25 @@ def fetch_posts(
         {"acme": "acme", "support": "tag:acmequestion"},
         [{"name": "blog", "type": "feed", "url": base + "/feed/"}],
         settings=settings,
+        extra=extra,
     )
     result = cli("fetch", "--config", str(config), "--quiet")
     assert result.exit_code == 0, result.stderr
     records = json.loads(cli("list", "--config", str(config), "--all", "--format", "json").stdout)
     return Fetched(config, base, {r["title"]: r["id"] for r in records})
+
+
+@contextmanager
+def local_zone(name: str) -> Iterator[None]:
+    """Run with the local time zone `name` (`TZ`), as a user in that zone would."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()

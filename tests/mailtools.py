@@ -235,3 +235,53 @@ def read_store(database: Path) -> dict[str, Any]:
 
     with open_store(database, write=False) as store:
         return {m.id: m for m in list(store.mentions())}
+
+
+SENDMAIL = """\
+#!{python}
+# A stand-in for /usr/sbin/sendmail: keeps each message it is given, then exits as told.
+import json, pathlib, sys
+outbox = pathlib.Path({outbox!r})
+data = sys.stdin.buffer.read()
+if {code!r} == 0:
+    count = len(list(outbox.glob("*.eml")))
+    (outbox / f"{{count}}.eml").write_bytes(data)
+    (outbox / f"{{count}}.argv").write_text(json.dumps(sys.argv[1:]))
+sys.stderr.write({stderr!r})
+sys.exit({code!r})
+"""
+
+
+@dataclass
+class Sendmail:
+    """A local mail program written by the test: `program` to configure, what it got in `outbox`."""
+
+    program: Path
+    outbox: Path
+
+    @property
+    def received(self) -> list[EmailMessage]:
+        found = sorted(self.outbox.glob("*.eml"), key=lambda p: int(p.stem))
+        messages = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in found]
+        return [m for m in messages if isinstance(m, EmailMessage)]
+
+    def arguments(self, index: int = 0) -> list[str]:
+        return list(json.loads((self.outbox / f"{index}.argv").read_text()))
+
+
+def fake_sendmail(folder: Path, name: str = "sendmail", *, code: int = 0, stderr: str = "") -> Sendmail:
+    """A program that reads a message on stdin like sendmail: kept when `code` is 0."""
+    import sys
+
+    outbox = folder / f"{name}-outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    program = folder / name
+    program.write_text(SENDMAIL.format(python=sys.executable, outbox=str(outbox), code=code, stderr=stderr))
+    program.chmod(0o755)
+    return Sendmail(program, outbox)
+
+
+def sendmail_table(program: Path | str, **overrides: Any) -> str:
+    """An `[email]` table that sends through a local mail program (and names no SMTP server)."""
+    smtp = dict.fromkeys(("smtp_host", "smtp_port", "security"))
+    return email_table(None, **{**smtp, "sendmail": f"{program} -t", "timeout": 10, **overrides})

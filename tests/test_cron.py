@@ -23,7 +23,17 @@ import pytest
 from werkzeug import Request, Response
 
 from tests.conftest import ROOT
-from tests.mailtools import QUERIES, MailServer, blog_rss, email_table, serve_feeds, smtp_server
+from tests.mailtools import (
+    QUERIES,
+    MailServer,
+    blog_rss,
+    email_table,
+    fake_sendmail,
+    read_store,
+    sendmail_table,
+    serve_feeds,
+    smtp_server,
+)
 
 BIN = Path(sys.executable).parent
 
@@ -231,6 +241,34 @@ def test_the_readme_crontab_recipe_mails_the_digest(
     again = run_shell(command, env, tmp_path)
     assert (again.returncode, again.stdout, again.stderr) == (0, b"", b"")
     assert len(mail.received) == 1  # nothing new: no second email
+
+
+@pytest.mark.slow
+def test_the_readme_crontab_recipe_through_a_local_mail_program(
+    write_config: Callable[..., Path], feeds: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    variables, command = crontab(code_blocks(readme_section("cron"), "crontab")[0])
+    sendmail = fake_sendmail(tmp_path)
+    config = write_config(QUERIES, feeds, extra=sendmail_table(sendmail.program))
+    env = recipe_env(variables, config)
+
+    for _ in range(2):
+        result = run_shell(command, env, tmp_path)
+        assert (result.returncode, result.stdout, result.stderr) == (0, b"", b""), result.stderr
+    [message] = sendmail.received  # the second morning had nothing new
+    assert message["Subject"] == "mentionscan: 4 new mentions (acme 3, acme-support 1)"
+
+    # The pipe the README warns about: a preview that records nothing, and says so to cron.
+    fresh = write_config(QUERIES, feeds, extra=sendmail_table(sendmail.program), name="fresh.toml")
+    fresh.write_text(fresh.read_text().replace('"mentions.json"', '"fresh.json"'))
+    piped = run_shell(
+        "mentionscan fetch --quiet >/dev/null; mentionscan digest >/dev/null",
+        recipe_env(variables, fresh),
+        tmp_path,
+    )
+    assert piped.returncode == 0
+    assert b"(a preview: nothing recorded; --send sends and records it)" in piped.stderr
+    assert [m.digested_at for m in read_store(tmp_path / "fresh.json").values()] == [None] * 4
 
 
 def test_with_a_broken_source_the_recipe_still_sends_the_digest(

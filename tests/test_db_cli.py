@@ -184,7 +184,7 @@ def test_db_info_for_each_backend(cli: Cli, config: Path, tmp_path: Path) -> Non
     result = cli("db", "info", "--db", f"sqlite:///{target}")
     assert result.exit_code == 0, result.stderr
     assert "backend:  sqlite\n" in result.stdout
-    assert "schema:   2\n" in result.stdout
+    assert "schema:   3\n" in result.stdout
     assert f"mentions: {len(mentions)}\n" in result.stdout
     with sqlite3.connect(target) as conn:
         assert conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == len(mentions)

@@ -20,6 +20,7 @@ from mentionscan.dedup import mention_id
 from mentionscan.delivery.digest import SUBJECT_LIMIT, build_digest, build_message, pending_filter, subject
 from mentionscan.models import Mention
 from mentionscan.store import open_store
+from tests.followuptools import local_zone
 from tests.mailtools import (
     HOSTILE_TITLE,
     QUERIES,
@@ -272,28 +273,79 @@ def test_the_digest_itself_keeps_hostile_stored_values_out_of_headers_and_links(
     assert "Reply" not in text
 
 
-def test_stdout_is_a_complete_message_for_sendmail_and_marks_once_written(
-    store_config: Path, cli: Any
-) -> None:
+def test_stdout_is_a_complete_message_and_a_preview_unless_mark(store_config: Path, cli: Any) -> None:
     database = store_config.parent / "mentions.json"
     write_store(database, [make_mention("a"), make_mention("b", author_email="bo@example.com")])
     result = cli("digest", "--config", str(store_config))
     assert result.exit_code == 0, result.stderr
-    assert "Digest of 2 mentions written to stdout" in result.stderr
+    assert result.stderr == (
+        "Digest of 2 mentions written to stdout (a preview: nothing recorded; --send sends and records it)\n"
+    )
     message = message_from_bytes(result.stdout_bytes, policy=policy.default)
     assert message["To"] == "Zoë Founder <founder@example.com>"
     assert message["From"] == "mentionscan <scan@example.com>"
     assert b"\r\n" not in result.stdout_bytes  # local line endings on a pipe
+    assert all(m.digested_at is None for m in read_store(database).values())
+    # Tomorrow's digest is still whole; `--mark` records a preview as sent when that is wanted.
+    again = cli("digest", "--config", str(store_config), "--mark")
+    assert again.exit_code == 0
+    repeated = message_from_bytes(again.stdout_bytes, policy=policy.default)
+    assert repeated["Subject"] == message["Subject"] == "mentionscan: 2 new mentions (acme 2)"
+    assert parts(repeated) == parts(message)  # type: ignore[arg-type]
+    assert again.stderr == "Digest of 2 mentions written to stdout\n"
     assert all(m.digested_at for m in read_store(database).values())
-    again = cli("digest", "--config", str(store_config))
-    assert again.exit_code == 0 and again.stdout == ""
+    assert cli("digest", "--config", str(store_config)).stdout == ""
 
 
-def test_no_mark_previews_without_recording(store_config: Path, cli: Any) -> None:
+@pytest.mark.slow
+def test_a_preview_through_head_or_a_pager_uses_nothing_up(store_config: Path) -> None:
+    """`mentionscan digest | head -1`: the reader goes away after one line; nothing is recorded."""
+    database = store_config.parent / "mentions.json"
+    write_store(database, [make_mention(f"m{i}", snippet="acme " * 2000) for i in range(40)])
+    for reader in ("head -1", "cat >/dev/null"):
+        shown = subprocess.run(
+            ["sh", "-c", f'"{sys.executable}" -m mentionscan digest --config "{store_config}" | {reader}'],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=60,
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout == (b"From: mentionscan <scan@example.com>\n" if reader == "head -1" else b"")
+        assert all(m.digested_at is None for m in read_store(database).values()), reader
+    # A reader gone before the message is written (a pager quit at once): a preview ends quietly;
+    # with --mark the message was not handed over, so it says so and records nothing.
+    for marking, code, said in ((), 0, b""), (("--mark",), 1, b"Error: cannot write the digest to stdout"):
+        gone, writer = os.pipe()
+        os.close(gone)
+        try:
+            ended = subprocess.run(
+                [sys.executable, "-m", "mentionscan", "digest", "--config", str(store_config), *marking],
+                stdin=subprocess.DEVNULL,
+                stdout=writer,
+                stderr=subprocess.PIPE,
+                timeout=60,
+            )
+        finally:
+            os.close(writer)
+        assert ended.returncode == code, ended.stderr
+        assert ended.stderr.startswith(said) and (said or ended.stderr == b"")
+        assert all(m.digested_at is None for m in read_store(database).values())
+
+
+def test_no_mark_is_a_preview_everywhere_and_sends_without_recording(
+    store_config: Path, cli: Any, mail: MailServer, write_config: Callable[..., Path]
+) -> None:
     database = store_config.parent / "mentions.json"
     write_store(database, [make_mention("a")])
-    first = cli("digest", "--config", str(store_config), "--no-mark")
+    first = cli("digest", "--config", str(store_config), "--no-mark")  # the default on stdout: a no-op
     assert first.exit_code == 0 and first.stdout.startswith("From: ")
+    assert all(m.digested_at is None for m in read_store(database).values())
+    # With --send: a real email, to try the mail set-up without using up the digest.
+    sending = write_config(QUERIES, [], extra=email_table(mail), name="sending.toml")
+    sent = cli("digest", "--config", str(sending), "--db", str(database), "--send", "--no-mark")
+    assert sent.exit_code == 0, sent.stderr
+    assert "(--no-mark: nothing recorded, the next digest repeats it)" in sent.stderr
+    assert mail.only().message["Subject"] == "mentionscan: 1 new mention (acme 1)"
     assert all(m.digested_at is None for m in read_store(database).values())
     assert cli("digest", "--config", str(store_config)).stdout.startswith("From: ")
 
@@ -311,6 +363,11 @@ def test_output_writes_an_eml_file_atomically(store_config: Path, cli: Any, tmp_
     message = message_from_bytes(target.read_bytes(), policy=policy.default)
     text, html = parts(message)  # type: ignore[arg-type]
     assert "Größe matters for acme" in text and "Größe matters for acme" in html
+    assert "(a preview: nothing recorded" in result.stderr
+    assert all(m.digested_at is None for m in read_store(database).values())
+    marked = cli("digest", "--config", str(store_config), "--output", str(target), "--mark")
+    assert marked.exit_code == 0, marked.stderr
+    assert marked.stderr == f"Digest of 1 mention written to {target}\n"
     assert all(m.digested_at for m in read_store(database).values())
 
     missing = cli("digest", "--config", str(store_config), "--output", str(tmp_path / "nope" / "x.eml"))
@@ -348,7 +405,7 @@ def test_nothing_new_sends_nothing_unless_always(store_config: Path, cli: Any) -
     silent = cli("digest", "--config", str(store_config), "--quiet")
     assert silent.exit_code == 0 and silent.stdout == "" and silent.stderr == ""
 
-    always = cli("digest", "--config", str(store_config), "--always")
+    always = cli("digest", "--config", str(store_config), "--always", "--mark")
     assert always.exit_code == 0, always.stderr
     message = message_from_bytes(always.stdout_bytes, policy=policy.default)
     assert message["Subject"] == "mentionscan: no new mentions"
@@ -468,14 +525,15 @@ def test_a_digest_shown_on_a_terminal_is_not_marked(store_config: Path, tmp_path
         os.close(leader)
     assert process.returncode == 0, process.stderr
     assert b"Subject: mentionscan: 1 new mention (acme 1)" in shown
-    assert b"stdout is a terminal: nothing recorded; pipe it to sendmail -t, or use --send" in process.stderr
+    assert b"(a preview: nothing recorded; --send sends and records it)" in process.stderr
     assert all(m.digested_at is None for m in read_store(database).values())
 
 
 def test_digest_has_help(cli: Any) -> None:
     result = cli("digest", "--help")
     assert result.exit_code == 0
-    assert "sendmail -t" in result.stdout and "--since" in result.stdout and "--always" in result.stdout
+    for option in ("--send", "sendmail", "--mark", "--no-mark", "preview", "--since", "--always"):
+        assert option in result.stdout, option
 
 
 def test_a_huge_title_and_snippet_are_cut_in_both_parts() -> None:
@@ -498,3 +556,60 @@ def test_output_into_a_folder_that_refuses_files_is_one_error_line(store_config:
     assert result.stderr.startswith("Error: cannot write the digest to /proc/digest.eml: ")
     assert len(result.stderr.splitlines()) == 1
     assert all(m.digested_at is None for m in read_store(database).values())  # nothing was marked
+
+
+def test_times_in_the_digest_are_local_and_the_zone_is_said_once(store_config: Path, cli: Any) -> None:
+    database = store_config.parent / "mentions.json"
+    write_store(database, [make_mention("a")])
+    with local_zone("Europe/Berlin"):
+        since = cli("digest", "--config", str(store_config), "--since", "2026-11-23T06:30:00Z")
+        message = message_from_bytes(since.stdout_bytes, policy=policy.default)
+        assert message["Subject"] == "mentionscan: 1 mention since 23 Nov 2026 07:30 CET (acme 1)"
+        text, html = parts(message)  # type: ignore[arg-type]
+        assert text.startswith("1 mention since 23 Nov 2026 07:30 CET (acme 1)\n")
+        assert "since 23 Nov 2026 07:30 CET" in html
+        assert "Z UTC" not in text + html + message["Subject"]
+        assert message["Date"].datetime.utcoffset() == timedelta(hours=1)  # Berlin in November
+
+        assert cli("digest", "--config", str(store_config), "--mark", "--quiet").exit_code == 0
+        quiet = cli("digest", "--config", str(store_config), "--always")
+        text, _ = parts(message_from_bytes(quiet.stdout_bytes, policy=policy.default))  # type: ignore[arg-type]
+        last = read_store(database)[make_mention("a").id].digested_at.astimezone()
+        assert f"All quiet: nothing new since the last digest ({last:%-d %b %Y %H:%M} CET)." in text
+    with local_zone("UTC"):
+        since = cli("digest", "--config", str(store_config), "--since", "2026-11-23T06:30:00Z")
+        subject_line = message_from_bytes(since.stdout_bytes, policy=policy.default)["Subject"]
+        assert subject_line == "mentionscan: 1 mention since 23 Nov 2026 06:30 UTC (acme 1)"
+
+
+def test_a_mention_already_answered_is_not_offered_a_reply(store_config: Path, cli: Any) -> None:
+    database = store_config.parent / "mentions.json"
+    now = datetime.now(UTC).replace(microsecond=0)
+    drafted = make_mention("drafted", author_email="d@example.com").with_event(
+        "draft", "To: d@example.com", at=now
+    )
+    write_store(
+        database,
+        [
+            make_mention("open", author_email="o@example.com", status="todo"),
+            make_mention("wrote", author_email="w@example.com", status="contacted"),
+            make_mention("answered", author_email="a@example.com", status="replied"),
+            make_mention("done", author_email="r@example.com", status="resolved"),
+            drafted,
+        ],
+    )
+    message = message_from_bytes(
+        cli("digest", "--config", str(store_config)).stdout_bytes, policy=policy.default
+    )
+    text, html = parts(message)  # type: ignore[arg-type]
+    assert text.count("Reply by email") == 1
+    assert "Reply by email: mailto:o@example.com?subject=" in text
+    items = {block.split("\n", 1)[0]: block for block in text.split("\n* ")[1:]}
+    assert " · contacted · id " in items["Post wrote about acme"]
+    assert " · replied · id " in items["Post answered about acme"]
+    assert " · resolved · id " in items["Post done about acme"]
+    assert " · contacted · id " in items["Post drafted about acme"]  # a logged draft is a contact
+    assert "Reply" not in items["Post wrote about acme"] + items["Post done about acme"]
+    assert [href for href, _ in scan(html).links if href.startswith("mailto:")] == [
+        "mailto:o@example.com?subject=Re%3A%20Post%20open%20about%20acme"
+    ]

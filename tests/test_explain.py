@@ -111,3 +111,24 @@ def test_search_is_case_and_accent_blind(cli: Cli, httpserver: HTTPServer, write
     # Any status: a resolved mention is still found.
     cli("mark", fetched.id("Acme broke"), "resolved", *cfg)
     assert "resolved" in cli("search", "build", *cfg).stdout
+
+
+def test_search_finds_authors_notes_and_contacts(cli: Cli, httpserver: HTTPServer, write_config) -> None:
+    fetched = fetch_posts(cli, httpserver, write_config)
+    cfg = ["--config", str(fetched.config)]
+
+    def titles(text: str) -> list[str]:
+        return [r["title"] for r in cli.json("search", text, "--format", "json", *cfg)]
+
+    assert titles("jane doe") == ["Acme again: still broken", "Acme broke my build"]  # the author
+    assert titles("jane example org") == titles("jane doe")  # the author's address
+    assert titles("callback") == []
+    assert cli("note", fetched.id("Why I left"), "Promised a callback on Friday", *cfg).exit_code == 0
+    assert titles("callback friday") == ["Why I left Acme"]  # our note
+    httpserver.expect_request("/posts/contact-me").respond_with_data(
+        '<html><body><p>Write to <a href="mailto:sam@samdev.example">Sam</a></p></body></html>',
+        content_type="text/html",
+    )
+    assert cli("contact", fetched.id("Why I left"), *cfg).exit_code == 0
+    assert titles("samdev") == ["Why I left Acme"]  # the contact `contact` found
+    assert titles("samdev gardening") == []  # every word, in one mention

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.followuptools import HOSTILE_TITLE, fetch_posts
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 SCRIPT_URL = "javascript:alert(document.cookie)"
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 class Page(HTMLParser):
@@ -161,3 +163,91 @@ def test_an_unwritable_output_is_one_error_line(cli: Cli, stored, tmp_path: Path
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: cannot write {tmp_path / 'no' / 'such' / 'folder.json'}: ")
     assert list(tmp_path.glob("**/.folder.json.*")) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "starts"),
+    [
+        ("mentions.csv", "id,url,link,title,"),
+        ("mentions.CSV", "id,url,link,title,"),
+        ("mentions.jsonl", '{"id": '),
+        ("mentions.json", "[\n  {"),
+        ("mentions.md", "# Mentions ("),
+        ("mentions.html", "<!DOCTYPE html>"),
+        ("mentions.atom", '<?xml version="1.0" encoding="utf-8"?>\n<feed'),
+    ],
+)
+def test_the_output_name_says_the_format(cli: Cli, stored, tmp_path: Path, name: str, starts: str) -> None:
+    cfg, ids = stored
+    target = tmp_path / name
+    result = cli("export", "-o", str(target), *cfg)
+    assert result.exit_code == 0, result.stderr
+    assert target.read_text(encoding="utf-8").startswith(starts)
+    assert f"Exported {len(ids)} mentions to {target}\n" in result.stderr
+
+
+def test_format_says_otherwise_and_a_name_that_says_nothing_is_an_error(
+    cli: Cli, stored, tmp_path: Path
+) -> None:
+    cfg, ids = stored
+    odd = tmp_path / "mentions.csv"
+    assert cli("export", "--format", "json", "-o", str(odd), *cfg).exit_code == 0
+    assert len(json.loads(odd.read_text(encoding="utf-8"))) == len(ids)  # --format wins
+    for name, ending in (("mentions.txt", "'.txt'"), ("mentions", "a name without an extension")):
+        result = cli("export", "-o", str(tmp_path / name), *cfg)
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"Error: --output {tmp_path / name}: cannot tell the format from {ending}: end it in .json, "
+            ".jsonl, .csv, .md, .html or .atom, or give --format\n"
+        )
+        assert not (tmp_path / name).exists()
+
+
+def test_an_atom_file_links_to_itself_and_to_its_page(cli: Cli, stored, tmp_path: Path) -> None:
+    cfg, _ids = stored
+    target = tmp_path / "www" / "mentions.atom"
+    target.parent.mkdir()
+    assert cli("export", "-o", str(target), *cfg).exit_code == 0
+    assert feedparser.parse(io.BytesIO(target.read_bytes())).bozo == 0
+    # Read as XML: feedparser rewrites file:/// URLs to file://.
+    root = ET.fromstring(target.read_bytes())
+    links = {(a["rel"], a["href"], a["type"]) for a in (e.attrib for e in root.findall(ATOM + "link"))}
+    assert links == {
+        ("self", target.as_uri(), "application/atom+xml"),
+        ("alternate", (tmp_path / "www").as_uri() + "/", "text/html"),
+    }
+
+    served = cli("export", "-o", str(target), "--feed-url", "https://acme.example/news/mentions.atom", *cfg)
+    assert served.exit_code == 0, served.stderr
+    feed = feedparser.parse(io.BytesIO(target.read_bytes()))
+    assert {link.rel: link.href for link in feed.feed.links} == {
+        "self": "https://acme.example/news/mentions.atom",
+        "alternate": "https://acme.example/news/",
+    }
+    assert feed.feed.link == "https://acme.example/news/"  # what a reader opens from the feed's title
+
+    page = cli(
+        "export", "--format", "atom", "--feed-url", "https://acme.example/m.atom",
+        "--page-url", "https://acme.example/mentions.html", *cfg,
+    )  # fmt: skip
+    assert page.exit_code == 0 and page.stderr == ""
+    links = {link.rel: link.href for link in feedparser.parse(io.BytesIO(page.stdout_bytes)).feed.links}
+    assert links == {"self": "https://acme.example/m.atom", "alternate": "https://acme.example/mentions.html"}
+
+
+def test_atom_links_that_cannot_be_given_say_so(cli: Cli, stored) -> None:
+    cfg, _ids = stored
+    unknown = cli("export", "--format", "atom", *cfg)  # stdout: where it goes is not known here
+    assert unknown.exit_code == 0
+    assert 'rel="self"' not in unknown.stdout
+    assert unknown.stderr == (
+        'Warning: the feed has no rel="self" link: give --feed-url (where it will be served), or --output\n'
+    )
+    bad = cli("export", "--format", "atom", "--feed-url", "javascript:alert(1)", *cfg)
+    assert (bad.exit_code, bad.stdout) == (2, "")
+    assert bad.stderr == "Error: --feed-url must be an http:// or https:// URL, not 'javascript:alert(1)'\n"
+    wrong = cli("export", "--format", "csv", "--feed-url", "https://acme.example/m.atom", *cfg)
+    assert wrong.exit_code == 2
+    assert wrong.stderr == (
+        "Error: --feed-url and --page-url are the links of an Atom feed: use them with --format atom\n"
+    )

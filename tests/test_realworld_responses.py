@@ -55,8 +55,10 @@ def when(value: Any) -> datetime | None:
 
 
 def plain(value: Any) -> str:
-    """What a field says, as a person reads it: entities decoded, white space folded."""
-    return " ".join(html.unescape(html.unescape(str(value or ""))).split())
+    """What a field says, as a person reads it: entities decoded, white space folded, and no
+    invisible characters (a word joiner or a zero-width non-joiner inside Latin text)."""
+    text = html.unescape(html.unescape(str(value or "")))
+    return " ".join(re.sub("[\u200b\u200c\u200d\u2060\ufeff]", "", text).split())
 
 
 # What each answer's items say: (url, title or None when derived from the text, author, date).

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -15,7 +17,7 @@ from mentionscan.followup.reply import DEFAULT_TEMPLATE, draft_reply, subject_fo
 from mentionscan.models import Mention
 from mentionscan.store import open_store
 from tests.conftest import Cli
-from tests.followuptools import HOSTILE_TITLE, fetch_posts
+from tests.followuptools import HOSTILE_TITLE, fetch_posts, local_zone
 
 
 def parse(data: bytes) -> email.message.EmailMessage:
@@ -86,7 +88,7 @@ def test_a_line_break_in_a_stored_title_cannot_add_a_header(cli: Cli, tmp_path: 
     assert message["To"].addresses[0].display_name == "Eve Cc: x@evil.example"
     assert message["To"].addresses[0].addr_spec == "eve@example.org"
     assert sorted(message.keys()) == sorted(
-        ["To", "Subject", "Date", "Content-Type", "Content-Transfer-Encoding", "MIME-Version"]
+        ["To", "Subject", "Date", "Message-ID", "Content-Type", "Content-Transfer-Encoding", "MIME-Version"]
     )
 
 
@@ -210,3 +212,92 @@ def _mention(**changes: object) -> Mention:
         queries=("acme",),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_due_is_written_out_in_the_body_and_a_template_gets_it(
+    cli: Cli, httpserver: HTTPServer, write_config, tmp_path: Path
+) -> None:
+    fetched = fetch_posts(cli, httpserver, write_config)
+    mention_id = fetched.id("Acme broke")
+    with local_zone("Pacific/Auckland"):  # far from UTC: the date is the local one
+        before = datetime.now().astimezone()
+        result = cli("reply", mention_id, "--mark", "--due", "3d", "--config", str(fetched.config))
+        assert result.exit_code == 0, result.stderr
+        body = parse(result.stdout_bytes).get_content()
+        day = (before + timedelta(days=3)).date()
+        spoken = f"{day:%A} {day.day} {day:%B} {day.year}"
+        assert f"4. I will write to you again when this is done, by {spoken}.\n" in body
+        assert "[date]" not in body
+        assert f"Marked {mention_id[:7]} contacted, report back by {spoken}." in result.stderr
+        # The mention's date is said again in a later draft, and `--due none` takes it back.
+        later = cli("reply", mention_id, "--config", str(fetched.config))
+        assert f"by {spoken}." in parse(later.stdout_bytes).get_content()
+        cleared = cli("reply", mention_id, "--mark", "--due", "none", "--config", str(fetched.config))
+        assert "by [date]." in parse(cleared.stdout_bytes).get_content()
+
+    (tmp_path / "reply.txt").write_text("I will report back by $due ($$due).\n", encoding="utf-8")
+    templated = fetch_posts(cli, httpserver, write_config, settings={"reply_template": "reply.txt"})
+    result = cli("reply", mention_id, "--mark", "--due", "2026-06-01", "--config", str(templated.config))
+    assert parse(result.stdout_bytes).get_content() == "I will report back by Monday 1 June 2026 ($due).\n"
+    plain = cli("reply", templated.id("Acme again"), "--config", str(templated.config))
+    assert parse(plain.stdout_bytes).get_content() == "I will report back by [date] ($due).\n"
+
+
+def test_the_draft_has_a_message_id_and_a_date(cli: Cli, httpserver: HTTPServer, write_config) -> None:
+    fetched = fetch_posts(
+        cli, httpserver, write_config, settings={"reply_from": "Jane Roe <jane@acme.example>"}
+    )
+    first, second = (
+        cli("reply", fetched.id(t), "--config", str(fetched.config)) for t in ("Acme broke", "Why")
+    )
+    ids = [parse(r.stdout_bytes)["Message-ID"] for r in (first, second)]
+    assert b"\nMessage-ID: <" in first.stdout_bytes  # on one line
+    assert all(re.fullmatch(r"<[^<>@\s]+@acme\.example>", i) for i in ids), ids
+    assert ids[0] != ids[1]
+    sent = parse(first.stdout_bytes)["Date"].datetime
+    assert sent.tzinfo is not None and abs(datetime.now(UTC) - sent) < timedelta(minutes=5)
+
+
+def test_from_is_reply_from_else_the_digest_address_and_then_it_says_so(
+    cli: Cli, httpserver: HTTPServer, write_config
+) -> None:
+    robot = '\n[email]\nto = "founder@acme.example"\nfrom = "mentionscan <robot@acme.example>"\n'
+    fetched = fetch_posts(
+        cli, httpserver, write_config, settings={"reply_from": "Jane Roe <jane@acme.example>"}, extra=robot
+    )
+    mine = cli("reply", fetched.id("Acme broke"), "--config", str(fetched.config))
+    assert mine.exit_code == 0, mine.stderr
+    sender = parse(mine.stdout_bytes)["From"]
+    assert (sender.addresses[0].display_name, sender.addresses[0].addr_spec) == (
+        "Jane Roe",
+        "jane@acme.example",
+    )
+    assert "From:" not in mine.stderr
+
+    fallback = fetch_posts(cli, httpserver, write_config, extra=robot)
+    result = cli("reply", fallback.id("Acme broke"), "--config", str(fallback.config))
+    assert result.exit_code == 0, result.stderr
+    assert parse(result.stdout_bytes)["From"].addresses[0].addr_spec == "robot@acme.example"
+    assert (
+        "Warning: From: is the digest's address (mentionscan <robot@acme.example>, [email] from); "
+        "set reply_from in [settings] to answer as yourself\n"
+    ) in result.stderr
+
+    neither = fetch_posts(cli, httpserver, write_config)
+    bare = cli("reply", neither.id("Acme broke"), "--config", str(neither.config))
+    assert parse(bare.stdout_bytes)["From"] is None and "From:" not in bare.stderr
+
+
+@pytest.mark.parametrize(
+    "value", ["not an address", "a@b.example, c@d.example", "Jane <jane@x.example>\nBcc: v@x"]
+)
+def test_a_reply_from_that_is_not_one_address_is_a_config_error(
+    cli: Cli, write_config, tmp_path: Path, value: str
+) -> None:
+    config = write_config({"acme": "acme"}, [], settings={"reply_from": value})
+    result = cli("reply", "abc", "--config", str(config))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"Error: {config}: [settings]: 'reply_from' must be one email address, "
+        'like "Jane Doe <jane@example.com>"'
+    )

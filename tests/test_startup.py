@@ -15,7 +15,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("requests", "urllib3", "feedparser", "tinydb", "orjson", "smtplib", "email.mime", "sqlite3")
+HEAVY = (
+    "requests",
+    "urllib3",
+    "feedparser",
+    "tinydb",
+    "orjson",
+    "smtplib",
+    "email.mime",
+    "sqlite3",
+    "apprise",
+)
 
 
 def imported_modules(*args: str, home: Path) -> set[str]:
@@ -45,7 +55,7 @@ def test_help_imports_no_heavy_module(tmp_path):
     assert heavy_in(modules) == []
 
 
-@pytest.mark.parametrize("command", ["fetch", "list", "digest", "db migrate", "reply", "doctor"])
+@pytest.mark.parametrize("command", ["fetch", "list", "digest", "db migrate", "reply", "doctor", "notify"])
 def test_a_commands_help_imports_no_heavy_module(tmp_path, command):
     assert heavy_in(imported_modules(*command.split(), "--help", home=tmp_path)) == []
 

@@ -170,7 +170,7 @@ def test_mark_refuses_what_it_cannot_do_safely(cli: Cli, httpserver: HTTPServer,
 
     bad_due = cli("mark", fetched.id("Acme broke"), "todo", "--due", "soon", *cfg)
     assert bad_due.exit_code == 2
-    assert "'soon' is neither a duration" in bad_due.stderr
+    assert "'soon' is not a due date: use today, tomorrow" in bad_due.stderr
 
     assert cli("list", "--all", "--format", "json", *cfg).stdout == before
 
@@ -198,7 +198,7 @@ def test_followups_are_oldest_first_and_skip_closed_ones(
     records = cli.json("followups", "--format", "json", *cfg)
     assert [r["id"] for r in records] == [fetched.id("Why I left"), fetched.id("Acme broke")]
     table = cli("followups", *cfg).stdout
-    assert "1w late" in table
+    assert "7d late" in table
     assert "1d late" in table
 
     cleared = cli("mark", fetched.id("Why I left"), "contacted", "--due", "none", *cfg)

@@ -9,7 +9,19 @@ import sys
 from types import FrameType
 
 # Each module adds its commands to `app` when imported.
-from mentionscan.cli import browse, config, core, db, digest, queries, reply, sources, triage  # noqa: F401
+from mentionscan.cli import (  # noqa: F401
+    browse,
+    config,
+    core,
+    db,
+    digest,
+    notify,
+    queries,
+    reply,
+    sources,
+    transfer,
+    triage,
+)
 from mentionscan.cli.app import app, silence_stdout
 from mentionscan.cli.common import error_line
 from mentionscan.errors import ExitCode, Terminated, interrupt_code

@@ -106,7 +106,13 @@ def _format(choices: Sequence[Format], text: str) -> Any:
 RowsFormat = Annotated[
     Format, _format(LIST, "Output format: table for a person, or json, jsonl, csv for a program.")
 ]
-ExportFormat = Annotated[Format, _format(EXPORT, "json, jsonl, csv, markdown, html or atom.")]
+ExportFormat = Annotated[
+    Format | None,
+    _format(
+        EXPORT,
+        "json, jsonl, csv, markdown, html or atom (default: the --output file's extension, else json).",
+    ),
+]
 DetailFormat = Annotated[Format, _format(DETAIL, "text for a person, json.")]
 
 

@@ -1,8 +1,7 @@
-"""The main job: `init`, `fetch`, `list`, `export`, `demo`."""
+"""The main job: `init`, `fetch`, `list`, `demo`."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,7 +11,6 @@ from mentionscan.cli.app import app
 from mentionscan.cli.common import (
     ConfigOption,
     DbOption,
-    ExportFormat,
     QuietOption,
     RowsFormat,
     Selection,
@@ -28,9 +26,7 @@ from mentionscan.cli.common import (
     verbose,
     warn,
     workspace,
-    write_out,
 )
-from mentionscan.cli.reply import OutputOption
 from mentionscan.delivery.formats import Format
 from mentionscan.errors import ExitCode
 
@@ -68,16 +64,23 @@ def fetch(
     ] = None,
     wide: WideOption = False,
     verbose_: VerboseOption = False,
+    notify: Annotated[
+        bool | None,
+        typer.Option(
+            "--notify/--no-notify",
+            help="Then send what is new to the [[notify]] channels (default: notify in [settings]).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fetch every source, keep what the queries match, store and print what is new.
 
-    Exit status: 0 when the run finished, 3 when it finished but a source failed.
+    Exit status: 0 when the run finished, 3 when it finished but a source (or a channel) failed.
     """
     verbose(verbose_)
-    result = run_and_report(
-        workspace(config, db, quiet=quiet), fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, wide=wide
-    )
-    if result.failed:
+    ws = workspace(config, db, quiet=quiet)
+    result = run_and_report(ws, fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, wide=wide, notify=notify)
+    if result.failed or (result.notified is not None and result.notified.failed):
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
 
 
@@ -89,6 +92,7 @@ def run_and_report(
     dry_run: bool = False,
     only: list[str] | None = None,
     wide: bool = False,
+    notify: bool | None = False,
 ) -> RunResult:
     """Run a fetch and print it as `fetch` does; `demo` goes through here too.
 
@@ -97,7 +101,7 @@ def run_and_report(
     from mentionscan.fetching.run import FetchInterrupted
 
     try:
-        result = _run(ws, quiet=quiet, dry_run=dry_run, only=only)
+        result = _run(ws, quiet=quiet, dry_run=dry_run, only=only, notify=notify)
     except FetchInterrupted as stopped:
         result = stopped.result
         show_mentions(fmt, result.new, wide=wide, paged=False)
@@ -106,12 +110,18 @@ def run_and_report(
         raise
     show_mentions(fmt, result.new, wide=wide, paged=False)
     _summary(result, quiet, dry_run)
+    if result.notified is not None:
+        from mentionscan.cli.notify import report_notify
+
+        report_notify(result.notified, quiet=quiet)
     return result
 
 
-def _run(ws: Workspace, *, quiet: bool, dry_run: bool, only: list[str] | None) -> RunResult:
+def _run(
+    ws: Workspace, *, quiet: bool, dry_run: bool, only: list[str] | None, notify: bool | None
+) -> RunResult:
     if not progress_wanted(quiet):
-        return ws.fetch(sources=only, dry_run=dry_run)
+        return ws.fetch(sources=only, dry_run=dry_run, notify=notify)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -125,7 +135,7 @@ def _run(ws: Workspace, *, quiet: bool, dry_run: bool, only: list[str] | None) -
         bar.update(task, completed=done, total=total)
 
     try:
-        return ws.fetch(sources=only, dry_run=dry_run, progress=advance)
+        return ws.fetch(sources=only, dry_run=dry_run, progress=advance, notify=notify)
     finally:
         bar.stop()
 
@@ -213,33 +223,6 @@ def list_(
             if not narrowed:
                 hints.append("--all for every status")
             say(f"{len(mentions)} of {stored} shown" + "".join(f"; {h}" for h in hints))
-
-
-@app.command()
-@selection_options(with_all=False)
-def export(
-    selection: Selection,
-    config: ConfigOption = None,
-    db: DbOption = None,
-    fmt: ExportFormat = Format.json,
-    output: OutputOption = None,
-) -> None:
-    """Write stored mentions to a file or stdout, newest first: every status unless --status.
-
-    atom is a feed a feed reader can subscribe to; html is one page to open in a browser.
-    """
-    from mentionscan.atomic import write_atomically
-
-    ws = workspace(config, db)
-    chosen = selection.filter(open_only=False)
-    ws.check_names(queries=chosen.queries, sources=chosen.sources)
-    if output is None:
-        write_out(lambda out: ws.export(fmt, out, chosen))
-        return
-    buffer = io.StringIO()
-    count = ws.export(fmt, buffer, chosen)
-    write_atomically(output.expanduser(), [buffer.getvalue().encode("utf-8")])
-    say(f"Exported {plural(count, 'mention')} to {output}")
 
 
 @app.command()

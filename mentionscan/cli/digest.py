@@ -16,7 +16,6 @@ from mentionscan.cli.common import (
     QuietOption,
     plural,
     say,
-    stdout_is_terminal,
     workspace,
 )
 from mentionscan.errors import ConfigError
@@ -27,7 +26,8 @@ def digest(
     config: ConfigOption = None,
     db: DbOption = None,
     send: Annotated[
-        bool, typer.Option("--send", help="Send it through the SMTP server of the email table.")
+        bool,
+        typer.Option("--send", help="Send it: through the email table's SMTP server or sendmail program."),
     ] = False,
     output: Annotated[
         Path | None,
@@ -45,20 +45,25 @@ def digest(
     always: Annotated[
         bool, typer.Option("--always", help='Send an "all quiet" email when nothing is new.')
     ] = False,
-    no_mark: Annotated[
-        bool, typer.Option("--no-mark", help="A preview: record nothing, the next digest repeats it.")
-    ] = False,
+    mark: Annotated[
+        bool | None,
+        typer.Option(
+            "--mark/--no-mark",
+            help="Record the mentions as sent (the default with --send only); --no-mark: record nothing.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: QuietOption = False,
 ) -> None:
     """Email the mentions no digest has carried yet, grouped by query, newest first.
 
-    --send: through the SMTP server of the config's email table; --output FILE: into a file.
+    --send: through the SMTP server of the config's email table, or the mail program its
+    `sendmail` names; the mentions are marked as sent once it accepted the message.
 
-    Neither: the whole message on stdout, for `mentionscan digest | sendmail -t`.
-
-    Mentions are marked as sent only once the message was accepted. Nothing new: no email, exit 0.
+    Without --send it is a preview that marks nothing: the message on stdout, or in the
+    --output file. --mark records a preview as sent too. Nothing new: no email, exit 0.
     """
-    from mentionscan.delivery.mail import FileDelivery, SmtpDelivery, StreamDelivery
+    from mentionscan.delivery.mail import FileDelivery, SendmailDelivery, SmtpDelivery, StreamDelivery
     from mentionscan.timeutil import parse_since
 
     if send and output is not None:
@@ -68,22 +73,19 @@ def digest(
     when = parse_since(since) if since else None
     if cfg.email is None:
         raise ConfigError(f"{cfg.path}: no [email] table: add one with 'to' and 'from' (see README)")
-    preview = "--no-mark: nothing recorded"
+    where = f"{cfg.path}: [email]"
+    marking = send if mark is None else mark
+    delivery: SmtpDelivery | SendmailDelivery | FileDelivery | StreamDelivery
     if send:
-        delivery: SmtpDelivery | FileDelivery | StreamDelivery = SmtpDelivery(
-            cfg.email, f"{cfg.path}: [email]"
-        )
+        transport = SendmailDelivery if cfg.email.sendmail else SmtpDelivery
+        delivery = transport(cfg.email, where)
     elif output is not None:
         delivery = FileDelivery(output)
     else:
-        delivery = StreamDelivery(sys.stdout.buffer)
-        if not no_mark and stdout_is_terminal():
-            # A message shown on a terminal was read by a person, not handed to a mail program.
-            preview = "stdout is a terminal: nothing recorded; pipe it to sendmail -t, or use --send"
-            no_mark = True
+        delivery = StreamDelivery(sys.stdout.buffer, preview=not marking)
     delivery.prepare()
     published = parse_since(published_since) if published_since else None
-    result = ws.digest(delivery, since=when, always=always, mark=not no_mark, published_since=published)
+    result = ws.digest(delivery, since=when, always=always, mark=marking, published_since=published)
     if quiet:
         return
     count = plural(result.digest.count, "mention")
@@ -93,7 +95,9 @@ def digest(
             if since
             else "Nothing new since the last digest: no email."
         )
-    elif no_mark:
-        say(f"Digest of {count} {result.where} ({preview})")
-    else:
+    elif marking:
         say(f"Digest of {count} {result.where}")
+    elif send:
+        say(f"Digest of {count} {result.where} (--no-mark: nothing recorded, the next digest repeats it)")
+    else:
+        say(f"Digest of {count} {result.where} (a preview: nothing recorded; --send sends and records it)")

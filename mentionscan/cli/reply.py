@@ -31,8 +31,9 @@ def reply(
 ) -> None:
     """Draft an email to the author: the RFC 5322 message on stdout (for `| sendmail -t`).
 
-    To: the author's address when known (see `contact`); Subject: Re: the title; the body
-    from `reply_template` in [settings] or the built-in template. --due needs --mark.
+    To: the author's address when known (see `contact`); From: reply_from in [settings];
+    Subject: Re: the title; the body from `reply_template` in [settings] or the built-in
+    template, which says the --due date. --due needs --mark.
     """
     from mentionscan.atomic import write_atomically
 
@@ -48,11 +49,16 @@ def reply(
     mention = draft.mention
     if draft.to is None:
         warn(f"no address known for the author: run `mentionscan contact {mention.id[:7]}`")
+    if draft.from_key == "[email] from":
+        warn(
+            f"From: is the digest's address ({draft.message['From']}, [email] from); "
+            "set reply_from in [settings] to answer as yourself"
+        )
     if mark_contacted:
         changed = ws.get(mention.id)
-        from mentionscan.timeutil import to_iso
+        from mentionscan.timeutil import long_date
 
-        by = f", report back by {to_iso(changed.due)}" if changed.due else ""
+        by = f", report back by {long_date(changed.due)}" if changed.due else ""
         say(f"Marked {mention.id[:7]} contacted{by}.")
 
 

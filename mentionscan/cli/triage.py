@@ -26,12 +26,16 @@ from mentionscan.delivery.formats import Format, render_detail
 from mentionscan.errors import ConfigError
 
 if TYPE_CHECKING:
-    from mentionscan.models import Change
+    from mentionscan.followup.triage import Change
 
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="The mention's id or a unique prefix.")]
 DueOption = Annotated[
     str | None,
-    typer.Option("--due", help="Report back by: 3d, 1w, a date (2026-06-01), or none.", show_default=False),
+    typer.Option(
+        "--due",
+        help="Report back by: today, tomorrow, friday, 3d, 1w, a date (2026-06-01), or none.",
+        show_default=False,
+    ),
 ]
 
 
@@ -82,10 +86,13 @@ def mark(
 
 def report_changes(changes: list[Change], new_status: str) -> None:
     from mentionscan.text import one_line, truncate
+    from mentionscan.timeutil import local_date
 
     for change in changes[:20]:
         before, after = change.before, change.after
         what = f"{before.status} -> {after.status}" if before.status != after.status else after.status
+        if after.due != before.due:
+            what += f", due {local_date(after.due)}" if after.due else ", no due date"
         say(f"{after.id[:7]}  {what}  {truncate(one_line(after.title), 60)}")
     if len(changes) > 20:
         say(f"... and {len(changes) - 20} more")
@@ -136,7 +143,7 @@ def search(
     fmt: RowsFormat = Format.table,
     wide: WideOption = False,
 ) -> None:
-    """Stored mentions (any status) whose title, snippet or text hold every word."""
+    """Stored mentions (any status) whose title, text, author, notes or contacts hold every word."""
     found = workspace(config, db).search(text, limit=limit)
     show_mentions(fmt, found, {"status": [m.status for m in found]}, wide=wide)
     if not found and fmt is Format.table:

@@ -14,11 +14,15 @@ from mentionscan.config.model import (
     ENV_DB,
     ENV_HOME,
     NAME_PATTERN,
+    NOTIFY_MODES,
+    NOTIFY_OPTIONS,
+    NOTIFY_TYPES,
     QUERY_OPTIONS,
     SETTINGS_OPTIONS,
     SOURCE_COMMON_OPTIONS,
     Config,
     EmailSpec,
+    NotifySpec,
     Option,
     QuerySpec,
     Settings,
@@ -26,6 +30,7 @@ from mentionscan.config.model import (
     opt,
 )
 from mentionscan.errors import ConfigError, QuerySyntaxError, did_you_mean
+from mentionscan.mailaddr import configured_address
 from mentionscan.urls import is_http_url
 
 
@@ -132,6 +137,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         "queries": opt(list),
         "sources": opt(list),
         "email": opt(dict),
+        "notify": opt(list),
     }
     check_table(data, top, str(path))
     folder = path.parent.resolve()
@@ -144,8 +150,14 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     )
     _unique([q.name for q in queries], "[[queries]]", path)
     email = _email(data["email"], path) if "email" in data else None
-    config = Config(path=path, settings=settings, queries=queries, sources=sources, email=email)
-    return config
+    query_names = [q.name for q in queries]
+    notify = tuple(_notify(t, i, path, query_names) for i, t in enumerate(data.get("notify") or [], start=1))
+    _unique([n.name for n in notify], "[[notify]]", path)
+    if settings.notify and not notify:
+        raise ConfigError(
+            f"{path}: [settings]: 'notify' is true, but there is no [[notify]] table to send to"
+        )
+    return Config(path=path, settings=settings, queries=queries, sources=sources, email=email, notify=notify)
 
 
 def _unique(names: list[str], what: str, path: Path) -> None:
@@ -175,15 +187,28 @@ def _settings(table: Any, path: Path, folder: Path) -> Settings:
     values["database"] = resolve_database(database, folder) if database else str(default_database_path())
     if values["reply_template"]:
         values["reply_template"] = resolve_database(values["reply_template"], folder)
+    if values["reply_from"] is not None and configured_address(values["reply_from"]) is None:
+        raise ConfigError(
+            f"{where}: 'reply_from' must be one email address, like \"Jane Doe <jane@example.com>\", "
+            f"not {values['reply_from']!r}"
+        )
     return Settings(**values)
 
 
-def _query(table: Any, index: int, path: Path, source_names: list[str]) -> QuerySpec:
+def _named_table(
+    table: Any, kind: str, index: int, path: Path, options: Mapping[str, Option]
+) -> tuple[str, dict[str, Any]]:
+    """Where a `[[kind]]` table is, for messages (`[[queries]] #2 ("acme")`); its values, name checked."""
     name = table.get("name") if isinstance(table, dict) else None
-    where = f"{path}: [[queries]] #{index}" + (f' ("{name}")' if isinstance(name, str) else "")
-    values = check_table(table, QUERY_OPTIONS, where)
+    where = f"{path}: [[{kind}]] #{index}" + (f' ("{name}")' if isinstance(name, str) else "")
+    values = check_table(table, options, where)
     if not NAME_PATTERN.match(values["name"]):
         raise ConfigError(f"{where}: 'name' may hold letters, digits, '.', '_' and '-' only")
+    return where, values
+
+
+def _query(table: Any, index: int, path: Path, source_names: list[str]) -> QuerySpec:
+    where, values = _named_table(table, "queries", index, path, QUERY_OPTIONS)
     sources = values["sources"]
     if sources is not None:
         for source in sources:
@@ -239,6 +264,64 @@ def _source(table: Any, index: int, path: Path) -> SourceSpec:
     return spec
 
 
+def _notify(table: Any, index: int, path: Path, query_names: list[str]) -> NotifySpec:
+    from mentionscan.timeutil import parse_duration
+
+    where, values = _named_table(table, "notify", index, path, NOTIFY_OPTIONS)
+    kind, url = values["type"], values["url"]
+    for key, allowed in (("type", NOTIFY_TYPES), ("mode", NOTIFY_MODES)):
+        if values[key] is not None and values[key] not in allowed:
+            choices = " or ".join(f'"{a}"' for a in allowed)
+            hint = did_you_mean(values[key], allowed)
+            raise ConfigError(f"{where}: {key!r} must be {choices}, not {values[key]!r}{hint}")
+    if url is None and values["url_env"] is None:
+        raise ConfigError(f"{where}: missing key 'url_env' (the environment variable holding the URL)")
+    if url is not None and values["url_env"] is not None:
+        raise ConfigError(f"{where}: 'url' and 'url_env' both give the URL: keep one")
+    if url is not None and kind != "webhook":
+        # An apprise URL carries the service's token: it belongs in the environment.
+        raise ConfigError(
+            f"{where}: 'url' is for type = \"webhook\" only; put a service's URL in an environment "
+            "variable and name it in 'url_env'"
+        )
+    if url is not None and not is_http_url(url):
+        raise ConfigError(f"{where}: 'url' must be an http:// or https:// URL")
+    if values["secret_env"] and kind == "apprise":
+        raise ConfigError(f"{where}: 'secret_env' signs our own webhook; apprise services have no use for it")
+    queries = values["queries"]
+    if queries is not None:
+        for query in queries:
+            if not isinstance(query, str) or query not in query_names:
+                raise ConfigError(
+                    f"{where}: 'queries' names no query {query!r}{did_you_mean(str(query), query_names)}"
+                )
+        queries = tuple(queries)
+    for key in ("alert_after", "max_messages"):
+        if values[key] < 1:
+            raise ConfigError(f"{where}: {key!r} must be 1 or more, not {values[key]!r}")
+    timing = {}
+    if values["min_interval"] is not None:
+        try:
+            timing["min_interval"] = parse_duration(values["min_interval"])
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: 'min_interval': {exc}") from None
+    return NotifySpec(
+        name=values["name"],
+        index=index,
+        url_env=values["url_env"],
+        url=url,
+        type=kind,
+        secret_env=values["secret_env"],
+        queries=queries,
+        mode=values["mode"],
+        alerts=values["alerts"],
+        alert_after=values["alert_after"],
+        max_messages=values["max_messages"],
+        enabled=values["enabled"],
+        **timing,
+    )
+
+
 def _email(table: Any, path: Path) -> EmailSpec:
     where = f"{path}: [email]"
     values = check_table(table, EMAIL_OPTIONS, where)
@@ -254,6 +337,8 @@ def _email(table: Any, path: Path) -> EmailSpec:
         )
     if values["password_env"] and not values["username"]:
         raise ConfigError(f"{where}: 'password_env' needs 'username' too")
+    if values["sendmail"] is not None:
+        _sendmail(values["sendmail"], table, where)
     return EmailSpec(
         to=recipients,
         sender=values["from"],
@@ -264,4 +349,25 @@ def _email(table: Any, path: Path) -> EmailSpec:
         password_env=values["password_env"],
         verify_certificate=values["verify_certificate"],
         timeout=values["timeout"],
+        sendmail=values["sendmail"],
     )
+
+
+SMTP_KEYS = ("smtp_host", "smtp_port", "security", "username", "password_env", "verify_certificate")
+
+
+def _sendmail(command: str, table: dict[str, Any], where: str) -> None:
+    """`sendmail` is a command line that can be split, and the only way of sending the table names."""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: 'sendmail' is not a command line ({exc}): {command!r}") from None
+    if not words:
+        raise ConfigError(f"{where}: 'sendmail' is empty: give the program, like \"/usr/sbin/sendmail -t\"")
+    if smtp := [key for key in SMTP_KEYS if key in table]:
+        raise ConfigError(
+            f"{where}: 'sendmail' and {smtp[0]!r} are two ways of sending: keep one "
+            "(sendmail hands the message to a local program; the smtp_ keys talk to a server)"
+        )

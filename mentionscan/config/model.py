@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ class Settings:
     lock_timeout: float = 60
     allow_private_redirects: bool = False
     reply_template: str | None = None
+    reply_from: str | None = None
+    notify: bool = False
 
 
 _SETTINGS_HELP: dict[str, tuple[tuple[type, ...], str]] = {
@@ -67,6 +70,8 @@ _SETTINGS_HELP: dict[str, tuple[tuple[type, ...], str]] = {
     "lock_timeout": ((int, float), "seconds to wait for another run's lock"),
     "allow_private_redirects": ((bool,), ""),
     "reply_template": ((str,), "path of the email reply template"),
+    "reply_from": ((str,), "From: of reply drafts (default: [email] from)"),
+    "notify": ((bool,), "send what each fetch finds to the [[notify]] channels"),
 }
 
 
@@ -140,6 +145,7 @@ class EmailSpec:
     password_env: str | None = None
     verify_certificate: bool = True
     timeout: float = 30
+    sendmail: str | None = None  # a local mail program (`/usr/sbin/sendmail -t`) instead of SMTP
 
 
 def _default(record: type, name: str) -> Any:
@@ -157,6 +163,50 @@ EMAIL_OPTIONS: dict[str, Option] = {
     "password_env": opt(str),
     "verify_certificate": opt(bool, default=_default(EmailSpec, "verify_certificate")),
     "timeout": opt(int, float, default=_default(EmailSpec, "timeout")),
+    "sendmail": opt(str, help="a mail program that reads the message on stdin, instead of SMTP"),
+}
+
+
+NOTIFY_TYPES = ("apprise", "webhook")
+NOTIFY_MODES = ("instant", "digest")
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySpec:
+    """A `[[notify]]` table: where alerts go (the URL comes from `url_env`, or `url` for a webhook)."""
+
+    name: str
+    index: int
+    url_env: str | None = None
+    url: str | None = None
+    type: str | None = None  # "apprise" or "webhook"; None: an apprise URL, else a plain http(s) webhook
+    secret_env: str | None = None  # signs a webhook's body (HMAC-SHA256)
+    queries: tuple[str, ...] | None = None  # None: every query; (): none (alerts only)
+    mode: str = "instant"
+    min_interval: timedelta = timedelta(0)
+    alerts: bool = False
+    alert_after: int = 3  # failed runs in a row before a source's alert (fetching.health.FAILING_AFTER)
+    max_messages: int = 5
+    enabled: bool = True
+
+    @property
+    def where(self) -> str:
+        return f'[[notify]] #{self.index} ("{self.name}")'
+
+
+NOTIFY_OPTIONS: dict[str, Option] = {
+    "name": opt(str, required=True),
+    "url_env": opt(str, help="the environment variable holding the apprise URL or webhook URL"),
+    "url": opt(str, help='a webhook\'s URL (type = "webhook"), when it holds no secret'),
+    "type": opt(str, help='"webhook" for our signed JSON; default: from the URL'),
+    "secret_env": opt(str, help="the environment variable holding the webhook's signing secret"),
+    "queries": opt(list, help="only mentions of these queries (default: every query)"),
+    "mode": opt(str, default=_default(NotifySpec, "mode")),
+    "min_interval": opt(str, help="at most one message this often (10m, 1h); what comes faster waits"),
+    "alerts": opt(bool, default=_default(NotifySpec, "alerts")),
+    "alert_after": opt(int, default=_default(NotifySpec, "alert_after")),
+    "max_messages": opt(int, default=_default(NotifySpec, "max_messages")),
+    "enabled": opt(bool, default=_default(NotifySpec, "enabled")),
 }
 
 
@@ -167,6 +217,7 @@ class Config:
     queries: tuple[QuerySpec, ...]
     sources: tuple[SourceSpec, ...]
     email: EmailSpec | None = None
+    notify: tuple[NotifySpec, ...] = ()
 
     def source(self, name: str) -> SourceSpec:
         for spec in self.sources:
@@ -175,6 +226,17 @@ class Config:
         raise ConfigError(
             f"{self.path}: no source named {name!r}{did_you_mean(name, [s.name for s in self.sources])}"
         )
+
+    def channel(self, name: str) -> NotifySpec:
+        for spec in self.notify:
+            if spec.name == name:
+                return spec
+        names = [c.name for c in self.notify]
+        if not names:
+            raise ConfigError(
+                f"{self.path}: no [[notify]] tables: add one to say where alerts go (see README)"
+            )
+        raise ConfigError(f"{self.path}: no [[notify]] channel named {name!r}{did_you_mean(name, names)}")
 
 
 def require_env(name: str, where: str, purpose: str) -> str:

@@ -9,7 +9,6 @@ most one digest twice; it never loses one (at-least-once).
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,6 @@ from urllib.parse import quote
 
 from mentionscan import __version__
 from mentionscan.config.model import Config, EmailSpec
-from mentionscan.delivery.addresses import addresses, domain_of
 from mentionscan.delivery.sizes import (
     ADDRESS_LIMIT,
     capped_link,
@@ -31,16 +29,16 @@ from mentionscan.delivery.sizes import (
 )
 from mentionscan.errors import ConfigError, StoreError
 from mentionscan.followup.triage import ago
-from mentionscan.models import Mention
+from mentionscan.mailaddr import configured_address, domain_of, valid_address
+from mentionscan.models import OPEN_STATUSES, Mention
 from mentionscan.store.interface import MentionFilter, Order, Store, select, sort_time
 from mentionscan.text import one_line, truncate
-from mentionscan.timeutil import parse_time, to_iso, utcnow
+from mentionscan.timeutil import local_time, parse_time, to_iso, utcnow
 
 SUBJECT_LIMIT = 110  # characters of a subject; mail clients show about this many
 TITLE_LIMIT = 300
 SNIPPET_LIMIT = 400
 NO_QUERY = "(no query)"
-_ADDRESS = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+\.[^\s@<>()\[\]\\,;:\"]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +100,7 @@ def subject(digest: Digest) -> str:
     count = digest.count
     noun = "mention" if count == 1 else "mentions"
     if digest.since is not None:
-        head = f"mentionscan: {count} {noun} since {_when(digest.since)}"
+        head = f"mentionscan: {count} {noun} since {local_time(digest.since)}"
     elif count:
         head = f"mentionscan: {count} new {noun}"
     else:
@@ -124,14 +122,10 @@ def subject(digest: Digest) -> str:
     return truncate(f"{head} ({', '.join(shown)})", SUBJECT_LIMIT)
 
 
-def _when(moment: datetime) -> str:
-    return (to_iso(moment) or "").replace("T", " ").removesuffix(":00Z") + " UTC"
-
-
 def reply_link(mention: Mention) -> tuple[str, str]:
     """(label, href): a `mailto:` to the author when the address is known, else the page itself."""
-    address = one_line(mention.author_email)
-    if address and len(address) <= ADDRESS_LIMIT and _ADDRESS.match(address):
+    address = valid_address(one_line(mention.author_email))
+    if address and len(address) <= ADDRESS_LIMIT:
         title = truncate(one_line(mention.title) or "your post", 150)
         return "Reply by email", f"mailto:{quote(address, safe='@')}?subject={quote('Re: ' + title)}"
     if link := capped_link(mention.url):
@@ -155,19 +149,29 @@ class _Item:
     source: str
     when: str
     also: str
+    done: str
     id: str
+
+
+def answered(mention: Mention) -> str:
+    """What was already done about a mention (`contacted`, `replied`, ...), or "" while it is open."""
+    if mention.status not in OPEN_STATUSES:
+        return mention.status
+    return "contacted" if mention.last_contacted is not None else ""
 
 
 def _item(mention: Mention, group: str, now: datetime) -> _Item:
     others = [q for q in mention.queries if q != group]
     author = truncate(one_line(mention.author), 80)
-    label, href = reply_link(mention)
+    done = answered(mention)
+    # Written to already, or settled: a second reply link would invite a second first answer.
+    label, href = ("", "") if done else reply_link(mention)
     source = one_line(mention.source)
     when = ago(sort_time(mention), now)
     also = f"also: {', '.join(one_line(q) for q in others)}" if others else ""
     if mention.related:  # the page this discusses, or its discussions, are stored too: answer both
         also = " · ".join(p for p in (also, "related: " + ", ".join(r[:7] for r in mention.related)) if p)
-    meta = " · ".join(p for p in (source, author, when, also, f"id {mention.id[:7]}") if p)
+    meta = " · ".join(p for p in (source, author, when, also, done, f"id {mention.id[:7]}") if p)
     return _Item(
         title=truncate(one_line(mention.title) or "(no title)", TITLE_LIMIT),
         link=capped_link(mention.url),
@@ -181,12 +185,13 @@ def _item(mention: Mention, group: str, now: datetime) -> _Item:
         source=source,
         when=when,
         also=also,
+        done=done,
         id=mention.id[:7],
     )
 
 
 def _quiet_line(digest: Digest) -> str:
-    since = f" since the last digest ({_when(digest.last_sent)})" if digest.last_sent else ""
+    since = f" since the last digest ({local_time(digest.last_sent)})" if digest.last_sent else ""
     return f"All quiet: nothing new{since}."
 
 
@@ -256,9 +261,8 @@ def render_html(digest: Digest) -> str:
             author = (
                 _a(item.author_link, item.author, "color:#666666;") if item.author_link else _e(item.author)
             )
-            meta = " · ".join(
-                p for p in (_e(item.source), author, _e(item.when), _e(item.also), _e(f"id {item.id}")) if p
-            )
+            after = (_e(v) for v in (item.when, item.also, item.done, f"id {item.id}"))
+            meta = " · ".join(p for p in (_e(item.source), author, *after) if p)
             out.append('<div style="margin:0 0 16px;">')
             out.append(f'<div style="font-size:15px;font-weight:bold;">{title}</div>')
             if item.about:
@@ -292,7 +296,7 @@ def build_message(digest: Digest, spec: EmailSpec, where: str = "[email]") -> Em
     message["From"] = header_value(spec.sender)
     message["To"] = ", ".join(header_value(to) for to in spec.to)
     message["Subject"] = header_value(subject(digest))
-    message["Date"] = format_datetime(digest.now)
+    message["Date"] = format_datetime(digest.now.astimezone())  # local, as a mail client writes it
     message["Message-ID"] = make_msgid("mentionscan", domain=domain_of(spec.sender))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
     message["X-Mailer"] = f"mentionscan {__version__}"
@@ -302,6 +306,17 @@ def build_message(digest: Digest, spec: EmailSpec, where: str = "[email]") -> Em
     for part in message.iter_parts():
         del part["MIME-Version"]  # add_alternative copies it into the parts; it belongs on top only
     return message
+
+
+def addresses(values: Iterable[str], where: str = "[email]") -> list[str]:
+    """The bare `user@host` of each configured address (`Name <user@host>` or `user@host`)."""
+    result = []
+    for value in values:
+        address = configured_address(value)
+        if address is None:
+            raise ConfigError(f"{where}: {value!r} is not one valid email address")
+        result.append(address.addr_spec)
+    return result
 
 
 Deliver = Callable[[EmailMessage], str]

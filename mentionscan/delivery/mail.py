@@ -1,8 +1,9 @@
-"""Handing a message over: to an SMTP server, to a file, or to a stream (`| sendmail -t`).
+"""Handing a message over: to an SMTP server, to a local mail program, to a file, or to a stream.
 
 Each delivery is a callable `deliver(message) -> where` that returns only once the message was
-accepted (the server said 250 to it, the file was renamed into place, the stream was flushed)
-and raises SendError, with one line naming the server or file and the reason, otherwise.
+accepted (the server said 250 to it, the mail program exited 0, the file was renamed into
+place, the stream was flushed) and raises SendError, with one line naming the server, program
+or file and the reason, otherwise.
 `prepare()` checks what can be checked before anything is opened (the password is set).
 """
 
@@ -10,9 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
+import shlex
+import shutil
+import signal
 import smtplib
 import socket
 import ssl
+import subprocess
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
@@ -65,7 +71,7 @@ class SmtpDelivery:
 
     def prepare(self) -> None:
         """Read the password and check the addresses: a ConfigError before any connection."""
-        from mentionscan.delivery.addresses import addresses
+        from mentionscan.delivery.digest import addresses
 
         spec = self.spec
         if spec.username and not spec.password_env:
@@ -193,6 +199,77 @@ def _server_text(value: bytes | str) -> str:
     return truncate(one_line(text), 200)
 
 
+class SendmailDelivery:
+    """Hand the message to a local mail program (`sendmail = "/usr/sbin/sendmail -t"`) on its stdin.
+
+    Accepted means the program exited 0: `sendmail -t` (postfix, exim, msmtp, nullmailer) then
+    has the message in its queue, and reads the recipients from its headers.
+    """
+
+    def __init__(self, spec: EmailSpec, where: str = "[email]") -> None:
+        assert spec.sendmail is not None
+        self.spec = spec
+        self.where = where
+        self.command = spec.sendmail
+        self.argv = shlex.split(spec.sendmail)
+        self._recipients: list[str] = []
+
+    def prepare(self) -> None:
+        """Check the addresses, and that the program is there: a ConfigError before it is run."""
+        from mentionscan.delivery.digest import addresses
+
+        program = str(Path(self.argv[0]).expanduser())
+        found = shutil.which(program)
+        if found is None:
+            exists = "/" in program and Path(program).expanduser().exists()
+            problem = "is not an executable program" if exists else "does not exist"
+            where = "" if "/" in program else " on PATH"
+            raise ConfigError(f"{self.where}: sendmail: {program} {problem}{where}")
+        self.argv[0] = found
+        addresses([self.spec.sender], self.where)
+        self._recipients = addresses(self.spec.to, self.where)
+
+    def __call__(self, message: EmailMessage) -> str:
+        if not self._recipients:
+            self.prepare()
+        failed = f"cannot send the digest through {self.command}"
+        try:
+            # Its own process group: a program that hangs is stopped with whatever it started,
+            # which would otherwise hold its pipes open and keep us waiting.
+            with subprocess.Popen(
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            ) as program:
+                try:
+                    # Local line endings, as on a pipe: what `sendmail -t` expects on its stdin.
+                    out, err = program.communicate(message.as_bytes(), timeout=self.spec.timeout)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(OSError):
+                        os.killpg(program.pid, signal.SIGKILL)
+                    program.communicate()
+                    raise SendError(f"{failed}: it did not finish within {self.spec.timeout:g} s") from None
+        except OSError as exc:
+            raise SendError(f"{failed}: {one_line(exc.strerror or str(exc))}") from exc
+        if program.returncode != 0:
+            said = _last_words(err) or _last_words(out)
+            status = (
+                f"it was killed by signal {-program.returncode}"
+                if program.returncode < 0
+                else f"it exited with status {program.returncode}"
+            )
+            raise SendError(f"{failed}: {status}" + (f": {said}" if said else " and said nothing"))
+        return f"sent to {', '.join(self._recipients)} through {self.command}"
+
+
+def _last_words(output: bytes) -> str:
+    """The last few lines a program printed, as one line (its complaint is usually at the end)."""
+    lines = [line for line in output.decode("utf-8", "replace").splitlines() if line.strip()]
+    return truncate(one_line(" ".join(lines[-3:])), 300)
+
+
 class FileDelivery:
     """Write the message to a `.eml` file atomically: a temp file beside it, fsync, rename."""
 
@@ -212,11 +289,16 @@ class FileDelivery:
 
 
 class StreamDelivery:
-    """Write the message to a binary stream (stdout), for `mentionscan digest | sendmail -t`."""
+    """Write the message to a binary stream (stdout): a preview, or `digest --mark | sendmail -t`.
 
-    def __init__(self, stream: BinaryIO, name: str = "stdout") -> None:
+    A reader that goes away (`| head`, a pager quit) ends a preview quietly: BrokenPipeError
+    goes up as it is. When the message was to count as handed over, it is a SendError.
+    """
+
+    def __init__(self, stream: BinaryIO, name: str = "stdout", *, preview: bool = False) -> None:
         self.stream = stream
         self.name = name
+        self.preview = preview
 
     def prepare(self) -> None:
         pass
@@ -227,6 +309,8 @@ class StreamDelivery:
             self.stream.write(message.as_bytes())
             self.stream.flush()
         except BrokenPipeError as exc:
+            if self.preview:
+                raise
             raise SendError(f"cannot write the digest to {self.name}: the reader went away") from exc
         except OSError as exc:
             raise SendError(f"cannot write the digest to {self.name}: {exc.strerror or exc}") from exc

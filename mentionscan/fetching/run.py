@@ -71,6 +71,7 @@ class RunResult:
     saved: bool
     tasks: int = 0  # requests (or searches) the run was to make
     done: int = 0  # of those, how many were fetched and matched before the run ended
+    notified: Any = None  # delivery.notify's NotifyResult, when the run sent its mentions on
 
     @property
     def failed(self) -> list[SourceReport]:

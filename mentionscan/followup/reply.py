@@ -1,34 +1,35 @@
 """Drafting a personal reply to the author of a mention: an RFC 5322 message, or a mailto: link.
 
 The body comes from a `string.Template` (`$author`, `$title`, `$url`, `$snippet`, `$source`,
-`$date`), filled with `safe_substitute`: text from the web is inserted as it is, never read as
+`$date`, `$due`), filled with `safe_substitute`: text from the web is inserted as it is, never read as
 a template itself, so a `$` or `{` in a title cannot break or inject anything. Every header value
 is folded to one line first, so no title or name can add a header.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from mentionscan.errors import ConfigError
+from mentionscan.mailaddr import configured_address, domain_of, valid_address
 from mentionscan.text import clean, one_line, truncate
-from mentionscan.timeutil import utcnow
+from mentionscan.timeutil import long_date, utcnow
 
 if TYPE_CHECKING:
+    from mentionscan.config.model import Config
     from mentionscan.models import Mention
 
 SUBJECT_LIMIT = 200
 MAX_LINE = 998  # octets in a line of an RFC 5322 message
-_ADDRESS = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+\.[^@\s<>()\[\]\\,;:\"]+$")
+NO_DUE = "[date]"  # `$due` when no report-back date is set: a bracket to fill in, as the others
 
 DEFAULT_TEMPLATE = """\
 Hi $author,
@@ -46,7 +47,7 @@ Thank you for taking the time to write about it. You deserve a straight answer:
 
 3. How we will stop it happening again: [the change to how we work]
 
-4. I will write to you again when this is done, by [date].
+4. I will write to you again when this is done, by $due.
 
 If I got anything wrong, please tell me; you can reply to this email directly.
 
@@ -62,6 +63,7 @@ class Draft:
     to: str | None  # the author's address, when known
     subject: str
     body: str
+    from_key: str = ""  # the config key From: came from (`reply_from`, or [email] `from`); "" for none
 
     def as_bytes(self) -> bytes:
         """The RFC 5322 message, with `\\n` line ends (for stdout, `sendmail -t`, an .eml file)."""
@@ -91,10 +93,29 @@ def load_template(path: str | None) -> str:
         raise ConfigError(f"cannot read reply_template {path}: {reason}") from None
 
 
-def valid_address(value: str | None) -> str | None:
-    """`value` if it is one plain `local@domain` address, else None."""
-    value = (value or "").strip()
-    return value if _ADDRESS.match(value) else None
+def reply_for(mention: Mention, config: Config | None, due: str | None, now: datetime) -> Draft:
+    """The draft the config asks for: its template, its From:, and the date `due` promises.
+
+    `due` is what the user typed (`3d`, `none`); None says the mention's own due date.
+    """
+    from mentionscan.followup.triage import due_date
+
+    when = due_date(due, now) if due is not None else mention.due
+    template = load_template(config.settings.reply_template if config else None)
+    sender, key = reply_sender(config)
+    return draft_reply(mention, template, sender=sender, now=now, due=when, from_key=key)
+
+
+def reply_sender(config: Config | None) -> tuple[str | None, str]:
+    """From: of a reply, and the key it came from: `reply_from`, else the digest's [email] `from`.
+
+    The digest's address is often a robot's; it is used only for want of the person's own.
+    """
+    if config is not None and config.settings.reply_from:
+        return config.settings.reply_from, "reply_from"
+    if config is not None and config.email is not None:
+        return config.email.sender, "[email] from"
+    return None, ""
 
 
 def subject_for(title: str) -> str:
@@ -109,8 +130,14 @@ def draft_reply(
     *,
     sender: str | None = None,
     now: datetime | None = None,
+    due: datetime | None = None,
+    from_key: str = "",
 ) -> Draft:
-    """The draft email to the author of `mention`, its body made from `template`."""
+    """The draft email to the author of `mention`, its body made from `template`.
+
+    `sender` (one configured address, `Name <user@host>` or `user@host`) is the From: header;
+    `due`, the report-back date, is `$due` (`[date]` without one).
+    """
     author = one_line(mention.author or "")
     values = {
         "author": author or "there",
@@ -119,20 +146,24 @@ def draft_reply(
         "snippet": one_line(mention.snippet),
         "source": one_line(mention.source),
         "date": (mention.published or mention.found_at).strftime("%Y-%m-%d"),
+        "due": long_date(due) if due else NO_DUE,
     }
     body = clean(Template(template).safe_substitute(values)).rstrip("\n") + "\n"
     to = valid_address(mention.author_email)
     subject = subject_for(mention.title)
     message = EmailMessage()
-    if sender and (plain := valid_address(sender)):
-        message["From"] = plain
+    if sender and (address := configured_address(sender)):
+        message["From"] = address
     if to:
         message["To"] = Address(display_name=author, addr_spec=to) if author else to
     message["Subject"] = subject
-    message["Date"] = format_datetime(now or utcnow())
+    message["Date"] = format_datetime((now or utcnow()).astimezone())
+    # A Message-ID of its own: the author's reply can then point at it (In-Reply-To), and a
+    # mail client or MTA given the .eml keeps it rather than inventing one.
+    message["Message-ID"] = make_msgid(domain=domain_of(sender))
     # 7bit or 8bit keep the body readable in a terminal or a mail client's editor; only lines
     # longer than RFC 5322 allows need quoted-printable.
     too_long = any(len(line.encode()) > MAX_LINE for line in body.splitlines())
     cte = "quoted-printable" if too_long else "7bit" if body.isascii() else "8bit"
     message.set_content(body, cte=cte)
-    return Draft(mention=mention, message=message, to=to, subject=subject, body=body)
+    return Draft(mention, message, to, subject, body, from_key if message["From"] else "")

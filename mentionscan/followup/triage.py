@@ -7,14 +7,24 @@ report-back date (or "cleared"). The previous status is derived from the timelin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from mentionscan.errors import ConfigError
 from mentionscan.models import STATUSES, Event, Mention
-from mentionscan.store.interface import AuthorStats
-from mentionscan.timeutil import age, parse_due, to_iso, utcnow
+from mentionscan.store.interface import AuthorStats, MentionFilter, Store
+from mentionscan.timeutil import age, local_date, local_day, parse_due, parse_time, to_iso, utcnow
 
 NO_DUE = ("none", "off", "clear")  # `--due none` removes the report-back date
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One mention before and after a change (`Workspace.mark`)."""
+
+    before: Mention
+    after: Mention
 
 
 def check_status(text: str) -> str:
@@ -57,6 +67,33 @@ def mark(
     return changed
 
 
+def mark_all(
+    store: Store,
+    status: str,
+    ids: Sequence[str],
+    selection: MentionFilter,
+    *,
+    note: str | None = None,
+    due: str | None = None,
+    now: datetime | None = None,
+) -> list[Change]:
+    """`mark` the mentions named by id prefix (every one checked first), else those `selection`
+    picks, in an open store; saved at once, when anything changed."""
+    if ids:
+        chosen = list({m.id: m for m in (store.resolve(prefix) for prefix in ids)}.values())
+    else:
+        chosen = list(store.mentions(selection))
+    changes = []
+    for mention in chosen:
+        changed = mark(mention, status, note=note, due=due, now=now)
+        if changed is not mention:
+            store.put(changed)
+            changes.append(Change(mention, changed))
+    if changes:
+        store.save()
+    return changes
+
+
 def add_note(mention: Mention, text: str, now: datetime | None = None) -> Mention:
     """A copy with `text` added to the timeline as a note (an empty note is a ConfigError)."""
     if not text.strip():
@@ -73,9 +110,8 @@ def timeline_lines(mention: Mention) -> list[tuple[Event, str]]:
             lines.append((event, f"{status} -> {event.text}"))
             status = event.text
         elif event.kind == "due":
-            lines.append(
-                (event, "report back by " + event.text if event.text != "cleared" else "no due date")
-            )
+            when = parse_time(event.text)
+            lines.append((event, f"report back by {local_date(when)}" if when else "no due date"))
         else:
             lines.append((event, event.text))
     return lines
@@ -103,13 +139,17 @@ def due_cutoff(now: datetime | None = None) -> datetime:
 
 
 def due_cell(when: datetime | None, now: datetime | None = None) -> str:
-    """`today`, `3d late`, `in 2d`: a due date, short enough for a column."""
+    """`today`, `tomorrow`, `in 3d`, `2d late`: a due date, short enough for a column.
+
+    Counted in local calendar days, not in 24-hour periods: a date set with `--due 3d` a
+    minute ago is "in 3d" until midnight, whatever the hour.
+    """
     if when is None:
         return ""
-    now = now or utcnow()
-    days = (when.astimezone().date() - now.astimezone().date()).days
+    days = (local_day(when) - local_day(now or utcnow())).days
     if days == 0:
         return "today"
-    if days < 0:
-        return f"{age(when, now)} late"
-    return f"in {age(now, when)}"
+    if days == 1:
+        return "tomorrow"
+    span = f"{abs(days)}d" if abs(days) < 14 else f"{abs(days) // 7}w"
+    return f"{span} late" if days < 0 else f"in {span}"

@@ -53,7 +53,7 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Trial:
-    """What `test-query` found: a mention with the words that matched, and whether it is stored."""
+    """What `test-query` found: each mention with the words that matched, and whether it is stored."""
 
     mention: Mention
     evidence: tuple[Evidence, ...]

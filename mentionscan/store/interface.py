@@ -48,6 +48,15 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(folded)
 
 
+def search_text(mention: Mention) -> str:
+    """What a word search reads of a mention: its title, snippet and text, who wrote it (name and
+    address), our notes on it, and how to reach the author (`contact`'s findings)."""
+    notes = [e.text for e in mention.timeline if e.kind == "note"]
+    contacts = [str(c.get("value") or "") for c in mention.contacts]
+    fields = (mention.title, mention.snippet, mention.text, mention.author, mention.author_email)
+    return " ".join([*(f for f in fields if f), *notes, *contacts])
+
+
 @dataclass(frozen=True, slots=True)
 class MentionFilter:
     """Which stored mentions to read, in what order, how many. Every field narrows; empty: any."""
@@ -62,7 +71,7 @@ class MentionFilter:
     published_before: datetime | None = None  # sort time strictly before
     due_before: datetime | None = None  # has a due date, strictly before this moment
     author_keys: tuple[str, ...] = ()  # `Mention.author_key` is one of these
-    words: tuple[str, ...] = ()  # folded; each starts a word of the title, snippet or text
+    words: tuple[str, ...] = ()  # folded; each starts a word of `search_text` (title ... contacts)
     undigested: bool = False  # no digest has carried it yet
     limit: int | None = None
     order: Order = Order.NEWEST
@@ -100,7 +109,7 @@ class MentionFilter:
         if self.undigested and mention.digested_at is not None:
             return False
         if self.words:
-            have = words_of(f"{mention.title} {mention.snippet} {mention.text}")
+            have = words_of(search_text(mention))
             if not all(any(word.startswith(w) for word in have) for w in self.words):
                 return False
         return True

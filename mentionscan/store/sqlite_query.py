@@ -1,4 +1,4 @@
-"""A `MentionFilter` as SQL over schema 2 (`sqlite_schema.py`): what `MentionFilter.accepts` means, indexed.
+"""A `MentionFilter` as SQL over schema 3 (`sqlite_schema.py`): what `MentionFilter.accepts` means, indexed.
 
 Each field becomes one condition on a column (or a side table, or the FTS5 table for words);
 `exclude` leaves out the stored versions of mentions the caller has changed in memory. Every
@@ -116,7 +116,13 @@ def select_sql(selection: MentionFilter, exclude: Collection[str]) -> tuple[str,
     """The query for `Store.mentions`: seq, id and doc of each chosen row, in order, limited."""
     found = where(selection, exclude)
     limit = f" LIMIT {int(selection.limit)}" if selection.limit else ""
-    sql = f"SELECT seq, id, doc FROM mentions{found.sql()} ORDER BY {ORDER_BY[selection.order]}{limit}"  # noqa: S608
+    order = ORDER_BY[selection.order]
+    if selection.order is Order.STORED and (selection.found_since or selection.found_before):
+        # Left to itself SQLite walks the whole table in seq order rather than sort the few rows
+        # the found_at index gives (what a channel has not had: 100 among 100,000): "+seq" keeps
+        # the index. 0.5 ms instead of 80 at 100,000 mentions (bench/notify.py).
+        order = "+seq"
+    sql = f"SELECT seq, id, doc FROM mentions{found.sql()} ORDER BY {order}{limit}"  # noqa: S608
     return sql, found.params
 
 

@@ -8,6 +8,9 @@ Schema 2 adds what queries need, each derived from the document by `columns` and
     mention_queries(seq, query)             the queries each mention matched
     mention_words                           FTS5: the folded words of title, snippet and text
 
+Schema 3 keeps in `mention_words` what a search reads now (`search_text`): the author's name
+and address, the notes and the contacts too; its upgrade derives them again for every mention.
+
 A new database is made as schema 1 and then upgraded, so that a new file and an upgraded one
 are the same. An upgrade runs inside the caller's transaction: killed part way, it leaves the
 database as it was.
@@ -22,9 +25,9 @@ from typing import Any
 
 from mentionscan.models import Mention
 from mentionscan.store.docs import parse_doc, to_mention
-from mentionscan.store.interface import sort_time, words_of
+from mentionscan.store.interface import search_text, sort_time, words_of
 
-SCHEMA = 2
+SCHEMA = 3
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 UPGRADE_BATCH = 5000
@@ -32,6 +35,7 @@ UPGRADE_BATCH = 5000
 TABLES = {
     1: ("meta", "mentions", "mention_keys", "state"),
     2: ("meta", "mentions", "mention_keys", "state", "mention_queries", "mention_words"),
+    3: ("meta", "mentions", "mention_keys", "state", "mention_queries", "mention_words"),
 }
 SCHEMA_1 = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
@@ -91,8 +95,8 @@ def columns(mention: Mention) -> tuple[Any, ...]:
 
 
 def words(mention: Mention) -> str:
-    """What `mention_words` holds for `mention`: each folded word of title, snippet and text, once."""
-    return " ".join(dict.fromkeys(words_of(f"{mention.title} {mention.snippet} {mention.text}")))
+    """What `mention_words` holds for `mention`: each folded word of its `search_text`, once."""
+    return " ".join(dict.fromkeys(words_of(search_text(mention))))
 
 
 def create(conn: sqlite3.Connection, path: Path) -> None:
@@ -107,14 +111,17 @@ def upgrade(conn: sqlite3.Connection, schema: int, path: Path) -> None:
     if schema < 2:
         for statement in SCHEMA_2:
             conn.execute(statement)
-        fill(conn, path)
+        fill(conn, path)  # the words as schema 3 keeps them, already
         for statement in INDEXES_2:
             conn.execute(statement)
+    elif schema < 3:
+        conn.execute("DELETE FROM mention_words")
+        fill(conn, path, words_only=True)
     conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA,))
 
 
-def fill(conn: sqlite3.Connection, path: Path) -> None:
-    """Derive schema 2's columns, queries and words from every stored document."""
+def fill(conn: sqlite3.Connection, path: Path, *, words_only: bool = False) -> None:
+    """Derive the columns, queries and words (or the words only) from every stored document."""
     last = 0
     while True:
         # In batches by seq, each read whole before it is written: a table changed under an
@@ -127,11 +134,12 @@ def fill(conn: sqlite3.Connection, path: Path) -> None:
         mentions = [
             (seq, to_mention(path, parse_doc(path, mention_id, doc))) for seq, mention_id, doc in rows
         ]
-        conn.executemany(FILL, [(*columns(m), seq) for seq, m in mentions])
-        conn.executemany(
-            "INSERT OR IGNORE INTO mention_queries (seq, query) VALUES (?, ?)",
-            [(seq, query) for seq, m in mentions for query in m.queries],
-        )
+        if not words_only:
+            conn.executemany(FILL, [(*columns(m), seq) for seq, m in mentions])
+            conn.executemany(
+                "INSERT OR IGNORE INTO mention_queries (seq, query) VALUES (?, ?)",
+                [(seq, query) for seq, m in mentions for query in m.queries],
+            )
         conn.executemany(
             "INSERT INTO mention_words (rowid, words) VALUES (?, ?)", [(seq, words(m)) for seq, m in mentions]
         )

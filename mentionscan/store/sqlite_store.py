@@ -1,15 +1,17 @@
 """The second backend: one SQLite file (`database = "sqlite:///path/mentions.db"`), for big histories.
 
 Same records and behaviour as the JSON default, but nothing is loaded up front: a lookup is an
-indexed query, and a `MentionFilter` is answered in SQL over the columns schema 2 keeps
+indexed query, and a `MentionFilter` is answered in SQL over the columns it keeps
 (`sqlite_schema.py`), so opening a database of a million mentions, adding one to it or listing
 the newest twenty cost about the same as with a hundred.
 
 Changes wait in memory until `save()`, which applies them in one `BEGIN IMMEDIATE` transaction
 (WAL mode, so readers are never blocked). A new database is made whole in a temp file and
 renamed into place, so a crash during the first save leaves no file rather than half of one. A
-schema 1 database is upgraded in place, in one transaction, when it is first opened for
-writing; opened read-only it is answered by reading its documents.
+database of an older schema is upgraded in place, in one transaction, when it is first opened
+for writing; opened read-only it is answered by reading its documents (schema 1, which has no
+columns) or, for a word search, the documents its other columns chose (schema 2, whose words
+are title, snippet and text only).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +228,8 @@ class SQLiteStore(BaseStore):
     def _stored_mentions(self, selection: MentionFilter, exclude: frozenset[str]) -> Iterable[Pair]:
         if self._reads_documents:
             return scan(self._every(), selection, exclude)
+        if self._old_words(selection):
+            return scan(self._query(*sql.select_sql(_without_words(selection), exclude)), selection)
         return self._query(*sql.select_sql(selection, exclude))
 
     def _stored_count(self, selection: MentionFilter | None, exclude: frozenset[str]) -> int:
@@ -234,6 +239,8 @@ class SQLiteStore(BaseStore):
             return int(self._rows("SELECT count(*) FROM mentions")[0][0]) - len(exclude)
         if self._reads_documents:
             return sum(1 for _, m in self._every() if m.id not in exclude and selection.accepts(m))
+        if self._old_words(selection):
+            return len(list(self._stored_mentions(replace(selection, limit=None), exclude)))
         return int(self._rows(*sql.count_sql(selection, exclude))[0][0])
 
     def _stored_authors(self, keys: set[str], exclude: frozenset[str]) -> dict[str, Tally]:
@@ -245,7 +252,14 @@ class SQLiteStore(BaseStore):
     @property
     def _reads_documents(self) -> bool:
         """Whether queries read every document: a schema 1 file, opened read-only, has no columns."""
-        return self.schema is not None and self.schema < SCHEMA
+        return self.schema is not None and self.schema < 2
+
+    def _old_words(self, selection: MentionFilter) -> bool:
+        """Whether `selection` searches words a schema 2 file (read-only) lacks: authors, notes, contacts.
+
+        Then the other fields narrow in SQL, and the words are checked on the documents.
+        """
+        return bool(selection.words) and self.schema is not None and self.schema < SCHEMA
 
     def _end(self) -> int:
         return self._last_seq + 1
@@ -365,6 +379,10 @@ class SQLiteStore(BaseStore):
             temp.replace(self.path)
         fsync_folder(self.path.parent)
         self._open()
+
+
+def _without_words(selection: MentionFilter) -> MentionFilter:
+    return replace(selection, words=(), limit=None)
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 To hold a new backend (PostgreSQL, say) to the contract: add its name to `BACKENDS` and teach
 `tools.location_in` to make a location for it, a database of its own per test. Everything in
 test_records, test_unit_of_work, test_queries, test_queries_reference and test_old_databases
-then runs against it (the last skips a backend with no older schema in `SCHEMA_1_WRITERS`).
+then runs against it (the last for each older schema in `OLD_WRITERS`).
 test_files holds what only a backend in one local file promises (folders, bytes, permissions),
 and each backend's own file format is tested in its `test_<backend>_file.py`.
 """

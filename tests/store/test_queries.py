@@ -49,6 +49,12 @@ FIELDS = {
     "a word not folded matches nothing": (MentionFilter(words=("Widget",)), []),
     "an accent not folded matches nothing": (MentionFilter(words=("café",)), []),
     "a word with a space matches nothing": (MentionFilter(words=("acme widgets",)), []),
+    "an author's name": (MentionFilter(words=("zoe",)), [3, 1]),
+    "an author's address": (MentionFilter(words=("help",)), [2]),
+    "a note": (MentionFilter(words=("callback",)), [5]),
+    "a contact found": (MentionFilter(words=("ops", "corp")), [6]),
+    "a draft is not searched": (MentionFilter(words=("hello",)), []),
+    "a note and the title": (MentionFilter(words=("friday", "same")), [5]),
 }
 COMBINED = {
     "status, query and time": (
@@ -128,7 +134,8 @@ def test_words_as_a_user_types_them(filled):
     assert search("STRASSE Café") == ids([1])
     assert search("straße") == ids([1])
     assert search("Ångström") == ids([2])
-    assert search("ZOË") == []  # the author is not searched
+    assert search("ZOË") == ids([3, 1])  # the author's name, folded
+    assert search("Promised callback") == ids([5])  # a note
     assert search("wid") == ids([3, 2, 1])
 
 

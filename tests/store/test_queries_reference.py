@@ -32,12 +32,19 @@ texts = st.lists(st.sampled_from(WORDS), max_size=4).map(" ".join)
 @st.composite
 def mentions(draw: st.DrawFn, number: int) -> Mention:
     contacted = draw(st.lists(st.tuples(times, st.sampled_from(["draft", "status", "note"])), max_size=2))
+    # A note's words are searched, a draft's are not; so are the author's address and contacts.
+    events = tuple(
+        Event(at, kind, draw(texts) if kind != "status" else "contacted") for at, kind in contacted
+    )
+    contacts = draw(st.lists(texts.map(lambda value: {"kind": "page", "value": value}), max_size=1))
     return make(
         number,
         title=draw(texts),
         snippet=draw(texts),
         text=draw(texts),
         author=draw(st.sampled_from(AUTHORS)),
+        author_email=draw(st.sampled_from([None, "widget@acme.example"])),
+        contacts=tuple(contacts),
         url=draw(st.sampled_from(["https://a.example/1", "https://b.example/2"])),
         status=draw(st.sampled_from(STATUSES)),
         source=draw(st.sampled_from(SOURCES)),
@@ -46,7 +53,7 @@ def mentions(draw: st.DrawFn, number: int) -> Mention:
         published=draw(maybe_times),
         due=draw(maybe_times),
         digested_at=draw(maybe_times),
-        timeline=tuple(Event(at, kind, "contacted") for at, kind in contacted),
+        timeline=events,
     )
 
 

@@ -37,13 +37,13 @@ def test_a_newer_schema_is_refused(tmp_path):
     populate(location, 2)
     path = path_of(location)
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE meta SET value = 3 WHERE key = 'schema'")
+        conn.execute("UPDATE meta SET value = 4 WHERE key = 'schema'")
     conn.close()
     before = path.read_bytes()
     with pytest.raises(StoreError) as caught, open_store(location):
         pass
     assert str(caught.value) == (
-        f"database {path} has schema version 3, and this mentionscan reads only version 2: "
+        f"database {path} has schema version 4, and this mentionscan reads only version 3: "
         "it is too old for this database — upgrade mentionscan"
     )
     assert path.read_bytes() == before
@@ -63,7 +63,7 @@ def test_the_file_is_a_wal_database_with_the_same_records_as_the_json_store(tmp_
     conn = sqlite3.connect(path_of(location))
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == 2
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == 3
         docs = [json.loads(doc) for (doc,) in conn.execute("SELECT doc FROM mentions ORDER BY seq")]
         assert docs == [m.to_dict() for m in mentions]
         assert list(docs[0])[:2] == ["id", "keys"]  # the JSON backend's order, field for field
@@ -339,9 +339,9 @@ def test_a_schema_1_database_is_upgraded_in_place_on_the_first_write(tmp_path):
         assert store.schema == 1
     assert dump(path) == before  # reading never upgrades
     with open_store(location) as store:
-        assert store.schema == 2
+        assert store.schema == 3
         assert store.count() == len(mentions)
-    assert schema_of(path) == 2
+    assert schema_of(path) == 3
     check_sqlite_rows(path, mentions)
     assert [line for line in dump(path) if "mention_keys" in line and "INSERT" in line] == [
         line for line in before if "mention_keys" in line and "INSERT" in line
@@ -384,7 +384,7 @@ def test_a_run_killed_during_the_upgrade_leaves_schema_1(tmp_path):
         assert store.schema == 1
         assert store.count(MentionFilter(found_since=mentions[1000].found_at)) == 1000
     with open_store(location) as store:  # the next run upgrades it
-        assert store.schema == 2
+        assert store.schema == 3
     check_sqlite_rows(path, mentions)
 
 

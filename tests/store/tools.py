@@ -15,7 +15,7 @@ from tinydb import TinyDB
 
 from mentionscan.models import Event, Mention
 from mentionscan.store import database_path, open_store
-from mentionscan.store.interface import words_of
+from mentionscan.store.interface import search_text, words_of
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -151,9 +151,7 @@ def check_sqlite_rows(path: Path, mentions: list) -> None:
         for mention in mentions:
             (seq,) = conn.execute("SELECT seq FROM mentions WHERE id = ?", (mention.id,)).fetchone()
             (words,) = conn.execute("SELECT words FROM mention_words WHERE rowid = ?", (seq,)).fetchone()
-            assert words.split() == list(
-                dict.fromkeys(words_of(f"{mention.title} {mention.snippet} {mention.text}"))
-            )
+            assert words.split() == list(dict.fromkeys(words_of(search_text(mention))))
     finally:
         conn.close()
 
@@ -211,4 +209,60 @@ def write_schema_1_json(path: Path, mentions: list[Mention], states: dict[str, d
         tiny.close()
 
 
-SCHEMA_1_WRITERS = {"sqlite": write_schema_1_sqlite, "json": write_schema_1_json}
+# An SQLite database as schema 2 made it: schema 1, then that version's upgrade, frozen here.
+# Its words are those of the title, snippet and text only (schema 3 adds authors, notes, contacts).
+
+SQLITE_SCHEMA_2 = (
+    *(
+        f"ALTER TABLE mentions ADD COLUMN {name} {kind}"
+        for name, kind in (
+            ("status", "TEXT"), ("source", "TEXT"), ("found_at", "INTEGER"), ("sort_at", "INTEGER"),
+            ("due", "INTEGER"), ("author_key", "TEXT"), ("last_contacted", "INTEGER"),
+            ("digested_at", "INTEGER"),
+        )
+    ),
+    "CREATE TABLE mention_queries (seq INTEGER NOT NULL, query TEXT NOT NULL, PRIMARY KEY (seq, query)) "
+    "WITHOUT ROWID",
+    "CREATE VIRTUAL TABLE mention_words USING fts5(words, tokenize = 'ascii', detail = none)",
+    "CREATE INDEX mention_queries_query ON mention_queries (query, seq)",
+    "CREATE INDEX mentions_newest ON mentions (sort_at, found_at, id)",
+    "CREATE INDEX mentions_status ON mentions (status, sort_at, found_at, id)",
+    "CREATE INDEX mentions_source ON mentions (source, sort_at, found_at, id)",
+    "CREATE INDEX mentions_found ON mentions (found_at)",
+    "CREATE INDEX mentions_due ON mentions (due) WHERE due IS NOT NULL",
+    "CREATE INDEX mentions_author ON mentions (author_key, last_contacted)",
+    "CREATE INDEX mentions_undigested ON mentions (sort_at, found_at, id) WHERE digested_at IS NULL",
+)  # fmt: skip
+
+
+def write_schema_2_sqlite(path: Path, mentions: list[Mention], states: dict[str, dict]) -> None:
+    """An SQLite database exactly as schema 2 left it: its columns, queries and (fewer) words."""
+    write_schema_1_sqlite(path, mentions, states)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in SQLITE_SCHEMA_2:
+            conn.execute(statement)
+        for seq, mention in enumerate(mentions, 1):
+            conn.execute(
+                "UPDATE mentions SET status = ?, source = ?, found_at = ?, sort_at = ?, due = ?, "
+                "author_key = ?, last_contacted = ?, digested_at = ? WHERE seq = ?",
+                (*expected_row(mention), seq),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO mention_queries (seq, query) VALUES (?, ?)",
+                [(seq, query) for query in mention.queries],
+            )
+            words = dict.fromkeys(words_of(f"{mention.title} {mention.snippet} {mention.text}"))
+            conn.execute("INSERT INTO mention_words (rowid, words) VALUES (?, ?)", (seq, " ".join(words)))
+        conn.execute("UPDATE meta SET value = 2 WHERE key = 'schema'")
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+# Each backend's older schemas, and what wrote each.
+OLD_WRITERS = {
+    "sqlite": {1: write_schema_1_sqlite, 2: write_schema_2_sqlite},
+    "json": {1: write_schema_1_json},
+}

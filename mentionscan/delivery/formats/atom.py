@@ -43,13 +43,20 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 def write(mentions: Sequence[Mention], out: TextIO, context: Context) -> None:
     """An Atom 1.0 feed; ids are stable UUID URNs, so a reader shows each mention once.
 
-    `feed_key` names the collection (the database location): the same key, the same feed id.
+    `feed_key` names the collection (the database location): the same key, the same feed id;
+    `feed_url` and `page_url` are its `self` and `alternate` links.
     """
     now = context.now or utcnow()
     feed_key = context.feed_key
     feed = ET.Element("feed", {"xmlns": ATOM_NS})
     _sub(feed, "id", "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "mentionscan:feed:" + feed_key)))
     _sub(feed, "title", "Mentions")
+    # RFC 4287 4.2.7: `self` is where a reader fetches the feed again; `alternate` is the page it
+    # belongs to, which a reader opens from the feed's title.
+    if context.feed_url:
+        _sub(feed, "link", rel="self", type="application/atom+xml", href=context.feed_url)
+    if context.page_url:
+        _sub(feed, "link", rel="alternate", type="text/html", href=context.page_url)
     newest = max((m.timeline[-1].at if m.timeline else _when(m) for m in mentions), default=now)
     _sub(feed, "updated", to_iso(newest))
     author = _sub(feed, "author")

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 from mentionscan.delivery.formats import Detail
 from mentionscan.followup.triage import ago, due_cell, timeline_lines
 from mentionscan.text import clean, one_line
-from mentionscan.timeutil import to_iso
+from mentionscan.timeutil import local_date, to_iso
 
 
 def record(detail: Detail) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def write_text(detail: Detail, out: TextIO) -> None:
         if value:
             out.write(f"{label + ':':<10} {one_line(value)}\n")
 
-    due = f"{to_iso(mention.due)} ({due_cell(mention.due)})" if mention.due else ""
+    due = f"{local_date(mention.due)} ({due_cell(mention.due)})" if mention.due else ""
     out.write(f"{mention.id}  {mention.status}\n{one_line(mention.title) or '(no title)'}\n")
     line("url", mention.url)
     line("link", mention.link)
