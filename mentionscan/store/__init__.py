@@ -60,11 +60,8 @@ def open_store(
             check_writable(path)
         if notice is not None and not path.exists():
             # A typo in a path shows: said when the command made it (after the store is closed),
-            # or at once when there is nothing to read.
-            if write:
-                stack.callback(lambda: path.exists() and notice(f"new database {path}"))
-            else:
-                notice(f"no database at {path} yet (fetch makes it)")
+            # or that there was nothing to read; not when the command failed for its own reason.
+            stack.push(_say_new(path, write, notice))
         # Imported here so that commands which never open the database don't pay for tinydb/orjson.
         store: Store
         if text.startswith(SQLITE_PREFIX):
@@ -77,6 +74,17 @@ def open_store(
             store = JSONStore(path, location=text, write=write)
         stack.callback(store.close)
         yield store
+
+
+def _say_new(path: Path, write: bool, notice: Callable[[str], None]) -> Callable[..., bool]:
+    def said(kind: type[BaseException] | None, *_: object) -> bool:
+        if write and path.exists():
+            notice(f"new database {path}")
+        elif not write and kind is None:
+            notice(f"no database at {path} yet (fetch makes it)")
+        return False  # an exception goes on
+
+    return said
 
 
 def database_path(location: str) -> Path:
