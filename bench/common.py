@@ -117,6 +117,7 @@ class Run:
     peak_tree_rss: int  # bytes: the largest sum (PSS) over the program and every process it started, sampled
     stdout: str
     stderr: str
+    cpu: float = 0.0  # seconds of CPU (user and system) of the program and the processes it reaped
 
 
 def run_program(args: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
@@ -156,7 +157,8 @@ def run_program(args: Sequence[str], *, env: dict[str, str] | None = None, cwd: 
     sampler.join()
     for reader in readers:
         reader.join()
-    return Run(wall, process.returncode, usage.ru_maxrss * 1024, peak_tree, "".join(out), "".join(err))
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall, process.returncode, usage.ru_maxrss * 1024, peak_tree, "".join(out), "".join(err), cpu)
 
 
 def tree_rss(pid: int) -> int:

@@ -16,6 +16,7 @@ import argparse
 import json
 import sqlite3
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from common import (
@@ -33,19 +34,22 @@ from common import (
 )
 from feedgen import QUERIES_10, feed_url
 
-TARGET_COLD = 20.0  # seconds, and at least 5x faster than each peer
-TARGET_RATIO = 5.0
-TARGET_304 = 4.0
-TARGET_MEMORY = 150 * (1 << 20)
+# Issue 17's: twice the network's floor (500 / 64 x 0.2 s = 1.6 s), 40x each peer, 304s in 2 s
+TARGET_COLD = 3.2  # seconds, and at least TARGET_RATIO times faster than each peer
+TARGET_RATIO = 40.0
+TARGET_304 = 2.0
+TARGET_MEMORY = 120 * (1 << 20)
 
 
 def toml(value: str) -> str:
     return json.dumps(value)
 
 
-def mentionscan_config(folder: Path, port: int, feeds: int) -> Path:
+def mentionscan_config(
+    folder: Path, port: int, feeds: int, queries: Sequence[tuple[str, str]] = QUERIES_10
+) -> Path:
     lines = ["[settings]", 'database = "mentions.json"', ""]
-    for name, expression in QUERIES_10:
+    for name, expression in queries:
         lines += ["[[queries]]", f"name = {toml(name)}", f"match = {toml(expression)}", ""]
     for n in range(feeds):
         lines += ["[[sources]]", f'name = "blog{n}"', 'type = "feed"', f"url = {toml(feed_url(n, port))}", ""]
@@ -84,14 +88,14 @@ def measure_mentionscan(server: FeedServer, feeds: int, runs: int) -> tuple[list
             found = len(json.loads(run.stdout))
             say(
                 f"  mentionscan cold run {index + 1}: {seconds(run.wall)}, {found} new mentions, "
-                f"peak {mib(run.peak_rss)} (tree {mib(run.peak_tree_rss)})"
+                f"peak {mib(run.peak_rss)} (tree {mib(run.peak_tree_rss)}), {seconds(run.cpu)} of CPU"
             )
             cold.append(run)
             again = run_mentionscan(config)
             check_answers(server, "304", feeds, "mentionscan (304)")
             if json.loads(again.stdout):
                 raise SystemExit("mentionscan found new mentions on the 304 run")
-            say(f"  mentionscan 304 run {index + 1}: {seconds(again.wall)}")
+            say(f"  mentionscan 304 run {index + 1}: {seconds(again.wall)}, {seconds(again.cpu)} of CPU")
             warm.append(again)
     return cold, warm, found
 
@@ -163,7 +167,7 @@ def main(runs: int = 3, peers: bool = True, feeds: int = 500, latency: float = 0
     row = Row(
         f"fetch {feeds} feeds x 50 entries, {latency * 1000:.0f} ms latency, 10 queries, cold db",
         seconds(ours),
-        f"≤ {TARGET_COLD:.0f} s and ≥ {TARGET_RATIO:.0f}x faster than each",
+        f"≤ {TARGET_COLD:.1f} s and ≥ {TARGET_RATIO:.0f}x faster than each",
         ours <= TARGET_COLD,
     )
     if r2e is not None and f2e is not None:
@@ -185,7 +189,7 @@ def main(runs: int = 3, peers: bool = True, feeds: int = 500, latency: float = 0
         Row(
             f"peak memory of the {feeds}-feed run (largest process; whole tree summed)",
             f"{mib(memory)}; {mib(tree)}",
-            "≤ 150 MiB (both)",
+            f"≤ {TARGET_MEMORY >> 20} MiB (both)",
             memory <= TARGET_MEMORY and tree <= TARGET_MEMORY,
         ),
     ]

@@ -16,9 +16,12 @@ import time
 from datetime import UTC, datetime
 
 import fetch
+import inbox
 import interrupt
 import match
 import notify
+import onefeed
+import parse
 import queries
 import startup
 import store
@@ -36,12 +39,15 @@ def main() -> None:
     load = os.getloadavg()[0]
     rows: list[Row] = []
     rows += fetch.main(runs=args.runs, peers=not args.no_peers)
+    rows += parse.main(runs=args.runs)
     rows += match.main(runs=args.runs)
     rows += store.main(runs=args.runs)
+    rows += onefeed.main(runs=args.runs)
     rows += queries.main(runs=max(args.runs, 5))
     rows += notify.main(runs=max(args.runs, 5))
     rows += startup.main()
     rows += interrupt.main()
+    rows += inbox.main(runs=args.runs)
     took = time.perf_counter() - started
     table = show(rows)
     print(table)

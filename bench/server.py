@@ -3,7 +3,8 @@
 `python bench/server.py --feeds 500 --entries 50 --latency 0.2` prints its port on the first
 line of stdout, then serves `/feeds/N.xml` (each with an ETag and a Last-Modified, answering a
 matching conditional request with 304), holding every answer for `latency` seconds as a distant
-server would. `/stats` gives the counts of 200 and 304 answers as JSON; `/reset` zeroes them.
+server would. `/stats` gives the counts of 200 and 304 answers as JSON, and the most requests it
+held at once for one host name (`max_per_host`); `/reset` zeroes them.
 It stops when its stdin closes.
 """
 
@@ -29,7 +30,8 @@ class Server(ThreadingHTTPServer):
 
 
 def make_handler(feeds: dict[int, bytes], latency: float, modified: str) -> type[BaseHTTPRequestHandler]:
-    counts = {"200": 0, "304": 0, "404": 0}
+    counts = {"200": 0, "304": 0, "404": 0, "max_per_host": 0}  # the most requests at once to one host
+    in_flight: dict[str, int] = {}
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -52,6 +54,17 @@ def make_handler(feeds: dict[int, bytes], latency: float, modified: str) -> type
                         counts[key] = 0
                 self.send_body(200, b"{}", "application/json")
                 return
+            host = self.headers.get("Host", "")
+            with lock:
+                in_flight[host] = in_flight.get(host, 0) + 1
+                counts["max_per_host"] = max(counts["max_per_host"], in_flight[host])
+            try:
+                self.answer_feed()
+            finally:
+                with lock:
+                    in_flight[host] -= 1
+
+        def answer_feed(self) -> None:
             time.sleep(latency)
             number = self.path.removeprefix("/feeds/").removesuffix(".xml")
             body = feeds.get(int(number)) if number.isdigit() else None

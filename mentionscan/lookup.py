@@ -8,7 +8,8 @@ does not exist would start an empty database, so that every mention is announced
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
@@ -21,9 +22,14 @@ from mentionscan.timeutil import parse_since
 
 
 def check_names(
-    config: Config | None, store: Store, *, queries: Sequence[str] = (), sources: Sequence[str] = ()
+    config: Config | None,
+    opened: Callable[[], AbstractContextManager[Store]],
+    *,
+    queries: Sequence[str] = (),
+    sources: Sequence[str] = (),
 ) -> None:
-    """ConfigError for a query or source name that neither `config` nor any stored mention has.
+    """ConfigError for a query or source name that neither `config` nor any stored mention has
+    (the database `opened()` is read only when a name is not in the config).
 
     A name gone from the config that stored mentions still carry is fine: it still selects them.
     """
@@ -35,8 +41,9 @@ def check_names(
             if name in known:
                 continue
             wanted = MentionFilter(queries=(name,), limit=1) if kind == "query" else None
-            if store.count(wanted or MentionFilter(sources=(name,), limit=1)):
-                continue
+            with opened() as store:
+                if store.count(wanted or MentionFilter(sources=(name,), limit=1)):
+                    continue
             where = f"{config.path} or the database" if config else "the database"
             raise ConfigError(f"no {kind} named {name!r} in {where}{did_you_mean(name, known)}")
 

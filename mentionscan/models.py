@@ -64,6 +64,7 @@ class Entry:
     key_scope: str = "source"
     link: str = ""  # a discussion's (an HN story's, a link post's): the page it is about
     authors: tuple[str, ...] = ()  # every author, when there are several (`author` is the first)
+    language: str = ""  # as the feed or site declares it (`de`, `pt-BR`), else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,7 @@ class Mention:
     digested_at: datetime | None = None
     contacts: tuple[dict[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    language: str = ""  # declared by the source, or detected for a `lang:` query ("" if neither)
 
     def to_record(self) -> dict[str, Any]:
         """The public JSON form: exactly `RECORD_FIELDS`, in that order."""
@@ -156,6 +158,8 @@ class Mention:
             contacts=[dict(c) for c in self.contacts],
             extra=dict(self.extra),
         )
+        if self.language:
+            data["language"] = self.language
         return data
 
     @classmethod
@@ -171,6 +175,7 @@ class Mention:
         values["timeline"] = tuple(Event.from_dict(e) for e in values.get("timeline") or ())
         values["contacts"] = tuple(dict(c) for c in values.get("contacts") or ())
         values["extra"] = dict(values.get("extra") or {})
+        values["language"] = str(values.get("language") or "")
         return cls(**values)
 
     @property

@@ -83,6 +83,11 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return when.replace(tzinfo=when.tzinfo or UTC).astimezone(UTC)
 
 
+def parse_moment(value: str | datetime | None) -> datetime | None:
+    """`parse_since` of a string; a datetime or None as it is."""
+    return parse_since(value) if isinstance(value, str) else value
+
+
 DUE_WORDS = "today, tomorrow, a weekday (friday), 3d, 1w, 12h, a date (2026-06-01)"
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from mentionscan.text import clean
@@ -139,3 +140,18 @@ def _masked_query(query: str) -> str:
 def _is_secret(name: str) -> bool:
     lowered = name.lower().replace("-", "_")
     return any(lowered == word or lowered.endswith("_" + word) for word in _SECRET_PARAM)
+
+
+_PORT = re.compile(r":\d*$")
+
+
+def normalize_domain(value: str) -> str:
+    """`https://www.Acme.example:8080/x` -> `acme.example`: the form `site:` compares."""
+    host = value.strip().lower().split("://", 1)[-1]
+    host = host.split("/", 1)[0].rsplit("@", 1)[-1]
+    # repeat so that normalizing twice changes nothing ("www.www.x", "x:80:80")
+    while True:
+        shorter = _PORT.sub("", host).strip().strip(".").removeprefix("*.").removeprefix("www.")
+        if shorter == host:
+            return host
+        host = shorter

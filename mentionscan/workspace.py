@@ -9,19 +9,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mentionscan.config.load import default_config_path
+from mentionscan.config import opml as opml_lists
+from mentionscan.config.load import default_config_path, load_config
 from mentionscan.config.model import Config, Settings
 from mentionscan.errors import ConfigError, NotFound
 from mentionscan.followup.triage import Change
+from mentionscan.lookup import make_filter
 from mentionscan.models import CLOSED_STATUSES, STATUSES, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
 from mentionscan.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from mentionscan.delivery.digest import Deliver, DigestResult
     from mentionscan.delivery.formats import Detail, Format
     from mentionscan.delivery.notify import NotifyResult
-    from mentionscan.fetching.discovery import Choose
     from mentionscan.fetching.doctor import Check
     from mentionscan.fetching.run import Progress, RunResult
     from mentionscan.followup.contact import Found
@@ -41,7 +44,7 @@ class Workspace:
         self._database = database
         self._config: Config | None = None
         self._config_needed = config_needed
-        self._told: set[str] = set()
+        self.config_file = config_path or default_config_path()  # read, whether or not it exists
 
     @classmethod
     def open(cls, config: str | Path | None = None, database: str | None = None) -> Workspace:
@@ -70,8 +73,6 @@ class Workspace:
     def config(self) -> Config:
         """The config, read on first use (ConfigError when it cannot be)."""
         if self._config is None:
-            from mentionscan.config.load import load_config
-
             self._config = load_config(self._config_path)
         return self._config
 
@@ -91,17 +92,11 @@ class Workspace:
         """The database for one `with` block: `write=True` locks it for the block (for `purpose`)."""
         from mentionscan.store import open_store
 
-        notice, timeout = (self._notice_once if self.notice else None), self.settings.lock_timeout
-        return open_store(self.database, write=write, lock_timeout=timeout, notice=notice, purpose=purpose)
+        t = self.settings.lock_timeout
+        return open_store(self.database, write=write, purpose=purpose, lock_timeout=t, notice=self.notice)
 
-    def _config_if_any(self) -> Config | None:
-        """The config when there is one to read (it is not needed when only a database was given)."""
+    def _config_if_any(self) -> Config | None:  # none is needed when only a database was given
         return self.config if self._config_needed or self._config else None
-
-    def _notice_once(self, line: str) -> None:  # a command may open the database more than once
-        if self.notice is not None and line not in self._told:
-            self._told.add(line)
-            self.notice(line)
 
     # The main job
 
@@ -131,19 +126,13 @@ class Workspace:
         with self.store() as store:
             return store.count(selection or self.filter(**filters))
 
-    def filter(self, **filters: Any) -> MentionFilter:
-        """A `MentionFilter` from what a user types (`lookup.make_filter`): `since="7d"`, `status=[...]`."""
-        from mentionscan.lookup import make_filter
-
-        return make_filter(**filters)
+    filter = staticmethod(make_filter)  # a MentionFilter from what a user types: since="7d", status=[...]
 
     def check_names(self, *, queries: Sequence[str] = (), sources: Sequence[str] = ()) -> None:
         """ConfigError for a query or source name neither the config nor any stored mention has."""
         from mentionscan.lookup import check_names
 
-        if queries or sources:
-            with self.store() as store:
-                check_names(self._config_if_any(), store, queries=queries, sources=sources)
+        check_names(self._config_if_any(), self.store, queries=queries, sources=sources)
 
     def get(self, id_or_prefix: str) -> Mention:
         """The mention this id or unique id prefix names (NotFound for none, or more than one)."""
@@ -235,6 +224,18 @@ class Workspace:
             )
         return draft
 
+    def answer(self, id_or_prefix: str, message: EmailMessage, *, send: bool) -> tuple[Mention, str]:
+        """Send a reply (a draft, edited) through [email], or keep it as .eml; log it, mark contacted."""
+        from mentionscan.delivery.replies import keep_reply, record_answer, send_reply
+
+        mention = self.get(id_or_prefix)
+        where = (
+            send_reply(self.config, message)
+            if send
+            else f"kept in {keep_reply(self.database, mention, message)}"
+        )
+        return self._change(mention.id, lambda m: record_answer(m, message, where)), where
+
     def find_contact(self, id_or_prefix: str, *, github_api: str | None = None) -> tuple[Mention, Found]:
         """Look for the author's email and pages (at most 5 requests), and store what was found.
 
@@ -288,8 +289,7 @@ class Workspace:
     # Delivery
 
     def digest(self, deliver: Deliver, **options: Any) -> DigestResult:
-        """Build the digest and hand it to `deliver`, marked only after; `options` as `run_digest`'s:
-        `since`, `published_since`, `always`, `mark` (default: True)."""
+        """Build the digest, hand it to `deliver`, then mark it; `options`: those of `run_digest`."""
         from mentionscan.delivery.digest import run_digest
 
         config = self.config
@@ -346,26 +346,27 @@ class Workspace:
             health = {s.name: store.read_state(SourceHealth, s.name) for s in config.sources}
         return check_sources(config, health, names=sources)
 
-    def add_feed(
-        self, url: str, *, name: str | None = None, choose: Choose | None = None
-    ) -> tuple[str, FoundFeed]:
-        """Add the feed at `url` (or the one its page names; `choose` picks among several) to the config."""
+    def add_feed(self, url: str, **options: Any) -> tuple[str, FoundFeed]:
+        """Add the feed at `url` (or the one its page names; `choose=` picks one of several), `name=`."""
         from mentionscan.fetching.discovery import add_feed
 
-        added, feed, self._config = add_feed(self.config, url, name=name, choose=choose)
+        added, feed, self._config = add_feed(self.config, url, **options)
         return added, feed
 
     def check_config(self) -> Config:
-        """The config, read and checked as `fetch` would check it, without a request."""
+        """The config, read and checked as `fetch` would check it (credentials too), without a request."""
         from mentionscan.fetching.run import build_sources
 
         build_sources(self.config)  # every enabled source's credentials are in the environment
         return self.config
 
-    @property
-    def config_file(self) -> Path:
-        """The config file this workspace reads (whether or not it exists)."""
-        return self._config_path or default_config_path()
+    def import_sources(self, opml: Path, *, dry_run: bool = False) -> opml_lists.Imported:
+        """Add an OPML file's feeds to the config file as `feed` sources (`dry_run`: only say which)."""
+        return opml_lists.import_opml(self.config, opml, dry_run=dry_run)
+
+    def export_sources(self, out: TextIO) -> int:
+        """Write the config's feed sources to `out` as an OPML list; how many."""
+        return opml_lists.export_opml(self.config, out)
 
     # The database itself
 
@@ -386,10 +387,10 @@ class Workspace:
     # Helpers
 
     def _change(
-        self, id_or_prefix: str, change: Callable[[Mention], Mention], purpose: str = "change"
+        self, id_or_prefix: str, change: Callable[[Mention], Mention], why: str = "change"
     ) -> Mention:
         """Apply `change` to the current version of one mention, and save it, in one locked step."""
-        with self.store(write=True, purpose=purpose) as store:
+        with self.store(write=True, purpose=why) as store:
             mention = store.resolve(id_or_prefix)
             changed = change(mention)
             if changed is not mention:

@@ -199,3 +199,49 @@ def test_rate_limited_the_source_fails_then_waits_its_turn(cli: Cli, httpserver:
     assert "rate limited (HTTP 429), retry after 90 s" in result.stderr
     assert len(asked(httpserver)) == 2  # the login and one search; the second run asked nothing
     assert "skipped until" in again.stderr
+
+
+def test_a_tag_query_asks_by_hashtag_and_keeps_its_own_cursor(
+    cli: Cli, httpserver: HTTPServer, config
+) -> None:
+    answer = fixture_json(POSTS)
+    # The real posts carry no hashtag; the third gets one, as the richtext lexicon shapes a tag facet.
+    record = answer["posts"][2]["record"]
+    record["text"] += " #SwiftUI"
+    start = len(record["text"].encode()) - len("#SwiftUI")
+    feature = {"$type": "app.bsky.richtext.facet#tag", "tag": "SwiftUI"}
+    record["facets"] = [{"index": {"byteStart": start, "byteEnd": start + 8}, "features": [feature]}]
+    httpserver.expect_request(LOGIN, method="POST").respond_with_json(SESSION)
+    httpserver.expect_request(SEARCH).respond_with_json(answer)
+    path = config({"support": "tag:swiftui", "kay": "kay"})
+
+    first = fetch(cli, path)
+    assert first.exit_code == 0, first.stderr
+    found = {r["url"]: r["queries"] for r in json.loads(first.stdout)}
+    assert found["https://bsky.app/profile/createwithswift.bsky.social/post/3lhlr5a4shz2u"] == ["support"]
+    assert stored_state(path, "task:sky\x1fsupport") == {"cursors": {"#swiftui": "2025-02-07T20:21:22Z"}}
+    assert fetch(cli, path).exit_code == 0
+
+    searches = [params(r) for r in asked(httpserver) if r.path == SEARCH]
+    tagged = [s for s in searches if "tag" in s]
+    assert tagged == [
+        {"q": "swiftui", "tag": "swiftui", "sort": "latest", "limit": "100"},
+        {"q": "swiftui", "tag": "swiftui", "sort": "latest", "limit": "100", "since": "2025-02-07T20:21:22Z"},
+    ]
+    assert [s["q"] for s in searches if "tag" not in s] == ["kay", "kay"]  # words: no tag parameter
+
+
+def test_a_query_in_one_language_asks_for_posts_declared_in_it(
+    cli: Cli, httpserver: HTTPServer, config
+) -> None:
+    httpserver.expect_request(LOGIN, method="POST").respond_with_json(SESSION)
+    httpserver.expect_request(SEARCH).respond_with_json(fixture_json(POSTS))
+    path = config({"kay": "kay lang:en", "de": "impersonator -lang:de"})
+
+    result = fetch(cli, path)
+
+    assert result.exit_code == 0, result.stderr
+    asks = {params(r)["q"]: params(r).get("lang") for r in asked(httpserver) if r.path == SEARCH}
+    assert asks == {"kay": "en", "impersonator": None}  # an exclusion is never a site filter
+    (post,) = json.loads(result.stdout)  # both queries find the same post, declared "en"
+    assert post["queries"] == ["kay", "de"]

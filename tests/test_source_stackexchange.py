@@ -303,3 +303,16 @@ def test_gzip_answers_are_read(cli: Cli, httpserver: HTTPServer, config) -> None
     assert result.exit_code == 0, result.stderr
     assert "so: 3 entries, 2 matched, 2 new, 1 not a match" in result.stderr
     assert "gzip" in asked(httpserver)[0].headers["Accept-Encoding"]
+
+
+@pytest.mark.parametrize(("site", "matched"), [("ru.stackoverflow", ["ru"]), ("stackoverflow", ["en"])])
+def test_a_site_declares_its_language(
+    cli: Cli, httpserver: HTTPServer, config, site: str, matched: list[str]
+) -> None:
+    httpserver.expect_request(PATH).respond_with_json(answer())
+    path = config({"ru": '"sorted array" lang:ru', "en": '"sorted array" lang:en'}, site=site)
+
+    result = fetch(cli, path)
+
+    assert result.exit_code == 0, result.stderr
+    assert {q for r in json.loads(result.stdout) for q in r["queries"]} == set(matched)

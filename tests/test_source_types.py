@@ -153,6 +153,44 @@ TYPES: dict[str, Type] = {
         block_page="response is not JSON",
         probe={"q": "acme", "sort": "latest", "limit": "1"},
     ),
+    "medium": Type(
+        "/feed/tag/acme",
+        EMPTY_RSS,
+        query="tag:acme",
+        refusal="Medium refused the feed (HTTP 403): Medium's bot check sometimes stops feed readers",
+        block_page="Medium sent a web page instead of a feed: Medium's bot check",
+    ),
+    "wordpress": Type(
+        "/rest/v1.1/read/tags/acme/posts",
+        {"found": 0, "posts": []},
+        query="tag:acme",
+        refusal="{url}: access refused (HTTP 403): WordPress.com needs no key for tags, so this network "
+        "is probably blocked: try again later",
+        block_page="response is not JSON",
+        probe={"number": "1", "order": "DESC"},
+    ),
+    "youtube": Type(
+        "/youtube/v3/search",
+        {"items": []},
+        options={"key_env": "YT_KEY"},
+        refusal="YouTube refused the search (HTTP 403): check that $YT_KEY holds a YouTube Data API v3 key",
+        block_page="response is not JSON",
+        probe={
+            "part": "snippet",
+            "type": "video",
+            "order": "date",
+            "q": "acme",
+            "maxResults": "1",
+            "key": "yt-test-key-1",
+        },
+    ),
+    "rsshub": Type(
+        "/kw/acme",
+        EMPTY_RSS,
+        options={"instance": NOWHERE, "routes": ["/kw/{query}"]},
+        refusal="RSSHub refused the route (HTTP 403): an instance with ACCESS_KEY set needs it",
+        block_page="not a feed (the server sent an HTML page)",
+    ),
 }
 
 
@@ -164,6 +202,7 @@ def test_every_registered_type_is_described_here() -> None:
 def setup(httpserver: HTTPServer, write_config, monkeypatch: pytest.MonkeyPatch):
     """A config of one source of `kind` at base_url /base, and the answers a fetch needs."""
     monkeypatch.setenv("BSKY_PW", "app-password")
+    monkeypatch.setenv("YT_KEY", "yt-test-key-1")
     login = "/base/xrpc/com.atproto.server.createSession"
     httpserver.expect_request(login, method="POST").respond_with_json({"accessJwt": "jwt"})
 
@@ -253,13 +292,16 @@ BOUNDS = {
     "stackexchange": lambda p, since: int(p["fromdate"]) - since.timestamp(),
     "github": lambda p, since: (parse_time(p["q"].split("created:>=")[1]) - since).total_seconds(),
     "bluesky": lambda p, since: (parse_time(p["since"]) - since).total_seconds(),
+    "wordpress": lambda p, since: (parse_time(p["after"]) - since).total_seconds(),
+    "youtube": lambda p, since: (parse_time(p["publishedAfter"]) - since).total_seconds(),
     "google_news": lambda p, since: p["q"] == f"acme after:{since.date().isoformat()}",
     "reddit": lambda p, since: p["t"] == "week",
     "bing_news": lambda p, since: p["qft"] == 'interval="8"',
     "devto": lambda p, since: p["top"] == str(DAYS),
 }
-# These ask no time bound: a feed is one document; Mastodon pages by ids, Lemmy's search by page.
-UNBOUNDED = {"feed", "mastodon", "lemmy", "lobsters"}
+# These ask no time bound: a feed is one document (Medium's and RSSHub's feeds too); Mastodon
+# pages by ids, Lemmy's search by page.
+UNBOUNDED = {"feed", "mastodon", "lemmy", "lobsters", "medium", "rsshub"}
 
 
 def test_every_type_is_bounded_or_says_why_not() -> None:
@@ -267,7 +309,7 @@ def test_every_type_is_bounded_or_says_why_not() -> None:
 
 
 def set_cursor(config: Path, kind: str, when: str) -> None:
-    key = "acme" if kind == "bluesky" else ""
+    key = {"bluesky": "acme", "wordpress": "#acme"}.get(kind, "")
     with open_store(config.parent / "mentions.json") as store:
         store.set_state("task:s\x1fq", {"cursors": {key: when}})
         store.save()

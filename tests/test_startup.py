@@ -25,6 +25,7 @@ HEAVY = (
     "email.mime",
     "sqlite3",
     "apprise",
+    "textual",
 )
 
 
@@ -55,7 +56,9 @@ def test_help_imports_no_heavy_module(tmp_path):
     assert heavy_in(modules) == []
 
 
-@pytest.mark.parametrize("command", ["fetch", "list", "digest", "db migrate", "reply", "doctor", "notify"])
+@pytest.mark.parametrize(
+    "command", ["fetch", "list", "digest", "db migrate", "reply", "doctor", "notify", "inbox"]
+)
 def test_a_commands_help_imports_no_heavy_module(tmp_path, command):
     assert heavy_in(imported_modules(*command.split(), "--help", home=tmp_path)) == []
 

@@ -15,6 +15,8 @@ from mentionscan.cli import (  # noqa: F401
     core,
     db,
     digest,
+    feeds,
+    inbox,
     notify,
     queries,
     reply,

@@ -171,7 +171,7 @@ def workspace(config: Path | None, db: str | None, *, quiet: bool = False) -> Wo
     from mentionscan.workspace import Workspace
 
     ws = Workspace.open(config, db)
-    ws.notice = None if quiet else say
+    ws.notice = None if quiet else _once(say)  # a command may open the database more than once
     return ws
 
 
@@ -315,3 +315,14 @@ def show_mentions(
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """`1 mention`, `3 mentions`."""
     return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def _once(say_it: Callable[[str], None]) -> Callable[[str], None]:
+    told: set[str] = set()
+
+    def once(line: str) -> None:
+        if line not in told:
+            told.add(line)
+            say_it(line)
+
+    return once

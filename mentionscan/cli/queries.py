@@ -78,7 +78,8 @@ def test_query(
         say(f"  {expr}")
         say("  " + " " * exc.position + "^")
         raise typer.Exit(int(exc.exit_code)) from None
-    from mentionscan.matching.query import parse_query, reading_notes
+    from mentionscan.matching.explain import reading_notes
+    from mentionscan.matching.query import parse_query
 
     for note in reading_notes(parse_query(expr)):
         say(f"note: {note}")

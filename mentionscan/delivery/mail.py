@@ -56,6 +56,8 @@ def _is_loopback(host: str) -> bool:
 class SmtpDelivery:
     """Send through the `[email]` server: STARTTLS, implicit TLS or plain, with an optional login."""
 
+    what = "the digest"  # what an error says could not be sent
+
     def __init__(self, spec: EmailSpec, where: str = "[email]") -> None:
         self.spec = spec
         self.where = where
@@ -95,9 +97,9 @@ class SmtpDelivery:
             refused = self._send(message)
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             error = MessageTooLarge if exc.smtp_code == 552 else SendError  # 552: too much mail data
-            raise error(f"cannot send the digest through {self.server}: {self._reason(exc)}") from exc
+            raise error(f"cannot send {self.what} through {self.server}: {self._reason(exc)}") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise SendError(f"cannot send the digest through {self.server}: {self._reason(exc)}") from exc
+            raise SendError(f"cannot send {self.what} through {self.server}: {self._reason(exc)}") from exc
         accepted = [r for r in self._recipients if r not in refused]
         where = f"sent to {', '.join(accepted)} through {self.server}"
         if refused:
@@ -126,7 +128,7 @@ class SmtpDelivery:
                 smtp.ehlo()
                 if not smtp.has_extn("starttls"):
                     raise SendError(
-                        f"cannot send the digest through {self.server}: the server does not offer STARTTLS "
+                        f"cannot send {self.what} through {self.server}: the server does not offer STARTTLS "
                         '(set security = "ssl" or, for a local relay only, "none")'
                     )
                 smtp.starttls(context=tls_context(spec.verify_certificate))
@@ -149,7 +151,7 @@ class SmtpDelivery:
         limit = int(announced) if announced.isdigit() else 0
         if limit and len(message.as_bytes(policy=SMTP_POLICY)) > limit:
             raise MessageTooLarge(
-                f"cannot send the digest through {self.server}: it is larger than the {limit:,} bytes "
+                f"cannot send {self.what} through {self.server}: it is larger than the {limit:,} bytes "
                 "the server accepts",
                 limit=limit,
             )
@@ -206,6 +208,8 @@ class SendmailDelivery:
     has the message in its queue, and reads the recipients from its headers.
     """
 
+    what = "the digest"
+
     def __init__(self, spec: EmailSpec, where: str = "[email]") -> None:
         assert spec.sendmail is not None
         self.spec = spec
@@ -232,7 +236,7 @@ class SendmailDelivery:
     def __call__(self, message: EmailMessage) -> str:
         if not self._recipients:
             self.prepare()
-        failed = f"cannot send the digest through {self.command}"
+        failed = f"cannot send {self.what} through {self.command}"
         try:
             # Its own process group: a program that hangs is stopped with whatever it started,
             # which would otherwise hold its pipes open and keep us waiting.

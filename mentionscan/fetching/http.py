@@ -57,6 +57,7 @@ class _Hop:
     params: Mapping[str, Any] | None
     headers: dict[str, str]
     json: Any
+    data: Mapping[str, str] | None = None  # a form body (OAuth token requests)
 
 
 @dataclass(slots=True)
@@ -186,6 +187,7 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         json: Any = None,
+        data: Mapping[str, str] | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
         rate_per_minute: float | None = None,
@@ -205,7 +207,7 @@ class HttpClient:
         while True:
             try:
                 return self._request_once(
-                    _Hop(method, url, params, send_headers, json), rate_per_minute, clock
+                    _Hop(method, url, params, send_headers, json, data), rate_per_minute, clock
                 )
             except FetchError as exc:
                 if attempt >= len(self.retry_delays) or method != "GET":
@@ -265,10 +267,10 @@ class HttpClient:
                 permanent = permanent and status in (301, 308)
                 if permanent:
                     moved_to = target
-                method, json = hop.method, hop.json
+                method, json, data = hop.method, hop.json, hop.data
                 if status == 303 or (status in (301, 302) and method == "POST"):
-                    method, json = "GET", None
-                hop = _Hop(method, target, None, headers, json)
+                    method, json, data = "GET", None, None
+                hop = _Hop(method, target, None, headers, json, data)
                 continue
             elapsed = time.monotonic() - started
             if status == 304 or 200 <= status < 300:
@@ -299,6 +301,7 @@ class HttpClient:
                     params=hop.params,
                     headers=hop.headers,
                     json=hop.json,
+                    data=hop.data,
                     auth=_auth_for(url),
                     timeout=timeout,
                     stream=True,

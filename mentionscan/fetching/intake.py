@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from mentionscan.dedup import entry_keys, link_key, mention_id
+from mentionscan.matching.language import language_tag
 from mentionscan.matching.matcher import Document, Hit, Matcher
 from mentionscan.models import Entry, Event, Mention
 from mentionscan.text import clean, snippet
@@ -64,6 +65,7 @@ class Intake:
             url=entry.url,
             author=entry.author or "",
             link=entry.link,
+            language=entry.language,
         )
         hits = self.matcher.match(document, names)
         if not hits:
@@ -128,6 +130,7 @@ class Intake:
             tags=entry.tags,
             link=entry.link or None,
             authors=entry.authors,
+            language=entry.language or next((hit.language for hit in seen.hits if hit.language), ""),
             timeline=(Event(self.now, "found", f"found by {entry.source} for {', '.join(names)}"),),
         )
 
@@ -164,6 +167,7 @@ def clean_entry(entry: Entry) -> Entry:
         authors=tuple(a for a in (clean(name) for name in entry.authors) if a),
         tags=tuple(t for t in (clean(tag) for tag in entry.tags) if t),
         native_id=clean(entry.native_id) or None,
+        language=language_tag(entry.language),
     )
 
 

@@ -17,11 +17,12 @@ from mentionscan.config.model import Config, SourceSpec
 from mentionscan.dedup import is_content_key, link_key, page_key
 from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.fetching.health import SourceHealth
-from mentionscan.fetching.intake import TOO_OLD, Intake, fresh_id
+from mentionscan.fetching.intake import TOO_OLD, Candidate, Intake, fresh_id
 from mentionscan.fetching.scheduler import Outcome, Progress, run_tasks
+from mentionscan.fetching.screening import Screening
 from mentionscan.masking import mask
 from mentionscan.matching.matcher import Matcher
-from mentionscan.models import Entry, Mention
+from mentionscan.models import Mention
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.interface import QueryPlan, Task, TaskState
 from mentionscan.store.interface import MentionFilter, Store, select
@@ -134,13 +135,20 @@ def run_fetch(
     now = now or utcnow()
     matcher = Matcher([(q.name, q.node) for q in config.queries])
     intake = Intake(matcher, [q.name for q in config.queries], now, config.settings.max_age_days)
+    # the same intake, built again in each parse worker, which screens the entries it parses
+    screening = Screening(
+        tuple((q.name, q.node) for q in config.queries),
+        tuple(q.name for q in config.queries),
+        now,
+        config.settings.max_age_days,
+    )
     plans = {p.name: p for p in query_plans(config)}
     own_client = client is None
     if client is None:
         from mentionscan.fetching.http import HttpClient
 
         client = HttpClient(config.settings)
-    run = _Run(config, store, intake, plans)
+    run = _Run(config, store, intake, plans, screening)
     try:
         try:
             run.execute(sources, client, progress)
@@ -158,33 +166,19 @@ def run_fetch(
             client.close()
 
 
-def trial_fetch(
-    config: Config, name: str, expression: str, *, only: Sequence[str] | None = None
-) -> RunResult:
-    """A fetch for query `expression` alone (as `name`), into a scratch database: nothing is stored.
-
-    Every entry is seen whole: no conditional GET, no cursor, no source skipped for its health.
-    """
-    import tempfile
-    from dataclasses import replace
-    from pathlib import Path
-
-    from mentionscan.config.model import QuerySpec
-    from mentionscan.store import open_store
-
-    trial = replace(config, queries=(QuerySpec(name, expression),))
-    with (
-        tempfile.TemporaryDirectory(prefix="mentionscan-test-query-") as scratch,
-        open_store(Path(scratch) / "scratch.json", write=False) as empty,
-    ):
-        return run_fetch(trial, empty, dry_run=True, only=only)
-
-
 class _Run:
     """The bookkeeping of one run: reports, health and task state, and what it found."""
 
-    def __init__(self, config: Config, store: Store, intake: Intake, plans: Mapping[str, QueryPlan]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        intake: Intake,
+        plans: Mapping[str, QueryPlan],
+        screening: Screening | None = None,
+    ) -> None:
         self.config = config
+        self.screening = screening
         self.store = store
         self.intake = intake
         self.plans = plans
@@ -244,6 +238,8 @@ class _Run:
                 documents=sum(1 for source, _, _ in work if not source.per_query),
                 progress=progress,
                 stop=getattr(client, "cancel", None),
+                screening=self.screening,
+                names=lambda index: queries_for(self.config, work[index][0].name),
             )
         finally:
             # A source cut short by Ctrl-C has not had a run: its health stays as it was.
@@ -284,7 +280,9 @@ class _Run:
             report.status = "not modified"
         names = queries_for(self.config, source.name)
         for entry in outcome.entries:
-            self._consider(entry, names, report)
+            self._consider(self.intake.screen(entry, names), report)
+        for seen in outcome.screened:
+            self._consider(seen, report)
 
     def _record_health(self, report: SourceReport) -> None:
         if report.status == "skipped":
@@ -295,9 +293,8 @@ class _Run:
         report.failing_runs = health.failures
         self.store.write_state(health, report.name)
 
-    def _consider(self, entry: Entry, names: list[str], report: SourceReport) -> None:
+    def _consider(self, seen: Candidate | str, report: SourceReport) -> None:
         report.entries += 1
-        seen = self.intake.screen(entry, names)
         if isinstance(seen, str):
             if seen == TOO_OLD:
                 report.too_old += 1

@@ -16,6 +16,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from typing import Any
 
 from mentionscan.errors import MentionscanError
+from mentionscan.fetching.screening import Screened, Screening, ScreenJob, start_worker
 from mentionscan.models import ParsedFeed
 from mentionscan.sources.interface import TaskResult
 
@@ -24,9 +25,12 @@ PARSE_IN_PROCESSES_AFTER = 8  # documents to parse before a process pool pays fo
 # The first makes the fork server die with the run that started it.
 PARSER_MODULES = [
     "mentionscan.fetching.parentdeath",
+    "mentionscan.fetching.screening",
     "mentionscan.sources",
     "mentionscan.sources.feedparse",
     "feedparser",
+    "fastfeedparser",
+    "lxml.etree",
 ]
 
 Outcome = TaskResult | MentionscanError
@@ -43,11 +47,15 @@ def run_tasks(
     documents: int,
     progress: Progress | None = None,
     stop: Callable[[], None] | None = None,
+    screening: Screening | None = None,
+    names: Callable[[int], Sequence[str]] | None = None,
 ) -> None:
     """`fetch(i)` for each task in threads, parse what it returns, and `finish(i, outcome)` in order.
 
     `documents` is how many tasks return a document to parse (a feed each): above
-    PARSE_IN_PROCESSES_AFTER they are parsed in a process pool, started at the first one.
+    PARSE_IN_PROCESSES_AFTER they are parsed in a process pool, started at the first one. With
+    `screening`, the pool's workers also screen each feed's entries for the queries `names(i)`
+    (the outcome's `screened`, in place of its `entries`).
     When this is interrupted (Ctrl-C), `stop()` is called to end the requests in flight, queued
     tasks are dropped, and the exception goes on at once: every task finished so far was
     handed to `finish`, none after.
@@ -85,9 +93,12 @@ def run_tasks(
                     if in_processes:
                         # Started at the first body to parse (a run of 304s never starts it);
                         # its workers start while the other answers arrive.
-                        parse_pool = parse_pool or _process_pool()
+                        parse_pool = parse_pool or _process_pool(screening)
                         parsing[index] = outcome
-                        watch(parse_pool.submit(job), "parse", index)
+                        work: Callable[[], ParsedFeed | Screened] = job
+                        if screening is not None and names is not None:
+                            work = ScreenJob(job, tuple(names(index)))
+                        watch(parse_pool.submit(work), "parse", index)
                         continue
                     outcome = with_parsed(outcome, job)
             ready[index] = outcome
@@ -118,7 +129,7 @@ def _guarded(fetch: Callable[[int], Outcome], index: int) -> Outcome:
         return internal_error(exc)
 
 
-def with_parsed(result: TaskResult, parse: Callable[[], ParsedFeed]) -> Outcome:
+def with_parsed(result: TaskResult, parse: Callable[[], ParsedFeed | Screened]) -> Outcome:
     """`result` with the entries `parse()` gives; a parser failure fails only this task."""
     try:
         parsed = parse()
@@ -126,7 +137,10 @@ def with_parsed(result: TaskResult, parse: Callable[[], ParsedFeed]) -> Outcome:
         return exc
     except Exception as exc:  # a parser crash fails one source, never the run
         return internal_error(exc)
-    result.entries.extend(parsed.entries)
+    if isinstance(parsed, Screened):
+        result.screened.extend(parsed.seen)
+    else:
+        result.entries.extend(parsed.entries)
     result.warnings.extend(parsed.warnings)
     if not parsed.clean:
         result.validators = {}  # a malformed document's validators would hide its fix
@@ -137,7 +151,7 @@ def internal_error(exc: Exception) -> MentionscanError:
     return MentionscanError(f"internal error: {type(exc).__name__}: {exc} (please report this)")
 
 
-def _process_pool() -> Executor:
+def _process_pool(screening: Screening | None) -> Executor:
     import multiprocessing
 
     from mentionscan.fetching.parentdeath import PARENT
@@ -150,8 +164,8 @@ def _process_pool() -> Executor:
     pool = ProcessPoolExecutor(
         max_workers=max(1, min(os.cpu_count() or 1, 4)),
         mp_context=context,
-        initializer=_start_worker,
-        initargs=(os.getpid(),),
+        initializer=start_worker,
+        initargs=(os.getpid(), screening),
     )
     if server:  # for the fork server, started by the first submit (a spawned worker's parent is us)
         os.environ[PARENT] = str(os.getpid())
@@ -160,17 +174,6 @@ def _process_pool() -> Executor:
     finally:
         os.environ.pop(PARENT, None)
     return pool
-
-
-def _start_worker(run: int) -> None:
-    # Ctrl-C reaches every process of the terminal's group: the run decides what stops, and a
-    # worker should not print a traceback of its own.
-    import signal
-
-    from mentionscan.fetching.parentdeath import die_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(run)
 
 
 def _warm_up() -> None:

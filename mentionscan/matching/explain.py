@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mentionscan.matching.matcher import Document, Hit, Matcher, Node, Span, parse_query
-from mentionscan.matching.query import reading_notes
+from mentionscan.matching.query import Word, signed_terms
 from mentionscan.models import Mention
 from mentionscan.text import one_line
 
@@ -27,6 +27,7 @@ class NamedQuery(Protocol):
 CONTEXT = 30  # characters shown on each side of a matched word
 TEST_QUERY = "test-query"
 _WORD = re.compile(r"[^\W_]+")
+_OPERATOR_WORDS = {"and": "AND", "or": "OR", "not": "NOT"}
 
 
 def document(mention: Mention) -> Document:
@@ -38,6 +39,7 @@ def document(mention: Mention) -> Document:
         url=mention.url,
         author=mention.author or "",
         link=mention.link or "",
+        language=mention.language,
     )
 
 
@@ -143,3 +145,16 @@ def try_query(expr: str, mentions: Iterable[Mention]) -> list[tuple[Mention, tup
         if hit is not None:
             result.append((mention, evidence(doc, hit)))
     return result
+
+
+def reading_notes(node: Node) -> list[str]:
+    """How the query reads lower-case `and`, `or` and `not`: as words the text must hold (or not)."""
+    notes = []
+    for term, _positive in signed_terms(node):
+        if isinstance(term, Word) and not term.prefix and term.text.lower() in _OPERATOR_WORDS:
+            operator = _OPERATOR_WORDS[term.text.lower()]
+            notes.append(
+                f"{term.text!r} is read as a word the text must contain; "
+                f"{operator} in capitals is the operator"
+            )
+    return list(dict.fromkeys(notes))

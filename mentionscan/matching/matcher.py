@@ -45,6 +45,7 @@ from mentionscan.matching.parts import (
 from mentionscan.matching.query import (
     And,
     Field,
+    Lang,
     Node,
     Not,
     Or,
@@ -57,6 +58,7 @@ from mentionscan.matching.query import (
     format_query,
     parse_query,
     positive_terms,
+    signed_terms,
     tag_key,
 )
 from mentionscan.matching.records import Document, Hit, Span
@@ -68,6 +70,7 @@ __all__ = [
     "Document",
     "Field",
     "Hit",
+    "Lang",
     "Matcher",
     "Node",
     "Not",
@@ -128,6 +131,8 @@ class Matcher:
             node = parse_query(expr, context=f"query {name!r}: ") if isinstance(expr, str) else expr
             written: dict[int, str] = {}
             for term in positive_terms(node):
+                if isinstance(term, Lang):  # a condition on the entry, not a place in its text
+                    continue
                 written.setdefault(self._term_id(term), term.source or format_query(term))
             self._index[name] = len(self._queries)
             self._queries.append(_Query(name, node, self._compile(node), written))
@@ -196,7 +201,10 @@ class Matcher:
 
         matched = [q for qi in sorted(candidates) if (q := self._queries[qi]).test(present)]
         spans = Spans(doc, found)
-        return [Hit(q.name, spans.of(t for t in q.written.items() if present(t[0]))) for q in matched]
+        language = "" if scan.language == "und" else scan.language
+        return [
+            Hit(q.name, spans.of(t for t in q.written.items() if present(t[0])), language) for q in matched
+        ]
 
     def explain(self, doc: Document, name: str) -> Hit | None:
         """What `match` finds for the one query `name` (ConfigError if there is no such query)."""
@@ -210,7 +218,9 @@ class Matcher:
             inner = self._compile(node.node)
             return lambda present: not inner(present)
         if isinstance(node, And | Or):
-            parts = [self._compile(n) for n in node.nodes]
+            # `lang:` last: an entry's language is detected only when the rest of an AND holds
+            nodes = sorted(node.nodes, key=lambda n: any(isinstance(t, Lang) for t, _ in signed_terms(n)))
+            parts = [self._compile(n) for n in nodes]
             if isinstance(node, And):
                 return lambda present: all(p(present) for p in parts)
             return lambda present: any(p(present) for p in parts)
@@ -294,7 +304,7 @@ def _triggers(
         if any(c is None for c in choices):
             return None
         return sum(c[0] for c in choices if c), frozenset().union(*(c[1] for c in choices if c))
-    if not positive:
+    if not positive or isinstance(node, Lang):  # every entry is in some language: no trigger
         return None
     tid = term_id(node)
     return cost(tid), frozenset((tid,))

@@ -11,11 +11,12 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 
-from mentionscan.matching.query import Field, Phrase, Site, Tag, Term, Word, tag_key, tokens
+from mentionscan.matching.language import detect, same_language
+from mentionscan.matching.query import Field, Lang, Phrase, Site, Tag, Term, Word, tag_key, tokens
 from mentionscan.matching.records import Document
 from mentionscan.text import fold
 
-TITLE, TEXT, TAG, AUTHOR, URL, TAG_LIST, LINK = range(7)
+TITLE, TEXT, TAG, AUTHOR, URL, TAG_LIST, LINK, LANGUAGE = range(8)  # LANGUAGE is never a span
 FIELD_NAMES = ("title", "text", "tag", "author", "url", "tag", "link")
 FIELD_RANK = (0, 1, 2, 3, 4, 2, 5)
 PLAIN = 1 << TITLE | 1 << TEXT | 1 << TAG  # where a bare word or phrase is looked for
@@ -52,6 +53,14 @@ class Scan:
     def __init__(self, doc: Document, count: int, folded: str, bounds: str) -> None:
         self.doc, self.count, self.folded, self.bounds = doc, count, folded, bounds
         self.starts: list[int] = []  # where each field starts in `folded`, once needed
+        self.language = ""  # the entry's language, once a `lang:` term asked for it
+
+    def language_of(self) -> str:
+        """The language the entry declares, else the one detected in its title and text (once)."""
+        if not self.language:
+            doc = self.doc
+            self.language = doc.language or detect(f"{doc.title}\n{doc.text}") or "und"
+        return self.language
 
     def add(self, out: list[Occurrence], mask: int, start: int, end: int) -> None:
         """Append the occurrence at folded[start:end] if it lies in a field `mask` allows."""
@@ -127,7 +136,17 @@ class TagPart:
         return [(TAG_LIST, i, 0, len(tag)) for i, tag in enumerate(tags) if tag_key(tag) == self.key]
 
 
-Part = WordPart | PatternPart | SitePart | TagPart
+class LangPart:
+    """The entry is in language `code`; never a trigger, so only entries another term found ask."""
+
+    def __init__(self, tid: int, code: str) -> None:
+        self.tid, self.code, self.anchors = tid, code, ()
+
+    def find(self, scan: Scan) -> list[Occurrence]:
+        return [(LANGUAGE, -1, 0, 0)] if same_language(self.code, scan.language_of()) else []
+
+
+Part = WordPart | PatternPart | SitePart | TagPart | LangPart
 
 
 def describe(term: Term) -> tuple[tuple[object, ...], Callable[[int], list[Part]]]:
@@ -135,6 +154,9 @@ def describe(term: Term) -> tuple[tuple[object, ...], Callable[[int], list[Part]
     mask, value = PLAIN, term
     if isinstance(term, Field):
         mask, value = 1 << (TITLE if term.name == "title" else AUTHOR), term.value
+    if isinstance(value, Lang):
+        code = value.name
+        return ("lang", code.lower()), lambda tid: [LangPart(tid, code)]
     if isinstance(value, Site):
         domain = value.domain
         return ("site", domain), lambda tid: [SitePart(tid, domain)]

@@ -9,12 +9,12 @@ As in web search engines, OR binds tighter than the AND of terms side by side, s
     or_expr = unary ("OR" unary)*
     unary   = ("-" | "NOT") primary | primary  (no space after "-")
     primary = "(" and_expr ")" | term
-    term    = word | word* | "phrase" | title:value | author:value | site:domain | tag:name
+    term    = word | word* | "phrase" | title:value | author:value | site:domain | tag:name | lang:code
 
 A word of letters and digits joined by hyphens (`acme-widgets`) is the phrase of its parts, as in
 Google: it matches "Acme Widgets", "acme-widgets" and "acme widgets".
 
-The AST is made of frozen dataclasses. Terms (`Word`, `Phrase`, `Field`, `Site`, `Tag`) carry
+The AST is made of frozen dataclasses. Terms (`Word`, `Phrase`, `Field`, `Site`, `Tag`, `Lang`) carry
 `source`, the term as written, and every node carries `pos`, where it starts in the query; both
 are left out of equality, so `parse_query("a  b") == parse_query("a b")`.
 """
@@ -26,14 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mentionscan.errors import QuerySyntaxError
+from mentionscan.matching.language import language_tag
 from mentionscan.text import fold
+from mentionscan.urls import normalize_domain
 
 _ALNUM_RUN = re.compile(r"[^\W_]+")  # `re`'s \w is exactly str.isalnum() plus "_"
-_PORT = re.compile(r":\d*$")
 _MAX_DEPTH = 50  # keeps the recursive parser and evaluator far from Python's recursion limit
-_FIELD_NAMES = frozenset({"title", "author", "site", "tag"})
+_FIELD_NAMES = frozenset({"title", "author", "site", "tag", "lang"})
 _HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
-_OPERATOR_WORDS = {"and": "AND", "or": "OR", "not": "NOT"}
 
 
 def tokens(text: str) -> list[str]:
@@ -118,7 +118,14 @@ class Or(_Node):
     nodes: tuple[Node, ...]
 
 
-Term = Word | Phrase | Field | Site | Tag
+@dataclass(frozen=True, slots=True)
+class Lang(_Term):
+    """The entry is in language `name` (a BCP 47 tag: `en` takes en-GB too), declared or detected."""
+
+    name: str
+
+
+Term = Word | Phrase | Field | Site | Tag | Lang
 Node = Term | Not | And | Or
 
 
@@ -160,8 +167,10 @@ def format_query(node: Node) -> str:
         return '"' + " ".join(node.words) + '"'
     if isinstance(node, Field):
         return f"{node.name}:{format_query(node.value)}"
-    if isinstance(node, Site | Tag):
-        name, value = ("site", node.domain) if isinstance(node, Site) else ("tag", node.name)
+    if isinstance(node, Site | Tag | Lang):
+        name, value = (
+            ("site", node.domain) if isinstance(node, Site) else (type(node).__name__.lower(), node.name)
+        )
         plain = bool(value) and not any(c.isspace() or c in '()"' for c in value)
         return f"{name}:{value}" if plain else f'{name}:"{value}"'
     if isinstance(node, Not):
@@ -174,18 +183,6 @@ def format_query(node: Node) -> str:
 def _grouped(node: Node, kinds: tuple[type, ...]) -> str:
     text = format_query(node)
     return f"({text})" if isinstance(node, kinds) else text
-
-
-def normalize_domain(value: str) -> str:
-    """`https://www.Acme.example:8080/x` -> `acme.example`: the form `site:` compares."""
-    host = value.strip().lower().split("://", 1)[-1]
-    host = host.split("/", 1)[0].rsplit("@", 1)[-1]
-    # repeat so that normalizing twice changes nothing ("www.www.x", "x:80:80")
-    while True:
-        shorter = _PORT.sub("", host).strip().strip(".").removeprefix("*.").removeprefix("www.")
-        if shorter == host:
-            return host
-        host = shorter
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +263,10 @@ class _Parser:
             term = Site(normalize_domain(value), pos=start, source=source)
             if not any(ch.isalnum() for ch in term.domain):
                 raise self.fail("site: needs a domain", start)
+        elif name == "lang":
+            term = Lang(language_tag(value), pos=start, source=source)
+            if not term.name:
+                raise self.fail(f"lang: takes a language code like en, de or pt-BR, not {value!r}", start)
         elif name == "tag":
             term = Tag(value.strip().lstrip("#"), pos=start, source=source)
             if not any(ch.isalnum() for ch in tag_key(term.name)):
@@ -299,6 +300,8 @@ class _Parser:
             raise self.fail("unbalanced parenthesis", extra.pos)
         if evaluate(node, lambda term: False):
             raise self.fail("a query needs a term that is not excluded", _unanchored(node))
+        if not _anchored(node):  # `lang:` holds for whole languages: it narrows, it cannot find
+            raise self.fail("lang: only narrows: a query needs a word, phrase, site: or tag: too", node.pos)
         return node
 
     def and_expr(self) -> Node:
@@ -364,6 +367,15 @@ class _Parser:
         return node
 
 
+def _anchored(node: Node, positive: bool = True) -> bool:
+    """Whether every match of `node` holds a term other than `lang:` (which the matcher can look for)."""
+    if isinstance(node, Not | And | Or):
+        sign = positive != isinstance(node, Not)
+        found = (_anchored(n, sign) for n in ((node.node,) if isinstance(node, Not) else node.nodes))
+        return any(found) if isinstance(node, And) == sign else all(found)
+    return positive and not isinstance(node, Lang)
+
+
 def _unanchored(node: Node) -> int:
     """Where a query that matches without any of its terms goes wrong: the culprit OR branch."""
     if isinstance(node, Or | And):
@@ -372,19 +384,6 @@ def _unanchored(node: Node) -> int:
             if (isinstance(node, Or) or isinstance(child, Or)) and evaluate(child, lambda term: False):
                 return _unanchored(child)
     return node.pos
-
-
-def reading_notes(node: Node) -> list[str]:
-    """How the query reads lower-case `and`, `or` and `not`: as words the text must hold (or not)."""
-    notes = []
-    for term, _positive in signed_terms(node):
-        if isinstance(term, Word) and not term.prefix and term.text.lower() in _OPERATOR_WORDS:
-            operator = _OPERATOR_WORDS[term.text.lower()]
-            notes.append(
-                f"{term.text!r} is read as a word the text must contain; "
-                f"{operator} in capitals is the operator"
-            )
-    return list(dict.fromkeys(notes))
 
 
 def parse_query(expr: str, *, context: str = "") -> Node:

@@ -15,6 +15,7 @@ class Document:
     url: str = ""
     author: str = ""
     link: str = ""  # a discussion's: the page it is about, which `site:` sees too
+    language: str = ""  # as the source declared it (`de`, `pt-BR`); `lang:` detects it when ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +35,4 @@ class Hit:
 
     query: str
     spans: tuple[Span, ...]
+    language: str = ""  # the entry's, when a `lang:` term looked at it (declared or detected)

@@ -1,8 +1,8 @@
 """The source types, by the name used in `type = "..."`.
 
 Adding one is adding a module that declares it on its family's base (`searchfeed.SearchFeed`,
-`searchapi.SearchApi`, `listing.Listing`, or `sitesource.SiteSource` for a kind of its own),
-and its line below.
+`searchapi.SearchApi`, `listing.Listing`, `queryfeeds.QueryFeeds`, or `sitesource.SiteSource`
+for a kind of its own), and its line below.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ from mentionscan.sources.interface import Source
 from mentionscan.sources.lemmy import LemmySource
 from mentionscan.sources.lobsters import LobstersSource
 from mentionscan.sources.mastodon import MastodonSource
+from mentionscan.sources.medium import MediumSource
 from mentionscan.sources.reddit import RedditSource
+from mentionscan.sources.rsshub import RssHubSource
 from mentionscan.sources.stackexchange import StackExchangeSource
+from mentionscan.sources.wordpress import WordPressSource
+from mentionscan.sources.youtube import YouTubeSource
 
 SOURCE_TYPES: dict[str, type[Source]] = {
     cls.type: cls
@@ -36,6 +40,10 @@ SOURCE_TYPES: dict[str, type[Source]] = {
         LobstersSource,
         LemmySource,
         BlueskySource,
+        MediumSource,
+        RssHubSource,
+        WordPressSource,
+        YouTubeSource,
     )
 }
 

@@ -19,7 +19,7 @@ from mentionscan.models import Entry
 from mentionscan.sources.common import NO_WORDS, check_range, items, refused, table, text_of, title_of
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
-from mentionscan.sources.translate import Dialect, search_texts
+from mentionscan.sources.translate import Dialect, language_of, search_texts, tag_cover
 from mentionscan.text import clean, one_line
 from mentionscan.timeutil import parse_time, to_iso
 
@@ -109,13 +109,19 @@ class BlueskySource(SearchApi):
         return super().request(client, path, params)
 
     def asks(self, query: QueryPlan, state: TaskState) -> list[Ask]:
+        """One search per alternative; a query every match of which carries a tag asks by `tag`."""
         asks = []
-        for text in search_texts(query.node, DIALECT):
-            params: dict[str, Any] = {"q": text, "sort": "latest", "limit": self.spec.get("limit")}
-            since = self.since(state.cursor(text))
+        tags = tag_cover(query.node)
+        # `q` is required: a tag's name, which its hashtag holds, with `tag` keeping hashtags only
+        searches: list[tuple[str, dict[str, Any]]] = [(f"#{t}", {"q": t, "tag": t}) for t in tags or ()]
+        for key, params in searches or [(text, {"q": text}) for text in search_texts(query.node, DIALECT)]:
+            params.update(sort="latest", limit=self.spec.get("limit"))
+            if language := language_of(query.node):  # posts declare theirs (`langs`): the site can filter
+                params["lang"] = language
+            since = self.since(state.cursor(key))
             if since is not None:
                 params["since"] = to_iso(since)
-            asks.append(Ask(SEARCH, params, key=text))
+            asks.append(Ask(SEARCH, params, key=key))
         return asks
 
     def next_page(self, ask: Ask, data: Any, count: int) -> Ask | None:
@@ -160,6 +166,7 @@ class BlueskySource(SearchApi):
             published=parse_time(record.get("createdAt")) or parse_time(post.get("indexedAt")),
             tags=_tags(record),
             native_id=uri,
+            language=next((one_line(lang) for lang in items(record, "langs") if isinstance(lang, str)), ""),
         )
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mentionscan.config.model import SourceSpec, opt, require_env
 from mentionscan.errors import ConfigError, FetchError, MentionscanError
 from mentionscan.sources.common import refused
 from mentionscan.sources.feedparse import parse_feed
+from mentionscan.sources.google_alerts import alert_entry, is_alerts_feed
 from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState, Validators
 from mentionscan.sources.sitesource import SiteSource
 
@@ -30,6 +31,7 @@ class FeedSource(SiteSource):
             dict,
             help='HTTP headers to send: { Authorization = "Bearer ${TOKEN}" }, ${VAR} from the environment',
         ),
+        "group": opt(str, help='a folder for it, "News/Tech" (import-sources keeps OPML folders here)'),
     }
     per_query = False
     advice = (
@@ -75,12 +77,10 @@ class FeedSource(SiteSource):
         if response.status == 304:
             result.not_modified = True
             return result
-        result.parse = ParseJob(
-            parse_feed,
-            response.body,
-            dict(response.headers),
-            {"url": response.url, "source": self.name, "source_type": self.type},
-        )
+        kwargs: dict[str, Any] = {"url": response.url, "source": self.name, "source_type": self.type}
+        if is_alerts_feed(str(self.spec.options["url"])):
+            kwargs["adapt"] = alert_entry
+        result.parse = ParseJob(parse_feed, response.body, dict(response.headers), kwargs)
         return result
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:

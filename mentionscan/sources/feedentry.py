@@ -7,6 +7,7 @@ faster parser put in front of feedparser only has to produce that shape to share
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -89,7 +90,12 @@ def foreign_date(raw: Mapping[str, Any], *keys: str) -> datetime | None:
 
 def person(name: object, email: object = None) -> tuple[str | None, str | None]:
     """A (name, email) pair from what a feed wrote for a person, in any of the usual forms."""
-    written, address = one_line(name), one_line(email) or None
+    return _person(one_line(name), one_line(email))
+
+
+@functools.lru_cache(maxsize=1024)  # a feed names the same few people in every entry
+def _person(written: str, email: str) -> tuple[str | None, str | None]:
+    address = email or None
     if address:
         written = _CUT_MAILTO.sub("", written)
     if found := _NAME_MAILTO.match(written):
@@ -158,10 +164,11 @@ def feed_entry(
     link = next((found for value in written if (found := link_on(base, value))), "")
     if not link and guid and raw.get("guidislink", True) is not False:
         link = safe_link(guid)
-    people = [person(a.get("name"), a.get("email")) for a in authors_of(raw, feed_authors)]
+    written_by = authors_of(raw, feed_authors)
+    people = [person(a.get("name"), a.get("email")) for a in written_by]
     names = tuple(dict.fromkeys(name for name, _ in people if name))
     email = next((address for _, address in people if address), None)
-    first = authors_of(raw, feed_authors)[:1]
+    first = written_by[:1]
     tags = tuple(
         t for t in (one_line(tag.get("term") or tag.get("label")) for tag in raw.get("tags") or []) if t
     )
@@ -180,4 +187,12 @@ def feed_entry(
         or foreign_date(raw, "published", "updated"),
         tags=tags,
         native_id=guid,
+        language=_language(raw) or blank.language,
     )
+
+
+def _language(raw: Mapping[str, Any]) -> str:
+    """The `xml:lang` of the entry's title or text, as feedparser keeps it in their `*_detail`."""
+    details = [raw.get("title_detail"), raw.get("summary_detail"), *(raw.get("content") or [])]
+    declared = (d.get("language") for d in details if isinstance(d, Mapping))
+    return next((one_line(lang) for lang in declared if lang), "")

@@ -20,6 +20,7 @@ from mentionscan.errors import MentionscanError
 from mentionscan.models import Entry, ParsedFeed
 from mentionscan.sources.common import unreadable
 from mentionscan.sources.discover import advertised_note
+from mentionscan.sources.fastfeed import fast_feed
 from mentionscan.sources.feedentry import MAX_TEXT, feed_entry
 from mentionscan.sources.jsonfeed import authors, is_json_feed, item_dict
 from mentionscan.text import clean, one_line
@@ -69,6 +70,8 @@ def parse_feed(
     if stripped[:1] in (b"{", b"[") or "json" in content_type:
         entries, warnings = _json_feed(stripped, where, blank, adapt, url)
         return ParsedFeed(_disambiguate(entries), warnings)
+    if adapt is None and (fast := fast_feed(body, content_type, blank, url)) is not None:
+        return replace(fast, entries=_disambiguate(fast.entries))
     return _xml_feed(body, headers, where, blank, adapt, content_type, url)
 
 
@@ -111,6 +114,7 @@ def _xml_feed(
             f"using the {len(parsed.entries)} {'entry' if len(parsed.entries) == 1 else 'entries'} read"
         )
     feed_authors = parsed.feed.get("authors") or [parsed.feed.get("author_detail") or {}]
+    blank = replace(blank, language=one_line(parsed.feed.get("language")))  # RSS <language>
     entries: list[Entry] = []
     for raw in parsed.entries:
         entry = feed_entry(raw, feed_authors, blank, url)
@@ -142,6 +146,8 @@ def _json_feed(
     if not isinstance(items, list):
         raise FeedError(f"{where}: JSON Feed without an 'items' list")
     feed_authors = authors(data)
+    language = data.get("language")
+    blank = replace(blank, language=language if isinstance(language, str) else "")
     entries: list[Entry] = []
     warnings: list[str] = []
     for item in items:

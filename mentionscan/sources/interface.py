@@ -69,6 +69,8 @@ class TaskResult:
 
     entries: list[Entry] = field(default_factory=list)
     parse: ParseJob | None = None
+    # Entries a parse worker already screened: each one's candidate, or why it is none.
+    screened: list[Any] = field(default_factory=list)
     # The task's cursors after this run (see TaskState); None leaves them as they were.
     cursors: dict[str, str] | None = None
     # Kept only when the parse was clean: the pipeline empties them after a malformed feed.

@@ -114,6 +114,7 @@ class MastodonSource(SearchApi):
             published=parse_time(status.get("created_at")),
             tags=names(items(status, "tags"), "name"),
             native_id=uri or url,
+            language=text_of(status, "language"),
         )
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:

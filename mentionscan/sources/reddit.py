@@ -1,7 +1,9 @@
-"""Reddit posts through the `search.rss` feed, newest first (Reddit's JSON needs OAuth since 2026).
+"""Reddit posts through the `search.rss` feed, newest first; with an app's credentials, its OAuth API.
 
-Reddit allows about 10 feed requests a minute per address and blocks many cloud and VPN
-networks outright (HTTP 403, or a web page instead of the feed). The feed only takes a time
+Logged out, Reddit allows few feed requests a minute per address (about 1 since mid-2026) and
+blocks many cloud and VPN networks outright (HTTP 403, or a web page instead of the feed): its
+errors say that a "script" app's credentials are the fix. With `client_id_env` and
+`client_secret_env` every task goes to `reddit_api.RedditApi` instead. The feed only takes a time
 window (`t=hour|day|week|...`), chosen from the last successful run.
 """
 
@@ -9,26 +11,24 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError
 from mentionscan.models import Entry
 from mentionscan.sources.common import window
+from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
+from mentionscan.sources.reddit_api import WINDOWS, RedditApi
 from mentionscan.sources.searchfeed import SearchFeed
 from mentionscan.urls import canonical_url, host_of, safe_link
 
-WINDOWS = (
-    (timedelta(hours=1), "hour"),
-    (timedelta(days=1), "day"),
-    (timedelta(days=7), "week"),
-    (timedelta(days=31), "month"),
-    (timedelta(days=365), "year"),
-)
+if TYPE_CHECKING:
+    from mentionscan.fetching.http import HttpClient, Response
+
 _SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 # A thing's fullname at the end of the entry's id: feedparser may have resolved the id against an
 # xml:base of the content before it ("/t3_42tizy", "https://www.reddit.com/t3_42tizy").
@@ -40,15 +40,20 @@ _BOILERPLATE = re.compile(r"\s*submitted by /u/[\w-]+(?: to r/\w+)?(?: \[link\])
 _BLOCKED = (
     "Reddit blocks many cloud and VPN networks and clients it takes for scrapers: "
     "run mentionscan from another network (a home or office connection), and not more than "
-    "a few times an hour"
+    "a few times an hour; or give it a Reddit app's credentials (client_id_env and "
+    "client_secret_env), which Reddit does not throttle so"
 )
 
 
 class RedditSource(SearchFeed):
     type = "reddit"
-    summary = "Reddit posts (search.rss, newest first), optionally in some subreddits only"
-    needs = "a real User-Agent (user_agent in [settings]); some networks are blocked"
-    options = {"subreddits": opt(list, help="search only these subreddits (names without r/)")}
+    summary = "Reddit posts (search.rss, or the OAuth API with an app's credentials), newest first"
+    needs = "a real User-Agent (user_agent in [settings]); an app's credentials avoid the feed's limits"
+    options = {
+        "subreddits": opt(list, help="search only these subreddits (names without r/)"),
+        "client_id_env": opt(str, help='environment variable holding a "script" app\'s client id'),
+        "client_secret_env": opt(str, help="environment variable holding that app's secret"),
+    }
     endpoint = "https://www.reddit.com"
     rate_per_minute = 10
     site = "Reddit"
@@ -56,7 +61,11 @@ class RedditSource(SearchFeed):
     size_param = "limit"
     refuser = "Reddit refused the search"
     advice = block_advice = _BLOCKED
-    rate_advice = "Reddit allows about 10 searches a minute from one address"
+    rate_advice = (
+        "Reddit allows logged-out readers about 1 search a minute from one address; "
+        "a Reddit app's credentials (client_id_env, client_secret_env) lift that"
+    )
+    api: RedditApi | None = None
 
     @classmethod
     def check(cls, spec: SourceSpec, where: str) -> None:
@@ -65,6 +74,24 @@ class RedditSource(SearchFeed):
                 raise ConfigError(
                     f"{where}: 'subreddits' must list subreddit names like \"python\", not {name!r}"
                 )
+        if bool(spec.get("client_id_env")) != bool(spec.get("client_secret_env")):
+            raise ConfigError(f"{where}: 'client_id_env' and 'client_secret_env' go together: set both")
+
+    def prepare(self) -> None:
+        client_id = self.env("client_id_env", "a Reddit app's client id")
+        secret = self.env("client_secret_env", "a Reddit app's secret")
+        if client_id and secret:
+            self.api = RedditApi(
+                self.spec, self.settings, subreddits=self.subreddits, credentials=(client_id, secret)
+            )
+
+    def run(self, task: Task, query: QueryPlan | None, client: HttpClient, state: TaskState) -> TaskResult:
+        if self.api is not None:
+            return self.api.run(task, query, client, state)
+        return super().run(task, query, client, state)
+
+    def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
+        return self.api.probe(client, queries) if self.api is not None else super().probe(client, queries)
 
     @property
     def subreddits(self) -> list[str]:

@@ -167,7 +167,14 @@ class StackExchangeSource(SearchApi):
             published=parse_time(item.get("creation_date")),
             tags=names(items(item, "tags")),
             native_id=f"se:{self.api_site}:q:{question_id}",
+            language=_language(self.api_site),
         )
+
+
+def _language(api_site: str) -> str:
+    """The language a site is written in: `ru.stackoverflow` Russian, the others English."""
+    prefix, _, rest = api_site.partition(".")
+    return prefix if rest == "stackoverflow" and len(prefix) == 2 else "en"
 
 
 def _only_tags(node: Node) -> bool:

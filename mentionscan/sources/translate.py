@@ -15,6 +15,8 @@ The API, for every source that asks a site's search:
 - `tags_of(node) -> list[str]`: the names of the query's `tag:` terms that count for a match.
 - `words_of(node) -> list[str]`: its words and phrases (as "a b") that count for a match, for
   sites that take plain keywords only.
+- `language_of(node) -> str`: the language every match is in (`lang:de` in the top AND), for
+  sites that filter by a declared language.
 - `tag_cover(node) -> list[str] | None`: tags one of which every match carries, for sites whose
   tag endpoints can then be asked instead of their search; None when a word can match alone.
 
@@ -28,7 +30,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from mentionscan.matching.matcher import And, Field, Node, Not, Or, Phrase, Site, Tag, Word
+from mentionscan.matching.matcher import And, Field, Lang, Node, Not, Or, Phrase, Site, Tag, Word
 from mentionscan.text import fold
 
 MAX_COMBINATIONS = 16  # a site without OR: nested ORs multiplying past this are left out (wider)
@@ -114,6 +116,15 @@ def words_of(node: Node) -> list[str]:
     return list(dict.fromkeys(words))
 
 
+def language_of(node: Node) -> str:
+    """The language every match of `node` is in (`acme lang:de` -> "de"), or "" when none is."""
+    if isinstance(node, Lang):
+        return node.name
+    if isinstance(node, And):
+        return next((found for n in node.nodes if (found := language_of(n))), "")
+    return ""
+
+
 def tag_cover(node: Node) -> list[str] | None:
     """Tags such that every entry `node` matches carries one of them; None when a word can match alone.
 
@@ -180,6 +191,8 @@ def _widen(node: Node, d: Dialect) -> Node | None:
         return Field("title", value) if d.title and isinstance(value, Word | Phrase) else value
     if isinstance(node, Site):
         return node if d.site else None
+    if isinstance(node, Lang):
+        return None  # an entry without a declared language is detected here: the site cannot tell
     if isinstance(node, Tag):
         return _widen(_tag_as_text(node), d)
     if isinstance(node, Not):
@@ -249,8 +262,8 @@ def _narrow(node: Node, d: Dialect) -> Node | _Nothing:
         return _NOTHING
     if isinstance(node, Site):
         return node if d.site else _NOTHING
-    if isinstance(node, Tag):
-        return _NOTHING  # a tag is more than its words in the text
+    if isinstance(node, Tag | Lang):
+        return _NOTHING  # a tag is more than its words in the text; a language is no words
     if isinstance(node, Not):
         widened = _widen(node.node, d)
         return _NOTHING if widened is None or d.exclude is None or not d.groups else Not(widened)
@@ -332,6 +345,7 @@ def _format(node: Node, d: Dialect) -> str:
         return f"{d.exclude or '-'}{_grouped(node.node, d, And | Or)}"
     if isinstance(node, And):
         return " ".join(_grouped(n, d, Or) for n in node.nodes)
+    assert isinstance(node, Or)  # `lang:` never gets here: _widen and _narrow leave it out
     return f" {d.or_word or 'OR'} ".join(_grouped(n, d, And | Or) for n in node.nodes)
 
 

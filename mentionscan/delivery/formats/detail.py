@@ -16,6 +16,7 @@ def record(detail: Detail) -> dict[str, Any]:
     mention, history = detail.mention, detail.history
     data = mention.to_record()
     data.update(
+        language=mention.language or None,
         tags=list(mention.tags),
         due=to_iso(mention.due),
         contacts=[dict(c) for c in mention.contacts],
@@ -49,6 +50,7 @@ def write_text(detail: Detail, out: TextIO) -> None:
     line("queries", ", ".join(mention.queries))
     line("published", to_iso(mention.published))
     line("found", to_iso(mention.found_at))
+    line("language", mention.language)
     author = " ".join(filter(None, [mention.author, mention.author_email and f"<{mention.author_email}>"]))
     line("author", " ".join(filter(None, [author, mention.author_url])))
     line("authors", ", ".join(mention.authors) if len(mention.authors) > 1 else "")

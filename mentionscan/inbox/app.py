@@ -1,0 +1,397 @@
+"""The inbox's Textual application: the list, the selected mention, the footer, the keys.
+
+Every read and every change of the database runs on one worker thread, in the order the keys
+were pressed, so the screen never waits for the disk (or for a fetch holding the lock), and a
+change is shown only once it is saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
+from functools import partial
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, VerticalScroll
+from textual.widgets import Footer, Static
+
+from mentionscan.errors import MentionscanError
+from mentionscan.followup.reply import Draft
+from mentionscan.inbox import detail
+from mentionscan.inbox.dialogs import Ask, Help, SendOrKeep
+from mentionscan.inbox.editing import edit_draft
+from mentionscan.inbox.keys import KEYS
+from mentionscan.inbox.mentionlist import MentionList, heading
+from mentionscan.inbox.session import Session
+from mentionscan.inbox.style import CSS
+from mentionscan.inbox.worker import Worker
+from mentionscan.matching.explain import Explanation
+from mentionscan.models import Mention
+from mentionscan.store.interface import AuthorStats
+from mentionscan.timeutil import utcnow
+
+REFRESH_SECONDS = 60
+WAITING_AFTER = 0.5  # seconds a database call may take before the screen says it is waiting
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SAVING = "saving: the database is busy (a fetch running?)"  # shown when a save takes long
+NARROW = 110  # below this width the mention is shown under the list, not beside it
+
+
+class Inbox(App[None]):
+    """`mentionscan inbox`."""
+
+    TITLE = "mentionscan inbox"
+    ENABLE_COMMAND_PALETTE = False  # every action has its key; ctrl+p would only hide them
+    CSS = CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(k.keys, k.action, k.label, show=k.footer) for k in KEYS),
+    ]
+
+    def __init__(self, session: Session, *, now: Callable[[], datetime] = utcnow) -> None:
+        super().__init__()
+        self.session = session
+        self.now = now
+        self.rows: list[Mention] = []
+        self.by_id: dict[str, Mention] = {}
+        self.histories: dict[str, AuthorStats] = {}
+        self.selected: set[str] = set()
+        self.error: MentionscanError | None = None  # the first load's: the command prints it
+        self.loaded = threading.Event()  # the list is on the screen (tests and the benchmark wait on it)
+        self.worker = Worker(self.call_from_thread, self._failed, self._status)
+        self._spin = 0
+        self._message: Text = Text()
+        self.shown = Text()  # the selected mention as drawn
+        self._explained: dict[str, list[Explanation]] = {}
+        self._others: dict[str, Mention | str] = {}  # related mentions not in the list ("": asked)
+
+    # Layout
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="top")
+        with Container(id="panes"):
+            with Container(id="left"):
+                yield Static(id="heading")
+                yield MentionList(id="list")
+            with VerticalScroll(id="detail"):
+                yield Static(Text("Loading…", style="dim"), id="body")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.worker.start()
+        self.set_interval(REFRESH_SECONDS, self.action_refresh)
+        self.set_interval(0.2, self._tick)
+        self._layout()
+        self._top()
+        self.action_refresh(first=True)
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        self.query_one("#panes").set_class(self.size.width < NARROW, "narrow")
+        self.call_after_refresh(self._heading)
+
+    def _heading(self) -> None:
+        listing = self.query_one(MentionList)
+        self.query_one("#heading", Static).update(heading(listing.scrollable_content_region.width))
+
+    def _fill(self, keep: str | None) -> None:
+        listing = self.query_one(MentionList)
+        listing.selected = self.selected
+        listing.show(self.rows, self.now(), keep)
+        self._show_current()
+
+    def _top(self) -> None:
+        text = Text()
+        text.append("mentionscan inbox", style="bold")
+        text.append(f"  {self.session.title()}  ")
+        text.append(f"{len(self.rows)} mentions" if self.loaded.is_set() else "loading…", style="dim")
+        if self.selected:
+            text.append(f"  {len(self.selected)} selected", style="bold")
+        text.append("   ? help", style="dim")
+        self.query_one("#top", Static).update(text)
+
+    def say(self, message: str, style: str = "") -> None:
+        self._message = Text(message, style=style)
+        self._status()
+
+    def _status(self) -> None:
+        text = Text()
+        if (since := self.worker.busy_since) is not None and time.monotonic() - since > WAITING_AFTER:
+            text.append(f"{SPINNER[self._spin % len(SPINNER)]} {self.worker.busy_what}… ", style="bold")
+        text.append_text(self._message)
+        self.query_one("#status", Static).update(text)
+
+    def _tick(self) -> None:
+        self._spin += 1
+        if self.worker.busy_since is not None:
+            self._status()
+
+    # The selected mention
+
+    def _current_id(self) -> str | None:
+        mention = self.current()
+        return mention.id if mention else None
+
+    def current(self) -> Mention | None:
+        mention = self.query_one(MentionList).current
+        return self.by_id.get(mention.id, mention) if mention else None
+
+    def on_mention_list_moved(self, event: MentionList.Moved) -> None:
+        self._show_current()
+
+    def _show_current(self) -> None:
+        body = self.query_one("#body", Static)
+        mention = self.current()
+        if mention is None:
+            empty = "Nothing here. s: another status, g: refresh, q: quit."
+            body.update(Text("Loading…" if not self.loaded.is_set() else empty, style="dim"))
+            return
+        related = [self.by_id.get(i) or self._others.get(i) or i for i in mention.related]
+        if missing := [i for i in related if isinstance(i, str) and i not in self._others]:
+            self._others.update(dict.fromkeys(missing, ""))  # asked once
+
+            def found(others: list[Mention]) -> None:
+                self._others.update({m.id: m for m in others})
+                self._show_current()
+
+            self.run_db("reading the related mentions", partial(self.session.others, missing), found)
+        if (explained := self._explained.get(mention.id)) is None:  # a matcher is built for it
+            explained = self._explained[mention.id] = self.session.explanations(mention)
+        history = self.histories.get(mention.id)
+        self.shown = detail.render(mention, history, explained, related, self.now())
+        body.update(self.shown)
+
+    def _replace(self, mentions: list[Mention]) -> None:
+        """Show these saved versions in place."""
+        listing = self.query_one(MentionList)
+        for mention in mentions:
+            if mention.id in self.by_id:
+                self.by_id[mention.id] = mention
+                listing.replace(mention)
+        self.rows = listing.rows
+        self._show_current()
+
+    # The database, one call at a time, off the event loop
+
+    def run_db(
+        self, what: str, call: Callable[[], Any], done: Callable[[Any], None], *, thread: bool = False
+    ) -> None:
+        """Run `call` on the database thread (`thread`: a thread of its own, for the network), then
+        `done(result)` on the screen; a mentionscan error becomes the status line."""
+        self.worker.run(what, call, done, own_thread=thread)
+
+    def _failed(self, error: MentionscanError) -> None:
+        if not self.loaded.is_set():
+            self.error = error
+            self.exit(return_code=int(error.exit_code))
+            return
+        self.say(f"Error: {error}", "bold red")
+
+    # Keys
+
+    def action_down(self) -> None:
+        self.query_one(MentionList).move(1)
+
+    def action_up(self) -> None:
+        self.query_one(MentionList).move(-1)
+
+    def action_page(self, pages: int) -> None:
+        listing = self.query_one(MentionList)
+        listing.move(pages * max(1, listing.scrollable_content_region.height - 1))
+
+    def action_refresh(self, first: bool = False) -> None:
+        session = self.session
+
+        def show(mentions: list[Mention]) -> None:
+            keep = self._current_id()
+            fresh = {m.id for m in mentions} - set(self.by_id)
+            self.rows, self.by_id = mentions, {m.id: m for m in mentions}
+            self._explained.clear()  # a fetch may have merged new text into a mention
+            self._others.clear()
+            self.selected &= set(self.by_id)
+            was_loaded = self.loaded.is_set()
+            self.loaded.set()
+            self._fill(keep)
+            self._top()
+            if was_loaded and not first:
+                self.say(f"{len(fresh)} new since the last refresh." if fresh else "Nothing new.")
+            # The authors' histories read every stored mention: the list does not wait for them.
+            self.run_db("reading the authors' histories", lambda: session.histories(mentions), histories)
+
+        def histories(found: dict[str, AuthorStats]) -> None:
+            self.histories = found
+            self._show_current()
+
+        self.run_db("reading the database", session.load, show)
+
+    def _chosen(self) -> list[str]:
+        if self.selected:
+            return [m.id for m in self.rows if m.id in self.selected]
+        current = self._current_id()
+        return [current] if current else []
+
+    def action_mark(self, status: str) -> None:
+        ids = self._chosen()
+        if not ids:
+            return
+        bulk = bool(self.selected)
+
+        def done(changed: list[Mention]) -> None:
+            if bulk:
+                self.selected.clear()
+            self._replace(changed)
+            self._top()
+            what = f"{len(changed)} mentions" if bulk else changed[0].id[:7] if changed else ""
+            self.say(f"Marked {what} {status}. u: undo" if changed else "Nothing changed.")
+
+        self.run_db(SAVING, lambda: self.session.mark(ids, status), done)
+        if not bulk:
+            self.action_down()  # on to the next at once, as in mutt: the save goes on meanwhile
+
+    def action_undo(self) -> None:
+        def done(restored: list[Mention]) -> None:
+            self._replace(restored)
+            self._top()
+            if restored:
+                self.say(f"Undone: {', '.join(f'{m.id[:7]} {m.status}' for m in restored[:5])}.")
+            else:
+                self.say("Nothing to undo.")
+
+        self.run_db(SAVING, self.session.undo, done)
+
+    def action_select(self) -> None:
+        mention = self.current()
+        if mention is None:
+            return
+        self.selected ^= {mention.id}
+        self._replace([mention])
+        self.action_down()
+        self._top()
+
+    def _ask_and_save(
+        self, ask: Ask, change: Callable[[str, str], Mention], said: Callable[[Mention], str]
+    ) -> None:
+        """Ask one line about the current mention, then save `change(id, answer)` (Escape: nothing)."""
+        mention = self.current()
+        if mention is None:
+            return
+
+        def answered(text: str | None) -> None:
+            if text and text.strip():
+                self.run_db(SAVING, lambda: change(mention.id, text.strip()), done)
+
+        def done(changed: Mention) -> None:
+            self._replace([changed])
+            self.say(said(changed))
+
+        self.push_screen(ask, answered)
+
+    def action_note(self) -> None:
+        self._ask_and_save(Ask("Note (one line):"), self.session.note, lambda m: f"Noted on {m.id[:7]}.")
+
+    def action_due(self) -> None:
+        ask = Ask("Report back by:", "today, tomorrow, friday, 3d, 1w, 2026-06-01, none")
+        self._ask_and_save(ask, self.session.set_due, detail.due_said)
+
+    def action_contact(self) -> None:
+        mention = self.current()
+        if mention is None:
+            return
+
+        def found(result: tuple[Mention, Any]) -> None:
+            changed, result_found = result
+            self._replace([changed])
+            email = changed.author_email
+            count = len(result_found.pages)
+            pages = f"{count} request" + ("" if count == 1 else "s")
+            self.say(f"Author's email: {email} ({pages})" if email else f"No email found ({pages}).")
+
+        self.say("")
+        self.run_db("looking for the author", lambda: self.session.contact(mention.id), found, thread=True)
+        self.worker.busy_since = time.monotonic() - WAITING_AFTER  # the spinner at once: it takes a while
+
+    def action_search(self) -> None:
+        def search(text: str | None) -> None:
+            if text is not None and text.strip():
+                self.session.words = text.strip()
+                self.action_refresh()
+
+        self.push_screen(Ask("Search every stored mention for:", value=self.session.words), search)
+
+    def action_leave(self) -> None:
+        if self.session.words:
+            self.session.words = ""
+            self.action_refresh()
+        elif self.selected:
+            self.selected.clear()
+            self._fill(self._current_id())
+            self._top()
+
+    def action_cycle_status(self) -> None:
+        self.session.next_view()
+        self.selected.clear()
+        self._top()
+        self.action_refresh()
+
+    def action_open(self) -> None:
+        mention = self.current()
+        if mention is None:
+            return
+        url = mention.url
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        self.say(f"Opened {detail.plain(url)}")
+
+    def action_help(self) -> None:
+        self.push_screen(Help())
+
+    async def action_quit(self) -> None:
+        self.worker.stop()  # what was asked before `q` is saved first
+        while not self.worker.idle:
+            self.say(f"Quitting once this is done: {self.worker.busy_what or 'saving'}.")
+            await asyncio.sleep(0.05)
+        self.exit()
+
+    # Reply: the draft, $EDITOR, then send or keep
+
+    def action_reply(self) -> None:
+        mention = self.current()
+        if mention is None:
+            return
+        self.run_db("writing the draft", lambda: self.session.draft(mention.id), self._edit)
+
+    def _edit(self, draft: Draft) -> None:
+        message = edit_draft(draft, self.suspend)
+        if isinstance(message, str):
+            self.say(message, "bold red" if message.startswith("Error") else "")
+            return
+        why_not = self.session.can_send()
+        to, subject = detail.plain(message.get("To", "")), detail.plain(message.get("Subject", ""))
+        if not why_not and not to:
+            why_not = "no To: address (f finds the author's)"
+
+        def chosen(choice: str | None) -> None:
+            if choice is None:
+                self.say("Reply cancelled: nothing sent or saved.")
+            else:
+                self._answer(draft.mention.id, message, send=choice == "send")
+
+        self.push_screen(SendOrKeep(to, subject, why_not), chosen)
+
+    def _answer(self, mention_id: str, message: EmailMessage, *, send: bool) -> None:
+        def done(result: tuple[Mention, str]) -> None:
+            changed, where = result
+            self._replace([changed])
+            self.say(f"Reply {where}; marked {changed.id[:7]} contacted.")
+
+        answer = partial(self.session.answer_or_keep, mention_id, message, send=send)
+        self.run_db("sending the reply" if send else "saving the reply", answer, done, thread=send)
