@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import fetch
 import inbox
+import interrupt
 import match
 import notify
 import onefeed
@@ -46,6 +47,7 @@ def main() -> None:
     rows += queries.main(runs=max(args.runs, 5))
     rows += notify.main(runs=max(args.runs, 5))
     rows += startup.main()
+    rows += interrupt.main()
     rows += inbox.main(runs=args.runs)
     if not args.no_team:
         import team  # needs psycopg (the postgres extra) and a PostgreSQL server, or Debian's package

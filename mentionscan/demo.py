@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
 
+from mentionscan.errors import ConfigError, MentionscanError, reason
 from mentionscan.timeutil import to_iso, utcnow
 from mentionscan.workspace import Workspace
 
@@ -95,12 +96,39 @@ def serve() -> Iterator[str]:
         server.server_close()
 
 
+def check_keep(folder: Path) -> None:
+    """ConfigError unless `folder` can take the demo's config and database without replacing anything.
+
+    As `init`, the demo never writes over a config or adds its samples to a real database.
+    """
+    if folder.is_file() or (not folder.exists() and folder.suffix in (".toml", ".json", ".db")):
+        raise ConfigError(
+            f"--keep takes a folder for the demo's config.toml and mentions.json, and {folder} "
+            "is a file name: give a folder, like --keep ~/mentionscan-demo"
+        )
+    for name in ("config.toml", "mentions.json"):
+        if (folder / name).exists():
+            raise ConfigError(
+                f"{folder / name} already exists; it was left as it is (--keep needs a new or empty folder)"
+            )
+
+
 @contextmanager
 def demo_environment(keep: Path | None = None) -> Iterator[Workspace]:
     """A running sample server and a config pointing at it; yields the workspace."""
+    if keep is not None:
+        keep = keep.expanduser()
+        check_keep(keep)
     with serve() as base, tempfile.TemporaryDirectory(prefix="mentionscan-demo-") as scratch:
         folder = keep or Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "config.toml"
-        path.write_text(CONFIG.format(base=base), encoding="utf-8")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / "config.toml"
+            # O_EXCL: a config that appeared since the check is not replaced either.
+            with path.open("x", encoding="utf-8") as out:
+                out.write(CONFIG.format(base=base))
+        except FileExistsError:
+            raise ConfigError(f"{folder / 'config.toml'} already exists; it was left as it is") from None
+        except OSError as error:
+            raise MentionscanError(f"cannot write the demo's config in {folder}: {reason(error)}") from None
         yield Workspace.open(path)

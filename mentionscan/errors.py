@@ -19,6 +19,8 @@ class ExitCode(IntEnum):
     SOURCES_FAILED = 3  # the run finished, but one or more sources failed
     LOCKED = 4  # another mentionscan run holds the database
     CONFLICT = 5  # someone else changed the same mention at the same time: nothing was changed
+    INTERRUPTED = 130  # Ctrl-C (SIGINT), as a shell reports it: 128 + 2
+    TERMINATED = 143  # SIGTERM (kill, systemd, a cron timeout): 128 + 15
 
 
 class MentionscanError(Exception):
@@ -90,6 +92,16 @@ class FetchError(MentionscanError):
         self.retry_after = retry_after
         self.headers: Mapping[str, str] = headers or {}
         self.body = body
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it stops a command as Ctrl-C does."""
+
+
+def interrupt_code(exc: BaseException) -> ExitCode:
+    """The exit status for an interruption: 143 after SIGTERM, 130 after Ctrl-C."""
+    cause = getattr(exc, "cause", exc)
+    return ExitCode.TERMINATED if isinstance(cause, Terminated) else ExitCode.INTERRUPTED
 
 
 class SendError(MentionscanError):

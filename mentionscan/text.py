@@ -37,6 +37,9 @@ _BLOCK_TAGS = frozenset(
     | {"figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "img", "li", "main"}
     | {"nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"}
 )
+# A tag (or comment) cut off at the end of a fragment that was shortened before we saw it:
+# `…#golang <a href="https:` must not leak into a title.
+_CUT_TAG = re.compile(r"<(?:/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?|!--(?:(?!-->).)*|![^<>]*)$", re.DOTALL)
 _INVISIBLE_BLOCK = re.compile(r"<(script|style|template|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 
@@ -88,13 +91,24 @@ def html_to_text(value: object) -> str:
     """
     text = clean(value)
     if "<" in text:
-        text = _TAG.sub(_tag_replacement, _INVISIBLE_BLOCK.sub(" ", text))
+        text = _TAG.sub(_tag_replacement, _INVISIBLE_BLOCK.sub(" ", _CUT_TAG.sub("", text.rstrip())))
     if "&" in text:
         text = html.unescape(text)
         if "&" in text and re.search(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);", text):
             text = html.unescape(text)
         text = clean(text)  # entities may have spelled out control characters
+        if "<" in text:  # markup escaped once more than it should be: cut off the same way
+            text = _CUT_TAG.sub("", text.rstrip())
     return _SPACE.sub(" ", text).strip()
+
+
+# In plain text only a tag with an attribute counts: "a<b" is text, `<a href="https:` is not.
+_CUT_TAG_IN_TEXT = re.compile(r"\s*<[a-zA-Z][a-zA-Z0-9-]*\s+[a-zA-Z-]+\s*=[^<>]*$")
+
+
+def without_cut_tag(text: str) -> str:
+    """Plain text less a start tag cut off at its end (a publisher shortened the HTML, then escaped it)."""
+    return _CUT_TAG_IN_TEXT.sub("", text) if "<" in text else text
 
 
 def _tag_replacement(match: re.Match[str]) -> str:

@@ -124,17 +124,37 @@ def redact_password(url: str, mask: str | None = "***") -> str:
 
 
 def redact(url: str) -> str:
-    """`url` with any user name and password replaced by `***`, for messages."""
+    """`url` for messages: a user name and password, and secret-looking parameters, as `***`."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return url
-    if parts.username is None and parts.password is None:
+    netloc = parts.netloc
+    if parts.username is not None or parts.password is not None:
+        host = parts.hostname or ""
+        netloc = f"***@{host}:{parts.port}" if parts.port else f"***@{host}"
+    query = _masked_query(parts.query) if parts.query else parts.query
+    if netloc == parts.netloc and query == parts.query:
         return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+# Query parameters that carry a credential (Stack Exchange's `key`, a feed's `?token=`).
+_SECRET_PARAM = ("key", "token", "secret", "password", "passwd", "auth", "sig", "signature", "apikey")
+
+
+def _masked_query(query: str) -> str:
+    # Piece by piece, so that what is not a secret stays exactly as it was sent (`+`, `%20`).
+    pieces = []
+    for piece in query.split("&"):
+        name, equals, _value = piece.partition("=")
+        pieces.append(f"{name}=***" if equals and _is_secret(unquote_plus(name)) else piece)
+    return "&".join(pieces)
+
+
+def _is_secret(name: str) -> bool:
+    lowered = name.lower().replace("-", "_")
+    return any(lowered == word or lowered.endswith("_" + word) for word in _SECRET_PARAM)
 
 
 _PORT = re.compile(r":\d*$")

@@ -3,7 +3,6 @@ call); each call opens the database and closes it, locking it only to change it,
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -11,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mentionscan.config import opml as opml_lists
-from mentionscan.config.load import load_config, resolve_database
-from mentionscan.config.model import ENV_DB, Config, Settings
+from mentionscan.config.load import default_config_path, load_config
+from mentionscan.config.model import Config, Settings
 from mentionscan.errors import ConfigError, NotFound
 from mentionscan.followup.triage import Change
+from mentionscan.lookup import make_filter
 from mentionscan.models import CLOSED_STATUSES, STATUSES, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store, words_of
-from mentionscan.timeutil import parse_moment, utcnow
+from mentionscan.timeutil import utcnow
 from mentionscan.workspace_db import DatabaseCommands
 
 if TYPE_CHECKING:
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from mentionscan.fetching.run import Progress, RunResult
     from mentionscan.followup.contact import Found
     from mentionscan.followup.reply import Draft
-    from mentionscan.followup.triage import Change
     from mentionscan.matching.explain import Explanation, Trial
+    from mentionscan.sources.discover import FoundFeed
     from mentionscan.store.merge import Imported
 
 
@@ -44,6 +44,7 @@ class Workspace(DatabaseCommands):
         self._database = database
         self._config: Config | None = None
         self._config_needed = config_needed
+        self.config_file = config_path or default_config_path()  # read, whether or not it exists
 
     @classmethod
     def open(cls, config: str | Path | None = None, database: str | None = None) -> Workspace:
@@ -54,9 +55,9 @@ class Workspace(DatabaseCommands):
         `database`, else the user data dir. When the database is given (or in the environment) and
         no config is, the config is read only by the calls that need it (fetch, digest, explain).
         """
-        location = resolve_database(database, Path.cwd()) if database else None
-        if location is None and (env := os.environ.get(ENV_DB)):
-            location = resolve_database(env, Path.cwd())
+        from mentionscan.lookup import database_override
+
+        location = database_override(database)
         path = Path(config).expanduser() if config else None
         return cls(path, location, config_needed=path is not None or location is None)
 
@@ -87,18 +88,23 @@ class Workspace(DatabaseCommands):
             self._database = self.config.settings.database
         return self._database
 
-    def store(self, *, write: bool = False) -> AbstractContextManager[Store]:
-        """The database for one `with` block: `write=True` locks a file database for the block."""
+    def store(self, *, write: bool = False, purpose: str = "") -> AbstractContextManager[Store]:
+        """The database for one `with` block: `write=True` locks a file database for the block
+        (for `purpose`, said to whoever waits for it)."""
         from mentionscan.store import open_store
 
         settings = self.settings
         return open_store(
             self.database,
             write=write,
+            purpose=purpose,
             lock_timeout=settings.lock_timeout,
             notice=self.notice,
             password_env=settings.database_password_env,
         )
+
+    def _config_if_any(self) -> Config | None:  # none is needed when only a database was given
+        return self.config if self._config_needed or self._config else None
 
     # The main job
 
@@ -119,7 +125,7 @@ class Workspace(DatabaseCommands):
         from mentionscan.fetching.run import run_fetch
 
         config, send_on = self.config, after_fetch(self.config, notify, dry_run)  # checked before a request
-        with self.store(write=not dry_run) as store:
+        with self.store(write=not dry_run, purpose="fetch") as store:
             found = run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress, shard=shard)
             return send_on(store, found)
 
@@ -133,27 +139,13 @@ class Workspace(DatabaseCommands):
         with self.store() as store:
             return store.count(selection or self.filter(**filters))
 
-    def filter(
-        self,
-        *,
-        status: Sequence[str] = (),
-        query: Sequence[str] = (),
-        source: Sequence[str] = (),
-        since: str | datetime | None = None,
-        found_since: str | datetime | None = None,
-        words: str = "",
-        limit: int | None = None,
-    ) -> MentionFilter:
-        """A `MentionFilter` from what a user types: `since="7d"`, `status=["new", "todo"]`."""
-        return MentionFilter(
-            statuses=tuple(status),
-            queries=tuple(query),
-            sources=tuple(source),
-            published_since=parse_moment(since),
-            found_since=parse_moment(found_since),
-            words=tuple(words_of(words)),
-            limit=limit,
-        )
+    filter = staticmethod(make_filter)  # a MentionFilter from what a user types: since="7d", status=[...]
+
+    def check_names(self, *, queries: Sequence[str] = (), sources: Sequence[str] = ()) -> None:
+        """ConfigError for a query or source name neither the config nor any stored mention has."""
+        from mentionscan.lookup import check_names
+
+        check_names(self._config_if_any(), self.store, queries=queries, sources=sources)
 
     def get(self, id_or_prefix: str) -> Mention:
         """The mention this id or unique id prefix names (NotFound for none, or more than one)."""
@@ -210,14 +202,14 @@ class Workspace(DatabaseCommands):
 
         check_status(status)
         due_date(due, now)  # a bad --due fails before the database is opened
-        with self.store(write=True) as store:
+        with self.store(write=True, purpose="mark") as store:
             return mark_all(store, status, ids, selection or MentionFilter(), note=note, due=due, now=now)
 
     def note(self, id_or_prefix: str, text: str) -> Mention:
         """Add a note to a mention's timeline; the changed mention."""
         from mentionscan.followup.triage import add_note
 
-        return self._change(id_or_prefix, lambda mention: add_note(mention, text))
+        return self._change(id_or_prefix, lambda mention: add_note(mention, text), "note")
 
     def set_due(self, id_or_prefix: str, due: str) -> Mention:
         """Set (a duration from now, a date) or clear (`none`) a mention's report-back date."""
@@ -234,13 +226,14 @@ class Workspace(DatabaseCommands):
             raise ConfigError("--due needs --mark (the report-back date is set when you write)")
         now = utcnow()
         mention = self.get(id_or_prefix)
-        draft = reply_for(mention, self.config if self._config_needed or self._config else None, due, now)
+        draft = reply_for(mention, self._config_if_any(), due, now)
         if record:
             self._change(
                 mention.id,
                 lambda m: mark(
                     m.with_event("draft", draft.log_text(), at=now), "contacted", due=due, now=now
                 ),
+                "reply",
             )
         return draft
 
@@ -267,7 +260,7 @@ class Workspace(DatabaseCommands):
 
         mention = self.get(id_or_prefix)
         origin = None
-        config = self.config if self._config_needed or self._config else None
+        config = self._config_if_any()
         if config is not None:
             spec = next((s for s in config.sources if s.name == mention.source), None)
             origin = (spec.get("url") or spec.base_url) if spec is not None else None
@@ -278,7 +271,7 @@ class Workspace(DatabaseCommands):
             return apply_contacts(current, found)
 
         try:
-            updated = self._change(mention.id, store_found)
+            updated = self._change(mention.id, store_found, "contact")
         except NotFound:
             raise NotFound(f"mention {mention.id} was deleted while its author was looked for") from None
         return updated, found
@@ -308,17 +301,14 @@ class Workspace(DatabaseCommands):
 
     # Delivery
 
-    def digest(
-        self, deliver: Deliver, *, since: datetime | None = None, always: bool = False, mark: bool = True
-    ) -> DigestResult:
-        """Build the digest and hand it to `deliver`; its mentions are marked only after delivery."""
+    def digest(self, deliver: Deliver, **options: Any) -> DigestResult:
+        """Build the digest, hand it to `deliver`, then mark it; `options`: those of `run_digest`."""
         from mentionscan.delivery.digest import run_digest
 
         config = self.config
-        with self.store(write=True) as store:
-            return run_digest(
-                store, config, deliver, since=since, always=always, mark=mark, wait=self.settings.lock_timeout
-            )
+        options.setdefault("wait", self.settings.lock_timeout)
+        with self.store(write=True, purpose="digest") as store:
+            return run_digest(store, config, deliver, **options)
 
     def notify(
         self, channels: Sequence[str] | None = None, *, dry_run: bool = False, test: bool = False
@@ -370,6 +360,20 @@ class Workspace(DatabaseCommands):
             health = {s.name: store.read_state(SourceHealth, s.name) for s in config.sources}
         return check_sources(config, health, names=sources)
 
+    def add_feed(self, url: str, **options: Any) -> tuple[str, FoundFeed]:
+        """Add the feed at `url` (or the one its page names; `choose=` picks one of several), `name=`."""
+        from mentionscan.fetching.discovery import add_feed
+
+        added, feed, self._config = add_feed(self.config, url, **options)
+        return added, feed
+
+    def check_config(self) -> Config:
+        """The config, read and checked as `fetch` would check it (credentials too), without a request."""
+        from mentionscan.fetching.run import build_sources
+
+        build_sources(self.config)  # every enabled source's credentials are in the environment
+        return self.config
+
     def import_sources(self, opml: Path, *, dry_run: bool = False) -> opml_lists.Imported:
         """Add an OPML file's feeds to the config file as `feed` sources (`dry_run`: only say which)."""
         return opml_lists.import_opml(self.config, opml, dry_run=dry_run)
@@ -380,9 +384,11 @@ class Workspace(DatabaseCommands):
 
     # Helpers
 
-    def _change(self, id_or_prefix: str, change: Callable[[Mention], Mention]) -> Mention:
+    def _change(
+        self, id_or_prefix: str, change: Callable[[Mention], Mention], why: str = "change"
+    ) -> Mention:
         """Apply `change` to the current version of one mention, and save it, in one locked step."""
-        with self.store(write=True) as store:
+        with self.store(write=True, purpose=why) as store:
             mention = store.resolve(id_or_prefix)
             changed = change(mention)
             if changed is not mention:

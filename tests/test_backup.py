@@ -51,7 +51,10 @@ def test_a_backup_restores_the_same_database(cli: Cli, tmp_path: Path, source: s
     restored = location_in(tmp_path, target, "restored")
     result = cli("import", str(backup), "--db", restored)
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == f"Imported {backup}: 9 added, 0 merged, 0 already there, 2 states added\n"
+    assert result.stderr == (  # a database the import makes is said, as fetch says it
+        f"new database {restored.removeprefix('sqlite:///')}\n"
+        f"Imported {backup}: 9 added, 0 merged, 0 already there, 2 states added\n"
+    )
     assert everything(restored) == everything(original)
 
     # Again: nothing changes, and says so.

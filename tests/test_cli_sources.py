@@ -217,8 +217,8 @@ def test_a_missing_credential_fails_its_source_only(
     assert result.exit_code == 3
     assert row(result.stdout, "sky")[:4] == ["sky", "bluesky", "FAILED", "-"]
     assert (
-        'error: [[sources]] #5 ("sky"): environment variable BSKY_PW is not set (a Bluesky app password)'
-        in (result.stdout)
+        f'error: {five}: [[sources]] #5 ("sky"): environment variable BSKY_PW is not set '
+        "(a Bluesky app password)" in (result.stdout)
     )
     assert row(result.stdout, "masto")[2] == "OK"  # the others were still checked
     assert not any(r.path.startswith("/b/") for r in asked(httpserver))
@@ -268,7 +268,7 @@ def test_doctor_shows_when_a_rate_limited_source_will_be_asked_again(
 def test_doctor_with_a_database_that_does_not_exist_yet_says_never(
     cli: Cli, five: Path, tmp_path: Path
 ) -> None:
-    result = cli("doctor", "--config", str(five), "--db", str(tmp_path / "nowhere" / "m.json"))
+    result = cli("doctor", "--config", str(five), "--db", str(tmp_path / "nowhere.json"))
 
     assert result.exit_code == 0
     assert row(result.stdout, "dev")[5] == "never"

@@ -175,7 +175,8 @@ def test_db_info_for_each_backend(cli: Cli, config: Path, tmp_path: Path) -> Non
         "backend": "json",
         "schema": "1",
         "mentions": str(len(mentions)),
-        "states": str(len(states)),
+        "states": f"{len(states)} (what fetches and digests remember: each source's health, each search's "
+        "cursor and validators, the last digest)",
     }
     assert lines["size"].strip().endswith(f"({database.stat().st_size} bytes)")
 

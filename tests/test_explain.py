@@ -56,8 +56,8 @@ def test_test_query_on_stored_mentions(cli: Cli, httpserver: HTTPServer, write_c
     assert "1 stored mention matches" in table.stderr
 
     only = cli("test-query", "acme", "--source", "nowhere", *cfg)
-    assert only.stdout == ""
-    assert "0 stored mentions match" in only.stderr
+    assert only.exit_code == 2 and only.stdout == ""
+    assert "Error: no source named 'nowhere' in" in only.stderr
 
 
 def test_test_query_syntax_error_points_at_the_spot(cli: Cli, tmp_path) -> None:

@@ -200,7 +200,9 @@ def test_list_filters(cli: Cli, four_feeds: Path) -> None:
         r["published"] or r["found_at"] for r in cli.json("list", "--config", str(four_feeds), "-f", "json")
     ]
     assert dates == sorted(dates, reverse=True)
-    since = cli.json("list", "--config", str(four_feeds), "--since", "2026-11-21", "--format", "json")
+    since = cli.json(
+        "list", "--config", str(four_feeds), "--published-since", "2026-11-21", "--format", "json"
+    )
     assert all((r["published"] or r["found_at"]) >= "2026-11-21" for r in since)
     bad = cli("list", "--config", str(four_feeds), "--since", "yesterday")
     assert bad.exit_code == 2

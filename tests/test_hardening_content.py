@@ -327,7 +327,10 @@ def test_very_long_titles_are_cut_in_the_table_and_stored_up_to_their_cap(
     assert cli("fetch", "--config", str(config), "--quiet").exit_code == 0
     table = cli("list", "--config", str(config), env={"COLUMNS": "200"}).stdout
     assert "acme word0 word1" in table and "word7999" not in table and "…" in table
-    shown = "".join("".join(table.splitlines()[1:]).split())  # every cell below the header, no spaces
+    assert len(table.splitlines()) == 2 and max(len(line) for line in table.splitlines()) <= 200
+    wide = cli("list", "--config", str(config), "--wide", env={"COLUMNS": "200"}).stdout
+    shown = "".join("".join(wide.splitlines()[1:]).split())  # every cell below the header, no spaces
+    assert len(wide.splitlines()) == 2 and "word7999" not in wide
     assert DISPLAY_TITLE * 0.7 < len(shown) < DISPLAY_TITLE + 60
     stored = cli.json("list", "--config", str(config), "--format", "json")[0]["title"]
     assert title.startswith(stored[:-1]) and stored.endswith("…") and len(stored) <= MAX_TITLE

@@ -6,6 +6,7 @@ import ctypes
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -227,7 +228,12 @@ def test_a_second_run_while_one_is_in_progress_says_so_exits_4_and_loses_nothing
             out, err = first.communicate(timeout=30)
         assert second.exit_code == 4
         assert second.stdout == ""
-        assert second.stderr == (
+        waiting, error = second.stderr.splitlines(keepends=True)
+        assert re.fullmatch(
+            rf"waiting for the fetch started \d\d:\d\d \(pid {first.pid}\) to finish \(up to 0.5 s\) …\n",
+            waiting,
+        )
+        assert error == (
             f"Error: database {database} is in use by another mentionscan run (waited 0.5 s); "
             "try again when it ends\n"
         )

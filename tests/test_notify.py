@@ -607,8 +607,8 @@ def test_a_new_channel_starts_at_its_first_run_and_then_gets_every_fetch(
 
     assert first.exit_code == 0, first.stderr
     assert (
-        first.stderr.strip()
-        == "team (JSON): a new channel: it gets what is found from now on (nothing before)"
+        first.stderr.strip() == f"new database {config.parent / 'mentions.json'}\n"
+        "team (JSON): a new channel: it gets what is found from now on (nothing before)"
     )
     assert cli("fetch", "--config", str(config), "--quiet").exit_code == 0  # stored, not sent
     assert not team.posted

@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from mentionscan import __version__
-from mentionscan.errors import ExitCode, MentionscanError
+from mentionscan.errors import ExitCode, MentionscanError, interrupt_code
 
 
 class _Group(TyperGroup):
@@ -29,9 +29,62 @@ class _Group(TyperGroup):
         except BrokenPipeError:
             silence_stdout()
             raise typer.Exit(int(ExitCode.OK)) from None
-        except KeyboardInterrupt:
-            error_line("interrupted; nothing from this run was saved")
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            # A fetch says what it kept before it re-raises (FetchInterrupted); anything else
+            # saves only at its end, which it did not reach.
+            if not getattr(exc, "reported", False):
+                error_line("interrupted: nothing from this command was saved")
+            raise typer.Exit(int(interrupt_code(exc))) from None
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            plain_metavars(command)
+        return command
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        # Click cuts each command's line to fit ("Set the status of mentions: `mark ID..."):
+        # give the whole first sentence, wrapped in its column.
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=300)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+# Typer writes an option's type as its metavar (`<str>`, `<list[str]>`, `<int>`): these say
+# what to give instead. An option not named here gets its name in capitals.
+METAVARS = {
+    "--config": "PATH",
+    "--db": "PATH",
+    "--output": "PATH",
+    "--status": "STATUS",
+    "--query": "NAME",
+    "--source": "NAME",
+    "--name": "NAME",
+    "--since": "WHEN",
+    "--published-since": "WHEN",
+    "--due": "WHEN",
+    "--limit": "N",
+    "--note": "TEXT",
+    "--keep": "DIR",
+    "--to": "LOCATION",
+    "--from": "LOCATION",
+    "--github-api": "URL",
+}
+
+
+def plain_metavars(command: Any) -> None:
+    """Give every option of `command` (and of its subcommands) a plain metavar: PATH, NAME, N."""
+    for param in command.params:
+        if param.param_type_name == "option" and not param.is_flag and not param.metavar:
+            long = max(param.opts, key=len)
+            param.metavar = METAVARS.get(long, long.lstrip("-").upper().replace("-", "_"))
+    for sub in getattr(command, "commands", {}).values():
+        plain_metavars(sub)
 
 
 def silence_stdout() -> None:
@@ -49,7 +102,7 @@ app = typer.Typer(
     name="mentionscan",
     help="Find what the web writes about your product, and follow each mention up.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion: typer's own
     pretty_exceptions_enable=False,
     # Plain help, as click writes it: typer's rich help imports rich's markdown, syntax and
     # traceback modules (pygments, markdown-it, attrs) and doubles `mentionscan --help`'s time.

@@ -19,6 +19,8 @@ from mentionscan.errors import ConfigError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from mentionscan.delivery.formats import Context
+    from mentionscan.models import Mention
     from mentionscan.store.interface import MentionFilter
     from mentionscan.workspace import Workspace
 
@@ -54,12 +56,37 @@ SourceFilterOption = Annotated[
 ]
 SinceOption = Annotated[
     str | None,
-    typer.Option("--since", help="Only mentions since 7d, 24h or a date (2026-01-01).", show_default=False),
+    typer.Option(
+        "--since",
+        metavar="WHEN",
+        help="Only mentions found (stored) since 7d, 24h or a date (2026-01-01).",
+        show_default=False,
+    ),
+]
+PublishedSinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--published-since",
+        metavar="WHEN",
+        help="Only mentions published since 7d, 24h or a date (the site's own date).",
+        show_default=False,
+    ),
 ]
 LimitOption = Annotated[
     int | None, typer.Option("--limit", "-n", help="At most this many.", show_default=False)
 ]
 AllOption = Annotated[bool, typer.Option("--all", "-a", help="Every status, not only new and todo.")]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Print each request (method, URL with secrets masked, status, time) and each site search.",
+    ),
+]
+WideOption = Annotated[
+    bool, typer.Option("--wide", "-w", help="Show every column whole, however long the lines.")
+]
 
 
 def format_parser(choices: Sequence[Format]) -> Callable[[str | Format], Format]:
@@ -132,30 +159,50 @@ def error_line(message: str) -> None:
     say(f"Error: {message}", "bold red")
 
 
-def workspace(config: Path | None, db: str | None) -> Workspace:
-    """The workspace `--config` and `--db` name, with the lookup rules of `Workspace.open`."""
+def verbose(on: bool) -> None:
+    """With `--verbose`, the requests and site searches the library logs are said on stderr."""
+    from mentionscan.cli.verbose import say_logged
+
+    say_logged(on, say)
+
+
+def workspace(config: Path | None, db: str | None, *, quiet: bool = False) -> Workspace:
+    """The workspace `--config` and `--db` name, with the lookup rules of `Workspace.open`.
+
+    It tells stderr of what a person should know before a long step (waiting for another run's
+    lock, a new database); `quiet` keeps that to errors, for cron.
+    """
     from mentionscan.workspace import Workspace
 
     ws = Workspace.open(config, db)
-    ws.notice = say
+    ws.notice = None if quiet else _once(say)  # a command may open the database more than once
     return ws
+
+
+def workspace_hint(config: Path) -> str:
+    """`--config PATH`, quoted for a shell when it needs to be: for commands printed to copy."""
+    import shlex
+
+    return f"--config {shlex.quote(str(config))}"
 
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """What the shared filter options say: --status, --query, --source, --since, --limit, --all."""
+    """What the shared filter options say: --status, --query, --source, --since, --published-since,
+    --limit, --all."""
 
     status: list[str] | None = None
     query: list[str] | None = None
     source: list[str] | None = None
     since: str | None = None
+    published_since: str | None = None
     limit: int | None = None
     show_all: bool = False
 
     @property
     def given(self) -> bool:
         """Whether any filter narrows (a bulk `mark` needs one)."""
-        return any((self.status, self.query, self.source, self.since))
+        return any((self.status, self.query, self.source, self.since, self.published_since))
 
     def filter(self, *, open_only: bool) -> MentionFilter:
         """The `MentionFilter`: with `open_only`, new and todo unless --status or --all say otherwise."""
@@ -168,7 +215,8 @@ class Selection:
             statuses=statuses,
             queries=tuple(self.query or ()),
             sources=tuple(self.source or ()),
-            published_since=parse_since(self.since) if self.since else None,
+            found_since=parse_since(self.since) if self.since else None,
+            published_since=parse_since(self.published_since) if self.published_since else None,
             limit=self.limit,
         )
 
@@ -178,6 +226,7 @@ _SELECTION: dict[str, tuple[Any, Any]] = {
     "query": (QueryFilterOption, None),
     "source": (SourceFilterOption, None),
     "since": (SinceOption, None),
+    "published_since": (PublishedSinceOption, None),
     "limit": (LimitOption, None),
     "show_all": (AllOption, False),
 }
@@ -220,12 +269,64 @@ def progress_wanted(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
 
-def write_out(render: Callable[[TextIO], object]) -> None:
-    """Run `render(stream)` on stdout."""
-    render(sys.stdout)
-    sys.stdout.flush()
+def write_out(render: Callable[[TextIO], object], *, paged: bool = True) -> None:
+    """Run `render(stream)` on stdout; on a terminal, text taller than the screen goes to the pager."""
+    if not (paged and stdout_is_terminal()):
+        render(sys.stdout)
+        sys.stdout.flush()
+        return
+    import io
+
+    from mentionscan.cli.pager import page, wants_pager
+
+    buffer = io.StringIO()
+    render(buffer)
+    text = buffer.getvalue()
+    if not (wants_pager(text) and page(text)):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def table_context(extra: dict[str, list[str]] | None = None, *, wide: bool = False) -> Context:
+    """What a table needs to know of where it goes: the width, and whether that is a terminal."""
+    import shutil
+
+    from mentionscan.delivery.formats import Context
+
+    # On a terminal the table is written for it even when it goes through the pager's buffer;
+    # elsewhere rich decides (FORCE_COLOR, TTY_COMPATIBLE). A pipe is 80 columns unless $COLUMNS
+    # says otherwise, and `--wide` shows every value whole.
+    terminal = True if stdout_is_terminal() else None
+    width = shutil.get_terminal_size((80, 24)).columns
+    return Context(extra=extra or {}, width=max(20, width), terminal=terminal, wide=wide)
+
+
+def show_mentions(
+    fmt: Format,
+    mentions: Sequence[Mention],
+    extra: dict[str, list[str]] | None = None,
+    *,
+    wide: bool = False,
+    paged: bool = True,
+) -> None:
+    """Print mentions in `fmt` on stdout: a table at the terminal's width, or records for a program."""
+    from mentionscan.delivery.formats import render
+
+    context = table_context(extra, wide=wide)
+    write_out(lambda out: render(fmt, mentions, out, context), paged=paged)
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """`1 mention`, `3 mentions`."""
     return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def _once(say_it: Callable[[str], None]) -> Callable[[str], None]:
+    told: set[str] = set()
+
+    def once(line: str) -> None:
+        if line not in told:
+            told.add(line)
+            say_it(line)
+
+    return once

@@ -14,15 +14,20 @@ from mentionscan.cli.common import (
     QuietOption,
     RowsFormat,
     Selection,
+    VerboseOption,
+    WideOption,
     err_console,
+    plural,
     progress_wanted,
     say,
     selection_options,
+    show_mentions,
+    stdout_is_terminal,
+    verbose,
     warn,
     workspace,
-    write_out,
 )
-from mentionscan.delivery.formats import Format, render
+from mentionscan.delivery.formats import Format
 from mentionscan.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
@@ -40,8 +45,11 @@ def init(
     from mentionscan.config.starter import write_starter_config
 
     written = write_starter_config(path)
-    say(f"Wrote {written}: name your product in [[queries]] and your feeds in [[sources]], then run:")
-    say(f"  mentionscan fetch --config {written}" if path else "  mentionscan fetch")
+    hint = f" --config {written}" if path else ""
+    say(f"Wrote {written}: name your product in [[queries]] and uncomment where to look in [[sources]]")
+    say(f"(or `mentionscan add URL{hint}` for a feed), check it with `mentionscan config check{hint}`, then:")
+    say(f"  mentionscan fetch{hint}")
+    say("To see it work first, on sample feeds on this machine: mentionscan demo")
 
 
 @app.command()
@@ -62,6 +70,8 @@ def fetch(
             show_default=False,
         ),
     ] = None,
+    wide: WideOption = False,
+    verbose_: VerboseOption = False,
     notify: Annotated[
         bool | None,
         typer.Option(
@@ -76,9 +86,17 @@ def fetch(
     On a PostgreSQL database, workers running at once split the tasks between them by themselves.
     Exit status: 0 when the run finished, 3 when it finished but a source (or a channel) failed.
     """
-    ws = workspace(config, db)
+    verbose(verbose_)
+    ws = workspace(config, db, quiet=quiet)
     result = run_and_report(
-        ws, fmt=fmt, quiet=quiet, dry_run=dry_run, only=source, notify=notify, shard=parse_shard(shard)
+        ws,
+        fmt=fmt,
+        quiet=quiet,
+        dry_run=dry_run,
+        only=source,
+        wide=wide,
+        notify=notify,
+        shard=parse_shard(shard),
     )
     if result.failed or (result.notified is not None and result.notified.failed):
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
@@ -101,24 +119,25 @@ def run_and_report(
     quiet: bool,
     dry_run: bool = False,
     only: list[str] | None = None,
+    wide: bool = False,
     notify: bool | None = False,
     shard: tuple[int, int] | None = None,
 ) -> RunResult:
-    """Run a fetch and print it as `fetch` does; `demo` goes through here too."""
-    if progress_wanted(quiet):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """Run a fetch and print it as `fetch` does; `demo` goes through here too.
 
-        columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=err_console(), transient=True) as bar:
-            task = bar.add_task("fetch", total=None)
+    Stopped by Ctrl-C or SIGTERM, it prints what the run stored by then, says so, and re-raises.
+    """
+    from mentionscan.fetching.run import FetchInterrupted
 
-            def advance(label: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            result = ws.fetch(sources=only, dry_run=dry_run, progress=advance, notify=notify, shard=shard)
-    else:
-        result = ws.fetch(sources=only, dry_run=dry_run, notify=notify, shard=shard)
-    write_out(lambda out: render(fmt, result.new, out))
+    try:
+        result = _run(ws, quiet=quiet, dry_run=dry_run, only=only, notify=notify, shard=shard)
+    except FetchInterrupted as stopped:
+        result = stopped.result
+        show_mentions(fmt, result.new, wide=wide, paged=False)
+        _summary(result, quiet, dry_run, interrupted=True)
+        stopped.reported = True  # type: ignore[attr-defined]
+        raise
+    show_mentions(fmt, result.new, wide=wide, paged=False)
     _summary(result, quiet, dry_run)
     if result.notified is not None:
         from mentionscan.cli.notify import report_notify
@@ -127,7 +146,36 @@ def run_and_report(
     return result
 
 
-def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
+def _run(
+    ws: Workspace,
+    *,
+    quiet: bool,
+    dry_run: bool,
+    only: list[str] | None,
+    notify: bool | None,
+    shard: tuple[int, int] | None = None,
+) -> RunResult:
+    if not progress_wanted(quiet):
+        return ws.fetch(sources=only, dry_run=dry_run, notify=notify, shard=shard)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    # Shown from the first request on: while the run waits for another's lock, that wait is said.
+    bar = Progress(*columns, console=err_console(), transient=True)
+    task = bar.add_task("fetch", total=None)
+
+    def advance(label: str, done: int, total: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total)
+
+    try:
+        return ws.fetch(sources=only, dry_run=dry_run, progress=advance, notify=notify, shard=shard)
+    finally:
+        bar.stop()
+
+
+def _summary(result: RunResult, quiet: bool, dry_run: bool, *, interrupted: bool = False) -> None:
     for report in result.reports:
         for message in report.errors:
             say(f"Error: {report.name}: {message}", "bold red")
@@ -140,6 +188,9 @@ def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
         if report.status == "elsewhere":
             say(f"{report.name}: fetched by another worker", "dim")
             continue
+        if report.status == "interrupted":
+            say(f"{report.name}: interrupted before it was done (kept: {report.new} new)", "dim")
+            continue
         parts = [f"{report.entries} {'entry' if report.entries == 1 else 'entries'}"]
         if report.status == "not modified" and not report.entries:
             parts = ["not modified"]
@@ -151,6 +202,15 @@ def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
         if report.too_old:
             parts.append(f"{report.too_old} too old")
         say(f"{report.name}: {', '.join(parts)}", "dim")
+    if interrupted:
+        # Said even with --quiet: the run did not do what it was asked.
+        kept = "fetched, nothing stored (dry run)" if dry_run else "fetched and stored"
+        say(
+            f"Interrupted: {result.done} of {plural(result.tasks, 'request')} {kept}, "
+            f"{plural(len(result.new), 'new mention')}; the rest is asked at the next fetch",
+            "bold red",
+        )
+        return
     if quiet:
         return
     count = len(result.new)
@@ -164,40 +224,70 @@ def _summary(result: RunResult, quiet: bool, dry_run: bool) -> None:
 @app.command("list")
 @selection_options()
 def list_(
-    selection: Selection, config: ConfigOption = None, db: DbOption = None, fmt: RowsFormat = Format.table
+    selection: Selection,
+    config: ConfigOption = None,
+    db: DbOption = None,
+    fmt: RowsFormat = Format.table,
+    wide: WideOption = False,
 ) -> None:
     """Print stored mentions, newest first (new and todo unless --all or --status)."""
-    from mentionscan.delivery.formats import Context
+    from dataclasses import replace
 
     ws = workspace(config, db)
-    mentions = list(ws.mentions(selection.filter(open_only=True)))
-    context = Context()
+    chosen = selection.filter(open_only=True)
+    ws.check_names(queries=chosen.queries, sources=chosen.sources)
+    mentions = list(ws.mentions(chosen))
+    extra: dict[str, list[str]] = {}
     if fmt is Format.table and mentions:
         from mentionscan.followup.triage import history_cell
 
+        if selection.show_all or len(selection.status or ()) > 1:
+            extra["status"] = [m.status for m in mentions]
         found = ws.histories(mentions)
-        context = Context(extra={"history": [history_cell(found[m.id]) for m in mentions]})
-    write_out(lambda out: render(fmt, mentions, out, context))
-    if not mentions and fmt is Format.table:
-        narrowed = selection.show_all or selection.status
+        extra["history"] = [history_cell(found[m.id]) for m in mentions]
+    show_mentions(fmt, mentions, extra, wide=wide)
+    if fmt is not Format.table:
+        return
+    narrowed = selection.show_all or selection.status
+    if not mentions:
         say("No mentions to show." + ("" if narrowed else " (--all shows every status)"))
+    elif stdout_is_terminal():
+        # How much the filters left out, for a person (a program counts the records itself).
+        stored = ws.count(replace(chosen, statuses=(), limit=None))
+        if stored > len(mentions):
+            hints = []
+            if chosen.limit is not None and ws.count(replace(chosen, limit=None)) > len(mentions):
+                hints.append("--limit N for more")
+            if not narrowed:
+                hints.append("--all for every status")
+            say(f"{len(mentions)} of {stored} shown" + "".join(f"; {h}" for h in hints))
 
 
 @app.command()
 def demo(
     fmt: RowsFormat = Format.table,
     keep: Annotated[
-        Path | None, typer.Option("--keep", help="Keep the demo config and database in this folder.")
+        Path | None,
+        typer.Option(
+            "--keep",
+            metavar="DIR",
+            help="Keep the demo's config and database in this new folder, to try every command on.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
-    """See it work offline: serve sample feeds on 127.0.0.1 and run a real fetch against them."""
+    """See it work offline: sample feeds on 127.0.0.1, then a morning's fetch, list, show, reply, mark.
+
+    With --format json (or jsonl, csv) only the fetch runs, and prints its records.
+    """
+    from mentionscan.cli.tour import tour
     from mentionscan.demo import demo_environment
 
     with demo_environment(keep) as ws:
         say(f"Serving sample feeds on {ws.config.sources[0].get('url', '').rsplit('/', 1)[0]}/ ...")
-        result = run_and_report(ws, fmt=fmt, quiet=False)
-        say("Run it again and nothing is new: mentions are stored once. Now try `mentionscan init`.")
-        if keep:
-            say(f"Config and database kept in {keep}")
+        if fmt is not Format.table:
+            result = run_and_report(ws, fmt=fmt, quiet=False)
+        else:
+            result = tour(ws, lambda: run_and_report(ws, fmt=fmt, quiet=False), keep)
     if result.failed:
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))

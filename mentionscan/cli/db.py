@@ -35,7 +35,8 @@ def info(config: ConfigOption = None, db: DbOption = None) -> None:
         f"backend:  {found.backend}",
         f"schema:   {found.schema if found.schema is not None else '-'}",
         f"mentions: {found.mentions}",
-        f"states:   {found.states}",
+        f"states:   {found.states} (what fetches and digests remember: each source's health, each search's"
+        " cursor and validators, the last digest)",
         f"size:     {_size(found.size)}",
     ]
     typer.echo("\n".join(lines))

@@ -12,6 +12,7 @@ from mentionscan.cli.app import app
 from mentionscan.cli.common import (
     ConfigOption,
     DbOption,
+    PublishedSinceOption,
     QuietOption,
     plural,
     say,
@@ -40,6 +41,7 @@ def digest(
             show_default=False,
         ),
     ] = None,
+    published_since: PublishedSinceOption = None,
     always: Annotated[
         bool, typer.Option("--always", help='Send an "all quiet" email when nothing is new.')
     ] = False,
@@ -67,7 +69,7 @@ def digest(
 
     if send and output is not None:
         raise ConfigError("--send and --output cannot be used together: choose one")
-    ws = workspace(config, db)
+    ws = workspace(config, db, quiet=quiet)
     cfg = ws.config
     when = parse_since(since) if since else None
     if cfg.email is None:
@@ -85,7 +87,8 @@ def digest(
     else:
         delivery = StreamDelivery(sys.stdout.buffer, preview=not marking, readable=shown)
     delivery.prepare()
-    result = ws.digest(delivery, since=when, always=always, mark=marking)
+    published = parse_since(published_since) if published_since else None
+    result = ws.digest(delivery, since=when, always=always, mark=marking, published_since=published)
     if quiet:
         return
     count = plural(result.digest.count, "mention")

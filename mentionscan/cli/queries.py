@@ -12,13 +12,17 @@ from mentionscan.cli.common import (
     DbOption,
     RowsFormat,
     SourceFilterOption,
+    VerboseOption,
+    WideOption,
     error_line,
     say,
+    show_mentions,
+    verbose,
     workspace,
     write_out,
 )
 from mentionscan.cli.triage import IdArgument
-from mentionscan.delivery.formats import Context, Format, render
+from mentionscan.delivery.formats import Format
 
 
 @app.command()
@@ -57,12 +61,18 @@ def test_query(
     source: SourceFilterOption = None,
     fetch: Annotated[bool, typer.Option("--fetch", help="Fetch the sources now; store nothing.")] = False,
     fmt: RowsFormat = Format.table,
+    wide: WideOption = False,
+    verbose_: VerboseOption = False,
 ) -> None:
     """Run a query against every stored mention (or a live fetch) and print what it matches."""
     from mentionscan.errors import QuerySyntaxError
 
+    verbose(verbose_)
+    ws = workspace(config, db)
     try:
-        trials, run = workspace(config, db).test_query(expr, sources=source or (), fetch=fetch)
+        if not fetch:  # a fetch names its sources in the config, and says so itself
+            ws.check_names(sources=source or ())
+        trials, run = ws.test_query(expr, sources=source or (), fetch=fetch)
     except QuerySyntaxError as exc:
         error_line(str(exc))
         say(f"  {expr}")
@@ -81,7 +91,7 @@ def test_query(
     extra = {"matched": [", ".join(dict.fromkeys(e.found for e in t.evidence)) for t in trials]}
     if fetch:
         extra["stored"] = ["yes" if t.stored else "no" for t in trials]
-    write_out(lambda out: render(fmt, mentions, out, Context(extra=extra)))
+    show_mentions(fmt, mentions, extra, wide=wide)
     count = len(mentions)
     if fetch:
         noun = "fetched entry" if count == 1 else "fetched entries"

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mentionscan.cli.app import app
-from mentionscan.cli.common import ConfigOption, DbOption, QuietOption, plural, say, workspace
+from mentionscan.cli.common import (
+    ConfigOption,
+    DbOption,
+    QuietOption,
+    VerboseOption,
+    plural,
+    say,
+    verbose,
+    workspace,
+)
 from mentionscan.errors import ExitCode
 from mentionscan.text import one_line
 from mentionscan.timeutil import to_iso
@@ -54,11 +63,13 @@ def doctor(
     source: Annotated[
         list[str] | None, typer.Option("--source", help="Only this source (repeatable).", show_default=False)
     ] = None,
+    verbose_: VerboseOption = False,
 ) -> None:
     """Ask each configured source once: OK or the error, HTTP status, time, last successful fetch.
 
     Exit status: 0 when every enabled source answered, 3 when one did not.
     """
+    verbose(verbose_)
     checks = workspace(config, db).doctor(source)
     typer.echo(_table(checks))
     failed = [c for c in checks if c.enabled and not c.ok]

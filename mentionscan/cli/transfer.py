@@ -76,6 +76,7 @@ def export(
     links = _atom_links(output, feed_url, page_url) if chosen is Format.atom else {}
     ws = workspace(config, db)
     selected = selection.filter(open_only=False)
+    ws.check_names(queries=selected.queries, sources=selected.sources)
     if output is None:
         write_out(lambda out: ws.export(chosen, out, selected, **links))
         return

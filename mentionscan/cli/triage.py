@@ -14,14 +14,16 @@ from mentionscan.cli.common import (
     LimitOption,
     RowsFormat,
     Selection,
+    WideOption,
     plural,
     say,
     selection_options,
+    show_mentions,
     warn,
     workspace,
     write_out,
 )
-from mentionscan.delivery.formats import Context, Format, render, render_detail
+from mentionscan.delivery.formats import Format, render_detail
 from mentionscan.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -53,7 +55,9 @@ def mark(
     note: Annotated[str | None, typer.Option("--note", help="Add this note too.", show_default=False)] = None,
     due: DueOption = None,
 ) -> None:
-    """Set the status of mentions: `mark ID... STATUS`, or `mark --query Q --source S STATUS`.
+    """Set the status of mentions, by id or by the filters of `list`.
+
+    `mark ID... STATUS`, or `mark --query Q --source S STATUS`.
 
     The last argument is the status: new, todo, contacted, replied, resolved or ignored.
     With ids, those mentions; without, what `list` with the same filters shows (new and todo
@@ -77,11 +81,13 @@ def mark(
             "to mark what `list` shows with them"
         )
     chosen = selection.filter(open_only=True)
-    changes = workspace(config, db).mark(new_status, ids, selection=chosen, note=note, due=due)
-    _report_changes(changes, new_status)
+    ws = workspace(config, db)
+    ws.check_names(queries=chosen.queries, sources=chosen.sources)
+    changes = ws.mark(new_status, ids, selection=chosen, note=note, due=due)
+    report_changes(changes, new_status)
 
 
-def _report_changes(changes: list[Change], new_status: str) -> None:
+def report_changes(changes: list[Change], new_status: str) -> None:
     from mentionscan.followup.triage import due_cell
     from mentionscan.text import one_line, truncate
     from mentionscan.timeutil import local_date
@@ -130,13 +136,15 @@ def show(
 
 
 @app.command()
-def followups(config: ConfigOption = None, db: DbOption = None, fmt: RowsFormat = Format.table) -> None:
+def followups(
+    config: ConfigOption = None, db: DbOption = None, fmt: RowsFormat = Format.table, wide: WideOption = False
+) -> None:
     """Mentions whose report-back date (--due) is past or today, oldest first."""
     from mentionscan.followup.triage import due_cell
 
     mentions = workspace(config, db).followups()
     extra = {"status": [m.status for m in mentions], "due": [due_cell(m.due) for m in mentions]}
-    write_out(lambda out: render(fmt, mentions, out, Context(extra=extra)))
+    show_mentions(fmt, mentions, extra, wide=wide)
     if not mentions and fmt is Format.table:
         say("Nothing due: no promise to keep today.")
 
@@ -148,9 +156,10 @@ def search(
     db: DbOption = None,
     limit: LimitOption = None,
     fmt: RowsFormat = Format.table,
+    wide: WideOption = False,
 ) -> None:
     """Stored mentions (any status) whose title, text, author, notes or contacts hold every word."""
     found = workspace(config, db).search(text, limit=limit)
-    write_out(lambda out: render(fmt, found, out, Context(extra={"status": [m.status for m in found]})))
+    show_mentions(fmt, found, {"status": [m.status for m in found]}, wide=wide)
     if not found and fmt is Format.table:
         say("No stored mention holds those words.")

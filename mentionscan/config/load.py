@@ -85,6 +85,7 @@ def database_location(config: Config | None, override: str | None = None) -> str
 
 def _type_name(types: tuple[type, ...]) -> str:
     names = {str: "a string", int: "a number", float: "a number", bool: "true or false", list: "a list"}
+    names[dict] = "a table"
     return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
 
 
@@ -235,7 +236,13 @@ def _source(table: Any, index: int, path: Path) -> SourceSpec:
     if not isinstance(kind, str):
         raise ConfigError(f"{where}: missing key 'type' (one of: {', '.join(sorted(SOURCE_TYPES))})")
     if kind not in SOURCE_TYPES:
-        raise ConfigError(f"{where}: unknown type {kind!r}{did_you_mean(kind, list(SOURCE_TYPES))}")
+        near = did_you_mean(kind, list(SOURCE_TYPES))
+        if kind.lower() in ("rss", "atom", "rdf", "json", "jsonfeed", "json_feed", "xml"):
+            near = ' (RSS, Atom and JSON Feed are all type = "feed")'
+        raise ConfigError(
+            f"{where}: unknown type {kind!r}{near}; the types are {', '.join(SOURCE_TYPES)} "
+            "(`mentionscan sources` says what each asks)"
+        )
     source_class = SOURCE_TYPES[kind]
     values = check_table(table, {**SOURCE_COMMON_OPTIONS, **source_class.options}, where)
     if not NAME_PATTERN.match(values["name"]):
@@ -254,6 +261,7 @@ def _source(table: Any, index: int, path: Path) -> SourceSpec:
         enabled=values["enabled"],
         base_url=values["base_url"],
         rate_per_minute=values["rate_per_minute"],
+        file=str(path),
     )
     source_class.check(spec, where)
     return spec

@@ -127,10 +127,12 @@ class SourceSpec:
     enabled: bool = True
     base_url: str | None = None
     rate_per_minute: float | None = None
+    file: str = field(default="", compare=False)  # the config file it was read from
 
     @property
     def where(self) -> str:
-        return f'[[sources]] #{self.index} ("{self.name}")'
+        table = f'[[sources]] #{self.index} ("{self.name}")'
+        return f"{self.file}: {table}" if self.file else table
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.options.get(key, default)

@@ -71,11 +71,11 @@ class DigestResult:
     elsewhere: DigestState | None = None  # sent by another machine while this one waited its turn
 
 
-def pending_filter(since: datetime | None = None) -> MentionFilter:
-    """Mentions found at or after `since`; without it, those no digest has carried yet."""
-    if since is not None:
-        return MentionFilter(found_since=since, order=Order.STORED)
-    return MentionFilter(undigested=True, order=Order.STORED)
+def pending_filter(since: datetime | None = None, published_since: datetime | None = None) -> MentionFilter:
+    """Found at or after `since` (without it: in no digest yet), published at or after `published_since`."""
+    return MentionFilter(
+        found_since=since, undigested=since is None, published_since=published_since, order=Order.STORED
+    )
 
 
 def build_digest(
@@ -333,6 +333,7 @@ def run_digest(
     mark: bool = True,
     now: datetime | None = None,
     wait: float = 60.0,
+    published_since: datetime | None = None,
 ) -> DigestResult:
     """Build the digest and hand it to `deliver`; mark its mentions only once `deliver` returned.
 
@@ -349,7 +350,7 @@ def run_digest(
         if (state := store.read_state(DigestState)).last_sent != before.last_sent:  # sent meanwhile
             empty = build_digest((), now=now, since=since, last_sent=state.last_sent)
             return DigestResult(empty, delivered=False, elsewhere=state)
-        chosen = store.mentions(pending_filter(since))
+        chosen = store.mentions(pending_filter(since, published_since))
         digest = build_digest(
             chosen, [q.name for q in config.queries], now=now, since=since, last_sent=state.last_sent
         )

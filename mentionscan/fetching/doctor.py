@@ -94,14 +94,21 @@ def check_sources(
 
         # One request per source: a check says how the site answers now.
         client = HttpClient(config.settings, retry_delays=())
+    live = [(c, spec) for c, spec in zip(checks, specs, strict=True) if spec.enabled]
+    workers = max(1, min(config.settings.concurrency, len(live)))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="doctor")
     try:
-        live = [(c, spec) for c, spec in zip(checks, specs, strict=True) if spec.enabled]
-        workers = max(1, min(config.settings.concurrency, len(live)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="doctor") as pool:
-            for check, spec in live:
-                source = SOURCE_TYPES[spec.type](spec, config.settings)
-                queries = [plans[n] for n in queries_for(config, spec.name)]
-                pool.submit(_probe, check, source, queries, client)
+        for check, spec in live:
+            source = SOURCE_TYPES[spec.type](spec, config.settings)
+            queries = [plans[n] for n in queries_for(config, spec.name)]
+            pool.submit(_probe, check, source, queries, client)
+        pool.shutdown(wait=True)
+    except BaseException:
+        # Ctrl-C, even while the probes are still being handed out: nobody waits for a
+        # server that does not answer (a `with` block would join every probe first).
+        client.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     finally:
         if own_client:
             client.close()

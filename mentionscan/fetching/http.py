@@ -26,7 +26,7 @@ from mentionscan.config.model import Settings
 from mentionscan.errors import FetchError
 from mentionscan.fetching.addresses import Guard, RedirectPolicy, Resolver, address_class, system_resolver
 from mentionscan.fetching.deadline import Adapter, Budget, Watch, current
-from mentionscan.fetching.responses import Response, connection_error, status_error
+from mentionscan.fetching.responses import Response, connection_error, said, status_error
 from mentionscan.urls import redact
 
 MAX_REDIRECTS = 5
@@ -124,17 +124,24 @@ class HttpClient:
 
     def close(self) -> None:
         """Close the session; a request still running, retrying or waiting for its turn ends now."""
-        self._closed.set()
-        with self._hosts_lock:
-            running = list(self._watches)
-        for watch in running:
-            watch.fire()
+        self.cancel()
         self.session.close()
 
     def _wait(self, seconds: float, url: str) -> None:
         """Sleep `seconds`, unless the client is closed meanwhile (FetchError then)."""
         if self._closed.wait(seconds) if seconds > 0 else self._closed.is_set():
             raise FetchError(f"{redact(url)}: not fetched (the run was stopped)")
+
+    def cancel(self) -> None:
+        """Stop without closing: waits end at once, requests in flight fail, new ones are refused.
+
+        Safe to call from any thread (a signal handler's, the main thread on Ctrl-C).
+        """
+        self._closed.set()
+        with self._hosts_lock:
+            running = list(self._watches)
+        for watch in running:
+            watch.fire()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -294,6 +301,7 @@ class HttpClient:
         self, hop: _Hop, deadline: float, guard: Guard | None = None
     ) -> tuple[int, CaseInsensitiveDict[str], bytes, str]:
         url = hop.url
+        self._wait(0, url)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise self._too_slow(url)
@@ -304,6 +312,8 @@ class HttpClient:
             self._watches.add(watch)
         if self._closed.is_set():
             watch.fire()
+        started = time.monotonic()
+        status: int | None = None
         try:
             try:
                 response = self.session.request(
@@ -325,9 +335,11 @@ class HttpClient:
             except ValueError:  # a URL requests or urllib3 cannot even take apart
                 raise FetchError(f"{redact(url)}: not a valid URL") from None
             except requests.exceptions.RequestException as exc:
+                self._wait(0, url)
                 if watch.fired:
                     raise self._too_slow(url) from None
                 raise connection_error(url, exc) from None
+            status = response.status_code
             try:
                 body = self._read(response, url, deadline, watch)
             finally:
@@ -337,6 +349,7 @@ class HttpClient:
             current.watch = None
             with self._hosts_lock:
                 self._watches.discard(watch)
+            said(hop.method, url, hop.params, status, time.monotonic() - started)  # for --verbose
         return response.status_code, response.headers, body, response.url
 
     def _too_slow(self, url: str) -> FetchError:
@@ -374,6 +387,7 @@ class HttpClient:
         except DecodeError:
             raise FetchError(f"{redact(url)}: the response is not valid gzip or deflate data") from None
         except Exception as exc:  # urllib3 and socket errors while streaming the body
+            self._wait(0, url)
             if watch.fired or time.monotonic() > deadline:
                 raise self._too_slow(url) from None
             if isinstance(exc, ReadTimeoutError | TimeoutError):
@@ -384,6 +398,7 @@ class HttpClient:
             error.transient = True  # type: ignore[attr-defined]
             raise error from None
         if watch.fired:
+            self._wait(0, url)
             raise self._too_slow(url)
         return b"".join(chunks)
 

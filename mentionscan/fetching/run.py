@@ -54,7 +54,7 @@ class SourceReport:
 
     name: str
     type: str
-    status: str = "ok"  # ok | not modified | failed | skipped | elsewhere (other workers did it)
+    status: str = "ok"  # ok | not modified | failed | skipped | interrupted | elsewhere (another worker)
     entries: int = 0
     matched: int = 0
     new: int = 0
@@ -79,11 +79,26 @@ class RunResult:
     updated: list[Mention]
     reports: list[SourceReport]
     saved: bool
+    tasks: int = 0  # requests (or searches) the run was to make
+    done: int = 0  # of those, how many were fetched and matched before the run ended
     notified: Any = None  # delivery.notify's NotifyResult, when the run sent its mentions on
 
     @property
     def failed(self) -> list[SourceReport]:
         return [r for r in self.reports if r.failed]
+
+
+class FetchInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or SIGTERM; `result` is what it had fetched, matched and stored by then.
+
+    Every task finished before the interruption is kept (mentions, cursors, validators, each
+    finished source's health); a task still running is dropped, and asked again by the next run.
+    """
+
+    def __init__(self, result: RunResult, cause: BaseException) -> None:
+        super().__init__()
+        self.result = result
+        self.cause = cause
 
 
 def build_sources(
@@ -156,13 +171,19 @@ def run_fetch(
         from mentionscan.fetching.http import HttpClient
 
         client = HttpClient(config.settings, pace=team.pace)
+    run = _Run(config, store, intake, plans, team, screening)
     try:
-        run = _Run(config, store, intake, plans, team, screening)
-        run.execute(sources, client, progress)
+        try:
+            run.execute(sources, client, progress)
+        except KeyboardInterrupt as exc:
+            # What was fetched and matched before Ctrl-C is kept: a second Ctrl-C during this
+            # save leaves the database as it was (the write is atomic).
+            if not dry_run:
+                store.save()
+            raise FetchInterrupted(run.result(saved=not dry_run), exc) from None
         if not dry_run:
             store.save()
-        new = select(run.new.values(), MentionFilter())
-        return RunResult(new, list(run.updated.values()), run.reports, saved=not dry_run)
+        return run.result(saved=not dry_run)
     finally:
         if own_client:
             client.close()
@@ -195,6 +216,12 @@ class _Run:
         self.health: dict[str, SourceHealth] = {}
         self.unfinished: dict[str, int] = {}  # source -> its tasks not finished yet
         self.recorded: set[str] = set()  # the sources whose health is written
+        self.tasks = 0
+        self.done = 0
+
+    def result(self, *, saved: bool) -> RunResult:
+        new = select(self.new.values(), MentionFilter())
+        return RunResult(new, list(self.updated.values()), self.reports, saved, self.tasks, self.done)
 
     def execute(self, sources: list[Source], client: Any, progress: Progress | None) -> None:
         work: list[tuple[Source, Task, SourceReport]] = []
@@ -225,19 +252,32 @@ class _Run:
             with budget(source.name) if budget else contextlib.nullcontext():
                 return source.run(task, query, client, states[index])
 
-        run_tasks(
-            [task.label for _, task, _ in work],
-            fetch,
-            lambda index, outcome: self._finish(*work[index], states[index], outcome),
-            workers=self.config.settings.concurrency,
-            documents=sum(1 for source, _, _ in work if not source.per_query),
-            progress=progress,
-            screening=self.screening,
-            names=lambda index: queries_for(self.config, work[index][0].name),
-        )
-        for report in self.reports:
-            if report.name not in self.recorded:
-                self._record_health(report)
+        def finish(index: int, outcome: Outcome) -> None:
+            self._finish(*work[index], states[index], outcome)
+            self.done += 1
+
+        self.tasks = len(work)
+        try:
+            run_tasks(
+                [task.label for _, task, _ in work],
+                fetch,
+                finish,
+                workers=self.config.settings.concurrency,
+                documents=sum(1 for source, _, _ in work if not source.per_query),
+                progress=progress,
+                stop=getattr(client, "cancel", None),
+                screening=self.screening,
+                names=lambda index: queries_for(self.config, work[index][0].name),
+            )
+        finally:
+            # A source cut short by Ctrl-C has not had a run: its health stays as it was.
+            for report in self.reports:
+                if report.name in self.recorded:
+                    continue
+                if not self.unfinished.get(report.name):
+                    self._record_health(report)
+                elif report.status != "failed":
+                    report.status = "interrupted"
 
     def _finish(
         self, source: Source, task: Task, report: SourceReport, state: TaskState, outcome: Outcome
@@ -270,7 +310,9 @@ class _Run:
             self.health[source.name] = self.health[source.name].refused(self.now, status, retry_after)
             return
         report.requests += outcome.requests
-        report.warnings.extend(mask(warning) for warning in outcome.warnings)
+        # Said once per source: five queries that cannot be asked for one reason are one warning.
+        said = (mask(warning) for warning in dict.fromkeys(outcome.warnings))
+        report.warnings.extend(w for w in said if w not in report.warnings)
         if outcome.moved_to and state.moved_to != state.after(outcome).moved_to:
             report.warnings.append(
                 mask(

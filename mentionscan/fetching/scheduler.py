@@ -38,7 +38,8 @@ PARSER_MODULES = [
 
 Outcome = TaskResult | MentionscanError
 Job = Callable[[], ParsedFeed | Screened]  # what a parse worker runs
-Progress = Callable[[str, int, int], None]  # (label of the task done, done, total)
+# (label of the task done, done, total); called with ("", 0, total) as the first request starts
+Progress = Callable[[str, int, int], None]
 
 
 def run_tasks(
@@ -49,6 +50,7 @@ def run_tasks(
     workers: int,
     documents: int,
     progress: Progress | None = None,
+    stop: Callable[[], None] | None = None,
     screening: Screening | None = None,
     names: Callable[[int], Sequence[str]] | None = None,
 ) -> None:
@@ -58,6 +60,9 @@ def run_tasks(
     PARSE_IN_PROCESSES_AFTER they are parsed in a process pool, started at the first one. With
     `screening`, the pool's workers also screen each feed's entries for the queries `names(i)`
     (the outcome's `screened`, in place of its `entries`).
+    When this is interrupted (Ctrl-C), `stop()` is called to end the requests in flight, queued
+    tasks are dropped, and the exception goes on at once: every task finished so far was
+    handed to `finish`, none after.
     """
     total = len(labels)
     done = next_index = outstanding = 0
@@ -75,7 +80,9 @@ def run_tasks(
     in_processes = documents > PARSE_IN_PROCESSES_AFTER
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, total)), thread_name_prefix="fetch")
     try:
-        with _stopped_at_once_on_error(pool):
+        with _stopped_at_once_on_error(pool, stop):
+            if progress:
+                progress("", 0, total)
             for index in range(total):
                 watch(pool.submit(_guarded, fetch, index), "fetch", index)
             while outstanding:
@@ -217,12 +224,15 @@ def _retire(pool: Executor) -> None:
 
 
 @contextlib.contextmanager
-def _stopped_at_once_on_error(pool: ThreadPoolExecutor) -> Iterator[None]:
+def _stopped_at_once_on_error(pool: ThreadPoolExecutor, stop: Callable[[], None] | None) -> Iterator[None]:
     """Wait for every fetch when the run ends well; cancel those not started when it fails (Ctrl-C):
-    a stopped run must not go on fetching every source first. Those running end with the client."""
+    a stopped run must not go on fetching every source first. Those running end with `stop()`
+    (the client's cancel), at once."""
     try:
         yield
     except BaseException:
+        if stop is not None:
+            stop()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)

@@ -9,17 +9,20 @@ twice), and never from before `max_age_days`, whose entries the pipeline would d
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 from mentionscan.config.model import Settings, SourceSpec
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.text import one_line, truncate
 from mentionscan.timeutil import parse_time, to_iso, utcnow
+from mentionscan.urls import redact
 
 LAG = timedelta(hours=1)
+_log = logging.getLogger("mentionscan.sources")
 JSON_ACCEPT = "application/json"
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
 REFUSED = (401, 403)
@@ -190,6 +193,14 @@ def check_range(spec: SourceSpec, where: str, key: str, low: int, high: int | No
 def sized(params: Mapping[str, Any], key: str | None, size: int = 1) -> dict[str, Any]:
     """`params` asking for `size` results, where `key` is the parameter that says how many."""
     return {**params, key: size} if key and key in params else dict(params)
+
+
+def translated(source: str, query: str, path: str, params: Mapping[str, Any]) -> None:
+    """Tell --verbose how query `query` is asked of `source`, in that site's own terms."""
+    if _log.isEnabledFor(logging.DEBUG):
+        sent = {key: value for key, value in params.items() if value is not None}  # as requests sends
+        asked = redact(f"{path}?{urlencode(sent, doseq=True, quote_via=quote)}")
+        _log.debug("%s: query %r asked as %s", source, query, unquote(asked))  # read as typed: q="a b"
 
 
 def unreadable(count: int, site: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from mentionscan.models import Entry
-from mentionscan.text import html_to_text, one_line
+from mentionscan.text import html_to_text, one_line, without_cut_tag
 from mentionscan.timeutil import parse_time
 from mentionscan.urls import is_http_url, safe_link
 
@@ -46,7 +46,7 @@ def text_of(value: Any, detail: Mapping[str, Any] | None) -> str:
     if not isinstance(value, str):
         return ""
     kind = str((detail or {}).get("type") or "")
-    return html_to_text(value) if "html" in kind else one_line(value)
+    return html_to_text(value) if "html" in kind else without_cut_tag(one_line(value))
 
 
 def date_of(raw: Mapping[str, Any], *keys: str) -> datetime | None:

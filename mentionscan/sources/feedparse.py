@@ -19,6 +19,7 @@ from typing import Any
 from mentionscan.errors import MentionscanError
 from mentionscan.models import Entry, ParsedFeed
 from mentionscan.sources.common import unreadable
+from mentionscan.sources.discover import advertised_note
 from mentionscan.sources.fastfeed import fast_feed
 from mentionscan.sources.feedentry import MAX_TEXT, feed_entry
 from mentionscan.sources.jsonfeed import authors, is_json_feed, item_dict
@@ -63,7 +64,7 @@ def parse_feed(
     if _HTML_PAGE.match(stripped[:4096]):
         # A login wall, a bot check or a site's home page: feedparser would read any <item>
         # inside it as an entry, so it is never handed to it.
-        raise FeedError(f"{where}: not a feed (the server sent an HTML page)")
+        raise FeedError(f"{where}: not a feed (the server sent an HTML page){advertised_note(body, url)}")
     # What every entry of this document shares; each is this with its own fields.
     blank = Entry(source=source, source_type=source_type, url="", title="", key_scope=key_scope)
     if stripped[:1] in (b"{", b"[") or "json" in content_type:
@@ -99,7 +100,9 @@ def _xml_feed(
     if not parsed.get("version") and not parsed.entries and not _EMPTY_RSS09.search(body[:1024]):
         head = body[:512].lower()
         if "html" in content_type or b"<html" in head or b"<!doctype html" in head:
-            raise FeedError(f"{where}: not a feed (the server sent an HTML page)")
+            raise FeedError(
+                f"{where}: not a feed (the server sent an HTML page){advertised_note(body, where)}"
+            )
         reason = f" ({one_line(problem)[:120]})" if problem else ""
         raise FeedError(f"{where}: not a feed{reason}")
     warnings: list[str] = []

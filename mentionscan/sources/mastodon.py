@@ -66,8 +66,9 @@ class MastodonSource(SearchApi):
     def not_asked(self, query: QueryPlan) -> str | None:
         if tag_cover(query.node) is not None or self.bearer:
             return None
+        # The same words for every query, so that the run says it once for the source.
         return (
-            f"query {query.name!r} not asked: Mastodon text search needs an access token: "
+            "queries of words are not asked: Mastodon text search needs an access token: "
             "set token_env to the name of an environment variable holding one (tag: queries work without)"
         )
 

@@ -17,11 +17,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from mentionscan.errors import FetchError
 from mentionscan.matching.matcher import parse_query
 from mentionscan.models import Entry
-from mentionscan.sources.common import PROBE_TEXT, newest_id, newest_time, sized, unreadable
+from mentionscan.sources.common import PROBE_TEXT, newest_id, newest_time, sized, translated, unreadable
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.sitesource import SiteSource
+from mentionscan.urls import redact
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response
@@ -94,6 +96,7 @@ class SearchApi(SiteSource):
         marks: dict[str, list[object]] = {ask.key: [] for ask in asks}
         seen = 0
         for ask in asks:
+            translated(self.name, query.name, ask.path, ask.params)
             for item in self._results(client, ask, result):
                 seen += 1
                 entry = self.entry(item)
@@ -136,7 +139,10 @@ class SearchApi(SiteSource):
         for query in [*queries, probe_plan()]:
             asks = [] if self.not_asked(query) else self.asks(query, TaskState())
             if asks:
-                return self.request(client, asks[0].path, sized(asks[0].params, self.size_param))
+                response = self.request(client, asks[0].path, sized(asks[0].params, self.size_param))
+                if self.items(self.decode(response)) is None:  # as fetch judges it
+                    raise FetchError(f"{redact(response.url)}: {self.not_an_answer}", status=response.status)
+                return response
         raise NotImplementedError  # nothing to ask: `doctor` runs the first task instead
 
 

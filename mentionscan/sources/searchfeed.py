@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mentionscan.models import Entry, ParsedFeed
-from mentionscan.sources.common import FEED_ACCEPT, PROBE_TEXT, sized
+from mentionscan.sources.common import FEED_ACCEPT, PROBE_TEXT, sized, translated
+from mentionscan.sources.feed import judged
 from mentionscan.sources.feedparse import Adapter, FeedError, parse_feed
 from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.sitesource import SiteSource
@@ -46,20 +47,25 @@ class SearchFeed(SiteSource):
         text = to_search_text(query.node, self.dialect)
         if not text:
             return TaskResult(warnings=[self.unasked(query.name)], requests=0)
-        response = self.request(client, *self.search(text, self.since(state.cursor())))
-        kwargs = {"url": response.url, "source": self.name, "source_type": self.type, "adapt": self.adapt}
-        if self.block_advice:
-            kwargs["blocked"] = f"{self.site} sent a web page instead of search results: {self.block_advice}"
-        return TaskResult(
-            parse=ParseJob(parse_results, response.body, dict(response.headers), kwargs),
-            cursors={"": to_iso(utcnow()) or ""},
-        )
+        path, params = self.search(text, self.since(state.cursor()))
+        translated(self.name, query.name, path, params)
+        response = self.request(client, path, params)
+        return TaskResult(parse=self.run_parse(response), cursors={"": to_iso(utcnow()) or ""})
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         """The search a first fetch makes for the first query (or a plain word), for one result."""
         texts = [text for q in queries if (text := to_search_text(q.node, self.dialect))]
         path, params = self.search(texts[0] if texts else PROBE_TEXT, self.since(None))
-        return self.request(client, path, sized(params, self.size_param))
+        response = self.request(client, path, sized(params, self.size_param))
+        job = self.run_parse(response)
+        judged(response, job)  # as fetch judges it: a block page is a failure, not OK
+        return response
+
+    def run_parse(self, response: Response) -> ParseJob:
+        kwargs = {"url": response.url, "source": self.name, "source_type": self.type, "adapt": self.adapt}
+        if self.block_advice:
+            kwargs["blocked"] = f"{self.site} sent a web page instead of search results: {self.block_advice}"
+        return ParseJob(parse_results, response.body, dict(response.headers), kwargs)
 
 
 def parse_results(

@@ -52,15 +52,17 @@ def open_store(
     lock_timeout: float = 30.0,
     notice: Callable[[str], None] | None = None,
     password_env: str | None = None,
+    purpose: str = "",
 ) -> Iterator[Store]:
     """Open the database at `location` for the length of a `with` block.
 
     `write=True` holds an exclusive lock for the whole block (StoreLocked after `lock_timeout`
     seconds); `write=False` takes no lock and cannot save. Nothing is ever saved implicitly.
-    `notice(line)` is told of a long step before it starts (upgrading an old database). A path
-    through a symbolic link opens (and locks) the file it points to; a read-only file is never
-    opened for writing. A PostgreSQL database takes no lock (`password_env`: the variable
-    holding its password).
+    `notice(line)` is told of a long step before it starts (upgrading an old database, waiting
+    for another run's lock); `purpose` names the command holding the lock, for those who wait.
+    A path through a symbolic link opens (and locks) the file it points to; a read-only file
+    is never opened for writing. A PostgreSQL database takes no lock (`password_env`: the
+    variable holding its password).
     """
     text = os.fspath(location)
     if is_postgres(text):
@@ -73,8 +75,12 @@ def open_store(
     path = real_file(database_path(text))
     with ExitStack() as stack:
         if write:
-            stack.enter_context(run_lock(path, lock_timeout))
+            stack.enter_context(run_lock(path, lock_timeout, purpose=purpose, notice=notice))
             check_writable(path)
+        if notice is not None and not path.exists():
+            # A typo in a path shows: said when the command made it (after the store is closed),
+            # or that there was nothing to read; not when the command failed for its own reason.
+            stack.push(_say_new(path, write, notice))
         # Imported here so that commands which never open the database don't pay for tinydb/orjson.
         store: Store
         if text.startswith(SQLITE_PREFIX):
@@ -101,6 +107,17 @@ def postgres_store(location: str, *, write: bool, password_env: str | None) -> S
     from mentionscan.store.pg_store import PgStore
 
     return PgStore(location, write=write, password_env=password_env)
+
+
+def _say_new(path: Path, write: bool, notice: Callable[[str], None]) -> Callable[..., bool]:
+    def said(kind: type[BaseException] | None, *_: object) -> bool:
+        if write and path.exists():
+            notice(f"new database {path}")
+        elif not write and kind is None:
+            notice(f"no database at {path} yet (fetch makes it)")
+        return False  # an exception goes on
+
+    return said
 
 
 def database_path(location: str) -> Path:

@@ -43,7 +43,8 @@ def blocked_folder(path: Path) -> str | None:
         return None
     if info.f_flag & os.ST_RDONLY:
         return f"the file system of {folder} is read-only"
-    if info.f_bavail == 0 or info.f_favail == 0:
+    # /proc and its kind have no blocks at all: not full, only not a place for files
+    if info.f_blocks and (info.f_bavail == 0 or (info.f_files and info.f_favail == 0)):
         return f"the disk holding {folder} is full"
     if not os.access(folder, os.W_OK):
         return f"the folder {folder} is not writable (Permission denied)"

@@ -70,6 +70,9 @@ class Context:
     extra: dict[str, list[str]] = field(default_factory=dict)  # more table columns, one value per row
     feed_key: str = ""  # names the collection (the database location): the Atom feed's id
     now: datetime | None = None
+    width: int | None = None  # the table's width in columns (None: the terminal's, else 80)
+    terminal: bool | None = None  # write for a terminal (styles, links) even to a buffer (a pager)
+    wide: bool = False  # the table shows every value whole, however long the line
     feed_url: str = ""  # where the Atom feed can be read (its rel="self" link)
     page_url: str = ""  # the page it belongs to (its feed-level rel="alternate" link)
     states: dict[str, dict[str, Any]] | None = None  # the program state a backup carries
