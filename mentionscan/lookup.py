@@ -16,7 +16,7 @@ from pathlib import Path
 from mentionscan.config.load import resolve_database
 from mentionscan.config.model import ENV_DB, Config
 from mentionscan.errors import ConfigError, did_you_mean
-from mentionscan.store import MentionFilter, Store, database_path
+from mentionscan.store import MentionFilter, Store, database_path, is_postgres
 from mentionscan.store.interface import words_of
 from mentionscan.timeutil import parse_since
 
@@ -59,6 +59,8 @@ def database_override(database: str | None) -> str | None:
     if not database:
         return None
     location = resolve_database(database, Path.cwd())
+    if is_postgres(location):
+        return location  # a server's database: no folder of ours
     folder = database_path(location).parent
     if not folder.is_dir():
         raise ConfigError(f"{named}: the folder {folder} does not exist (a typo? create it first if new)")

@@ -305,26 +305,15 @@ def _notify(table: Any, index: int, path: Path, query_names: list[str]) -> Notif
     for key in ("alert_after", "max_messages"):
         if values[key] < 1:
             raise ConfigError(f"{where}: {key!r} must be 1 or more, not {values[key]!r}")
-    timing = {}
+    timing: dict[str, Any] = {}
     if values["min_interval"] is not None:
         try:
             timing["min_interval"] = parse_duration(values["min_interval"])
         except ConfigError as exc:
             raise ConfigError(f"{where}: 'min_interval': {exc}") from None
+    given = ("name", "url_env", "secret_env", "mode", "alerts", "alert_after", "max_messages", "enabled")
     return NotifySpec(
-        name=values["name"],
-        index=index,
-        url_env=values["url_env"],
-        url=url,
-        type=kind,
-        secret_env=values["secret_env"],
-        queries=queries,
-        mode=values["mode"],
-        alerts=values["alerts"],
-        alert_after=values["alert_after"],
-        max_messages=values["max_messages"],
-        enabled=values["enabled"],
-        **timing,
+        index=index, url=url, type=kind, queries=queries, **{k: values[k] for k in given}, **timing
     )
 
 

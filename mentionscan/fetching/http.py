@@ -20,11 +20,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 import requests.auth
 from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import DecodeError, ReadTimeoutError
 
 from mentionscan.config.model import Settings
 from mentionscan.errors import FetchError
 from mentionscan.fetching.addresses import Guard, RedirectPolicy, Resolver, address_class, system_resolver
+from mentionscan.fetching.body import ACCEPT_ENCODING, read_body, too_slow
 from mentionscan.fetching.deadline import Adapter, Budget, Watch, current
 from mentionscan.fetching.responses import Response, connection_error, said, status_error
 from mentionscan.urls import redact
@@ -32,12 +32,7 @@ from mentionscan.urls import redact
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_DELAYS = (0.5, 1.5)  # two quick retries, then the source fails for this run
-CHUNK = 64 * 1024
 MAX_RETRY_WAIT = 5.0  # the longest Retry-After waited for inside a run
-ACCEPT_ENCODING = "gzip, deflate"
-# What a body may be encoded as: what we ask for. urllib3 would decode any encoding it has a
-# library for (brotli, zstandard), and not every one of them keeps to the size cap.
-DECODED = frozenset({"gzip", "x-gzip", "deflate", "identity"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -353,54 +348,18 @@ class HttpClient:
         return response.status_code, response.headers, body, response.url
 
     def _too_slow(self, url: str) -> FetchError:
-        return FetchError(f"{redact(url)}: gave up after {self.deadline:g} s (the server is too slow)")
+        return too_slow(url, self.deadline)
 
     def _read(self, response: requests.Response, url: str, deadline: float, watch: Watch) -> bytes:
-        # read1 returns whatever one socket read gave, so a server that drips a byte at a
-        # time is checked against the deadline at every byte, not after a full buffer. The
-        # decompressed size is counted, and urllib3 decompresses at most CHUNK bytes at a time.
-        raw = response.raw
-        codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")]
-        if unasked := [c for c in codings if c and c not in DECODED]:
-            raise FetchError(
-                f"{redact(url)}: the body is encoded as {', '.join(unasked)}, which mentionscan "
-                f"never asks for (it accepts {ACCEPT_ENCODING})"
-            )
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            while True:
-                if time.monotonic() > deadline:
-                    raise self._too_slow(url)
-                chunk = raw.read1(CHUNK, decode_content=True)
-                if not chunk:  # urllib3 2 returns b"" only at the end of the body
-                    break
-                size += len(chunk)
-                if size > self.max_bytes:
-                    raise FetchError(
-                        f"{redact(url)}: response too large "
-                        f"(more than {self.max_bytes / (1024 * 1024):g} MiB after decompression)"
-                    )
-                chunks.append(chunk)
-        except FetchError:
-            raise
-        except DecodeError:
-            raise FetchError(f"{redact(url)}: the response is not valid gzip or deflate data") from None
-        except Exception as exc:  # urllib3 and socket errors while streaming the body
-            self._wait(0, url)
-            if watch.fired or time.monotonic() > deadline:
-                raise self._too_slow(url) from None
-            if isinstance(exc, ReadTimeoutError | TimeoutError):
-                reason = "the server stopped answering (read timed out)"
-            else:
-                reason = f"connection broken while reading ({type(exc).__name__})"
-            error = FetchError(f"{redact(url)}: {reason}")
-            error.transient = True  # type: ignore[attr-defined]
-            raise error from None
-        if watch.fired:
-            self._wait(0, url)
-            raise self._too_slow(url)
-        return b"".join(chunks)
+        return read_body(
+            response,
+            url,
+            deadline,
+            watch,
+            self.max_bytes,
+            lambda: self._wait(0, url),
+            lambda: self._too_slow(url),
+        )
 
 
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
