@@ -66,7 +66,8 @@ def fetch(
         str | None,
         typer.Option(
             "--shard",
-            help="Only share I of N of the sources (I/N, e.g. 2/3): a fixed split between machines.",
+            metavar="I/N",
+            help="Only share I of N of the sources (e.g. 2/3): a fixed split between machines.",
             show_default=False,
         ),
     ] = None,
