@@ -71,6 +71,9 @@ def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[byt
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, **(env or {})},
+        # Ctrl-C as a terminal delivers it, even where these tests run with it ignored (a shell's
+        # `&` starts a job with SIGINT ignored, and a child keeps that)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

@@ -42,7 +42,7 @@ def test_db_init_creates_the_tables_once_and_upgrade_and_info_say_where_it_stand
     upgraded = cli("db", "upgrade", "--db", database)
     assert (upgraded.exit_code, upgraded.stderr) == (0, f"{shown} is at schema 1: nothing to upgrade.\n")
     info = cli("db", "info", "--db", database)
-    assert "schema:   1\nmentions: 0\nstates:   0\nsize:" in info.stdout
+    assert "schema:   1\nmentions: 0\nstates:   0 (what fetches and digests remember" in info.stdout
 
 
 def test_db_init_on_a_file_says_the_first_fetch_makes_it(cli: Cli, tmp_path: Path) -> None:
