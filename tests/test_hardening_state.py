@@ -111,7 +111,14 @@ def feeds_of(server: RawServer, run: str) -> dict[str, str]:
 
 
 def temp_files(folder: Path) -> list[Path]:
-    return [p for p in folder.iterdir() if p.name.startswith(".mentions.json.") and p.name.endswith(".tmp")]
+    """The database's own temp files: not those of `mentions.json.lock.holder`, which share its prefix."""
+    return [
+        p
+        for p in folder.iterdir()
+        if p.name.startswith(".mentions.json.")
+        and not p.name.startswith(".mentions.json.lock.")
+        and p.name.endswith(".tmp")
+    ]
 
 
 def killed_run(folder: Path, home: Path, server: RawServer, when: str, rng: random.Random) -> str:
@@ -164,13 +171,18 @@ def test_killing_fetch_at_any_moment_leaves_the_old_database_or_the_new_one(
     plans = [("fetching" if n % 2 else "writing", random.Random(rng.random())) for n in range(20)]
 
     def one(n: int) -> tuple[str, str]:
-        folder = tmp_path / f"try{n}"
-        shutil.copytree(original, folder)
-        write_config(folder, feeds_of(slow_feeds, folder.name))
         when, try_rng = plans[n]
-        how = killed_run(folder, isolated_home, slow_feeds, when, try_rng)
-        ids = stored_ids(folder / "mentions.json")  # it opens: never half-written
-        assert ids in (before, after), (n, how, len(ids))
+        # A write of 10 MB can finish between seeing its temp file and the kill: try again, in
+        # a fresh copy, so that the kills inside the write do not depend on the machine's speed.
+        for attempt in range(4):
+            folder = tmp_path / (f"try{n}" if attempt == 0 else f"try{n}-{attempt}")
+            shutil.copytree(original, folder)
+            write_config(folder, feeds_of(slow_feeds, folder.name))
+            how = killed_run(folder, isolated_home, slow_feeds, when, try_rng)
+            ids = stored_ids(folder / "mentions.json")  # it opens: never half-written
+            assert ids in (before, after), (n, how, len(ids))
+            if when == "fetching" or how == "killed while writing":
+                break
         return how, "after" if ids == after else "before"
 
     with ThreadPoolExecutor(3) as pool:
@@ -179,7 +191,7 @@ def test_killing_fetch_at_any_moment_leaves_the_old_database_or_the_new_one(
     assert sum(how == "killed fetching (rc -9)" and state == "before" for how, state in outcomes) >= 8, (
         outcomes
     )
-    assert sum(how == "killed while writing" for how, _ in outcomes) >= 5, outcomes
+    assert sum(how == "killed while writing" for how, _ in outcomes) >= 8, outcomes
     # And the next run after a kill finishes the job: nothing was lost for good.
     survivor = tmp_path / "try0"
     again = run_mentionscan("fetch", "--config", str(survivor / "config.toml"), "--quiet", home=isolated_home)
