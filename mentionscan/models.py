@@ -10,7 +10,7 @@ Times are ISO 8601 UTC strings (`2026-11-23T07:00:00Z`), missing values are `nul
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -164,19 +164,35 @@ class Mention:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Mention:
-        names = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        for key in ("published", "found_at", "due", "digested_at"):
-            values[key] = parse_time(values.get(key))
-        if values["found_at"] is None:
-            values["found_at"] = utcnow()
-        for key in ("queries", "keys", "tags", "authors", "related"):
-            values[key] = tuple(values.get(key) or ())
-        values["timeline"] = tuple(Event.from_dict(e) for e in values.get("timeline") or ())
-        values["contacts"] = tuple(dict(c) for c in values.get("contacts") or ())
-        values["extra"] = dict(values.get("extra") or {})
-        values["language"] = str(values.get("language") or "")
-        return cls(**values)
+        # Spelled out, not `cls(**filtered)`: every list, export and digest reads thousands of these.
+        get = data.get
+        return cls(
+            id=data["id"],
+            url=data["url"],
+            title=data["title"],
+            snippet=data["snippet"],
+            author=data["author"],
+            author_url=data["author_url"],
+            author_email=data["author_email"],
+            published=parse_time(get("published")),
+            found_at=parse_time(get("found_at")) or utcnow(),
+            source=data["source"],
+            source_type=data["source_type"],
+            queries=tuple(get("queries") or ()),
+            status=get("status", "new"),
+            link=get("link"),
+            related=tuple(get("related") or ()),
+            keys=tuple(get("keys") or ()),
+            text=get("text", ""),
+            tags=tuple(get("tags") or ()),
+            authors=tuple(get("authors") or ()),
+            timeline=tuple(Event.from_dict(e) for e in get("timeline") or ()),
+            due=parse_time(get("due")),
+            digested_at=parse_time(get("digested_at")),
+            contacts=tuple(dict(c) for c in get("contacts") or ()),
+            extra=dict(get("extra") or {}),
+            language=str(get("language") or ""),
+        )
 
     @property
     def author_key(self) -> str:

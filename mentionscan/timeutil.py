@@ -36,6 +36,11 @@ def parse_time(value: object) -> datetime | None:
     None for anything else (an empty string, a boolean, a date no calendar has): a time that
     cannot be read is a missing time, never an error.
     """
+    if type(value) is str and len(value) == 20 and value[-1] == "Z":  # what `to_iso` wrote: most calls
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str) and _EPOCH.match(value):

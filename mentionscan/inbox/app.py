@@ -26,11 +26,12 @@ from textual.widgets import Footer, Static
 from mentionscan.errors import MentionscanError
 from mentionscan.followup.reply import Draft
 from mentionscan.inbox import detail
+from mentionscan.inbox.bars import WAITING_AFTER, status_bar, top_bar
 from mentionscan.inbox.dialogs import Ask, Help, SendOrKeep
 from mentionscan.inbox.editing import edit_draft
 from mentionscan.inbox.keys import KEYS
 from mentionscan.inbox.mentionlist import MentionList, heading
-from mentionscan.inbox.session import Session
+from mentionscan.inbox.session import FIRST_PAGE, Session
 from mentionscan.inbox.style import CSS
 from mentionscan.inbox.worker import Worker
 from mentionscan.matching.explain import Explanation
@@ -39,8 +40,6 @@ from mentionscan.store.interface import AuthorStats
 from mentionscan.timeutil import utcnow
 
 REFRESH_SECONDS = 60
-WAITING_AFTER = 0.5  # seconds a database call may take before the screen says it is waiting
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SAVING = "saving: the database is busy (a fetch running?)"  # shown when a save takes long
 NARROW = 110  # below this width the mention is shown under the list, not beside it
 
@@ -65,6 +64,7 @@ class Inbox(App[None]):
         self.selected: set[str] = set()
         self.error: MentionscanError | None = None  # the first load's: the command prints it
         self.loaded = threading.Event()  # the list is on the screen (tests and the benchmark wait on it)
+        self.complete = False  # the list holds every mention it shows, not only the first page
         self.worker = Worker(self.call_from_thread, self._failed, self._status)
         self._spin = 0
         self._message: Text = Text()
@@ -111,25 +111,16 @@ class Inbox(App[None]):
         self._show_current()
 
     def _top(self) -> None:
-        text = Text()
-        text.append("mentionscan inbox", style="bold")
-        text.append(f"  {self.session.title()}  ")
-        text.append(f"{len(self.rows)} mentions" if self.loaded.is_set() else "loading…", style="dim")
-        if self.selected:
-            text.append(f"  {len(self.selected)} selected", style="bold")
-        text.append("   ? help", style="dim")
-        self.query_one("#top", Static).update(text)
+        count = len(self.rows) if self.loaded.is_set() else None
+        bar = top_bar(self.session.title(), count, self.complete, len(self.selected))
+        self.query_one("#top", Static).update(bar)
 
     def say(self, message: str, style: str = "") -> None:
         self._message = Text(message, style=style)
         self._status()
 
     def _status(self) -> None:
-        text = Text()
-        if (since := self.worker.busy_since) is not None and time.monotonic() - since > WAITING_AFTER:
-            text.append(f"{SPINNER[self._spin % len(SPINNER)]} {self.worker.busy_what}… ", style="bold")
-        text.append_text(self._message)
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", Static).update(status_bar(self.worker, self._spin, self._message))
 
     def _tick(self) -> None:
         self._spin += 1
@@ -220,6 +211,7 @@ class Inbox(App[None]):
             self._others.clear()
             self.selected &= set(self.by_id)
             was_loaded = self.loaded.is_set()
+            self.complete = True
             self.loaded.set()
             self._fill(keep)
             self._top()
@@ -228,11 +220,25 @@ class Inbox(App[None]):
             # The authors' histories read every stored mention: the list does not wait for them.
             self.run_db("reading the authors' histories", lambda: session.histories(mentions), histories)
 
+        def show_first(page: list[Mention] | None) -> None:
+            if page is not None and len(page) < FIRST_PAGE:  # all there is
+                show(page)
+                return
+            if page is not None:  # a screenful at once; the whole list (10,000 take a second) next
+                self.rows, self.by_id, self.complete = page, {m.id: m for m in page}, False
+                self.loaded.set()
+                self._fill(None)
+                self._top()
+            self.run_db("reading the database", session.load, show)
+
         def histories(found: dict[str, AuthorStats]) -> None:
             self.histories = found
             self._show_current()
 
-        self.run_db("reading the database", session.load, show)
+        if first:
+            self.run_db("reading the database", session.first_page, show_first)
+        else:
+            self.run_db("reading the database", session.load, show)
 
     def _chosen(self) -> list[str]:
         if self.selected:
@@ -375,9 +381,6 @@ class Inbox(App[None]):
             self.say(message, "bold red" if message.startswith("Error") else "")
             return
         why_not = self.session.can_send()
-        to, subject = detail.plain(message.get("To", "")), detail.plain(message.get("Subject", ""))
-        if not why_not and not to:
-            why_not = "no To: address (f finds the author's)"
 
         def chosen(choice: str | None) -> None:
             if choice is None:
@@ -385,7 +388,7 @@ class Inbox(App[None]):
             else:
                 self._answer(draft.mention.id, message, send=choice == "send")
 
-        self.push_screen(SendOrKeep(to, subject, why_not), chosen)
+        self.push_screen(SendOrKeep(message, why_not), chosen)
 
     def _answer(self, mention_id: str, message: EmailMessage, *, send: bool) -> None:
         def done(result: tuple[Mention, str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from mentionscan.inbox.detail import plain
 from mentionscan.inbox.keys import table
 
 
@@ -40,9 +43,11 @@ class SendOrKeep(ModalScreen[str | None]):
         Binding("escape,n", "dismiss(None)", "cancel"),
     ]
 
-    def __init__(self, to: str, subject: str, why_not: str) -> None:
+    def __init__(self, message: EmailMessage, why_not: str) -> None:
+        """`why_not`: why it cannot be sent from here ("" when it can; no To: is a reason too)."""
         super().__init__()
-        self.to, self.subject, self.why_not = to, subject, why_not
+        self.to, self.subject = plain(message.get("To", "")), plain(message.get("Subject", ""))
+        self.why_not = why_not or ("" if self.to else "no To: address (f finds the author's)")
 
     def compose(self) -> ComposeResult:
         text = Text()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 # What `s` steps through: the open ones (as `list` shows), each status alone, then all of them.
 VIEWS: tuple[tuple[str, ...], ...] = (OPEN_STATUSES, *((s,) for s in STATUSES), ())
+FIRST_PAGE = 200  # mentions shown before the whole list is read: more than any screen holds
 
 
 def view_name(statuses: Sequence[str]) -> str:
@@ -53,6 +54,19 @@ class Session:
         index = VIEWS.index(self.statuses) + 1 if self.statuses in VIEWS else 0
         self.selection = replace(self.selection, statuses=VIEWS[index % len(VIEWS)])
         self.words = ""
+
+    def first_page(self) -> list[Mention] | None:
+        """The top of the list, read at once (a screenful and more): None when it must be read whole.
+
+        The store reads the newest first under a limit without reading the rest, which is the
+        inbox's own order while only open mentions are shown.
+        """
+        limit = self.selection.limit
+        if self.words or not self.statuses or not set(self.statuses) <= set(OPEN_STATUSES):
+            return None
+        if limit is not None and limit <= FIRST_PAGE:
+            return None
+        return list(self.workspace.mentions(replace(self.selection, limit=FIRST_PAGE)))
 
     def load(self) -> list[Mention]:
         """What the inbox lists: open mentions first, newest first."""

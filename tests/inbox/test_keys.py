@@ -264,3 +264,46 @@ async def test_a_related_discussion_is_shown_even_when_the_list_does_not_hold_it
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app, lambda: "We moved off Acme" in app.shown.plain)
         assert f"related   {MOVED[:7]} contacted We moved off Acme" in app.shown.plain
+
+
+async def test_a_long_list_is_on_the_screen_from_its_first_page_then_whole(tmp_path):
+    import asyncio
+    import threading
+
+    from textual.widgets import Static
+
+    from mentionscan.inbox.app import Inbox
+    from mentionscan.inbox.session import Session
+    from mentionscan.workspace import Workspace
+    from tests.inbox.tools import NOW
+
+    many = [mention(n, f"Acme story {n}", hours=n, id=f"{n:012x}") for n in range(1, 261)]
+    config = write_database(tmp_path, many)
+    release = threading.Event()
+
+    class SlowRead(Session):  # the whole list takes its time, as 10,000 mentions do
+        def load(self):
+            release.wait(20)
+            return super().load()
+
+    ws = Workspace.open(config)
+    app = Inbox(SlowRead(ws, ws.filter(status=("new", "todo"))), now=lambda: NOW)
+
+    def top() -> str:
+        return str(app.query_one("#top", Static).render())
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(500):
+            if app.loaded.is_set():
+                break
+            await asyncio.sleep(0.01)
+        await pilot.pause()
+        assert [m.id for m in app.rows] == [m.id for m in many[:200]]  # the newest, before the rest
+        assert "200+ mentions" in top()
+        await pilot.press("j")
+        assert app.current().id == many[1].id
+        release.set()
+        await settle(pilot, app)
+        assert [m.id for m in app.rows] == [m.id for m in many]
+        assert app.current().id == many[1].id  # where the cursor was
+        assert "260 mentions" in top()
