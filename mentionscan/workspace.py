@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from mentionscan.followup.reply import Draft
     from mentionscan.matching.explain import Explanation, Trial
     from mentionscan.sources.discover import FoundFeed
-    from mentionscan.store.merge import Imported
 
 
 class Workspace(DatabaseCommands):
@@ -88,9 +87,11 @@ class Workspace(DatabaseCommands):
             self._database = self.config.settings.database
         return self._database
 
-    def store(self, *, write: bool = False, purpose: str = "") -> AbstractContextManager[Store]:
+    def store(
+        self, *, write: bool = False, purpose: str = "", brief: bool = False
+    ) -> AbstractContextManager[Store]:
         """The database for one `with` block: `write=True` locks a file database for the block
-        (for `purpose`, said to whoever waits for it)."""
+        (for `purpose`, said to whoever waits for it; `brief`: only to open and to save)."""
         from mentionscan.store import open_store
 
         settings = self.settings
@@ -98,6 +99,7 @@ class Workspace(DatabaseCommands):
             self.database,
             write=write,
             purpose=purpose,
+            brief=brief,
             lock_timeout=settings.lock_timeout,
             notice=self.notice,
             password_env=settings.database_password_env,
@@ -125,7 +127,7 @@ class Workspace(DatabaseCommands):
         from mentionscan.fetching.run import run_fetch
 
         config, send_on = self.config, after_fetch(self.config, notify, dry_run)  # checked before a request
-        with self.store(write=not dry_run, purpose="fetch") as store:
+        with self.store(write=not dry_run, purpose="fetch", brief=True) as store:
             found = run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress, shard=shard)
             return send_on(store, found)
 
@@ -337,18 +339,6 @@ class Workspace(DatabaseCommands):
         context = Context(feed_key=self.database, feed_url=feed_url, page_url=page_url)
         with self.store() as store:
             return export(store, fmt, out, selection or MentionFilter(), context)
-
-    def import_backup(self, path: str | Path, *, dry_run: bool = False) -> Imported:
-        """Merge a backup (`export --full`) into the database, by id, losing nothing (`store.merge`)."""
-        from mentionscan.delivery.formats.backup import read
-        from mentionscan.store.merge import import_mentions
-
-        backup = read(Path(path).expanduser())  # a broken file fails before the database is locked
-        with self.store(write=not dry_run) as store:
-            result = import_mentions(store, backup.mentions, backup.states)
-            if not dry_run:
-                store.save()
-        return result
 
     def doctor(self, sources: Sequence[str] | None = None) -> list[Check]:
         """Ask each configured source (or those named) once whether it answers."""

@@ -1,4 +1,5 @@
-"""The `Workspace` calls that look after the database itself: `db info`, `init`, `upgrade`, `migrate`."""
+"""The `Workspace` calls that look after the database itself: `db info`, `init`, `upgrade`, `migrate`,
+and `import` of a backup."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from typing import TYPE_CHECKING
 from mentionscan.errors import ConfigError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from mentionscan.config.model import Settings
+    from mentionscan.store.interface import Store
+    from mentionscan.store.merge import Imported
     from mentionscan.store.migrate import DatabaseInfo, Migration
 
 
@@ -22,6 +27,10 @@ class DatabaseCommands:
 
         @property
         def settings(self) -> Settings: ...
+
+        def store(
+            self, *, write: bool = False, purpose: str = "", brief: bool = False
+        ) -> AbstractContextManager[Store]: ...
 
     def database_info(self) -> DatabaseInfo:
         """Where the database is, which backend, how much it holds, how big it is."""
@@ -70,6 +79,18 @@ class DatabaseCommands:
             lock_timeout=settings.lock_timeout,
             password_env=settings.database_password_env,
         )
+
+    def import_backup(self, path: str | Path, *, dry_run: bool = False) -> Imported:
+        """Merge a backup (`export --full`) into the database, by id, losing nothing (`store.merge`)."""
+        from mentionscan.delivery.formats.backup import read
+        from mentionscan.store.merge import import_mentions
+
+        backup = read(Path(path).expanduser())  # a broken file fails before the database is locked
+        with self.store(write=not dry_run) as store:
+            result = import_mentions(store, backup.mentions, backup.states)
+            if not dry_run:
+                store.save()
+        return result
 
 
 def _say(line: str) -> None:

@@ -320,9 +320,10 @@ def test_a_save_the_disk_refuses_keeps_the_old_database_and_reports_nothing_as_s
         assert stderr == f"Error: cannot save database {database}: {reason}\n"
         assert second.stdout == b""  # the new mentions are not shown as if they were stored
         assert database.read_bytes() == old
-        assert sorted(p.name for p in folder.iterdir()) == [
+        assert sorted(p.name for p in folder.iterdir()) == [  # no temp file left behind
             "config.toml",
             "mentions.json",
+            "mentions.json.fetch.lock",
             "mentions.json.lock",
         ]
         # When the disk has room again, the same mentions are found and stored: none was lost.
@@ -365,10 +366,9 @@ def test_an_unreadable_database_is_never_overwritten_nor_replaced(
         assert "left untouched" in result.stderr and "Traceback" not in result.stderr
         assert database.read_bytes() == content
     assert len(httpserver.log) == 0  # the run stopped before asking any source
-    assert sorted(p.name for p in config.parent.iterdir() if p.name.startswith("mentions")) in (
-        ["mentions.json"],
-        ["mentions.json", "mentions.json.lock"],
-    )
+    # nothing beside it but the locks: no new database, no temp file
+    beside = {p.name for p in config.parent.iterdir() if p.name.startswith("mentions")}
+    assert beside - {"mentions.json.lock", "mentions.json.fetch.lock"} == {"mentions.json"}
 
 
 # Secrets

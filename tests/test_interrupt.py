@@ -146,14 +146,30 @@ def test_ctrl_c_while_waiting_for_the_lock_ends_the_command(
     write_config: Callable[..., Path], httpserver: Any, stuck: StuckServer
 ) -> None:
     config = mixed_config(write_config, httpserver, stuck)
-    holder = start("fetch", "--config", str(config))
-    wait_for(stuck.connected, holder)
-    waiter = start("mark", "--config", str(config), "--status", "new", "todo")
-    time.sleep(1.5)  # it is waiting for the lock now (lock_timeout: 60 s)
-    returncode, _, err = stop(waiter, signal.SIGINT)
+    # Another command holds the database (as a fetch does while it saves a big one).
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from mentionscan.store import run_lock\n"
+            "with run_lock(Path(sys.argv[1]), 5, purpose='fetch'):\n"
+            "    print('held', flush=True); time.sleep(60)",
+            str(config.parent / "mentions.json"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        waiter = start("mark", "--config", str(config), "--status", "new", "todo")
+        time.sleep(1.5)  # it is waiting for the lock now (lock_timeout: 60 s)
+        returncode, _, err = stop(waiter, signal.SIGINT)
+    finally:
+        holder.kill()
+        holder.wait()
     assert returncode == 130, err
+    assert "waiting for the fetch started" in err
     assert "interrupted: nothing from this command was saved" in err
-    assert stop(holder, signal.SIGTERM)[0] == 143
 
 
 def test_ctrl_c_ends_doctor_whose_source_never_answers(

@@ -1,7 +1,7 @@
 """The inbox's Textual application: the list, the selected mention, the footer, the keys.
 
 Every read and every change of the database runs on one worker thread, in the order the keys
-were pressed, so the screen never waits for the disk (or for a fetch holding the lock), and a
+were pressed, so the screen never waits for the disk (or for a fetch saving), and a
 change is shown only once it is saved.
 """
 
@@ -40,7 +40,7 @@ from mentionscan.store.interface import AuthorStats
 from mentionscan.timeutil import utcnow
 
 REFRESH_SECONDS = 60
-SAVING = "saving: the database is busy (a fetch running?)"  # shown when a save takes long
+SAVING = "saving: the database is busy"  # shown when a save takes long
 NARROW = 110  # below this width the mention is shown under the list, not beside it
 
 

@@ -1,7 +1,7 @@
 """What the inbox's keys do, through the `Workspace` only: each call is one read or one saved change.
 
 Nothing here knows about the screen. The app runs these calls off its event loop (a file store
-opened for writing waits for a running fetch's lock) and shows a change once it is saved.
+opened for writing waits while a fetch saves) and shows a change once it is saved.
 """
 
 from __future__ import annotations

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mentionscan.errors import StoreError
 from mentionscan.store.files import check_writable, ensure_folder, real_file
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Store
 from mentionscan.store.lock import run_lock
+
+if TYPE_CHECKING:
+    from mentionscan.store.base import BaseStore
 
 __all__ = [
     "POSTGRES_PREFIXES",
@@ -38,6 +42,7 @@ __all__ = [
 SQLITE_PREFIX = "sqlite://"
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 INSTALL_POSTGRES = "pip install 'mentionscan[postgres]'"
+FETCH_LOCK = "fetch.lock"  # beside the database: held by a fetch, which holds `.lock` only briefly
 
 
 def is_postgres(location: str) -> bool:
@@ -53,6 +58,7 @@ def open_store(
     notice: Callable[[str], None] | None = None,
     password_env: str | None = None,
     purpose: str = "",
+    brief: bool = False,
 ) -> Iterator[Store]:
     """Open the database at `location` for the length of a `with` block.
 
@@ -60,7 +66,10 @@ def open_store(
     seconds); `write=False` takes no lock and cannot save. Nothing is ever saved implicitly.
     `notice(line)` is told of a long step before it starts (upgrading an old database, waiting
     for another run's lock); `purpose` names the command holding the lock, for those who wait.
-    A path through a symbolic link opens (and locks) the file it points to; a read-only file
+    `brief=True` (a fetch, which runs for minutes) holds the lock only while the store opens and
+    while it saves, so other commands can write meanwhile (its save then goes onto what they
+    wrote: `rebase.py`), and holds `<database>.fetch.lock` for the block instead: one such run at
+    a time. A path through a symbolic link opens (and locks) the file it points to; a read-only file
     is never opened for writing. A PostgreSQL database takes no lock (`password_env`: the
     variable holding its password).
     """
@@ -73,26 +82,45 @@ def open_store(
             postgres.close()
         return
     path = real_file(database_path(text))
+
+    def locked() -> AbstractContextManager[None]:
+        return run_lock(path, lock_timeout, purpose=purpose, notice=notice)
+
     with ExitStack() as stack:
-        if write:
-            stack.enter_context(run_lock(path, lock_timeout, purpose=purpose, notice=notice))
-            check_writable(path)
-        if notice is not None and not path.exists():
-            # A typo in a path shows: said when the command made it (after the store is closed),
-            # or that there was nothing to read; not when the command failed for its own reason.
-            stack.push(_say_new(path, write, notice))
-        # Imported here so that commands which never open the database don't pay for tinydb/orjson.
-        store: Store
-        if text.startswith(SQLITE_PREFIX):
-            from mentionscan.store.sqlite_store import SQLiteStore
-
-            store = SQLiteStore(path, location=text, write=write, busy_timeout=lock_timeout, notice=notice)
-        else:
-            from mentionscan.store.json_store import JSONStore
-
-            store = JSONStore(path, location=text, write=write)
+        if write and brief:
+            stack.enter_context(
+                run_lock(path, lock_timeout, purpose=purpose, notice=notice, name="fetch.lock")
+            )
+        with ExitStack() as opening:
+            if write:
+                opening.enter_context(locked())
+                check_writable(path)
+            if notice is not None and not path.exists():
+                # A typo in a path shows: said when the command made it (after the store is closed),
+                # or that there was nothing to read; not when the command failed for its own reason.
+                stack.push(_say_new(path, write, notice))
+            store = _file_store(path, text, write, lock_timeout, notice)
+            if not brief:
+                stack.enter_context(opening.pop_all())  # the lock, until the block ends
         stack.callback(store.close)
+        if write and brief:
+            from mentionscan.store.rebase import save_onto
+
+            store.lock_only_to_save(locked, save_onto)
         yield store
+
+
+def _file_store(
+    path: Path, location: str, write: bool, lock_timeout: float, notice: Callable[[str], None] | None
+) -> BaseStore:
+    # Imported here so that commands which never open the database don't pay for tinydb/orjson.
+    if location.startswith(SQLITE_PREFIX):
+        from mentionscan.store.sqlite_store import SQLiteStore
+
+        return SQLiteStore(path, location=location, write=write, busy_timeout=lock_timeout, notice=notice)
+    from mentionscan.store.json_store import JSONStore
+
+    return JSONStore(path, location=location, write=write)
 
 
 def postgres_store(location: str, *, write: bool, password_env: str | None) -> Store:

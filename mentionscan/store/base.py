@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import copy
 from abc import abstractmethod
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,9 +27,9 @@ from mentionscan.models import Mention
 from mentionscan.store.docs import encodable, ordered, parse_doc, serialise, to_mention
 from mentionscan.store.files import unreadable
 from mentionscan.store.interface import AuthorStats, MentionFilter, Order, Rebase, Store
-from mentionscan.store.scan import Pair, Tally, add, merged, tally
+from mentionscan.store.scan import Pair, Tally, add, candidates, merged, tally
 
-AMBIGUOUS_SHOWN = 5
+SaveOnto = Callable[["BaseStore", "BaseStore"], None]
 
 
 class Stored(NamedTuple):
@@ -49,7 +50,7 @@ class Holder(NamedTuple):
 class Change:
     """An unsaved put: the document, where it sits in stored order, and what it replaces."""
 
-    __slots__ = ("given", "keys", "mention", "payload", "position", "rebase", "stored_keys")
+    __slots__ = ("given", "keys", "mention", "payload", "position", "read", "rebase", "stored_keys")
 
     def __init__(
         self,
@@ -59,8 +60,10 @@ class Change:
         stored_keys: tuple[str, ...] | None,
         given: Mention | None = None,
         rebase: Rebase | None = None,
+        read: bytes | None = None,
     ) -> None:
         self.payload = payload
+        self.read = read  # the stored document this replaces, as it was read (None: a new mention)
         self.rebase = rebase  # what to apply to the current row when the stored one changed meanwhile
         self.keys = keys
         self.position = position
@@ -84,6 +87,8 @@ class BaseStore(Store):
         self.schema: int | None = None  # the database's schema version; None until it exists
         self._writable = write
         self._writes = 0
+        self._save_lock: Callable[[], AbstractContextManager[object]] | None = None
+        self._save_onto: SaveOnto | None = None
         self._closed = False
         self._states: dict[str, dict[str, Any]] = {}
         self._forget_changes()
@@ -133,6 +138,14 @@ class BaseStore(Store):
 
     def _close(self) -> None:
         """Let go of what the backend holds."""
+
+    def _changed_since_read(self) -> bool:
+        """Whether another command wrote the database since this store read it (or last saved)."""
+        return False
+
+    def _reopen(self) -> BaseStore:
+        """The same database opened again for writing, as it is stored now."""
+        raise NotImplementedError
 
     def _more_to_save(self) -> bool:
         """Whether the backend has changes of its own for the next save (tasks done)."""
@@ -249,22 +262,22 @@ class BaseStore(Store):
             rebase = _then(change.rebase, rebase)
             for key in change.keys:
                 self._holders[key].discard(mention_id)
-            position, stored_keys = change.position, change.stored_keys
+            position, stored_keys, read = change.position, change.stored_keys, change.read
         else:
             stored = None if mention_id in self._absent else self._stored(mention_id)
             if stored is None:
-                position, stored_keys = self._new_position(), None
+                position, stored_keys, read = self._new_position(), None, None
             elif stored.payload == payload:
                 return
             else:
-                position = stored.position
+                position, read = stored.position, stored.payload
                 stored_keys = tuple(parse_doc(self.path, mention_id, stored.payload).get("keys") or ())
                 self._replaced.add(mention_id)
                 for key in stored_keys:
                     self._held.setdefault(key, set()).add(mention_id)
         keys = tuple(doc["keys"])
         given = mention if doc is as_put and reads_back_as_is(mention) else None  # no text was replaced
-        self._changes[mention_id] = Change(payload, keys, position, stored_keys, given, rebase)
+        self._changes[mention_id] = Change(payload, keys, position, stored_keys, given, rebase, read)
         for key in keys:
             self._holders.setdefault(key, set()).add(mention_id)
 
@@ -286,10 +299,21 @@ class BaseStore(Store):
             raise StoreError(f"database {self.path} was opened read-only; nothing was saved")
         if not self._changes and not self._dirty_states and not self._more_to_save():
             return
-        changes = sorted(self._changes.items(), key=lambda item: item[1].position)
-        self._commit(changes, {name: self._states[name] for name in self._dirty_states})
+        with self._save_lock() if self._save_lock is not None else nullcontext():
+            if self._save_onto is not None and self._changed_since_read():
+                # Another command wrote the file since this run read it: this run's changes
+                # go onto what is there now, as a PostgreSQL save applies them to the rows.
+                self._save_onto(self, self._reopen())
+            else:
+                changes = sorted(self._changes.items(), key=lambda item: item[1].position)
+                self._commit(changes, {name: self._states[name] for name in self._dirty_states})
         self._writes += 1
         self._forget_changes()
+
+    def lock_only_to_save(self, lock: Callable[[], AbstractContextManager[object]], onto: SaveOnto) -> None:
+        """Take `lock` for each save only (a long run lets others write meanwhile); a save that
+        finds the database changed is `onto(self, <the database as it is now>)` (`rebase.py`)."""
+        self._save_lock, self._save_onto = lock, onto
 
     def close(self) -> None:
         self._closed = True
@@ -314,6 +338,17 @@ class BaseStore(Store):
     def _record_of(self, change: Change) -> Mention:
         """The changed mention to derive columns and indexes from: as put when that reads back the same."""
         return change.given or self._mention_of(change)
+
+    def _stored_payload(self, mention_id: str) -> bytes | None:
+        stored = self._stored(mention_id)
+        return None if stored is None else stored.payload
+
+    def _adopt(self, fresh: BaseStore) -> None:
+        """Become `fresh` (this database opened again), keeping how this store saves."""
+        lock, onto, writes = self._save_lock, self._save_onto, self._writes
+        self._close()
+        self.__dict__.update(fresh.__dict__)
+        self._save_lock, self._save_onto, self._writes = lock, onto, writes
 
     def _check_open(self) -> None:
         if self._closed:
@@ -352,17 +387,3 @@ def reads_back_as_is(mention: Mention) -> bool:
     times = [mention.found_at, mention.published, mention.due, mention.digested_at]
     times.extend(event.at for event in mention.timeline)
     return all(t is None or (t.microsecond == 0 and t.tzinfo is not None) for t in times)
-
-
-def candidates(prefix: str, matches: list[str]) -> str:
-    """Each match cut to the shortest prefix that names only it, so it can be typed back."""
-    shown = []
-    for index, mention_id in enumerate(matches[:AMBIGUOUS_SHOWN]):
-        # In sorted order the longest shared prefix is with a neighbour.
-        neighbours = matches[max(index - 1, 0) : index] + matches[index + 1 : index + 2]
-        length = len(prefix) + 1
-        while length < len(mention_id) and any(n.startswith(mention_id[:length]) for n in neighbours):
-            length += 1
-        shown.append(mention_id if length >= len(mention_id) else mention_id[:length] + "…")
-    more = len(matches) - AMBIGUOUS_SHOWN
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

@@ -135,6 +135,12 @@ class JSONStore(BaseStore):
             self._index(mention_id, change)
         self._next_id = max(self._next_id, max((c.position + 1 for _, c in changes), default=0))
 
+    def _changed_since_read(self) -> bool:
+        return self._storage.current_signature() != self._storage.signature
+
+    def _reopen(self) -> JSONStore:
+        return JSONStore(self.path, location=self.location, write=True)
+
     def _close(self) -> None:
         self._lines, self._tables, self._block, self._parsed = {}, {}, None, None
         self._doc_ids, self._keys, self._state_ids = {}, {}, {}

@@ -18,6 +18,7 @@ at any moment leaves the old file or the new one.
 from __future__ import annotations
 
 import gc
+import os
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -54,6 +55,7 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.writes = 0
+        self.signature: Signature | None = None  # the file as last read or written (None: none)
 
     def read(self) -> Tables | None:
         raw = self.read_bytes()
@@ -68,8 +70,12 @@ class AtomicJSONStorage(Storage):
     def read_bytes(self) -> bytes | None:
         """The file's bytes; None when there is no file."""
         try:
-            raw = self.path.read_bytes()
+            with self.path.open("rb") as file:
+                # Of the very file read: another command's save replaces it with a new one.
+                self.signature = signature(os.fstat(file.fileno()))
+                raw = file.read()
         except FileNotFoundError:
+            self.signature = None
             return None
         except OSError as error:
             raise StoreError(f"cannot read database {self.path}: {reason(error)}") from error
@@ -87,6 +93,22 @@ class AtomicJSONStorage(Storage):
         ensure_folder(self.path)
         write_atomically(self.path, payload, private=True, failed=lambda error: save_error(self.path, error))
         self.writes += 1
+        self.signature = self.current_signature()
+
+    def current_signature(self) -> Signature | None:
+        """The file as it is now: another save since the last read or write gives another one."""
+        try:
+            return signature(self.path.stat())
+        except OSError:
+            return None
+
+
+Signature = tuple[int, int, int, int]
+
+
+def signature(status: os.stat_result) -> Signature:
+    """A file's device, inode, size and modification time: an atomic save changes the inode."""
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,10 @@ def run_lock(
     *,
     purpose: str = "",
     notice: Callable[[str], None] | None = None,
+    name: str = "lock",
 ) -> Iterator[None]:
-    """Hold `<database>.lock` exclusively, so that one run at a time writes the database.
+    """Hold `<database>.lock` (`<database>.<name>`) exclusively, so that one run at a time writes
+    the database (one fetch at a time runs: `fetch.lock`).
 
     The lock is an OS file lock: it goes away with the process, however that process ends.
     A lock file that cannot be created is a StoreError at once (not a wait for a lock that
@@ -38,7 +40,7 @@ def run_lock(
     import filelock  # only commands that write pay for it
 
     ensure_folder(database)
-    lock_path = database.with_name(database.name + ".lock")
+    lock_path = database.with_name(f"{database.name}.{name}")
     try:
         os.close(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600))
     except OSError as error:

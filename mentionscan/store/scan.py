@@ -2,7 +2,8 @@
 
 The base class merges a backend's stored answer with the unsaved changes through `merged`; a
 backend that holds its mentions in memory (JSON, or SQLite reading a database it may not
-upgrade) answers with `scan`. A position is where a mention sits in stored order.
+upgrade) answers with `scan`. A position is where a mention sits in stored order. And how
+an id prefix that fits several mentions names them (`candidates`).
 """
 
 from __future__ import annotations
@@ -58,3 +59,20 @@ def tally(mentions: Iterable[Mention], wanted: Collection[str]) -> dict[str, Tal
 def add(a: Tally, b: Tally) -> Tally:
     last = max((t for t in (a[1], b[1]) if t is not None), default=None)
     return a[0] + b[0], last
+
+
+AMBIGUOUS_SHOWN = 5
+
+
+def candidates(prefix: str, matches: list[str]) -> str:
+    """Each match cut to the shortest prefix that names only it, so it can be typed back."""
+    shown = []
+    for index, mention_id in enumerate(matches[:AMBIGUOUS_SHOWN]):
+        # In sorted order the longest shared prefix is with a neighbour.
+        neighbours = matches[max(index - 1, 0) : index] + matches[index + 1 : index + 2]
+        length = len(prefix) + 1
+        while length < len(mention_id) and any(n.startswith(mention_id[:length]) for n in neighbours):
+            length += 1
+        shown.append(mention_id if length >= len(mention_id) else mention_id[:length] + "…")
+    more = len(matches) - AMBIGUOUS_SHOWN
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

@@ -35,16 +35,13 @@ from mentionscan.store.interface import MentionFilter
 from mentionscan.store.scan import Pair, Tally, scan, tally
 from mentionscan.store.sqlite_errors import CannotOpen, describe, holds_changes, open_failure
 from mentionscan.store.sqlite_schema import (
-    INSERT,
     SCHEMA,
     TABLES,
-    UPDATE,
-    columns,
     create,
     from_micros,
     upgrade,
-    words,
 )
+from mentionscan.store.sqlite_write import transaction, write_changes
 
 MAGIC = b"SQLite format 3\x00"
 CACHE_KIB = 32 * 1024  # page cache: enough for the hot index pages of a million mentions
@@ -76,6 +73,7 @@ class SQLiteStore(BaseStore):
         )
         self._busy_ms = max(0, int(busy_timeout * 1000))
         self._conn: sqlite3.Connection | None = None
+        self._version = 0  # PRAGMA data_version when the run's snapshot began: others' commits change it
         self._last_seq = 0  # the highest seq stored
         self._documents: list[Pair] | None = None  # every mention, for a schema 1 file read as it is
         self._notice = notice  # told of a long step before it starts (the upgrade of an old file)
@@ -130,6 +128,7 @@ class SQLiteStore(BaseStore):
             self._last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM mentions").fetchone()[0]
             # One read transaction for every lookup until the save, rather than one per query: a
             # lookup costs half as much, and the run sees one state of the file throughout.
+            self._version = conn.execute("PRAGMA data_version").fetchone()[0]  # before it starts
             conn.execute("BEGIN")
 
     def _upgrade(self, conn: sqlite3.Connection) -> None:
@@ -142,7 +141,7 @@ class SQLiteStore(BaseStore):
                 "once, about a minute per 300,000 mentions"
             )
         try:
-            with _transaction(conn):
+            with transaction(conn):
                 upgrade(conn, old or 1, self.path)
         except sqlite3.Error as error:
             raise StoreError(
@@ -269,7 +268,26 @@ class SQLiteStore(BaseStore):
             self._create(changes, states)
         else:
             self._apply(self._conn, changes, states)
+            self._version = self._conn.execute("PRAGMA data_version").fetchone()[0]
             self._conn.execute("BEGIN")  # reads go on in a new read transaction
+
+    def _changed_since_read(self) -> bool:
+        conn = self._conn
+        if conn is None:
+            return self.path.exists()
+        with self._reading():
+            if conn.in_transaction:
+                conn.execute("COMMIT")  # the run's snapshot: inside it, others' commits are not seen
+            return bool(conn.execute("PRAGMA data_version").fetchone()[0] != self._version)
+
+    def _reopen(self) -> SQLiteStore:
+        return SQLiteStore(
+            self.path,
+            location=self.location,
+            write=True,
+            busy_timeout=self._busy_ms / 1000,
+            notice=self._notice,
+        )
 
     def _close(self) -> None:
         self._documents = None
@@ -305,53 +323,11 @@ class SQLiteStore(BaseStore):
         try:
             if conn.in_transaction:
                 conn.execute("COMMIT")  # the read transaction: a write transaction replaces it
-            with _transaction(conn):
-                self._write_changes(conn, changes, states)
+            with transaction(conn):
+                write_changes(conn, [(c, self._record_of(c)) for _, c in changes], states)
         except sqlite3.Error as error:
             raise StoreError(f"cannot save database {self.path}: {describe(error)}") from None
         self._last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM mentions").fetchone()[0]
-
-    def _write_changes(
-        self, conn: sqlite3.Connection, changes: list[tuple[str, Change]], states: dict[str, dict[str, Any]]
-    ) -> None:
-        last = conn.execute("SELECT coalesce(max(seq), 0) FROM mentions").fetchone()[0]
-        new_rows: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
-        old_keys: list[tuple[str, int]] = []
-        new_keys: list[tuple[str, int]] = []
-        queries: list[tuple[int, str]] = []
-        texts: list[tuple[int, str]] = []
-        for mention_id, change in changes:
-            mention = self._record_of(change)
-            text = change.payload.decode("utf-8")
-            if change.replaces:
-                seq = change.position
-                updates.append((text, *columns(mention), seq))
-                old_keys.extend((key, seq) for key in change.stored_keys or ())
-            else:
-                last += 1
-                seq = last
-                new_rows.append((seq, mention_id, text, *columns(mention)))
-            new_keys.extend((key, seq) for key in change.keys)
-            queries.extend((seq, query) for query in dict.fromkeys(mention.queries))
-            texts.append((seq, words(mention)))
-        replaced = [(seq,) for *_, seq in updates]
-        conn.executemany(UPDATE, updates)
-        conn.executemany("DELETE FROM mention_keys WHERE key = ? AND seq = ?", old_keys)
-        conn.executemany("DELETE FROM mention_queries WHERE seq = ?", replaced)
-        conn.executemany("DELETE FROM mention_words WHERE rowid = ?", replaced)
-        conn.executemany(INSERT, new_rows)
-        # In key order: each index page is then changed by one run of inserts, not visited again
-        # and again (a tenth of the save at a million mentions).
-        new_keys.sort()
-        conn.executemany("INSERT OR IGNORE INTO mention_keys (key, seq) VALUES (?, ?)", new_keys)
-        conn.executemany("INSERT INTO mention_queries (seq, query) VALUES (?, ?)", queries)
-        conn.executemany("INSERT INTO mention_words (rowid, words) VALUES (?, ?)", texts)
-        conn.executemany(
-            "INSERT INTO state (name, value) VALUES (?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            [(name, orjson.dumps(value).decode("utf-8")) for name, value in states.items()],
-        )
 
     def _create(self, changes: list[tuple[str, Change]], states: dict[str, dict[str, Any]]) -> None:
         """Write a new database in a temp file beside the path, then rename it into place."""
@@ -360,7 +336,7 @@ class SQLiteStore(BaseStore):
             try:
                 conn = sqlite3.connect(temp, isolation_level=None)
                 try:
-                    with _transaction(conn):
+                    with transaction(conn):
                         create(conn, self.path)
                     self._apply(conn, changes, states)
                     conn.execute("PRAGMA journal_mode = WAL")
@@ -383,16 +359,3 @@ class SQLiteStore(BaseStore):
 
 def _without_words(selection: MentionFilter) -> MentionFilter:
     return replace(selection, words=(), limit=None)
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """A write transaction: committed when the block ends, rolled back when it raises."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        with suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")

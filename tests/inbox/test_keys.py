@@ -185,7 +185,7 @@ async def test_a_write_waits_for_a_fetch_and_says_so(config):
         holding.wait(5)
         await pilot.press("t")
         await pilot.pause(1.0)
-        assert "saving: the database is busy (a fetch running?)…" in str(app.query_one("#status").render())
+        assert "saving: the database is busy…" in str(app.query_one("#status").render())
         assert stored(config, FIRST).status == "new"
         assert app.current().id == TODO  # on to the next at once
         await pilot.press("j")  # the screen still answers
@@ -201,7 +201,7 @@ async def test_a_write_that_waits_too_long_gives_up_and_says_so(tmp_path):
     app = inbox(config)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        with open_store(config.parent / "mentions.json", write=True):  # a fetch that runs long
+        with open_store(config.parent / "mentions.json", write=True):  # a fetch saving a big database
             await pilot.press("t")
             await settle(pilot, app, lambda: "Error:" in screen_text(app))
         assert "is in use by another mentionscan run (waited 0.5 s)" in screen_text(app)
