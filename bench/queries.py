@@ -204,9 +204,6 @@ def main(small: int = 2000, big: int = 200_000, runs: int = 5) -> list[Row]:
         kept_sqlite(f"queries-{big}-v{CACHE_VERSION}.db", paths[big], lambda p: make_database(p, big))
         # A home of its own, and a terminal's width (a pipe would get rich's 80 columns).
         env = {**os.environ, "MENTIONSCAN_HOME": folder, "NO_COLOR": "1", "COLUMNS": "120"}
-        # As an installed mentionscan starts: from cached bytecode. With PYTHONDONTWRITEBYTECODE
-        # (set in some sandboxes and CI images) every start compiles each module again: +200 ms.
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
         locations = {size: f"sqlite:///{path}" for size, path in paths.items()}
         ids = {size: short_id(location, size) for size, location in locations.items()}
         rows = []

@@ -331,7 +331,11 @@ class HttpClient:
                 raise FetchError(f"{redact(url)}: not a valid URL") from None
             except requests.exceptions.RequestException as exc:
                 self._wait(0, url)
-                if watch.fired:
+                # A timeout the deadline cut short is the deadline, whether the watchdog or the
+                # socket's own timeout got there first (on a busy machine either may).
+                cut = timeout[0] if isinstance(exc, requests.exceptions.ConnectTimeout) else timeout[1]
+                by_deadline = isinstance(exc, requests.exceptions.Timeout) and cut == remaining
+                if watch.fired or by_deadline or time.monotonic() >= deadline:
                     raise self._too_slow(url) from None
                 raise connection_error(url, exc) from None
             status = response.status_code
