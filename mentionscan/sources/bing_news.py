@@ -19,6 +19,7 @@ from mentionscan.config.model import opt
 from mentionscan.models import Entry
 from mentionscan.sources.common import window
 from mentionscan.sources.searchfeed import SearchFeed
+from mentionscan.sources.sitesource import Site
 from mentionscan.text import one_line
 from mentionscan.urls import canonical_url, host_of, safe_link
 
@@ -33,9 +34,7 @@ class BingNewsSource(SearchFeed):
     type = "bing_news"
     summary = "Bing News articles (news/search RSS); the publisher is the author"
     options = {"market": opt(str, help="Bing market, e.g. en-US, de-DE (default: Bing's guess)")}
-    endpoint = "https://www.bing.com"
-    rate_per_minute = 20
-    site = "Bing News"
+    site = Site("Bing News", "https://www.bing.com", per_minute=20)
     dialect = "bing_news"
     refuser = "Bing refused the search"
     advice = "it needs no key, so this network is probably blocked: try again later or from another network"

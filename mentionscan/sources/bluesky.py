@@ -19,6 +19,7 @@ from mentionscan.models import Entry
 from mentionscan.sources.common import NO_WORDS, check_range, items, refused, table, text_of, title_of
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import Dialect, language_of, search_texts, tag_cover
 from mentionscan.text import clean, one_line
 from mentionscan.timeutil import parse_time, to_iso
@@ -46,10 +47,9 @@ class BlueskySource(SearchApi):
         ),
         "limit": opt(int, default=MAX_LIMIT, help=f"posts per request, 1 to {MAX_LIMIT}"),
     }
-    endpoint = "https://bsky.social"
     # Logins are limited to 30 in 5 minutes; searches to 3000 in 5 minutes per address.
-    rate_per_minute = 60
-    site = "Bluesky"
+    site = Site("Bluesky", "https://bsky.social", per_minute=60)
+    refuser = ""  # a refusal keeps the URL: its advice names the account
     size_param = "limit"
     max_pages = 5
     # The cursor is the very time `since` compares (a post's earlier of creation and indexing).

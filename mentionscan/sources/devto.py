@@ -16,6 +16,7 @@ from mentionscan.config.model import SourceSpec, opt
 from mentionscan.models import Entry
 from mentionscan.sources.common import check_range, names, page_on, table, text_of
 from mentionscan.sources.listing import Listing
+from mentionscan.sources.sitesource import Site
 from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
@@ -27,9 +28,7 @@ class DevtoSource(Listing):
         "per_page": opt(int, default=100, help="articles per request, 1 to 1000"),
         "pages": opt(int, default=5, help="most pages of newest articles read per run"),
     }
-    endpoint = "https://dev.to"
-    rate_per_minute = 30
-    site = "dev.to"
+    site = Site("dev.to", "https://dev.to", per_minute=30)
     accept = "application/vnd.forem.api-v1+json"
     size_param = "per_page"
     first_reach = timedelta(days=7)

@@ -34,6 +34,7 @@ class FeedSource(SiteSource):
         "group": opt(str, help='a folder for it, "News/Tech" (import-sources keeps OPML folders here)'),
     }
     per_query = False
+    refuser = ""  # a refusal keeps the feed's URL
     advice = (
         'give credentials with headers = { Authorization = "Bearer ${FEED_TOKEN}" } in this source '
         "(${FEED_TOKEN} is read from the environment), or a URL with its token or user:password@"

@@ -14,6 +14,7 @@ from mentionscan.models import Entry
 from mentionscan.sources.common import NO_WORDS, check_range, table, text_of
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import search_texts
 from mentionscan.text import one_line
 from mentionscan.timeutil import parse_time
@@ -30,8 +31,8 @@ class LemmySource(SearchApi):
         "limit": opt(int, default=MAX_LIMIT, help=f"results per request, 1 to {MAX_LIMIT}"),
     }
     # lemmy.world allows about 100 searches in 10 minutes per address.
-    rate_per_minute = 10
-    site = "Lemmy"
+    site = Site("Lemmy", per_minute=10)
+    refuser = ""  # a refusal keeps the URL: it names the instance
     size_param = "limit"
     cursor_kind = ""  # its search takes no time bound: each run reads the newest page
     merge_repeats = False

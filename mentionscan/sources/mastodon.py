@@ -18,6 +18,7 @@ from mentionscan.models import Entry
 from mentionscan.sources.common import check_range, items, names, table, text_of, title_of
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import Dialect, search_texts, tag_cover
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time
@@ -41,8 +42,8 @@ class MastodonSource(SearchApi):
         "limit": opt(int, default=MAX_LIMIT, help=f"statuses per request, 1 to {MAX_LIMIT}"),
     }
     # 300 requests per 5 minutes per IP are allowed; stay well below.
-    rate_per_minute = 30
-    site = "Mastodon"
+    site = Site("Mastodon", per_minute=30)
+    refuser = ""  # a refusal keeps the URL: it names the instance
     size_param = "limit"
     cursor_kind = "id"
     merge_repeats = False

@@ -24,6 +24,7 @@ from mentionscan.sources.common import window
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.reddit_api import WINDOWS, RedditApi
 from mentionscan.sources.searchfeed import SearchFeed
+from mentionscan.sources.sitesource import Site
 from mentionscan.urls import canonical_url, host_of, safe_link
 
 if TYPE_CHECKING:
@@ -54,12 +55,9 @@ class RedditSource(SearchFeed):
         "client_id_env": opt(str, help='environment variable holding a "script" app\'s client id'),
         "client_secret_env": opt(str, help="environment variable holding that app's secret"),
     }
-    endpoint = "https://www.reddit.com"
-    rate_per_minute = 10
-    site = "Reddit"
+    site = Site("Reddit", "https://www.reddit.com", per_minute=10)
     dialect = "reddit"
     size_param = "limit"
-    refuser = "Reddit refused the search"
     advice = block_advice = _BLOCKED
     rate_advice = (
         "Reddit allows logged-out readers about 1 search a minute from one address; "

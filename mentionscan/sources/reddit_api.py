@@ -23,6 +23,7 @@ from mentionscan.models import Entry
 from mentionscan.sources.common import refused, reworded, table, text_of, title_of, window
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import to_search_text
 from mentionscan.urls import safe_link
 
@@ -47,12 +48,10 @@ class RedditApi(SearchApi):
 
     type = "reddit"
     summary = "Reddit's OAuth API (search, newest first), with a script app's credentials"
-    endpoint = "https://oauth.reddit.com"
-    rate_per_minute = 60  # under Reddit's 100 a minute per client, for the other tools sharing it
-    site = "Reddit"
+    # under Reddit's 100 a minute per client, for the other tools sharing it
+    site = Site("Reddit", "https://oauth.reddit.com", per_minute=60)
     size_param = "limit"
     max_pages = 3
-    refuser = "Reddit refused the search"
     credential_advice = advice = (
         "check that ${client_id_env} and ${client_secret_env} hold the id and secret of a "
         '"script" app (https://www.reddit.com/prefs/apps)'

@@ -15,6 +15,7 @@ from mentionscan.config.model import SourceSpec, opt
 from mentionscan.errors import ConfigError
 from mentionscan.sources.interface import QueryPlan
 from mentionscan.sources.queryfeeds import QueryFeeds
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import tag_cover, to_search_text
 
 PLACEHOLDERS = ("{query}", "{tag}")
@@ -29,9 +30,8 @@ class RssHubSource(QueryFeeds):
         "routes": opt(list, required=True, help='routes with {query} or {tag}: ["/bsky/keyword/{query}"]'),
         "access_key_env": opt(str, help="environment variable holding the instance's ACCESS_KEY"),
     }
-    rate_per_minute = 30
-    site = "RSSHub"
-    refuser = "RSSHub refused the route"
+    site = Site("RSSHub", per_minute=30)
+    asked = "the route"
     advice = credential_advice = (
         "an instance with ACCESS_KEY set needs it: name its environment variable in access_key_env"
     )

@@ -22,6 +22,7 @@ from mentionscan.sources.common import check_range, table, text_of
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.queryfeeds import QueryFeeds
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import tag_cover, to_search_text
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time, to_iso
@@ -41,9 +42,8 @@ class WordPressSource(SearchApi):
         "site": opt(str, help="one self-hosted WordPress, https://blog.example: its tag and search feeds"),
         "number": opt(int, default=MAX_NUMBER, help=f"posts per Reader request, 1 to {MAX_NUMBER}"),
     }
-    endpoint = "https://public-api.wordpress.com"
-    rate_per_minute = 30
-    site = "WordPress.com"
+    site = Site("WordPress.com", "https://public-api.wordpress.com", per_minute=30)
+    refuser = ""  # a refusal keeps the URL
     size_param = "number"
     max_pages = 3
     unaskable = "query {query!r} not asked: {site}'s Reader lists posts by tag only (write tag:name)"
@@ -112,9 +112,7 @@ class WordPressSite(QueryFeeds):
 
     type = "wordpress"
     summary = WordPressSource.summary
-    rate_per_minute = 20
-    site = "the WordPress site"
-    refuser = "the WordPress site refused the feed"
+    site = Site("the WordPress site", per_minute=20)
     advice = (
         "its security plugin or host may block feed readers: check [settings] user_agent, or ask its owner"
     )

@@ -24,6 +24,7 @@ from mentionscan.sources.common import error_json, items, reworded, table, text_
 from mentionscan.sources.feedparse import parse_feed
 from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import Dialect, tag_cover, to_search_text
 from mentionscan.timeutil import parse_time, to_iso, utcnow
 
@@ -47,11 +48,8 @@ class YouTubeSource(SearchApi):
         "channel_id": opt(str, help="a channel's feed (UC...), matched here: no key needed"),
         "playlist_id": opt(str, help="a playlist's feed (PL..., UU...), matched here: no key needed"),
     }
-    endpoint = "https://www.googleapis.com"
-    rate_per_minute = 30
-    site = "YouTube"
+    site = Site("YouTube", "https://www.googleapis.com", per_minute=30)
     size_param = "maxResults"
-    refuser = "YouTube refused the search"
     credential_advice = "check that ${key_env} holds a YouTube Data API v3 key with the API enabled"
     advice = (
         "YouTube's search needs an API key: set key_env to the name of an environment variable holding one"
