@@ -39,6 +39,11 @@ def opt(*types: type, required: bool = False, default: Any = None, help: str = "
     return Option(types, required, default, help)
 
 
+def env_opt(holding: str, *, required: bool = False) -> Option:
+    """An option naming the environment variable that holds a secret: a config never holds one."""
+    return opt(str, required=required, help=f"environment variable holding {holding}")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """`[settings]`, every default defined here and nowhere else."""

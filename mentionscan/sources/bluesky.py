@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, env_opt, opt
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.common import NO_WORDS, check_range, items, refused, table, text_of, title_of
@@ -42,9 +42,7 @@ class BlueskySource(SearchApi):
     needs = "a handle and an app password (app_password_env)"
     options = {
         "handle": opt(str, required=True, help="the account to log in as, like you.bsky.social"),
-        "app_password_env": opt(
-            str, required=True, help="environment variable holding an app password for that account"
-        ),
+        "app_password_env": env_opt("an app password for that account", required=True),
         "limit": opt(int, default=MAX_LIMIT, help=f"posts per request, 1 to {MAX_LIMIT}"),
     }
     # Logins are limited to 30 in 5 minutes; searches to 3000 in 5 minutes per address.

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from mentionscan.config.model import opt
+from mentionscan.config.model import env_opt
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.common import error_json, items, names, reworded, table, whole
@@ -35,7 +35,7 @@ class GitHubSource(SearchApi):
     type = "github"
     summary = "GitHub issues and pull requests (search/issues)"
     needs = "nothing (a token in token_env: 30 searches a minute instead of 10)"
-    options = {"token_env": opt(str, help="environment variable holding a GitHub token")}
+    options = {"token_env": env_opt("a GitHub token")}
     # GitHub's search limit without a token (30 with one)
     site = Site("GitHub", "https://api.github.com", per_minute=10)
     json_from = "GitHub"

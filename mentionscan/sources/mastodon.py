@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, env_opt, opt
 from mentionscan.models import Entry
 from mentionscan.sources.common import check_range, items, names, table, text_of, title_of
 from mentionscan.sources.interface import QueryPlan, TaskState
@@ -38,7 +38,7 @@ class MastodonSource(SearchApi):
     needs = "nothing for tag: queries; an access token (token_env) for word search"
     options = {
         "instance": opt(str, required=True, help="the instance's URL, like https://mastodon.social"),
-        "token_env": opt(str, help="environment variable holding an access token (read:statuses)"),
+        "token_env": env_opt("an access token (read:statuses)"),
         "limit": opt(int, default=MAX_LIMIT, help=f"statuses per request, 1 to {MAX_LIMIT}"),
     }
     # 300 requests per 5 minutes per IP are allowed; stay well below.

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, env_opt, opt
 from mentionscan.errors import ConfigError
 from mentionscan.models import Entry
 from mentionscan.sources.common import window
@@ -52,8 +52,8 @@ class RedditSource(SearchFeed):
     needs = "a real User-Agent (user_agent in [settings]); an app's credentials avoid the feed's limits"
     options = {
         "subreddits": opt(list, help="search only these subreddits (names without r/)"),
-        "client_id_env": opt(str, help='environment variable holding a "script" app\'s client id'),
-        "client_secret_env": opt(str, help="environment variable holding that app's secret"),
+        "client_id_env": env_opt('a "script" app\'s client id'),
+        "client_secret_env": env_opt("that app's secret"),
     }
     site = Site("Reddit", "https://www.reddit.com", per_minute=10)
     dialect = "reddit"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, env_opt, opt
 from mentionscan.errors import ConfigError
 from mentionscan.sources.interface import QueryPlan
 from mentionscan.sources.queryfeeds import QueryFeeds
@@ -28,7 +28,7 @@ class RssHubSource(QueryFeeds):
     options = {
         "instance": opt(str, required=True, help="the RSSHub to ask, like https://rsshub.example"),
         "routes": opt(list, required=True, help='routes with {query} or {tag}: ["/bsky/keyword/{query}"]'),
-        "access_key_env": opt(str, help="environment variable holding the instance's ACCESS_KEY"),
+        "access_key_env": env_opt("the instance's ACCESS_KEY"),
     }
     site = Site("RSSHub", per_minute=30)
     asked = "the route"

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mentionscan.config.model import Settings, SourceSpec, opt
+from mentionscan.config.model import Settings, SourceSpec, env_opt, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.matching.matcher import Node, Tag, positive_terms
 from mentionscan.models import Entry
@@ -44,7 +44,7 @@ class StackExchangeSource(SearchApi):
     needs = "nothing (an API key in key_env raises the quota from 300 to 10,000 requests a day)"
     options = {
         "site": opt(str, default="stackoverflow", help="the site's API name: stackoverflow, superuser, ..."),
-        "key_env": opt(str, help="environment variable holding a Stack Apps API key"),
+        "key_env": env_opt("a Stack Apps API key"),
     }
     # well under the 30 a second that gets an IP banned
     site = Site("Stack Exchange", "https://api.stackexchange.com", per_minute=20)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, env_opt, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.common import error_json, items, reworded, table, text_of
@@ -44,7 +44,7 @@ class YouTubeSource(SearchApi):
     summary = "YouTube videos: the Data API v3 search (key_env), and a channel's or playlist's feed"
     needs = "an API key for search (key_env; 100 of its 10,000 daily quota units a search); feeds need none"
     options = {
-        "key_env": opt(str, help="environment variable holding a YouTube Data API v3 key"),
+        "key_env": env_opt("a YouTube Data API v3 key"),
         "channel_id": opt(str, help="a channel's feed (UC...), matched here: no key needed"),
         "playlist_id": opt(str, help="a playlist's feed (PL..., UU...), matched here: no key needed"),
     }
