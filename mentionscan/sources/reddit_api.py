@@ -14,13 +14,25 @@ import threading
 import time
 from base64 import b64encode
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.common import refused, reworded, table, text_of, title_of, window
+from mentionscan.sources.common import (
+    DAY,
+    HOUR,
+    MONTH,
+    WEEK,
+    YEAR,
+    refused,
+    reworded,
+    table,
+    text_of,
+    title_of,
+    window,
+)
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
 from mentionscan.sources.sitesource import Site
@@ -34,13 +46,8 @@ WEB = "https://www.reddit.com"  # where the token is asked for, and where people
 TOKEN_PATH = "/api/v1/access_token"  # noqa: S105 - a path, not a password
 LIMIT = 100
 SHORT_WAIT = 5.0  # seconds worth waiting for the allowance inside a run; longer stops the source
-WINDOWS = (  # the time windows Reddit's search takes (`t`), shortest first
-    (timedelta(hours=1), "hour"),
-    (timedelta(days=1), "day"),
-    (timedelta(days=7), "week"),
-    (timedelta(days=31), "month"),
-    (timedelta(days=365), "year"),
-)
+# The time windows Reddit's search takes (`t`).
+WINDOWS = {HOUR: "hour", DAY: "day", WEEK: "week", MONTH: "month", YEAR: "year"}
 
 
 class RedditApi(SearchApi):
