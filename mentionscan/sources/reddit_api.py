@@ -10,7 +10,6 @@ a minute per client and says what is left in `X-Ratelimit-Remaining` and `X-Rate
 
 from __future__ import annotations
 
-import threading
 import time
 from base64 import b64encode
 from collections.abc import Mapping
@@ -35,6 +34,7 @@ from mentionscan.sources.common import (
 )
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.session import Session
 from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import to_search_text
 from mentionscan.urls import safe_link
@@ -69,43 +69,36 @@ class RedditApi(SearchApi):
     def __init__(self, *args: Any, subreddits: list[str], credentials: tuple[str, str], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.subreddits, self.credentials = subreddits, credentials
-        self._lock = threading.Lock()
-        self._login_error: FetchError | None = None
+        self.session = Session(self._log_in, self._login_refused)
         self._resets_at = 0.0  # monotonic time the allowance comes back, once it is used up
 
     def headers(self) -> dict[str, str]:
         return {**super().headers(), "Accept": "application/json"}
 
-    def login(self, client: HttpClient) -> None:
-        """An app-only token, once per run whatever the threads."""
-        with self._lock:
-            if self.bearer:
-                return
-            if self._login_error is not None:
-                raise self._login_error
-            basic = b64encode(":".join(self.credentials).encode()).decode()
-            token_url = (self.spec.base_url.rstrip("/") if self.spec.base_url else WEB) + TOKEN_PATH
-            try:
-                response = client.request(
-                    "POST",
-                    token_url,
-                    data={"grant_type": "client_credentials"},
-                    headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
-                    rate_per_minute=self.host_rate,
-                )
-                answer = response.json()
-                token = answer.get("access_token") if isinstance(answer, dict) else None
-                if not isinstance(token, str) or not token:
-                    said = text_of(answer, "error") if isinstance(answer, dict) else ""
-                    raise FetchError(f"Reddit gave no token ({said or 'no access_token'}): {self.advice}")
-            except FetchError as exc:
-                who = "Reddit refused the app's credentials"
-                self._login_error = refused(exc, self.advice.format_map(self.spec.options), who)
-                raise self._login_error from None
-            self.bearer = token
+    def _log_in(self, client: HttpClient) -> str:
+        """An app-only token, by the client credentials grant."""
+        basic = b64encode(":".join(self.credentials).encode()).decode()
+        token_url = (self.spec.base_url.rstrip("/") if self.spec.base_url else WEB) + TOKEN_PATH
+        response = client.request(
+            "POST",
+            token_url,
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
+            rate_per_minute=self.host_rate,
+        )
+        answer = response.json()
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token:
+            said = text_of(answer, "error") if isinstance(answer, dict) else ""
+            raise FetchError(f"Reddit gave no token ({said or 'no access_token'}): {self.advice}")
+        return token
+
+    def _login_refused(self, error: FetchError) -> FetchError:
+        who = "Reddit refused the app's credentials"
+        return refused(error, self.advice.format_map(self.spec.options), who)
 
     def request(self, client: HttpClient, path: str, params: Mapping[str, Any]) -> Response:
-        self.login(client)
+        self.bearer = self.session.token(client)
         wait = self._resets_at - time.monotonic()
         if 0 < wait <= SHORT_WAIT:
             time.sleep(wait)
