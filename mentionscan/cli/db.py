@@ -7,15 +7,10 @@ from typing import Annotated
 
 import typer
 
-from mentionscan.cli.app import app
+from mentionscan.cli.app import command_group
 from mentionscan.cli.common import ConfigOption, DbOption, say, workspace
 
-db_app = typer.Typer(
-    help="Look after the database: where it is, what it holds, which backend keeps it.",
-    no_args_is_help=True,
-    rich_markup_mode=None,  # as the main app: plain help
-)
-app.add_typer(db_app, name="db")
+db_app = command_group("db", "Look after the database: where it is, what it holds, which backend keeps it.")
 
 
 @db_app.command("info")
