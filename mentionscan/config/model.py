@@ -27,16 +27,30 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One allowed key of a table: its type(s), whether it must be given, its default."""
+    """One allowed key of a table: its type(s), whether it must be given, its default, its range."""
 
     types: tuple[type, ...]
     required: bool = False
     default: Any = None
     help: str = ""
+    least: int | None = None  # a number's smallest value (None: any)
+    most: int | None = None  # with `least`, its largest (None: any)
 
 
-def opt(*types: type, required: bool = False, default: Any = None, help: str = "") -> Option:
-    return Option(types, required, default, help)
+def opt(
+    *types: type,
+    required: bool = False,
+    default: Any = None,
+    help: str = "",
+    least: int | None = None,
+    most: int | None = None,
+) -> Option:
+    return Option(types, required, default, help, least, most)
+
+
+def count_opt(what: str, most: int, *, default: int | None = None) -> Option:
+    """A count from 1 to `most` (by default `most`), such as results per request; the help says so."""
+    return opt(int, default=default or most, least=1, most=most, help=f"{what}, 1 to {most}")
 
 
 def env_opt(holding: str, *, required: bool = False) -> Option:

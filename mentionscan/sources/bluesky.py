@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, env_opt, opt
+from mentionscan.config.model import count_opt, env_opt, opt
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.common import NO_WORDS, check_range, items, refused, table, text_of, title_of
+from mentionscan.sources.common import NO_WORDS, items, refused, table, text_of, title_of
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
 from mentionscan.sources.session import Session
@@ -43,7 +43,7 @@ class BlueskySource(SearchApi):
     options = {
         "handle": opt(str, required=True, help="the account to log in as, like you.bsky.social"),
         "app_password_env": env_opt("an app password for that account", required=True),
-        "limit": opt(int, default=MAX_LIMIT, help=f"posts per request, 1 to {MAX_LIMIT}"),
+        "limit": count_opt("posts per request", MAX_LIMIT),
     }
     # Logins are limited to 30 in 5 minutes; searches to 3000 in 5 minutes per address.
     site = Site("Bluesky", "https://bsky.social", per_minute=60)
@@ -60,10 +60,6 @@ class BlueskySource(SearchApi):
         super().__init__(*args, **kwargs)
         self.password = ""
         self.session = Session(self._log_in, self._login_refused)
-
-    @classmethod
-    def check(cls, spec: SourceSpec, where: str) -> None:
-        check_range(spec, where, "limit", 1, MAX_LIMIT)
 
     def prepare(self) -> None:
         self.password = self.env("app_password_env", "a Bluesky app password") or ""

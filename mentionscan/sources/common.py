@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
-from mentionscan.config.model import Settings, SourceSpec
-from mentionscan.errors import ConfigError, FetchError
+from mentionscan.config.model import Settings
+from mentionscan.errors import FetchError
 from mentionscan.text import one_line, truncate
 from mentionscan.timeutil import parse_time, to_iso, utcnow
 from mentionscan.urls import redact
@@ -182,15 +182,6 @@ def scrubbed(error: FetchError, secret: str | None) -> FetchError:
     if not secret or secret not in str(error):
         return error
     return reworded(error, str(error).replace(secret, "***"))
-
-
-def check_range(spec: SourceSpec, where: str, key: str, low: int, high: int | None = None) -> None:
-    """ConfigError unless option `key` is from `low` to `high` (or `low` or more)."""
-    value = spec.get(key)
-    if high is None and value < low:
-        raise ConfigError(f"{where}: {key!r} must be {low} or more, not {value}")
-    if high is not None and not low <= value <= high:
-        raise ConfigError(f"{where}: {key!r} must be {low} to {high}, not {value}")
 
 
 def sized(params: Mapping[str, Any], key: str | None, size: int = 1) -> dict[str, Any]:

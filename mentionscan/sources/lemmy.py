@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import count_opt, opt
 from mentionscan.models import Entry
-from mentionscan.sources.common import NO_WORDS, check_range, table, text_of
+from mentionscan.sources.common import NO_WORDS, table, text_of
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
 from mentionscan.sources.sitesource import Site
@@ -28,7 +28,7 @@ class LemmySource(SearchApi):
     summary = "an instance's /api/v3/search: newest posts and comments"
     options = {
         "instance": opt(str, required=True, help="the instance's URL, like https://lemmy.world"),
-        "limit": opt(int, default=MAX_LIMIT, help=f"results per request, 1 to {MAX_LIMIT}"),
+        "limit": count_opt("results per request", MAX_LIMIT),
     }
     # lemmy.world allows about 100 searches in 10 minutes per address.
     site = Site("Lemmy", per_minute=10)
@@ -39,10 +39,6 @@ class LemmySource(SearchApi):
     unaskable = NO_WORDS
     not_an_answer = "not a Lemmy search answer"
     advice = "this Lemmy instance refuses logged-out search: set instance to another one"
-
-    @classmethod
-    def check(cls, spec: SourceSpec, where: str) -> None:
-        check_range(spec, where, "limit", 1, MAX_LIMIT)
 
     def asks(self, query: QueryPlan, state: TaskState) -> list[Ask]:
         # Lemmy finds a search's words in the order written: one search per alternative.

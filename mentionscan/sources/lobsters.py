@@ -12,9 +12,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import opt
 from mentionscan.models import Entry
-from mentionscan.sources.common import check_range, items, names, page_on, text_of
+from mentionscan.sources.common import items, names, page_on, text_of
 from mentionscan.sources.listing import Listing
 from mentionscan.sources.sitesource import Site
 from mentionscan.timeutil import parse_time
@@ -24,7 +24,9 @@ from mentionscan.urls import safe_link
 class LobstersSource(Listing):
     type = "lobsters"
     summary = "lobste.rs tag listings for tag: queries; the newest stories for words"
-    options = {"pages": opt(int, default=3, help="most pages of newest stories (25 each) read per run")}
+    options = {
+        "pages": opt(int, default=3, least=1, help="most pages of newest stories (25 each) read per run")
+    }
     # Lobsters allows 30 requests a minute and 100 in ten minutes per address.
     site = Site("Lobsters", "https://lobste.rs", per_minute=10)
     not_an_answer = "not a Lobsters listing (expected a list of stories)"
@@ -33,10 +35,6 @@ class LobstersSource(Listing):
         "Lobsters has no tag {tag!r} (see lobste.rs/tags): query {query!r} asks nothing "
         "there; its `sources` key can name the sources it is for"
     )
-
-    @classmethod
-    def check(cls, spec: SourceSpec, where: str) -> None:
-        check_range(spec, where, "pages", 1)
 
     def newest(self, page: int) -> tuple[str, dict[str, Any]]:
         return ("/newest.json" if page == 1 else f"/newest/page/{page}.json"), {}

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, count_opt, opt
 from mentionscan.errors import ConfigError
 from mentionscan.models import Entry
-from mentionscan.sources.common import check_range, table, text_of
+from mentionscan.sources.common import table, text_of
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.queryfeeds import QueryFeeds
 from mentionscan.sources.searchapi import Ask, SearchApi
@@ -40,7 +40,7 @@ class WordPressSource(SearchApi):
     summary = "WordPress.com's tag listings (Reader API) for tag: queries; or one WordPress site's feeds"
     options = {
         "site": opt(str, help="one self-hosted WordPress, https://blog.example: its tag and search feeds"),
-        "number": opt(int, default=MAX_NUMBER, help=f"posts per Reader request, 1 to {MAX_NUMBER}"),
+        "number": count_opt("posts per Reader request", MAX_NUMBER),
     }
     site = Site("WordPress.com", "https://public-api.wordpress.com", per_minute=30)
     refuser = ""  # a refusal keeps the URL
@@ -53,7 +53,6 @@ class WordPressSource(SearchApi):
 
     @classmethod
     def check(cls, spec: SourceSpec, where: str) -> None:
-        check_range(spec, where, "number", 1, MAX_NUMBER)
         if spec.get("site") is not None and not is_http_url(spec.get("site")):
             raise ConfigError(f"{where}: 'site' must be an http:// or https:// URL, not {spec.get('site')!r}")
 
