@@ -27,7 +27,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One allowed key of a table: its type(s), whether it must be given, its default, its range."""
+    """One allowed key of a table: its type(s), whether it must be given, its default, what it holds."""
 
     types: tuple[type, ...]
     required: bool = False
@@ -35,6 +35,7 @@ class Option:
     help: str = ""
     least: int | None = None  # a number's smallest value (None: any)
     most: int | None = None  # with `least`, its largest (None: any)
+    url: bool = False  # an http:// or https:// URL
 
 
 def opt(
@@ -51,6 +52,11 @@ def opt(
 def count_opt(what: str, most: int, *, default: int | None = None) -> Option:
     """A count from 1 to `most` (by default `most`), such as results per request; the help says so."""
     return opt(int, default=default or most, least=1, most=most, help=f"{what}, 1 to {most}")
+
+
+def url_opt(help: str, *, required: bool = False) -> Option:
+    """An http:// or https:// URL (a feed, an instance): the loader refuses anything else."""
+    return Option((str,), required, help=help, url=True)
 
 
 def env_opt(holding: str, *, required: bool = False) -> Option:
@@ -116,7 +122,7 @@ SOURCE_COMMON_OPTIONS: dict[str, Option] = {
     "name": opt(str, required=True),
     "type": opt(str, required=True),
     "enabled": opt(bool, default=True),
-    "base_url": opt(str, help="replaces the scheme and host of the site's endpoint"),
+    "base_url": url_opt("replaces the scheme and host of the site's endpoint"),
     "rate_per_minute": opt(int, float, help="requests per minute to this source's host"),
 }
 

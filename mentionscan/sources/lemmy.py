@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mentionscan.config.model import count_opt, opt
+from mentionscan.config.model import count_opt, url_opt
 from mentionscan.models import Entry
 from mentionscan.sources.common import NO_WORDS, table, text_of
 from mentionscan.sources.interface import QueryPlan, TaskState
@@ -27,7 +27,7 @@ class LemmySource(SearchApi):
     type = "lemmy"
     summary = "an instance's /api/v3/search: newest posts and comments"
     options = {
-        "instance": opt(str, required=True, help="the instance's URL, like https://lemmy.world"),
+        "instance": url_opt("the instance's URL, like https://lemmy.world", required=True),
         "limit": count_opt("results per request", MAX_LIMIT),
     }
     # lemmy.world allows about 100 searches in 10 minutes per address.

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config.model import count_opt, env_opt, opt
+from mentionscan.config.model import count_opt, env_opt, url_opt
 from mentionscan.models import Entry
 from mentionscan.sources.common import items, names, table, text_of, title_of
 from mentionscan.sources.interface import QueryPlan, TaskState
@@ -37,7 +37,7 @@ class MastodonSource(SearchApi):
     summary = "hashtag timelines for tag: queries; status search for words (with a token)"
     needs = "nothing for tag: queries; an access token (token_env) for word search"
     options = {
-        "instance": opt(str, required=True, help="the instance's URL, like https://mastodon.social"),
+        "instance": url_opt("the instance's URL, like https://mastodon.social", required=True),
         "token_env": env_opt("an access token (read:statuses)"),
         "limit": count_opt("statuses per request", MAX_LIMIT),
     }

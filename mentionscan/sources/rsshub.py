@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, env_opt, opt
+from mentionscan.config.model import SourceSpec, env_opt, opt, url_opt
 from mentionscan.errors import ConfigError
 from mentionscan.sources.interface import QueryPlan
 from mentionscan.sources.queryfeeds import QueryFeeds
@@ -26,7 +26,7 @@ class RssHubSource(QueryFeeds):
     summary = "an RSSHub instance's keyword and tag routes ({query}, {tag}), matched here"
     needs = "an RSSHub instance (instance = URL); its access key when it sets one (access_key_env)"
     options = {
-        "instance": opt(str, required=True, help="the RSSHub to ask, like https://rsshub.example"),
+        "instance": url_opt("the RSSHub to ask, like https://rsshub.example", required=True),
         "routes": opt(list, required=True, help='routes with {query} or {tag}: ["/bsky/keyword/{query}"]'),
         "access_key_env": env_opt("the instance's ACCESS_KEY"),
     }

@@ -15,8 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, count_opt, opt
-from mentionscan.errors import ConfigError
+from mentionscan.config.model import count_opt, url_opt
 from mentionscan.models import Entry
 from mentionscan.sources.common import table, text_of
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
@@ -26,7 +25,7 @@ from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import tag_cover, to_search_text
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time, to_iso
-from mentionscan.urls import is_http_url, safe_link
+from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response
@@ -39,7 +38,7 @@ class WordPressSource(SearchApi):
     type = "wordpress"
     summary = "WordPress.com's tag listings (Reader API) for tag: queries; or one WordPress site's feeds"
     options = {
-        "site": opt(str, help="one self-hosted WordPress, https://blog.example: its tag and search feeds"),
+        "site": url_opt("one self-hosted WordPress, https://blog.example: its tag and search feeds"),
         "number": count_opt("posts per Reader request", MAX_NUMBER),
     }
     site = Site("WordPress.com", "https://public-api.wordpress.com", per_minute=30)
@@ -50,11 +49,6 @@ class WordPressSource(SearchApi):
     not_an_answer = "not a Reader answer (no posts)"
     advice = "WordPress.com needs no key for tags, so this network is probably blocked: try again later"
     own_site: QueryFeeds | None = None
-
-    @classmethod
-    def check(cls, spec: SourceSpec, where: str) -> None:
-        if spec.get("site") is not None and not is_http_url(spec.get("site")):
-            raise ConfigError(f"{where}: 'site' must be an http:// or https:// URL, not {spec.get('site')!r}")
 
     def prepare(self) -> None:
         if self.spec.get("site"):
