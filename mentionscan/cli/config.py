@@ -72,7 +72,7 @@ def add(
     ],
     name: Annotated[
         str | None,
-        typer.Option("--name", help="The source's name (default: the feed's host).", show_default=False),
+        typer.Option("--name", help="The source's name (default: the feed's host)."),
     ] = None,
     config: ConfigOption = None,
     verbose_: VerboseOption = False,

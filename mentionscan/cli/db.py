@@ -67,14 +67,11 @@ def migrate(
         typer.Option(
             "--to",
             help="Where to copy it: sqlite:///path/mentions.db, postgresql://user@host/db, or a .json path.",
-            show_default=False,
         ),
     ],
     source: Annotated[
         str | None,
-        typer.Option(
-            "--from", help="The database to copy [default: the configured one].", show_default=False
-        ),
+        typer.Option("--from", help="The database to copy [default: the configured one]."),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
