@@ -264,21 +264,11 @@ def _source(table: Any, index: int, path: Path) -> SourceSpec:
         rate_per_minute=values["rate_per_minute"],
         file=str(path),
     )
-    _check_ranges(spec, source_class.options, where)
+    for key, option in source_class.options.items():
+        if bounds := option.outside(spec.get(key)):
+            raise ConfigError(f"{where}: {key!r} must be {bounds}, not {spec.get(key)}")
     source_class.check(spec, where)
     return spec
-
-
-def _check_ranges(spec: SourceSpec, options: Mapping[str, Option], where: str) -> None:
-    """ConfigError for a number outside its option's range (`least` or more, or `least` to `most`)."""
-    for key, option in options.items():
-        value, low, high = spec.get(key), option.least, option.most
-        if low is None or value is None:
-            continue
-        if high is None and value < low:
-            raise ConfigError(f"{where}: {key!r} must be {low} or more, not {value}")
-        if high is not None and not low <= value <= high:
-            raise ConfigError(f"{where}: {key!r} must be {low} to {high}, not {value}")
 
 
 def _notify(table: Any, index: int, path: Path, query_names: list[str]) -> NotifySpec:

@@ -37,6 +37,13 @@ class Option:
     most: int | None = None  # with `least`, its largest (None: any)
     url: bool = False  # an http:// or https:// URL
 
+    def outside(self, value: Any) -> str:
+        """The range a number outside this option's must be in ("1 to 40", "1 or more"); "" if it is in it."""
+        low, high = self.least, self.most
+        if low is None or value is None or (low <= value and (high is None or value <= high)):
+            return ""
+        return f"{low} or more" if high is None else f"{low} to {high}"
+
 
 def opt(
     *types: type,
