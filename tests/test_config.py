@@ -86,6 +86,14 @@ def test_the_example_config_and_the_starter_config_are_the_same_and_parse() -> N
             "the name 'blog' is used twice",
         ),
         (GOOD.replace("[settings]", "[setings]"), "unknown key 'setings' (did you mean 'settings'?)"),
+        (
+            GOOD + '\n[[sources]]\nname = "m"\ntype = "mastodon"\ninstance = "https://m.ex"\nlimit = 41\n',
+            "[[sources]] #2 (\"m\"): 'limit' must be 1 to 40, not 41",
+        ),
+        (
+            GOOD + '\n[[sources]]\nname = "l"\ntype = "lobsters"\npages = 0\n',
+            "[[sources]] #2 (\"l\"): 'pages' must be 1 or more, not 0",
+        ),
         ("[settings\n", "line 1"),
     ],
 )

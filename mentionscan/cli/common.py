@@ -27,40 +27,30 @@ if TYPE_CHECKING:
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
-        "--config",
-        "-c",
-        help="Config file (env MENTIONSCAN_CONFIG; default: the user config dir).",
-        show_default=False,
+        "--config", "-c", help="Config file (env MENTIONSCAN_CONFIG; default: the user config dir)."
     ),
 ]
 DbOption = Annotated[
     str | None,
-    typer.Option(
-        "--db",
-        help="Database path, sqlite:///path or postgresql://... (env MENTIONSCAN_DB).",
-        show_default=False,
-    ),
+    typer.Option("--db", help="Database path, sqlite:///path or postgresql://... (env MENTIONSCAN_DB)."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and the data.")]
 StatusOption = Annotated[
     list[str] | None,
-    typer.Option("--status", "-s", help="Only this status (repeatable).", show_default=False),
+    typer.Option("--status", "-s", help="Only this status (repeatable)."),
 ]
 QueryFilterOption = Annotated[
     list[str] | None,
-    typer.Option("--query", help="Only mentions of this query (repeatable).", show_default=False),
+    typer.Option("--query", help="Only mentions of this query (repeatable)."),
 ]
 SourceFilterOption = Annotated[
     list[str] | None,
-    typer.Option("--source", help="Only mentions from this source (repeatable).", show_default=False),
+    typer.Option("--source", help="Only mentions from this source (repeatable)."),
 ]
 SinceOption = Annotated[
     str | None,
     typer.Option(
-        "--since",
-        metavar="WHEN",
-        help="Only mentions found (stored) since 7d, 24h or a date (2026-01-01).",
-        show_default=False,
+        "--since", metavar="WHEN", help="Only mentions found (stored) since 7d, 24h or a date (2026-01-01)."
     ),
 ]
 PublishedSinceOption = Annotated[
@@ -69,12 +59,9 @@ PublishedSinceOption = Annotated[
         "--published-since",
         metavar="WHEN",
         help="Only mentions published since 7d, 24h or a date (the site's own date).",
-        show_default=False,
     ),
 ]
-LimitOption = Annotated[
-    int | None, typer.Option("--limit", "-n", help="At most this many.", show_default=False)
-]
+LimitOption = Annotated[int | None, typer.Option("--limit", "-n", help="At most this many.")]
 AllOption = Annotated[bool, typer.Option("--all", "-a", help="Every status, not only new and todo.")]
 VerboseOption = Annotated[
     bool,

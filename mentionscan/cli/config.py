@@ -7,18 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mentionscan.cli.app import app
+from mentionscan.cli.app import app, command_group
 from mentionscan.cli.common import ConfigOption, DbOption, VerboseOption, say, verbose, workspace
 
 if TYPE_CHECKING:
     from mentionscan.sources.discover import FoundFeed
 
-config_app = typer.Typer(
-    help="The config file: where it is, and whether it is right (without asking any site).",
-    no_args_is_help=True,
-    rich_markup_mode=None,  # as the main app: plain help
+config_app = command_group(
+    "config", "The config file: where it is, and whether it is right (without asking any site)."
 )
-app.add_typer(config_app, name="config")
 
 
 @config_app.command("check")
@@ -75,7 +72,7 @@ def add(
     ],
     name: Annotated[
         str | None,
-        typer.Option("--name", help="The source's name (default: the feed's host).", show_default=False),
+        typer.Option("--name", help="The source's name (default: the feed's host)."),
     ] = None,
     config: ConfigOption = None,
     verbose_: VerboseOption = False,

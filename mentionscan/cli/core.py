@@ -60,7 +60,7 @@ def fetch(
     quiet: QuietOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Fetch and match, but store nothing.")] = False,
     source: Annotated[
-        list[str] | None, typer.Option("--source", help="Only this source (repeatable).", show_default=False)
+        list[str] | None, typer.Option("--source", help="Only this source (repeatable).")
     ] = None,
     shard: Annotated[
         str | None,
@@ -68,7 +68,6 @@ def fetch(
             "--shard",
             metavar="I/N",
             help="Only share I of N of the sources (e.g. 2/3): a fixed split between machines.",
-            show_default=False,
         ),
     ] = None,
     wide: WideOption = False,
@@ -78,7 +77,6 @@ def fetch(
         typer.Option(
             "--notify/--no-notify",
             help="Then send what is new to the [[notify]] channels (default: notify in [settings]).",
-            show_default=False,
         ),
     ] = None,
 ) -> None:
@@ -273,7 +271,6 @@ def demo(
             "--keep",
             metavar="DIR",
             help="Keep the demo's config and database in this new folder, to try every command on.",
-            show_default=False,
         ),
     ] = None,
 ) -> None:

@@ -7,15 +7,10 @@ from typing import Annotated
 
 import typer
 
-from mentionscan.cli.app import app
+from mentionscan.cli.app import command_group
 from mentionscan.cli.common import ConfigOption, DbOption, say, workspace
 
-db_app = typer.Typer(
-    help="Look after the database: where it is, what it holds, which backend keeps it.",
-    no_args_is_help=True,
-    rich_markup_mode=None,  # as the main app: plain help
-)
-app.add_typer(db_app, name="db")
+db_app = command_group("db", "Look after the database: where it is, what it holds, which backend keeps it.")
 
 
 @db_app.command("info")
@@ -72,14 +67,11 @@ def migrate(
         typer.Option(
             "--to",
             help="Where to copy it: sqlite:///path/mentions.db, postgresql://user@host/db, or a .json path.",
-            show_default=False,
         ),
     ],
     source: Annotated[
         str | None,
-        typer.Option(
-            "--from", help="The database to copy [default: the configured one].", show_default=False
-        ),
+        typer.Option("--from", help="The database to copy [default: the configured one]."),
     ] = None,
     config: ConfigOption = None,
 ) -> None:

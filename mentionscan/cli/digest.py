@@ -31,15 +31,11 @@ def digest(
     ] = False,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the message to this .eml file.", show_default=False),
+        typer.Option("--output", "-o", help="Write the message to this .eml file."),
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option(
-            "--since",
-            help="Every mention found since 24h, 7d or a date, sent before or not.",
-            show_default=False,
-        ),
+        typer.Option("--since", help="Every mention found since 24h, 7d or a date, sent before or not."),
     ] = None,
     published_since: PublishedSinceOption = None,
     always: Annotated[
@@ -50,7 +46,6 @@ def digest(
         typer.Option(
             "--mark/--no-mark",
             help="Record the mentions as sent (the default with --send only); --no-mark: record nothing.",
-            show_default=False,
         ),
     ] = None,
     quiet: QuietOption = False,

@@ -29,7 +29,7 @@ def notify(
     db: DbOption = None,
     channel: Annotated[
         list[str] | None,
-        typer.Option("--channel", help="Only this channel (repeatable).", show_default=False),
+        typer.Option("--channel", help="Only this channel (repeatable)."),
     ] = None,
     dry_run: Annotated[
         bool,

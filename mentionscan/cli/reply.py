@@ -12,9 +12,7 @@ from mentionscan.cli.app import app
 from mentionscan.cli.common import ConfigOption, DbOption, plural, say, warn, workspace, write_out
 from mentionscan.cli.triage import DueOption, IdArgument, warn_if_past
 
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file.", show_default=False)
-]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
 
 
 @app.command()

@@ -29,9 +29,7 @@ if TYPE_CHECKING:
 
 @app.command("sources")
 def sources_(
-    types: Annotated[
-        list[str] | None, typer.Argument(help="Only these types (default: every one).", show_default=False)
-    ] = None,
+    types: Annotated[list[str] | None, typer.Argument(help="Only these types (default: every one).")] = None,
 ) -> None:
     """List the source types: what each asks, what it needs, and its config keys."""
     from mentionscan.fetching.doctor import catalog, common_options
@@ -61,7 +59,7 @@ def doctor(
     db: DbOption = None,
     quiet: QuietOption = False,
     source: Annotated[
-        list[str] | None, typer.Option("--source", help="Only this source (repeatable).", show_default=False)
+        list[str] | None, typer.Option("--source", help="Only this source (repeatable).")
     ] = None,
     verbose_: VerboseOption = False,
 ) -> None:

@@ -47,7 +47,6 @@ def export(
         typer.Option(
             "--feed-url",
             help="atom: where it will be served, its rel=self link (default with --output: its file:// URL).",
-            show_default=False,
         ),
     ] = None,
     page_url: Annotated[
@@ -55,7 +54,6 @@ def export(
         typer.Option(
             "--page-url",
             help="atom: the page the feed belongs to, its alternate link (default: the feed's folder).",
-            show_default=False,
         ),
     ] = None,
 ) -> None:

@@ -35,9 +35,7 @@ IdArgument = Annotated[str, typer.Argument(metavar="ID", help="The mention's id 
 DueOption = Annotated[
     str | None,
     typer.Option(
-        "--due",
-        help="Report back by: today, tomorrow, friday, 3d, 1w, a date (2026-06-01), or none.",
-        show_default=False,
+        "--due", help="Report back by: today, tomorrow, friday, 3d, 1w, a date (2026-06-01), or none."
     ),
 ]
 
@@ -52,7 +50,7 @@ def mark(
     selection: Selection,
     config: ConfigOption = None,
     db: DbOption = None,
-    note: Annotated[str | None, typer.Option("--note", help="Add this note too.", show_default=False)] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Add this note too.")] = None,
     due: DueOption = None,
 ) -> None:
     """Set the status of mentions, by id or by the filters of `list`.

@@ -244,11 +244,12 @@ def _source(table: Any, index: int, path: Path) -> SourceSpec:
             "(`mentionscan sources` says what each asks)"
         )
     source_class = SOURCE_TYPES[kind]
-    values = check_table(table, {**SOURCE_COMMON_OPTIONS, **source_class.options}, where)
+    allowed = {**SOURCE_COMMON_OPTIONS, **source_class.options}
+    values = check_table(table, allowed, where)
     if not NAME_PATTERN.match(values["name"]):
         raise ConfigError(f"{where}: 'name' may hold letters, digits, '.', '_' and '-' only")
     for key, value in values.items():
-        if key in ("url", "base_url", "instance") and value is not None and not is_http_url(value):
+        if allowed[key].url and value is not None and not is_http_url(value):
             raise ConfigError(f"{where}: {key!r} must be an http:// or https:// URL, not {value!r}")
     if values["rate_per_minute"] is not None:
         _positive(values["rate_per_minute"], "rate_per_minute", where)
@@ -263,6 +264,9 @@ def _source(table: Any, index: int, path: Path) -> SourceSpec:
         rate_per_minute=values["rate_per_minute"],
         file=str(path),
     )
+    for key, option in source_class.options.items():
+        if bounds := option.outside(spec.get(key)):
+            raise ConfigError(f"{where}: {key!r} must be {bounds}, not {spec.get(key)}")
     source_class.check(spec, where)
     return spec
 

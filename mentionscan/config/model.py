@@ -27,16 +27,48 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One allowed key of a table: its type(s), whether it must be given, its default."""
+    """One allowed key of a table: its type(s), whether it must be given, its default, what it holds."""
 
     types: tuple[type, ...]
     required: bool = False
     default: Any = None
     help: str = ""
+    least: int | None = None  # a number's smallest value (None: any)
+    most: int | None = None  # with `least`, its largest (None: any)
+    url: bool = False  # an http:// or https:// URL
+
+    def outside(self, value: Any) -> str:
+        """The range a number outside this option's must be in ("1 to 40", "1 or more"); "" if it is in it."""
+        low, high = self.least, self.most
+        if low is None or value is None or (low <= value and (high is None or value <= high)):
+            return ""
+        return f"{low} or more" if high is None else f"{low} to {high}"
 
 
-def opt(*types: type, required: bool = False, default: Any = None, help: str = "") -> Option:
-    return Option(types, required, default, help)
+def opt(
+    *types: type,
+    required: bool = False,
+    default: Any = None,
+    help: str = "",
+    least: int | None = None,
+    most: int | None = None,
+) -> Option:
+    return Option(types, required, default, help, least, most)
+
+
+def count_opt(what: str, most: int, *, default: int | None = None) -> Option:
+    """A count from 1 to `most` (by default `most`), such as results per request; the help says so."""
+    return opt(int, default=default or most, least=1, most=most, help=f"{what}, 1 to {most}")
+
+
+def url_opt(help: str, *, required: bool = False) -> Option:
+    """An http:// or https:// URL (a feed, an instance): the loader refuses anything else."""
+    return Option((str,), required, help=help, url=True)
+
+
+def env_opt(holding: str, *, required: bool = False) -> Option:
+    """An option naming the environment variable that holds a secret: a config never holds one."""
+    return opt(str, required=required, help=f"environment variable holding {holding}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +129,7 @@ SOURCE_COMMON_OPTIONS: dict[str, Option] = {
     "name": opt(str, required=True),
     "type": opt(str, required=True),
     "enabled": opt(bool, default=True),
-    "base_url": opt(str, help="replaces the scheme and host of the site's endpoint"),
+    "base_url": url_opt("replaces the scheme and host of the site's endpoint"),
     "rate_per_minute": opt(int, float, help="requests per minute to this source's host"),
 }
 

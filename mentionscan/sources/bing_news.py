@@ -11,31 +11,26 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from mentionscan.config.model import opt
 from mentionscan.models import Entry
-from mentionscan.sources.common import window
+from mentionscan.sources.common import DAY, MONTH, WEEK, window
 from mentionscan.sources.searchfeed import SearchFeed
+from mentionscan.sources.sitesource import Site
 from mentionscan.text import one_line
 from mentionscan.urls import canonical_url, host_of, safe_link
 
-INTERVALS = (
-    (timedelta(days=1), '"7"'),
-    (timedelta(days=7), '"8"'),
-    (timedelta(days=31), '"9"'),
-)
+INTERVALS = {DAY: '"7"', WEEK: '"8"', MONTH: '"9"'}  # `qft=interval=...`
 
 
 class BingNewsSource(SearchFeed):
     type = "bing_news"
     summary = "Bing News articles (news/search RSS); the publisher is the author"
     options = {"market": opt(str, help="Bing market, e.g. en-US, de-DE (default: Bing's guess)")}
-    endpoint = "https://www.bing.com"
-    rate_per_minute = 20
-    site = "Bing News"
+    site = Site("Bing News", "https://www.bing.com", per_minute=20)
     dialect = "bing_news"
     refuser = "Bing refused the search"
     advice = "it needs no key, so this network is probably blocked: try again later or from another network"

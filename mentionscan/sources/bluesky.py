@@ -7,18 +7,19 @@ for (`since`). Tokens are kept in memory only, never in the database.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import count_opt, env_opt, opt
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.common import NO_WORDS, check_range, items, refused, table, text_of, title_of
+from mentionscan.sources.common import NO_WORDS, items, refused, table, text_of, title_of
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.session import Session
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import Dialect, language_of, search_texts, tag_cover
 from mentionscan.text import clean, one_line
 from mentionscan.timeutil import parse_time, to_iso
@@ -41,15 +42,12 @@ class BlueskySource(SearchApi):
     needs = "a handle and an app password (app_password_env)"
     options = {
         "handle": opt(str, required=True, help="the account to log in as, like you.bsky.social"),
-        "app_password_env": opt(
-            str, required=True, help="environment variable holding an app password for that account"
-        ),
-        "limit": opt(int, default=MAX_LIMIT, help=f"posts per request, 1 to {MAX_LIMIT}"),
+        "app_password_env": env_opt("an app password for that account", required=True),
+        "limit": count_opt("posts per request", MAX_LIMIT),
     }
-    endpoint = "https://bsky.social"
     # Logins are limited to 30 in 5 minutes; searches to 3000 in 5 minutes per address.
-    rate_per_minute = 60
-    site = "Bluesky"
+    site = Site("Bluesky", "https://bsky.social", per_minute=60)
+    refuser = ""  # a refusal keeps the URL: its advice names the account
     size_param = "limit"
     max_pages = 5
     # The cursor is the very time `since` compares (a post's earlier of creation and indexing).
@@ -61,12 +59,7 @@ class BlueskySource(SearchApi):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.password = ""
-        self._session_lock = threading.Lock()
-        self._login_error: FetchError | None = None
-
-    @classmethod
-    def check(cls, spec: SourceSpec, where: str) -> None:
-        check_range(spec, where, "limit", 1, MAX_LIMIT)
+        self.session = Session(self._log_in, self._login_refused)
 
     def prepare(self) -> None:
         self.password = self.env("app_password_env", "a Bluesky app password") or ""
@@ -81,31 +74,25 @@ class BlueskySource(SearchApi):
     def refusal_advice(self, error: FetchError) -> str:
         return f"Bluesky search needs an app password: {self._advice()}"
 
-    def login(self, client: HttpClient) -> None:
-        """Log in on first use, once per run whatever the threads; the session's token is the bearer."""
-        with self._session_lock:
-            if self.bearer:
-                return
-            if self._login_error is not None:
-                raise self._login_error
-            try:
-                response = client.request(
-                    "POST",
-                    self.url("/xrpc/com.atproto.server.createSession"),
-                    json={"identifier": self.handle, "password": self.password},
-                    rate_per_minute=self.host_rate,
-                )
-                answer = response.json()
-                token = answer.get("accessJwt") if isinstance(answer, dict) else None
-                if not isinstance(token, str) or not token:
-                    raise FetchError(f"{response.url}: the login answer has no accessJwt")
-            except FetchError as exc:
-                self._login_error = refused(exc, f"Bluesky refused the login: {self._advice()}")
-                raise self._login_error from None
-            self.bearer = token
+    def _log_in(self, client: HttpClient) -> str:
+        """A new session's token, the bearer of every search."""
+        response = client.request(
+            "POST",
+            self.url("/xrpc/com.atproto.server.createSession"),
+            json={"identifier": self.handle, "password": self.password},
+            rate_per_minute=self.host_rate,
+        )
+        answer = response.json()
+        token = answer.get("accessJwt") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token:
+            raise FetchError(f"{response.url}: the login answer has no accessJwt")
+        return token
+
+    def _login_refused(self, error: FetchError) -> FetchError:
+        return refused(error, f"Bluesky refused the login: {self._advice()}")
 
     def request(self, client: HttpClient, path: str, params: Mapping[str, Any]) -> Response:
-        self.login(client)
+        self.bearer = self.session.token(client)
         return super().request(client, path, params)
 
     def asks(self, query: QueryPlan, state: TaskState) -> list[Ask]:

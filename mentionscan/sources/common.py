@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
-from mentionscan.config.model import Settings, SourceSpec
-from mentionscan.errors import ConfigError, FetchError
+from mentionscan.config.model import Settings
+from mentionscan.errors import FetchError
 from mentionscan.text import one_line, truncate
 from mentionscan.timeutil import parse_time, to_iso, utcnow
 from mentionscan.urls import redact
@@ -66,15 +66,18 @@ def newest_id(ids: Iterable[object]) -> str | None:
     return max(valid, key=lambda i: (0, int(i), "") if i.isdigit() else (1, len(i), i))
 
 
-def window(since: datetime | None, choices: Sequence[tuple[timedelta, str]], default: str) -> str:
-    """The first of `choices` (shortest first) whose span reaches back to `since`; `default` if none."""
+# The spans of the time filters sites offer instead of a date (Reddit's `t`, Bing's `interval`);
+# a month is 31 days, so that "the last month" covers any calendar month.
+HOUR, DAY, WEEK = timedelta(hours=1), timedelta(days=1), timedelta(days=7)
+MONTH, YEAR = timedelta(days=31), timedelta(days=365)
+
+
+def window(since: datetime | None, choices: Mapping[timedelta, str], default: str) -> str:
+    """The value of the shortest span of `choices` that reaches back to `since`; `default` if none."""
     if since is None:
         return default
     span = utcnow() - since
-    for length, value in choices:
-        if span <= length:
-            return value
-    return default
+    return next((value for length, value in sorted(choices.items()) if span <= length), default)
 
 
 def table(data: object, key: str) -> Mapping[str, Any]:
@@ -179,15 +182,6 @@ def scrubbed(error: FetchError, secret: str | None) -> FetchError:
     if not secret or secret not in str(error):
         return error
     return reworded(error, str(error).replace(secret, "***"))
-
-
-def check_range(spec: SourceSpec, where: str, key: str, low: int, high: int | None = None) -> None:
-    """ConfigError unless option `key` is from `low` to `high` (or `low` or more)."""
-    value = spec.get(key)
-    if high is None and value < low:
-        raise ConfigError(f"{where}: {key!r} must be {low} or more, not {value}")
-    if high is not None and not low <= value <= high:
-        raise ConfigError(f"{where}: {key!r} must be {low} to {high}, not {value}")
 
 
 def sized(params: Mapping[str, Any], key: str | None, size: int = 1) -> dict[str, Any]:

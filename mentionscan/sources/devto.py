@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import count_opt, opt
 from mentionscan.models import Entry
-from mentionscan.sources.common import check_range, names, page_on, table, text_of
+from mentionscan.sources.common import names, page_on, table, text_of
 from mentionscan.sources.listing import Listing
+from mentionscan.sources.sitesource import Site
 from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
@@ -24,22 +25,15 @@ class DevtoSource(Listing):
     type = "devto"
     summary = "dev.to articles by tag for tag: queries; the newest articles for words"
     options = {
-        "per_page": opt(int, default=100, help="articles per request, 1 to 1000"),
-        "pages": opt(int, default=5, help="most pages of newest articles read per run"),
+        "per_page": count_opt("articles per request", 1000, default=100),
+        "pages": opt(int, default=5, least=1, help="most pages of newest articles read per run"),
     }
-    endpoint = "https://dev.to"
-    rate_per_minute = 30
-    site = "dev.to"
+    site = Site("dev.to", "https://dev.to", per_minute=30)
     accept = "application/vnd.forem.api-v1+json"
     size_param = "per_page"
     first_reach = timedelta(days=7)
     not_an_answer = "not a Forem API answer (expected a list of articles)"
     advice = "dev.to refuses some clients: check [settings] user_agent names mentionscan and a contact URL"
-
-    @classmethod
-    def check(cls, spec: SourceSpec, where: str) -> None:
-        check_range(spec, where, "per_page", 1, 1000)
-        check_range(spec, where, "pages", 1)
 
     def newest(self, page: int) -> tuple[str, dict[str, Any]]:
         return "/api/articles/latest", {"per_page": self.spec.get("per_page"), "page": page}

@@ -8,7 +8,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from mentionscan.config.model import SourceSpec, opt, require_env
+from mentionscan.config.model import SourceSpec, opt, require_env, url_opt
 from mentionscan.errors import ConfigError, FetchError, MentionscanError
 from mentionscan.sources.common import refused
 from mentionscan.sources.feedparse import parse_feed
@@ -26,7 +26,7 @@ class FeedSource(SiteSource):
     type = "feed"
     summary = "any RSS, Atom or JSON Feed URL; every query is matched against each entry"
     options = {
-        "url": opt(str, required=True, help="the feed's URL"),
+        "url": url_opt("the feed's URL", required=True),
         "headers": opt(
             dict,
             help='HTTP headers to send: { Authorization = "Bearer ${TOKEN}" }, ${VAR} from the environment',
@@ -34,6 +34,7 @@ class FeedSource(SiteSource):
         "group": opt(str, help='a folder for it, "News/Tech" (import-sources keeps OPML folders here)'),
     }
     per_query = False
+    refuser = ""  # a refusal keeps the feed's URL
     advice = (
         'give credentials with headers = { Authorization = "Bearer ${FEED_TOKEN}" } in this source '
         "(${FEED_TOKEN} is read from the environment), or a URL with its token or user:password@"

@@ -12,12 +12,13 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from mentionscan.config.model import opt
+from mentionscan.config.model import env_opt
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.common import error_json, items, names, reworded, table, whole
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import to_search_text
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time
@@ -34,14 +35,12 @@ class GitHubSource(SearchApi):
     type = "github"
     summary = "GitHub issues and pull requests (search/issues)"
     needs = "nothing (a token in token_env: 30 searches a minute instead of 10)"
-    options = {"token_env": opt(str, help="environment variable holding a GitHub token")}
-    endpoint = "https://api.github.com"
-    rate_per_minute = 10  # GitHub's search limit without a token (30 with one)
-    site = "GitHub"
+    options = {"token_env": env_opt("a GitHub token")}
+    # GitHub's search limit without a token (30 with one)
+    site = Site("GitHub", "https://api.github.com", per_minute=10)
     json_from = "GitHub"
     size_param = "per_page"
     max_pages = 3
-    refuser = "GitHub refused the search"
     said_sep = ": "
     advice = "set token_env to a token's environment variable"
     credential_advice = "check the token in ${token_env}"
@@ -51,7 +50,7 @@ class GitHubSource(SearchApi):
 
     @property
     def host_rate(self) -> float | None:
-        return self.spec.rate_per_minute or (30 if self.bearer else self.rate_per_minute)
+        return self.spec.rate_per_minute or (30 if self.bearer else self.site.per_minute)
 
     def headers(self) -> dict[str, str]:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}

@@ -18,6 +18,7 @@ from mentionscan.errors import ConfigError
 from mentionscan.models import Entry
 from mentionscan.sources.common import table
 from mentionscan.sources.searchfeed import SearchFeed
+from mentionscan.sources.sitesource import Site
 from mentionscan.text import one_line
 from mentionscan.urls import safe_link
 
@@ -32,11 +33,8 @@ class GoogleNewsSource(SearchFeed):
         "gl": opt(str, default="US", help="country edition, e.g. US, DE, BR"),
         "ceid": opt(str, default="US:en", help="edition id, country:language, e.g. US:en, DE:de"),
     }
-    endpoint = "https://news.google.com"
-    rate_per_minute = 20
-    site = "Google News"
+    site = Site("Google News", "https://news.google.com", per_minute=20)
     dialect = "google_news"
-    refuser = "Google News refused the search"
     advice = (
         "it needs no key, so this network is probably blocked or sent to a consent page: "
         "try again later or from another network"

@@ -10,6 +10,7 @@ from mentionscan.models import Entry
 from mentionscan.sources.common import JSON_ACCEPT, items
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import search_texts
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time
@@ -24,9 +25,8 @@ MAX_PAGES = 5  # per search: 500 new hits since the last run is plenty
 class HackerNewsSource(SearchApi):
     type = "hackernews"
     summary = "Hacker News stories and comments (Algolia search_by_date)"
-    endpoint = "https://hn.algolia.com"
-    rate_per_minute = 60  # Algolia allows 10,000 an hour; one a second is polite
-    site = "Hacker News"
+    # Algolia allows 10,000 an hour; one a second is polite
+    site = Site("Hacker News", "https://hn.algolia.com", per_minute=60)
     accept = JSON_ACCEPT
     json_from = "Hacker News search"
     size_param = "hitsPerPage"

@@ -172,7 +172,6 @@ class Source(ABC):
     needs: ClassVar[str] = "nothing"
     options: ClassVar[dict[str, Option]] = {}
     per_query: ClassVar[bool] = True  # one request per query (a site search) or one per source (a feed)
-    rate_per_minute: ClassVar[float | None] = None  # politeness towards the site's host
 
     def __init__(self, spec: SourceSpec, settings: Settings) -> None:
         self.spec = spec
@@ -198,7 +197,8 @@ class Source(ABC):
 
     @property
     def host_rate(self) -> float | None:
-        return self.spec.rate_per_minute or self.rate_per_minute
+        """Requests a minute to the source's host: the config's `rate_per_minute`, else no bound."""
+        return self.spec.rate_per_minute
 
     def tasks(self, queries: Sequence[QueryPlan]) -> list[Task]:
         if not self.per_query:

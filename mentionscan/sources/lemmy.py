@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import count_opt, url_opt
 from mentionscan.models import Entry
-from mentionscan.sources.common import NO_WORDS, check_range, table, text_of
+from mentionscan.sources.common import NO_WORDS, table, text_of
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import search_texts
 from mentionscan.text import one_line
 from mentionscan.timeutil import parse_time
@@ -26,22 +27,18 @@ class LemmySource(SearchApi):
     type = "lemmy"
     summary = "an instance's /api/v3/search: newest posts and comments"
     options = {
-        "instance": opt(str, required=True, help="the instance's URL, like https://lemmy.world"),
-        "limit": opt(int, default=MAX_LIMIT, help=f"results per request, 1 to {MAX_LIMIT}"),
+        "instance": url_opt("the instance's URL, like https://lemmy.world", required=True),
+        "limit": count_opt("results per request", MAX_LIMIT),
     }
     # lemmy.world allows about 100 searches in 10 minutes per address.
-    rate_per_minute = 10
-    site = "Lemmy"
+    site = Site("Lemmy", per_minute=10)
+    refuser = ""  # a refusal keeps the URL: it names the instance
     size_param = "limit"
     cursor_kind = ""  # its search takes no time bound: each run reads the newest page
     merge_repeats = False
     unaskable = NO_WORDS
     not_an_answer = "not a Lemmy search answer"
     advice = "this Lemmy instance refuses logged-out search: set instance to another one"
-
-    @classmethod
-    def check(cls, spec: SourceSpec, where: str) -> None:
-        check_range(spec, where, "limit", 1, MAX_LIMIT)
 
     def asks(self, query: QueryPlan, state: TaskState) -> list[Ask]:
         # Lemmy finds a search's words in the order written: one search per alternative.

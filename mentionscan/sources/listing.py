@@ -31,6 +31,7 @@ class Listing(SiteSource):
 
     # A listing is in publication order: nothing new appears behind its newest entry later.
     lag = timedelta(0)
+    refuser = ""  # a refusal keeps the listing's URL
     # How far back a tag listing that takes a time bound asks on its first run (None: it takes
     # none); such a listing's cursor is when it was last asked.
     first_reach: ClassVar[timedelta | None] = None
@@ -104,7 +105,7 @@ class Listing(SiteSource):
         _data, found = self.read(client, path, params)
         kept = [entry for entry in map(self.entry, found) if entry is not None]
         if found and not kept:
-            warnings.append(unreadable(len(found), self.site))
+            warnings.append(unreadable(len(found), self.site.name))
         return kept
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:

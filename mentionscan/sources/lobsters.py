@@ -12,10 +12,11 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import opt
 from mentionscan.models import Entry
-from mentionscan.sources.common import check_range, items, names, page_on, text_of
+from mentionscan.sources.common import items, names, page_on, text_of
 from mentionscan.sources.listing import Listing
+from mentionscan.sources.sitesource import Site
 from mentionscan.timeutil import parse_time
 from mentionscan.urls import safe_link
 
@@ -23,21 +24,17 @@ from mentionscan.urls import safe_link
 class LobstersSource(Listing):
     type = "lobsters"
     summary = "lobste.rs tag listings for tag: queries; the newest stories for words"
-    options = {"pages": opt(int, default=3, help="most pages of newest stories (25 each) read per run")}
-    endpoint = "https://lobste.rs"
+    options = {
+        "pages": opt(int, default=3, least=1, help="most pages of newest stories (25 each) read per run")
+    }
     # Lobsters allows 30 requests a minute and 100 in ten minutes per address.
-    rate_per_minute = 10
-    site = "Lobsters"
+    site = Site("Lobsters", "https://lobste.rs", per_minute=10)
     not_an_answer = "not a Lobsters listing (expected a list of stories)"
     advice = "Lobsters refused the request: check [settings] user_agent names mentionscan and a contact URL"
     no_such_tag = (
         "Lobsters has no tag {tag!r} (see lobste.rs/tags): query {query!r} asks nothing "
         "there; its `sources` key can name the sources it is for"
     )
-
-    @classmethod
-    def check(cls, spec: SourceSpec, where: str) -> None:
-        check_range(spec, where, "pages", 1)
 
     def newest(self, page: int) -> tuple[str, dict[str, Any]]:
         return ("/newest.json" if page == 1 else f"/newest/page/{page}.json"), {}

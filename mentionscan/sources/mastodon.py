@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import count_opt, env_opt, url_opt
 from mentionscan.models import Entry
-from mentionscan.sources.common import check_range, items, names, table, text_of, title_of
+from mentionscan.sources.common import items, names, table, text_of, title_of
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import Dialect, search_texts, tag_cover
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time
@@ -36,13 +37,13 @@ class MastodonSource(SearchApi):
     summary = "hashtag timelines for tag: queries; status search for words (with a token)"
     needs = "nothing for tag: queries; an access token (token_env) for word search"
     options = {
-        "instance": opt(str, required=True, help="the instance's URL, like https://mastodon.social"),
-        "token_env": opt(str, help="environment variable holding an access token (read:statuses)"),
-        "limit": opt(int, default=MAX_LIMIT, help=f"statuses per request, 1 to {MAX_LIMIT}"),
+        "instance": url_opt("the instance's URL, like https://mastodon.social", required=True),
+        "token_env": env_opt("an access token (read:statuses)"),
+        "limit": count_opt("statuses per request", MAX_LIMIT),
     }
     # 300 requests per 5 minutes per IP are allowed; stay well below.
-    rate_per_minute = 30
-    site = "Mastodon"
+    site = Site("Mastodon", per_minute=30)
+    refuser = ""  # a refusal keeps the URL: it names the instance
     size_param = "limit"
     cursor_kind = "id"
     merge_repeats = False
@@ -55,10 +56,6 @@ class MastodonSource(SearchApi):
         "to the name of an environment variable holding an access token"
     )
     credential_advice = "the access token in ${token_env} was refused: check it has read:statuses"
-
-    @classmethod
-    def check(cls, spec: SourceSpec, where: str) -> None:
-        check_range(spec, where, "limit", 1, MAX_LIMIT)
 
     def prepare(self) -> None:
         self.bearer = self.env("token_env", "a Mastodon access token for status search")

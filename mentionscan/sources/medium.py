@@ -16,6 +16,7 @@ from urllib.parse import quote
 from mentionscan.models import Entry
 from mentionscan.sources.interface import QueryPlan
 from mentionscan.sources.queryfeeds import QueryFeeds
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import tag_cover
 
 _TAG_SLUG = re.compile(r"[^a-z0-9]+")
@@ -24,11 +25,8 @@ _TAG_SLUG = re.compile(r"[^a-z0-9]+")
 class MediumSource(QueryFeeds):
     type = "medium"
     summary = "Medium's tag feeds (medium.com/feed/tag/...) for tag: queries"
-    endpoint = "https://medium.com"
-    rate_per_minute = 10
-    site = "Medium"
+    site = Site("Medium", "https://medium.com", per_minute=10)
     unaskable = "query {query!r} not asked: {site} has feeds by tag only (write tag:name)"
-    refuser = "Medium refused the feed"
     advice = block_advice = (
         "Medium's bot check sometimes stops feed readers: try again later or from another network"
     )

@@ -28,6 +28,7 @@ class QueryFeeds(SiteSource):
     """A site's feeds by tag or by search, read for each query."""
 
     accept = FEED_ACCEPT
+    asked = "the feed"
     # Said of a tag or route the site does not have (404) instead of failing: {path} {query}.
     no_such_feed: ClassVar[str] = ""
     block_advice: ClassVar[str] = ""  # what to do when the site sends a web page instead of a feed
@@ -79,7 +80,7 @@ class QueryFeeds(SiteSource):
         except FeedError as exc:
             if self.block_advice and "HTML page" in str(exc):
                 raise FeedError(
-                    f"{self.site} sent a web page instead of a feed: {self.block_advice}"
+                    f"{self.site.name} sent a web page instead of a feed: {self.block_advice}"
                 ) from None
             raise
 

@@ -17,13 +17,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, env_opt, opt
 from mentionscan.errors import ConfigError
 from mentionscan.models import Entry
 from mentionscan.sources.common import window
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.reddit_api import WINDOWS, RedditApi
 from mentionscan.sources.searchfeed import SearchFeed
+from mentionscan.sources.sitesource import Site
 from mentionscan.urls import canonical_url, host_of, safe_link
 
 if TYPE_CHECKING:
@@ -51,15 +52,12 @@ class RedditSource(SearchFeed):
     needs = "a real User-Agent (user_agent in [settings]); an app's credentials avoid the feed's limits"
     options = {
         "subreddits": opt(list, help="search only these subreddits (names without r/)"),
-        "client_id_env": opt(str, help='environment variable holding a "script" app\'s client id'),
-        "client_secret_env": opt(str, help="environment variable holding that app's secret"),
+        "client_id_env": env_opt('a "script" app\'s client id'),
+        "client_secret_env": env_opt("that app's secret"),
     }
-    endpoint = "https://www.reddit.com"
-    rate_per_minute = 10
-    site = "Reddit"
+    site = Site("Reddit", "https://www.reddit.com", per_minute=10)
     dialect = "reddit"
     size_param = "limit"
-    refuser = "Reddit refused the search"
     advice = block_advice = _BLOCKED
     rate_advice = (
         "Reddit allows logged-out readers about 1 search a minute from one address; "

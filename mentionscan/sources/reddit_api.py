@@ -10,19 +10,32 @@ a minute per client and says what is left in `X-Ratelimit-Remaining` and `X-Rate
 
 from __future__ import annotations
 
-import threading
 import time
 from base64 import b64encode
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mentionscan.errors import FetchError
 from mentionscan.models import Entry
-from mentionscan.sources.common import refused, reworded, table, text_of, title_of, window
+from mentionscan.sources.common import (
+    DAY,
+    HOUR,
+    MONTH,
+    WEEK,
+    YEAR,
+    refused,
+    reworded,
+    table,
+    text_of,
+    title_of,
+    window,
+)
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.session import Session
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import to_search_text
 from mentionscan.urls import safe_link
 
@@ -33,13 +46,8 @@ WEB = "https://www.reddit.com"  # where the token is asked for, and where people
 TOKEN_PATH = "/api/v1/access_token"  # noqa: S105 - a path, not a password
 LIMIT = 100
 SHORT_WAIT = 5.0  # seconds worth waiting for the allowance inside a run; longer stops the source
-WINDOWS = (  # the time windows Reddit's search takes (`t`), shortest first
-    (timedelta(hours=1), "hour"),
-    (timedelta(days=1), "day"),
-    (timedelta(days=7), "week"),
-    (timedelta(days=31), "month"),
-    (timedelta(days=365), "year"),
-)
+# The time windows Reddit's search takes (`t`).
+WINDOWS = {HOUR: "hour", DAY: "day", WEEK: "week", MONTH: "month", YEAR: "year"}
 
 
 class RedditApi(SearchApi):
@@ -47,12 +55,10 @@ class RedditApi(SearchApi):
 
     type = "reddit"
     summary = "Reddit's OAuth API (search, newest first), with a script app's credentials"
-    endpoint = "https://oauth.reddit.com"
-    rate_per_minute = 60  # under Reddit's 100 a minute per client, for the other tools sharing it
-    site = "Reddit"
+    # under Reddit's 100 a minute per client, for the other tools sharing it
+    site = Site("Reddit", "https://oauth.reddit.com", per_minute=60)
     size_param = "limit"
     max_pages = 3
-    refuser = "Reddit refused the search"
     credential_advice = advice = (
         "check that ${client_id_env} and ${client_secret_env} hold the id and secret of a "
         '"script" app (https://www.reddit.com/prefs/apps)'
@@ -63,43 +69,36 @@ class RedditApi(SearchApi):
     def __init__(self, *args: Any, subreddits: list[str], credentials: tuple[str, str], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.subreddits, self.credentials = subreddits, credentials
-        self._lock = threading.Lock()
-        self._login_error: FetchError | None = None
+        self.session = Session(self._log_in, self._login_refused)
         self._resets_at = 0.0  # monotonic time the allowance comes back, once it is used up
 
     def headers(self) -> dict[str, str]:
         return {**super().headers(), "Accept": "application/json"}
 
-    def login(self, client: HttpClient) -> None:
-        """An app-only token, once per run whatever the threads."""
-        with self._lock:
-            if self.bearer:
-                return
-            if self._login_error is not None:
-                raise self._login_error
-            basic = b64encode(":".join(self.credentials).encode()).decode()
-            token_url = (self.spec.base_url.rstrip("/") if self.spec.base_url else WEB) + TOKEN_PATH
-            try:
-                response = client.request(
-                    "POST",
-                    token_url,
-                    data={"grant_type": "client_credentials"},
-                    headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
-                    rate_per_minute=self.host_rate,
-                )
-                answer = response.json()
-                token = answer.get("access_token") if isinstance(answer, dict) else None
-                if not isinstance(token, str) or not token:
-                    said = text_of(answer, "error") if isinstance(answer, dict) else ""
-                    raise FetchError(f"Reddit gave no token ({said or 'no access_token'}): {self.advice}")
-            except FetchError as exc:
-                who = "Reddit refused the app's credentials"
-                self._login_error = refused(exc, self.advice.format_map(self.spec.options), who)
-                raise self._login_error from None
-            self.bearer = token
+    def _log_in(self, client: HttpClient) -> str:
+        """An app-only token, by the client credentials grant."""
+        basic = b64encode(":".join(self.credentials).encode()).decode()
+        token_url = (self.spec.base_url.rstrip("/") if self.spec.base_url else WEB) + TOKEN_PATH
+        response = client.request(
+            "POST",
+            token_url,
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
+            rate_per_minute=self.host_rate,
+        )
+        answer = response.json()
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token:
+            said = text_of(answer, "error") if isinstance(answer, dict) else ""
+            raise FetchError(f"Reddit gave no token ({said or 'no access_token'}): {self.advice}")
+        return token
+
+    def _login_refused(self, error: FetchError) -> FetchError:
+        who = "Reddit refused the app's credentials"
+        return refused(error, self.advice.format_map(self.spec.options), who)
 
     def request(self, client: HttpClient, path: str, params: Mapping[str, Any]) -> Response:
-        self.login(client)
+        self.bearer = self.session.token(client)
         wait = self._resets_at - time.monotonic()
         if 0 < wait <= SHORT_WAIT:
             time.sleep(wait)

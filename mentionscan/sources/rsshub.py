@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, env_opt, opt, url_opt
 from mentionscan.errors import ConfigError
 from mentionscan.sources.interface import QueryPlan
 from mentionscan.sources.queryfeeds import QueryFeeds
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import tag_cover, to_search_text
 
 PLACEHOLDERS = ("{query}", "{tag}")
@@ -25,13 +26,12 @@ class RssHubSource(QueryFeeds):
     summary = "an RSSHub instance's keyword and tag routes ({query}, {tag}), matched here"
     needs = "an RSSHub instance (instance = URL); its access key when it sets one (access_key_env)"
     options = {
-        "instance": opt(str, required=True, help="the RSSHub to ask, like https://rsshub.example"),
+        "instance": url_opt("the RSSHub to ask, like https://rsshub.example", required=True),
         "routes": opt(list, required=True, help='routes with {query} or {tag}: ["/bsky/keyword/{query}"]'),
-        "access_key_env": opt(str, help="environment variable holding the instance's ACCESS_KEY"),
+        "access_key_env": env_opt("the instance's ACCESS_KEY"),
     }
-    rate_per_minute = 30
-    site = "RSSHub"
-    refuser = "RSSHub refused the route"
+    site = Site("RSSHub", per_minute=30)
+    asked = "the route"
     advice = credential_advice = (
         "an instance with ACCESS_KEY set needs it: name its environment variable in access_key_env"
     )

@@ -88,7 +88,7 @@ class SearchApi(SiteSource):
         result = TaskResult(requests=0)
         if self.max_searches and len(asks) > self.max_searches:
             result.warnings.append(
-                f"query {query.name!r} needs {len(asks)} searches here (no OR on {self.site}); "
+                f"query {query.name!r} needs {len(asks)} searches here (no OR on {self.site.name}); "
                 f"only the first {self.max_searches} were asked"
             )
             asks = asks[: self.max_searches]
@@ -105,7 +105,7 @@ class SearchApi(SiteSource):
                     entries[(entry.native_id or entry.url) if self.merge_repeats else len(entries)] = entry
         result.entries = list(entries.values())
         if seen and not entries:
-            result.warnings.append(unreadable(seen, self.site))
+            result.warnings.append(unreadable(seen, self.site.name))
         result.cursors = self._cursors(state, marks)
         return result
 

@@ -64,7 +64,9 @@ class SearchFeed(SiteSource):
     def run_parse(self, response: Response) -> ParseJob:
         kwargs = {"url": response.url, "source": self.name, "source_type": self.type, "adapt": self.adapt}
         if self.block_advice:
-            kwargs["blocked"] = f"{self.site} sent a web page instead of search results: {self.block_advice}"
+            kwargs["blocked"] = (
+                f"{self.site.name} sent a web page instead of search results: {self.block_advice}"
+            )
         return ParseJob(parse_results, response.body, dict(response.headers), kwargs)
 
 

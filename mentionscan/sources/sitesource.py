@@ -9,6 +9,7 @@ says only what differs, as class attributes and a few small methods.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -32,21 +33,31 @@ if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response
 
 
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The site a source type asks: its name in messages, where it is, how often to ask it."""
+
+    name: str
+    endpoint: str = ""  # the real site's scheme and host ("": the config names the instance)
+    per_minute: float | None = None  # politeness towards its host; `rate_per_minute` overrides it
+
+
 class SiteSource(Source):
     """A source type that asks one site: requests to its endpoint (or `base_url`), refusals explained.
 
-    A type says what differs as class attributes: where the site is, what its answers need
+    A type says what differs as class attributes: which site it is, what its answers need
     (`accept`), how late it indexes (`lag`), and what to tell the user when it refuses.
     """
 
-    endpoint: ClassVar[str] = ""  # the real site's scheme and host; `base_url` replaces it
-    site: ClassVar[str] = ""  # the site's name in messages
+    site: ClassVar[Site] = Site("")
     accept: ClassVar[str] = ""  # the Accept header its answers need ("": none)
     lag: ClassVar[timedelta] = LAG  # how much earlier than its cursor a task asks again
     size_param: ClassVar[str | None] = None  # the parameter saying how many results an answer holds
     unaskable: ClassVar[str] = NO_TERM  # said of a query with nothing the site can search for
-    # A 401 or 403: what to do, and whether the message names the site (`refuser`) or the URL.
-    refuser: ClassVar[str] = ""
+    # A 401 or 403: what to do, and who refused: "<site> refused <asked>" unless `refuser` says
+    # otherwise; a `refuser` of "" keeps the request's URL in the message instead.
+    asked: ClassVar[str] = "the search"
+    refuser: ClassVar[str | None] = None
     advice: ClassVar[str] = ""
     # What to check when the refused request carried the user's token or key ({token_env}: an option).
     credential_advice: ClassVar[str] = ""
@@ -62,7 +73,11 @@ class SiteSource(Source):
     @property
     def root(self) -> str:
         """Where requests go: `base_url`, else the configured instance, else the site's endpoint."""
-        return self.spec.base_url or str(self.spec.get("instance") or self.endpoint)
+        return self.spec.base_url or str(self.spec.get("instance") or self.site.endpoint)
+
+    @property
+    def host_rate(self) -> float | None:
+        return self.spec.rate_per_minute or self.site.per_minute
 
     def url(self, path: str, query: str = "") -> str:
         """`path` on the site, or on `base_url` (scheme and host replaced, its own path prefixed)."""
@@ -92,7 +107,8 @@ class SiteSource(Source):
         if error.status in REFUSED:
             said = self.said(error)
             detail = f"{self.said_sep}{said}" if said else ""
-            return refused(error, self.refusal_advice(error), self.refuser, detail)
+            who = f"{self.site.name} refused {self.asked}" if self.refuser is None else self.refuser
+            return refused(error, self.refusal_advice(error), who, detail)
         if error.status == 429 and self.rate_advice:
             return reworded(error, f"{error}: {self.rate_advice}")
         return error
@@ -134,7 +150,7 @@ class SiteSource(Source):
 
     def unasked(self, query: str) -> str:
         """The warning for query `query`, which has nothing this site can search for."""
-        return self.unaskable.format(query=query, site=self.site)
+        return self.unaskable.format(query=query, site=self.site.name)
 
     def make_entry(self, **fields: Any) -> Entry:
         """An Entry of this source; a site's own id is unique across the web."""

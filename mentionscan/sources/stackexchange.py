@@ -14,13 +14,14 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mentionscan.config.model import Settings, SourceSpec, opt
+from mentionscan.config.model import Settings, SourceSpec, env_opt, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.matching.matcher import Node, Tag, positive_terms
 from mentionscan.models import Entry
 from mentionscan.sources.common import JSON_ACCEPT, REFUSED, error_json, items, names, reworded, table, whole
 from mentionscan.sources.interface import QueryPlan, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import search_texts, tags_of
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time
@@ -43,17 +44,15 @@ class StackExchangeSource(SearchApi):
     needs = "nothing (an API key in key_env raises the quota from 300 to 10,000 requests a day)"
     options = {
         "site": opt(str, default="stackoverflow", help="the site's API name: stackoverflow, superuser, ..."),
-        "key_env": opt(str, help="environment variable holding a Stack Apps API key"),
+        "key_env": env_opt("a Stack Apps API key"),
     }
-    endpoint = "https://api.stackexchange.com"
-    rate_per_minute = 20  # well under the 30 a second that gets an IP banned
-    site = "Stack Exchange"
+    # well under the 30 a second that gets an IP banned
+    site = Site("Stack Exchange", "https://api.stackexchange.com", per_minute=20)
     accept = JSON_ACCEPT
     json_from = "Stack Exchange"
     size_param = "pagesize"
     max_searches = 4  # the API has no OR and a small daily quota
     max_pages = 3
-    refuser = "Stack Exchange refused the search"
     advice = "it needs no key, so this network is probably blocked: try again later"
     credential_advice = "check the key in key_env (a Stack Apps key, for this API)"
 

@@ -15,17 +15,17 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mentionscan.config.model import SourceSpec, opt
-from mentionscan.errors import ConfigError
+from mentionscan.config.model import count_opt, url_opt
 from mentionscan.models import Entry
-from mentionscan.sources.common import check_range, table, text_of
+from mentionscan.sources.common import table, text_of
 from mentionscan.sources.interface import QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.queryfeeds import QueryFeeds
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import tag_cover, to_search_text
 from mentionscan.text import html_to_text, one_line
 from mentionscan.timeutil import parse_time, to_iso
-from mentionscan.urls import is_http_url, safe_link
+from mentionscan.urls import safe_link
 
 if TYPE_CHECKING:
     from mentionscan.fetching.http import HttpClient, Response
@@ -38,24 +38,17 @@ class WordPressSource(SearchApi):
     type = "wordpress"
     summary = "WordPress.com's tag listings (Reader API) for tag: queries; or one WordPress site's feeds"
     options = {
-        "site": opt(str, help="one self-hosted WordPress, https://blog.example: its tag and search feeds"),
-        "number": opt(int, default=MAX_NUMBER, help=f"posts per Reader request, 1 to {MAX_NUMBER}"),
+        "site": url_opt("one self-hosted WordPress, https://blog.example: its tag and search feeds"),
+        "number": count_opt("posts per Reader request", MAX_NUMBER),
     }
-    endpoint = "https://public-api.wordpress.com"
-    rate_per_minute = 30
-    site = "WordPress.com"
+    site = Site("WordPress.com", "https://public-api.wordpress.com", per_minute=30)
+    refuser = ""  # a refusal keeps the URL
     size_param = "number"
     max_pages = 3
     unaskable = "query {query!r} not asked: {site}'s Reader lists posts by tag only (write tag:name)"
     not_an_answer = "not a Reader answer (no posts)"
     advice = "WordPress.com needs no key for tags, so this network is probably blocked: try again later"
     own_site: QueryFeeds | None = None
-
-    @classmethod
-    def check(cls, spec: SourceSpec, where: str) -> None:
-        check_range(spec, where, "number", 1, MAX_NUMBER)
-        if spec.get("site") is not None and not is_http_url(spec.get("site")):
-            raise ConfigError(f"{where}: 'site' must be an http:// or https:// URL, not {spec.get('site')!r}")
 
     def prepare(self) -> None:
         if self.spec.get("site"):
@@ -112,9 +105,7 @@ class WordPressSite(QueryFeeds):
 
     type = "wordpress"
     summary = WordPressSource.summary
-    rate_per_minute = 20
-    site = "the WordPress site"
-    refuser = "the WordPress site refused the feed"
+    site = Site("the WordPress site", per_minute=20)
     advice = (
         "its security plugin or host may block feed readers: check [settings] user_agent, or ask its owner"
     )

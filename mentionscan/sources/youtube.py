@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from mentionscan.config.model import SourceSpec, opt
+from mentionscan.config.model import SourceSpec, env_opt, opt
 from mentionscan.errors import ConfigError, FetchError
 from mentionscan.models import Entry
 from mentionscan.sources.common import error_json, items, reworded, table, text_of
 from mentionscan.sources.feedparse import parse_feed
 from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState
 from mentionscan.sources.searchapi import Ask, SearchApi
+from mentionscan.sources.sitesource import Site
 from mentionscan.sources.translate import Dialect, tag_cover, to_search_text
 from mentionscan.timeutil import parse_time, to_iso, utcnow
 
@@ -43,15 +44,12 @@ class YouTubeSource(SearchApi):
     summary = "YouTube videos: the Data API v3 search (key_env), and a channel's or playlist's feed"
     needs = "an API key for search (key_env; 100 of its 10,000 daily quota units a search); feeds need none"
     options = {
-        "key_env": opt(str, help="environment variable holding a YouTube Data API v3 key"),
+        "key_env": env_opt("a YouTube Data API v3 key"),
         "channel_id": opt(str, help="a channel's feed (UC...), matched here: no key needed"),
         "playlist_id": opt(str, help="a playlist's feed (PL..., UU...), matched here: no key needed"),
     }
-    endpoint = "https://www.googleapis.com"
-    rate_per_minute = 30
-    site = "YouTube"
+    site = Site("YouTube", "https://www.googleapis.com", per_minute=30)
     size_param = "maxResults"
-    refuser = "YouTube refused the search"
     credential_advice = "check that ${key_env} holds a YouTube Data API v3 key with the API enabled"
     advice = (
         "YouTube's search needs an API key: set key_env to the name of an environment variable holding one"

@@ -40,3 +40,9 @@ def test_every_key_has_its_action() -> None:
     for key in KEYS:
         name = key.action.split("(")[0]
         assert callable(getattr(Inbox, f"action_{name}", None)), key
+
+
+def test_the_footer_names_keys_of_the_table() -> None:
+    from mentionscan.inbox.keys import FOOTER
+
+    assert FOOTER.issubset(key.label for key in KEYS)
