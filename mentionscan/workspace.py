@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mentionscan.config import opml as opml_lists
 from mentionscan.config.load import default_config_path, load_config
 from mentionscan.config.model import Config, Settings
 from mentionscan.errors import ConfigError, NotFound
@@ -23,6 +22,7 @@ from mentionscan.workspace_db import DatabaseCommands
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
+    from mentionscan.config import opml as opml_lists
     from mentionscan.delivery.digest import Deliver, DigestResult
     from mentionscan.delivery.formats import Detail, Format
     from mentionscan.delivery.notify import NotifyResult
@@ -366,11 +366,15 @@ class Workspace(DatabaseCommands):
 
     def import_sources(self, opml: Path, *, dry_run: bool = False) -> opml_lists.Imported:
         """Add an OPML file's feeds to the config file as `feed` sources (`dry_run`: only say which)."""
-        return opml_lists.import_opml(self.config, opml, dry_run=dry_run)
+        from mentionscan.config.opml import import_opml
+
+        return import_opml(self.config, opml, dry_run=dry_run)
 
     def export_sources(self, out: TextIO) -> int:
         """Write the config's feed sources to `out` as an OPML list; how many."""
-        return opml_lists.export_opml(self.config, out)
+        from mentionscan.config.opml import export_opml
+
+        return export_opml(self.config, out)
 
     # Helpers
 

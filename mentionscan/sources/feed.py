@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 from mentionscan.config.model import SourceSpec, opt, require_env, url_opt
 from mentionscan.errors import ConfigError, FetchError, MentionscanError
 from mentionscan.sources.common import refused
-from mentionscan.sources.feedparse import parse_feed
 from mentionscan.sources.google_alerts import alert_entry, is_alerts_feed
 from mentionscan.sources.interface import ParseJob, QueryPlan, Task, TaskResult, TaskState, Validators
 from mentionscan.sources.sitesource import SiteSource
@@ -78,6 +77,9 @@ class FeedSource(SiteSource):
         if response.status == 304:
             result.not_modified = True
             return result
+        # Imported here: reading a config (every command) needs this class, not the parsers.
+        from mentionscan.sources.feedparse import parse_feed
+
         kwargs: dict[str, Any] = {"url": response.url, "source": self.name, "source_type": self.type}
         if is_alerts_feed(str(self.spec.options["url"])):
             kwargs["adapt"] = alert_entry
@@ -86,6 +88,8 @@ class FeedSource(SiteSource):
 
     def probe(self, client: HttpClient, queries: Sequence[QueryPlan]) -> Response:
         """The feed's answer, judged as `fetch` judges it: a web page or an empty body is not a feed."""
+        from mentionscan.sources.feedparse import parse_feed
+
         response = client.get(self.feed_url)
         judged(
             response, lambda: parse_feed(response.body, response.headers, url=response.url, source=self.name)
