@@ -61,6 +61,24 @@ def stored(folder: Path, database: str) -> dict[str, dict]:
         }
 
 
+def fetch_held_up(config: Path, home: Path, feeds: Feeds) -> subprocess.Popen[bytes]:
+    """A real `fetch` in its own process, once it is waiting for the slow site's answer."""
+    fetch = subprocess.Popen(
+        mentionscan_command("fetch", "--config", str(config), "--quiet"),
+        env=cli_env(home),
+        cwd=config.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not feeds.server.count("/held"):
+        if time.monotonic() > deadline or fetch.poll() is not None:
+            fetch.kill()
+            pytest.fail(f"the fetch never asked the slow site: {fetch.communicate()}")
+        time.sleep(0.01)
+    return fetch
+
+
 @pytest.mark.parametrize("backend", sorted(DATABASES))
 def test_a_change_during_a_fetch_is_saved_at_once_and_kept_by_the_fetch(
     backend: str, feeds: Feeds, cli: Cli, write_config: Callable[..., Path], isolated_home: Path
@@ -79,18 +97,8 @@ def test_a_change_during_a_fetch_is_saved_at_once_and_kept_by_the_fetch(
         sources,
         settings={"database": database, "lock_timeout": 0.5},
     )
-    fetch = subprocess.Popen(
-        mentionscan_command("fetch", "--config", str(config), "--quiet"),
-        env=cli_env(isolated_home),
-        cwd=config.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    fetch = fetch_held_up(config, isolated_home, feeds)
     try:
-        deadline = time.monotonic() + 30
-        while not feeds.server.count("/held"):  # the fetch is waiting for the slow site
-            assert time.monotonic() < deadline and fetch.poll() is None, fetch.communicate()
-            time.sleep(0.01)
         marked = cli("mark", "--config", str(config), mention["id"][:7], "todo")
         noted = cli("note", "--config", str(config), mention["id"][:7], "asked them how it went")
         assert marked.exit_code == 0, marked.stderr
@@ -118,18 +126,8 @@ def test_two_fetches_still_take_turns(
         [{"name": "slow", "type": "feed", "url": feeds.server.url("/held")}],
         settings={"lock_timeout": 0.5},
     )
-    first = subprocess.Popen(
-        mentionscan_command("fetch", "--config", str(config), "--quiet"),
-        env=cli_env(isolated_home),
-        cwd=config.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    first = fetch_held_up(config, isolated_home, feeds)
     try:
-        deadline = time.monotonic() + 30
-        while not feeds.server.count("/held"):
-            assert time.monotonic() < deadline and first.poll() is None, first.communicate()
-            time.sleep(0.01)
         second = cli("fetch", "--config", str(config), "--quiet")
     finally:
         feeds.release.set()
