@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -18,6 +18,7 @@ from mentionscan.config.model import SOURCE_COMMON_OPTIONS, Config, Option
 from mentionscan.errors import MentionscanError
 from mentionscan.fetching.health import SourceHealth
 from mentionscan.fetching.run import queries_for, query_plans
+from mentionscan.fetching.scheduler import SIGNAL_CHECK
 from mentionscan.sources import SOURCE_TYPES, Source
 from mentionscan.sources.interface import TaskState
 from mentionscan.text import one_line
@@ -98,10 +99,16 @@ def check_sources(
     workers = max(1, min(config.settings.concurrency, len(live)))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="doctor")
     try:
+        probes = []
         for check, spec in live:
             source = SOURCE_TYPES[spec.type](spec, config.settings)
             queries = [plans[n] for n in queries_for(config, spec.name)]
-            pool.submit(_probe, check, source, queries, client)
+            probes.append(pool.submit(_probe, check, source, queries, client))
+        # In short steps: a Ctrl-C that the kernel hands to a probe's thread only sets Python's
+        # flag, and a wait without a timeout would not wake to see it.
+        pending = set(probes)
+        while pending:
+            pending = wait(pending, timeout=SIGNAL_CHECK).not_done
         pool.shutdown(wait=True)
     except BaseException:
         # Ctrl-C, even while the probes are still being handed out: nobody waits for a

@@ -23,6 +23,7 @@ from mentionscan.fetching.screening import Screened, Screening, ScreenJob, start
 from mentionscan.models import ParsedFeed
 from mentionscan.sources.interface import TaskResult
 
+SIGNAL_CHECK = 0.25  # seconds the run's thread waits at most before it looks for a Ctrl-C
 PARSE_IN_PROCESSES_AFTER = 8  # documents to parse before a process pool pays for itself
 # What the parse workers need, imported once in the fork server rather than in each worker.
 # The first makes the fork server die with the run that started it.
@@ -86,7 +87,7 @@ def run_tasks(
             for index in range(total):
                 watch(pool.submit(_guarded, fetch, index), "fetch", index)
             while outstanding:
-                kind, index, future = arrived.get()
+                kind, index, future = _next(arrived)
                 outstanding -= 1
                 if kind == "parse":
                     broken = future.cancelled() or isinstance(future.exception(), BrokenProcessPool)
@@ -182,6 +183,14 @@ class _Parsers:
         for pool in (self.pool, self.careful):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _next(arrived: queue.SimpleQueue[Any]) -> Any:
+    """The next item, waiting in short steps: a Ctrl-C that the kernel hands to another thread
+    only sets Python's flag, and a wait without a timeout would not wake to see it."""
+    while True:
+        with contextlib.suppress(queue.Empty):
+            return arrived.get(timeout=SIGNAL_CHECK)
 
 
 def _submit(
