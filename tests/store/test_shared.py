@@ -12,7 +12,7 @@ import pytest
 from mentionscan.errors import Conflict, StoreError
 from mentionscan.store import open_store
 from tests import pgtools
-from tests.store.tools import make, populate
+from tests.store.tools import also, make, populate
 
 pytestmark = pytest.mark.postgres
 
@@ -20,15 +20,6 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def location() -> str:
     return pgtools.database_url()
-
-
-def also(query: str):
-    """A rebase that adds `query` to whatever the mention holds now."""
-
-    def again(current):
-        return None if query in current.queries else replace(current, queries=(*current.queries, query))
-
-    return again
 
 
 def test_a_change_based_on_an_old_read_is_applied_to_the_current_row(location):

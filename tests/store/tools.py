@@ -275,3 +275,12 @@ OLD_WRITERS = {
     "sqlite": {1: write_schema_1_sqlite, 2: write_schema_2_sqlite},
     "json": {1: write_schema_1_json},
 }
+
+
+def also(query: str):
+    """A rebase that adds `query` to whatever the mention holds now."""
+
+    def again(current):
+        return None if query in current.queries else replace(current, queries=(*current.queries, query))
+
+    return again
