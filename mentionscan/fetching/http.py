@@ -103,7 +103,9 @@ class HttpClient:
         # Proxies from the environment are honoured; .netrc credentials are not sent anywhere
         # (every request carries its own auth: the URL's user and password, or none).
         self.session.trust_env = True
-        adapter = Adapter(pool_connections=settings.concurrency, pool_maxsize=settings.concurrency)
+        # A pool per host, as many as run at once; a pool holds at most per_host connections, which
+        # matters: urllib3 fills and drains a pool's queue slot by slot, on every new host.
+        adapter = Adapter(pool_connections=settings.concurrency, pool_maxsize=settings.per_host)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._hosts: dict[str, _Host] = {}
