@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from mentionscan.dedup import entry_keys, link_key, mention_id
+from mentionscan.dedup import entry_keys, link_key, mention_id, page_key
 from mentionscan.matching.language import language_tag
 from mentionscan.matching.matcher import Document, Hit, Matcher
 from mentionscan.models import Entry, Event, Mention
@@ -37,6 +37,10 @@ class Candidate:
     published: datetime | None
     keys: tuple[str, ...]
     hits: tuple[Hit, ...]
+    # Worked out where the entry is screened (a parse worker) rather than by the run, which does
+    # everything else in one thread: a canonical URL costs 60 µs, and its library 100 ms to load.
+    linked: tuple[str, ...] = ()  # the key a discussion holds of the page it links to (`link_key`)
+    about: str | None = None  # what `related` looks up: that page's mention, or this page's discussions
 
     @property
     def queries(self) -> tuple[str, ...]:
@@ -74,7 +78,9 @@ class Intake:
         hits = self.matcher.match(document, names)
         if not hits:
             return NOT_A_MATCH
-        return Candidate(entry, published, tuple(entry_keys(entry)), tuple(hits))
+        linked = (link_key(entry.link),) if entry.link else ()
+        about = page_key(entry.link) if entry.link else link_key(entry.url) if entry.url else None
+        return Candidate(entry, published, tuple(entry_keys(entry)), tuple(hits), linked, about)
 
     def merge(self, existing: Mention, seen: Candidate) -> Mention | None:
         """`existing` with what this sighting adds (queries, keys), or None when it adds nothing.
@@ -86,7 +92,7 @@ class Intake:
         entry = seen.entry
         added = tuple(q for q in seen.queries if q not in existing.queries)
         room = max(0, MAX_KEYS - len(existing.keys))
-        offered = seen.keys + ((link_key(entry.link),) if entry.link else ())
+        offered = seen.keys + seen.linked
         new_keys = tuple(k for k in offered if k not in existing.keys)[:room]
         if not added and not new_keys:
             return None
@@ -129,7 +135,7 @@ class Intake:
             source_type=entry.source_type,
             queries=names,
             status="new",
-            keys=seen.keys + ((link_key(entry.link),) if entry.link else ()),
+            keys=seen.keys + seen.linked,
             text=entry.text,
             tags=entry.tags,
             link=entry.link or None,

@@ -213,6 +213,11 @@ class _Run:
                 finish,
                 workers=self.config.settings.concurrency,
                 documents=sum(1 for source, _, _ in work if not source.per_query),
+                sure=sum(
+                    1
+                    for (source, _, _), state in zip(work, states, strict=True)
+                    if not source.per_query and not state.validators
+                ),
                 progress=progress,
                 stop=getattr(client, "cancel", None),
                 screening=self.screening,
@@ -336,7 +341,7 @@ class _Run:
         self.store.put(mention, rebase=again)
         self.new[mention.id] = mention
         report.new += 1
-        self._relate(mention)
+        self._relate(mention, seen.about)
 
     def _put(
         self, mention: Mention, stored_queries: tuple[str, ...] | None = None, rebase: Rebase | None = None
@@ -351,13 +356,14 @@ class _Run:
         elif stored_queries is not None and mention.queries != stored_queries:
             self.updated[mention.id] = mention
 
-    def _relate(self, mention: Mention) -> None:
+    def _relate(self, mention: Mention, key: str | None = None) -> None:
         """Link a discussion and the stored mention of the page it is about, both ways (`related`).
 
         Only the first discussion found is linked to a page stored after it; every discussion
-        stored after its page links itself.
+        stored after its page links itself. `key`: what to look up, when the screening worked it out.
         """
-        key = page_key(mention.link) if mention.link else link_key(mention.url) if mention.url else None
+        if key is None:
+            key = page_key(mention.link) if mention.link else link_key(mention.url) if mention.url else None
         other = self.store.find_by_keys([key]) if key else None
         if other is None or other.id == mention.id or other.id in mention.related:
             return

@@ -54,11 +54,13 @@ def run_tasks(
     stop: Callable[[], None] | None = None,
     screening: Screening | None = None,
     names: Callable[[int], Sequence[str]] | None = None,
+    sure: int = 0,
 ) -> None:
     """`fetch(i)` for each task in threads, parse what it returns, and `finish(i, outcome)` in order.
 
     `documents` is how many tasks return a document to parse (a feed each): above
-    PARSE_IN_PROCESSES_AFTER they are parsed in a process pool, started at the first one. With
+    PARSE_IN_PROCESSES_AFTER they are parsed in a process pool, started at the first one, or at
+    once when `sure` of them are sure to bring one (no validators to answer 304 to). With
     `screening`, the pool's workers also screen each feed's entries for the queries `names(i)`
     (the outcome's `screened`, in place of its `entries`).
     When this is interrupted (Ctrl-C), `stop()` is called to end the requests in flight, queued
@@ -86,6 +88,9 @@ def run_tasks(
                 progress("", 0, total)
             for index in range(total):
                 watch(pool.submit(_guarded, fetch, index), "fetch", index)
+            if in_processes and sure > PARSE_IN_PROCESSES_AFTER:
+                # A cold run: its workers start while the first answers are on their way, not after.
+                parsers.start()
             while outstanding:
                 kind, index, future = _next(arrived)
                 outstanding -= 1
@@ -149,6 +154,12 @@ class _Parsers:
         self.suspects: collections.deque[int] = collections.deque()
         self.checking: int | None = None  # the suspect in the one-worker pool now
         self.held_by: dict[int, Executor | None] = {}  # the main pool each job was given to
+
+    def start(self) -> None:
+        """Start the main pool's workers now (else the first submit starts them)."""
+        if self.pool is None:
+            with contextlib.suppress(Exception):  # no pool now: the first submit tries again
+                self.pool = _process_pool(self.screening)
 
     def submit(self, index: int, job: Job) -> Future[Any]:
         self.jobs[index] = job
