@@ -9,6 +9,7 @@ from. A parameter that selects content (`?id=`, `?p=`, `?v=`, `?q=`) is never on
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -126,12 +127,14 @@ _PARAM_WRAPPERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("slack-redir.net", "/link", ("url",)),
     ("t.umblr.com", "/redirect", ("z",)),
 )
+_WRAPPER_HOSTS = frozenset(host for host, _, _ in _PARAM_WRAPPERS)
 # AMP caches: /c/s/example.com/page is https://example.com/page (c: content, v: viewer, ...).
 _AMP_CACHE = re.compile(r"^/(?:c|v|i|wp|r)/(s/)?(.+)$")
 _GOOGLE_AMP = re.compile(r"^/amp/(s/)?(.+)$")
 _MAX_WRAPS = 4  # a Google link to an AMP page of a Facebook link is three deep; more is a loop
 
 
+@functools.lru_cache(maxsize=4096)  # asked of each link several times (see urls._SEEN)
 def unwrap(url: str) -> str:
     """The page a redirector or cache link leads to (Google, Facebook, AMP, ...), else `url` itself."""
     for _ in range(_MAX_WRAPS):
@@ -154,6 +157,8 @@ def _target(url: str) -> str:
     if host == "cdn.ampproject.org" or host.endswith(".cdn.ampproject.org"):
         return _amp(_AMP_CACHE, parts.path, parts.query)
     google = bool(_GOOGLE.search(host))
+    if not google and host not in _WRAPPER_HOSTS:
+        return ""
     if google and parts.path.startswith("/amp/"):
         return _amp(_GOOGLE_AMP, parts.path, parts.query)
     for wrapper, path, names in _PARAM_WRAPPERS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
@@ -11,8 +12,14 @@ from mentionscan.urlrules import is_tracking, site_rules, unwrap
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_URL = 8_192  # longer is no link anyone wrote (sitemaps stop at 2,048; servers refuse past 8 KiB)
+# An entry's link is checked by the parser, by the intake and by each key made of it: the same
+# few strings again and again, each taken apart by urlsplit. Pure functions: their answers are kept.
+_SEEN = 4096
+# http(s)://host[:port] then the path, query or fragment or nothing: surely an http URL with a host.
+_PLAIN_HTTP = re.compile(r"https?://[a-z0-9.-]+(?::[0-9]+)?(?:[/?#]|$)", re.IGNORECASE | re.ASCII)
 
 
+@functools.lru_cache(maxsize=_SEEN)
 def is_http_url(url: str | None) -> bool:
     """True for an absolute http or https URL with a host, and no white space or control character
     inside it: a newline in a link would end a Markdown link, a mail's line or a terminal's escape."""
@@ -21,6 +28,8 @@ def is_http_url(url: str | None) -> bool:
     url = url.strip()
     if not url.isprintable() or " " in url:
         return False
+    if _PLAIN_HTTP.match(url):  # most links: a host name and nothing urlsplit could refuse
+        return True
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -28,6 +37,7 @@ def is_http_url(url: str | None) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+@functools.lru_cache(maxsize=_SEEN)
 def safe_link(url: str | None) -> str:
     """`url` if it may be rendered as a link (http or https, at most MAX_URL characters), else "";
     control characters and any `user:password@` removed (a credential is never stored or shown,
@@ -96,6 +106,8 @@ def _tracking_pair(pair: str, host: str, site: frozenset[str]) -> bool:
 
 def without_credentials(url: str) -> str:
     """`url` without its `user:password@`, for anything that is kept (a moved feed's new address)."""
+    if "@" not in url:
+        return url
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -166,8 +166,7 @@ def clean_entry(entry: Entry) -> Entry:
     A redirector's link (Google, Facebook, an AMP cache) becomes the page it leads to, so that
     `site:` and the reader see the real host.
     """
-    return replace(
-        entry,
+    cleaned = dict(
         url=safe_link(unwrap(entry.url)),
         title=truncate(clean(entry.title), MAX_TITLE),
         text=truncate(clean(entry.text), MAX_TEXT),
@@ -180,6 +179,10 @@ def clean_entry(entry: Entry) -> Entry:
         native_id=_short(clean(entry.native_id), MAX_URL) or None,
         language=language_tag(entry.language),
     )
+    # A parser's entry is clean already: most come out as they went in, and stay the same object.
+    if all(getattr(entry, name) == value for name, value in cleaned.items()):
+        return entry
+    return replace(entry, **cleaned)  # type: ignore[arg-type]
 
 
 def _short(value: str, limit: int = MAX_NAME) -> str:
