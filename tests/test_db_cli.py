@@ -229,3 +229,18 @@ def test_db_upgrade_brings_an_old_file_to_this_schema_once(cli: Cli, tmp_path: P
     assert result.stderr == (
         f"{missing} holds no database yet: the first fetch creates it at this version's schema.\n"
     )
+
+
+def test_an_sqlite_file_named_as_a_plain_path_is_told_how_to_name_it(cli: Cli, config: Path) -> None:
+    filled_database(cli, config)
+    target = config.parent / "mentions.db"
+    assert cli("db", "migrate", "--config", str(config), "--to", f"sqlite:///{target}").exit_code == 0
+    before = target.read_bytes()
+
+    result = cli("list", "--config", str(config), "--db", str(target))
+
+    assert result.exit_code != 0
+    assert f"database {target} is an SQLite database: name it sqlite:///{target}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert target.read_bytes() == before
+    assert cli("list", "--config", str(config), "--db", f"sqlite:///{target}").exit_code == 0

@@ -193,6 +193,12 @@ def parse_tables(raw: bytes, path: Path) -> Tables:
         with gc_paused():
             data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
+        if raw.startswith(b"SQLite format 3\0"):
+            # A plain path names a JSON database; an SQLite file is named by its scheme.
+            raise StoreError(
+                f"database {path} is an SQLite database: name it sqlite:///{path} (as --db, "
+                "$MENTIONSCAN_DB or `database` in the config)"
+            ) from None
         raise unreadable(path, f"it is not valid JSON ({error})") from None
     if not isinstance(data, dict):
         raise unreadable(path, f"expected a JSON object of tables, found {_kind(data)}")
