@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
-HOST_SUFFIX = ".bench.test"  # names that bench/hosts.py resolves to 127.0.0.1, and nothing else does
+from hosts import HOST_SUFFIX  # names that bench/hosts.py resolves to 127.0.0.1, and nothing else does
 
 VOCABULARY = (
     "the a of to and in for is on that with as it by this from at be are was or an have not but we "

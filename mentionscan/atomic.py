@@ -32,11 +32,13 @@ def write_atomically(
     what: str = "",
     error: type[MentionscanError] = MentionscanError,
     failed: Callable[[OSError], MentionscanError] | None = None,
+    durable: bool = True,
 ) -> None:
     """Replace `path` with the bytes of `pieces`; on any failure the old file is left as it was.
 
     Raises `error` with one line, "cannot write <what or path>: <reason>" (or what `failed` makes
-    of the OSError). The folder must exist.
+    of the OSError). The folder must exist. Not `durable`: whole or absent after a crash, but
+    maybe the old file (no fsync: for a file that only says something while its process runs).
     """
     name = what or str(path)
     folder = path.parent
@@ -57,7 +59,8 @@ def write_atomically(
             for piece in pieces:
                 out.write(piece)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         if path.is_dir():
             raise IsADirectoryError(21, os.strerror(21))
         temp.replace(path)
@@ -67,7 +70,8 @@ def write_atomically(
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    fsync_folder(folder)
+    if durable:
+        fsync_folder(folder)
 
 
 def _mode(path: Path, private: bool) -> int:

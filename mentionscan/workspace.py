@@ -123,10 +123,14 @@ class Workspace(DatabaseCommands):
 
         `shard=(i, n)`: only the i-th of n fixed shares of the sources (each machine its own).
         """
-        from mentionscan.delivery.notify import after_fetch
         from mentionscan.fetching.run import run_fetch
 
-        config, send_on = self.config, after_fetch(self.config, notify, dry_run)  # checked before a request
+        config = self.config
+        send_on: Callable[[Store, RunResult], RunResult] = _as_found
+        if notify or (notify is None and config.settings.notify):
+            from mentionscan.delivery.notify import after_fetch
+
+            send_on = after_fetch(config, notify, dry_run)  # the channels are checked before a request
         with self.store(write=not dry_run, purpose="fetch", brief=True) as store:
             found = run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress, shard=shard)
             return send_on(store, found)
@@ -390,3 +394,8 @@ class Workspace(DatabaseCommands):
                 store.put(changed, rebase=change)
                 store.save()
         return changed
+
+
+def _as_found(store: Store, result: RunResult) -> RunResult:
+    """What a fetch that notifies no one does with its result: nothing."""
+    return result

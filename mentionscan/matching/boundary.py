@@ -4,14 +4,25 @@ the fold, so offsets carry over)."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from mentionscan.matching.parts import SEP, UNSPACED
 from mentionscan.text import fold
 
-# `re`'s \w is exactly str.isalnum() plus "_"; the letters of unspaced scripts are boundaries too
-_NOT_ALNUM = re.compile(f"[\\W_{UNSPACED}]")
-_NOT_ALNUM_OR_SEP = re.compile(f"[^\\w\\x1f]|[_{UNSPACED}]")
+
+# `re`'s \w is exactly str.isalnum() plus "_"; the letters of unspaced scripts are boundaries too.
+# Compiled when first needed (they take 10 ms): only text that is not ASCII needs them.
+@functools.cache
+def _not_alnum() -> re.Pattern[str]:
+    return re.compile(f"[\\W_{UNSPACED}]")
+
+
+@functools.cache
+def _not_alnum_or_sep() -> re.Pattern[str]:
+    return re.compile(f"[^\\w\\x1f]|[_{UNSPACED}]")
+
+
 # bytes.translate table to the boundary form: letters lowered, digits and SEP kept, the rest a space
 # (including the "?" that stands in for each non-ASCII character, which is handled apart)
 _BOUNDARY = bytes(
@@ -34,7 +45,7 @@ class Folder:
             return text.lower(), " " + raw.translate(_BOUNDARY).decode("ascii") + " "
         if raw.count(b"?") - text.count("?") > _FEW_NON_ASCII:
             whole = fold(text)
-            return whole, " " + _NOT_ALNUM_OR_SEP.sub(" ", whole) + " "
+            return whole, " " + _not_alnum_or_sep().sub(" ", whole) + " "
         # Most text is ASCII with a few quotes, dashes and accents: fold only those runs (the fold
         # works character by character, so the pieces add up). bytes.find skips the ASCII at C speed.
         lower, blank = raw.lower().decode("ascii"), raw.translate(_BOUNDARY).decode("ascii")
@@ -60,7 +71,7 @@ class Folder:
         cached = self._runs.get(run)
         if cached is None:
             run_folded = fold(run)
-            cached = (run_folded, _NOT_ALNUM.sub(" ", run_folded))
+            cached = (run_folded, _not_alnum().sub(" ", run_folded))
             if len(run) <= 4:  # short runs repeat (quotes, dashes, accents); long ones rarely do
                 if len(self._runs) >= _RUN_CACHE_LIMIT:
                     self._runs.clear()

@@ -6,6 +6,7 @@ and the boundary form, where a whole word `acme` is the substring " acme ".
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from bisect import bisect_right
@@ -39,7 +40,18 @@ UNSPACED = (
     "\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f"
     "\U00020000-\U0003134f"
 )
-UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")
+
+
+@functools.cache
+def _unspaced_char() -> re.Pattern[str]:
+    return re.compile(f"[{UNSPACED}]")  # 15 ms to compile: only for queries that are not ASCII
+
+
+def unspaced(text: str) -> bool:
+    """Whether `text` holds a letter of a script written without spaces (none is ASCII)."""
+    return not text.isascii() and _unspaced_char().search(text) is not None
+
+
 _SPACED_ALNUM = f"[^\\W_{UNSPACED}]"  # a letter or digit of a script that separates its words
 _GAP = r"(?:[^\w\x1f]|_)"  # what may stand between the words of a phrase (never a field separator)
 
@@ -171,7 +183,7 @@ def describe(term: Term) -> tuple[tuple[object, ...], Callable[[int], list[Part]
     words = tokens(" ".join(value.words))
     if len(words) == 1:  # a phrase of one word is that word: "acme" finds acme
         return ("word", words[0], False, mask), lambda tid: [literal_part(tid, words[0], False, mask)]
-    if any(UNSPACED_CHAR.search(w) for w in words):
+    if any(unspaced(w) for w in words):
         return ("phrase", tuple(words), mask), lambda tid: [_unspaced_phrase(tid, words, mask)]
     pattern = " (" + " +".join(map(re.escape, words)) + ")(?= )"
     anchors = [f" {w} " for w in words]
@@ -179,13 +191,13 @@ def describe(term: Term) -> tuple[tuple[object, ...], Callable[[int], list[Part]
 
 
 def literal_part(tid: int, literal: str, prefix: bool, mask: int) -> Part:
-    unspaced = UNSPACED_CHAR.search(literal)
-    if literal.isalnum() and not unspaced:
+    in_unspaced = unspaced(literal)
+    if literal.isalnum() and not in_unspaced:
         return WordPart(tid, literal, prefix, mask)
     # Punctuation the boundary form lost, or a script it blanks: find the exact literal in the
     # fold, with a boundary where it starts or ends with a letter or digit of a spaced script (a
     # prefix also takes the rest of the word).
-    if unspaced:
+    if in_unspaced:
         anchors = [UNSPACED_ATOM + literal]
     else:
         anchors = [f" {w} " for w in _NOT_ALNUM.sub(" ", literal).split()]
@@ -197,8 +209,8 @@ def literal_part(tid: int, literal: str, prefix: bool, mask: int) -> Part:
 
 def _edges(first: str, last: str, prefix: bool) -> tuple[str, str]:
     """The lookarounds that make a literal a whole word (or, with `prefix`, a word start) in the fold."""
-    spaced_first = first.isalnum() and not UNSPACED_CHAR.match(first)
-    spaced_last = last.isalnum() and not UNSPACED_CHAR.match(last)
+    spaced_first = first.isalnum() and not unspaced(first)
+    spaced_last = last.isalnum() and not unspaced(last)
     before = f"(?<!{_SPACED_ALNUM})" if spaced_first else ""
     if not spaced_last:
         return before, ""
@@ -209,10 +221,10 @@ def _unspaced_phrase(tid: int, words: Sequence[str], mask: int) -> Part:
     """A phrase with words of an unspaced script: next to those, words may touch ("产品 质量": 产品质量)."""
     pattern = re.escape(words[0])
     for left, right in itertools.pairwise(words):
-        touching = UNSPACED_CHAR.match(left[-1]) or UNSPACED_CHAR.match(right[0])
+        touching = unspaced(left[-1]) or unspaced(right[0])
         pattern += (_GAP + ("*" if touching else "+")) + re.escape(right)
     before, after = _edges(words[0][0], words[-1][-1], False)
-    anchors = [UNSPACED_ATOM + w if UNSPACED_CHAR.search(w) else f" {w} " for w in words]
+    anchors = [UNSPACED_ATOM + w if unspaced(w) else f" {w} " for w in words]
     return PatternPart(tid, f"{before}({pattern}){after}", True, mask, anchors)
 
 

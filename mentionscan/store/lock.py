@@ -77,7 +77,7 @@ def _why(lock_path: Path, error: OSError) -> str:
 def _say_who(holder: Path, purpose: str) -> None:
     record = {"command": purpose or "mentionscan", "pid": os.getpid(), "started": to_iso(utcnow())}
     with suppress(Exception):  # a courtesy: a read-only folder or a full disk must not stop the run
-        write_atomically(holder, [json.dumps(record).encode()])
+        write_atomically(holder, [json.dumps(record).encode()], durable=False)  # it dies with the run
 
 
 def holder_of(lock_path: Path) -> str:
