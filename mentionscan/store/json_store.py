@@ -1,13 +1,14 @@
 """The default backend: one JSON file (`jsonfile.py`), read once, answered in memory, replaced atomically.
 
-Opening parses only each mention's id and keys (all a fetch needs: lookups by id and key); a
-query parses every mention once, then answers from memory. TinyDB's table API is not used: each
+Opening parses only each mention's id and keys (all a fetch needs: lookups by id and key), and
+only once the first lookup asks (a run whose feeds all answer 304 looks nothing up); a query
+parses every mention once, then answers from memory. TinyDB's table API is not used: each
 of its calls re-reads and rebuilds the whole table, about 0.1 s per call at 100,000 mentions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,8 @@ class JSONStore(BaseStore):
         # CRC, rather than joining and checking all the lines again.
         self._block: Block | None = None
         self._parsed: dict[str, Mention] | None = None  # by doc id, once a query needed them all
+        # What gives the mention lines of a file we wrote, not yet indexed (`_indexed` does it).
+        self._unindexed: Callable[[], list[bytes]] | None = None
         if raw is not None:
             with gc_paused():
                 if not self._load_own_file(raw):
@@ -75,13 +78,16 @@ class JSONStore(BaseStore):
     # The primitives
 
     def _stored(self, mention_id: str) -> Stored | None:
+        self._indexed()
         doc_id = self._doc_ids.get(mention_id)
         return None if doc_id is None else Stored(int(doc_id), line_payload(self._lines[doc_id]))
 
     def _stored_ids(self, prefix: str) -> list[str]:
+        self._indexed()
         return [i for i in self._doc_ids if i.startswith(prefix)]
 
     def _stored_holders(self, keys: list[str], dropped: Mapping[str, Collection[str]]) -> dict[str, Holder]:
+        self._indexed()
         if self._keys_stale:
             self._keys = index_mentions(self._docs(), strict=False)[1]
             self._keys_stale = False
@@ -101,6 +107,7 @@ class JSONStore(BaseStore):
         return scan(((int(d), m) for d, m in self._all().items()), selection, exclude)
 
     def _stored_count(self, selection: MentionFilter | None, exclude: frozenset[str]) -> int:
+        self._indexed()
         if selection is None:
             return len(self._doc_ids) - len(exclude)
         return sum(1 for m in self._all().values() if m.id not in exclude and selection.accepts(m))
@@ -109,9 +116,12 @@ class JSONStore(BaseStore):
         return tally((m for m in self._all().values() if m.id not in exclude), keys)
 
     def _end(self) -> int:
+        self._indexed()
         return self._next_id
 
     def _commit(self, changes: list[tuple[str, Change]], states: dict[str, dict[str, Any]]) -> None:
+        if changes or self._block is None:
+            self._indexed()
         # Built aside and swapped in only once the file is written: a failed save changes nothing.
         lines, block, appended = dict(self._lines), self._block, []
         for mention_id, change in changes:
@@ -142,7 +152,7 @@ class JSONStore(BaseStore):
         return JSONStore(self.path, location=self.location, write=True)
 
     def _close(self) -> None:
-        self._lines, self._tables, self._block, self._parsed = {}, {}, None, None
+        self._lines, self._tables, self._block, self._parsed, self._unindexed = {}, {}, None, None, None
         self._doc_ids, self._keys, self._state_ids = {}, {}, {}
 
     # Keeping the indexes right after a save
@@ -165,6 +175,7 @@ class JSONStore(BaseStore):
 
     def _docs(self) -> dict[str, dict[str, Any]]:
         """Every stored document, by doc id (parsed each time: only rare paths need them)."""
+        self._indexed()
         with gc_paused():
             docs: dict[str, dict[str, Any]] = orjson.loads(b"{" + b",".join(self._lines.values()) + b"}")
         return docs
@@ -180,15 +191,37 @@ class JSONStore(BaseStore):
     # Loading
 
     def _load_own_file(self, raw: bytes) -> bool:
-        """Load a file exactly as we wrote it, parsing only ids and keys; False if it isn't one."""
+        """Take a file exactly as we wrote it (its CRC says so); False if it isn't one.
+
+        Its mentions' ids and keys are parsed when first needed (`_indexed`).
+        """
         split = split_own_file(raw)
         if split is None:
             return False
         tables, lines, block = split
+        self.schema = self._schema_of(tables)
+        self._tables, self._block, self._unindexed = tables, block, lines
+        return True
+
+    def _indexed(self) -> None:
+        """Index the mention lines `_load_own_file` took, if it has not been done."""
+        lines, self._unindexed = self._unindexed, None
+        if lines is None:
+            return
+        with gc_paused():
+            if self._index_lines(lines()):
+                return
+            # Not as we write a file after all (an older version's lines): read it the slow way,
+            # whole, as the file it is.
+            assert self._block is not None
+            raw = b"".join(encode(self._tables, self._block))
+            self._block = None
+            self._load_any_file(raw)
+
+    def _index_lines(self, lines: list[bytes]) -> bool:
         parsed = parse_heads(lines)
         if parsed is None:
             return False
-        self.schema = self._schema_of(tables)
         try:
             numbers = list(map(int, parsed))
             if any(a >= b for a, b in pairwise(numbers)):
@@ -197,9 +230,7 @@ class JSONStore(BaseStore):
         except (KeyError, TypeError, AttributeError, ValueError):
             return False
         self._next_id = (numbers[-1] if numbers else 0) + 1
-        self._tables = tables
         self._lines = dict(zip(parsed, lines, strict=True))
-        self._block = block
         return True
 
     def _load_any_file(self, raw: bytes) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import gc
 import os
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,8 +148,9 @@ def encode(tables: Tables, block: Block) -> list[bytes | memoryview]:
     return [head[:-1] + (b"," if tables else b"") + MENTIONS_OPEN, *block.pieces, MENTIONS_CLOSE]
 
 
-def split_own_file(raw: bytes) -> tuple[Tables, list[bytes], Block] | None:
-    """The tables before the mentions, the mention lines and their block, if we wrote `raw`."""
+def split_own_file(raw: bytes) -> tuple[Tables, Callable[[], list[bytes]], Block] | None:
+    """The tables before the mentions, what gives the mention lines, and their block, if we wrote
+    `raw`. The lines are split when asked for: a run that looks nothing up never needs them."""
     start = raw.find(MENTIONS_OPEN)
     if start < 1 or raw[start - 1 : start] != b"," or not raw.endswith(MENTIONS_CLOSE):
         return None
@@ -166,13 +167,18 @@ def split_own_file(raw: bytes) -> tuple[Tables, list[bytes], Block] | None:
     if not all(isinstance(table, dict) for table in tables.values()):
         return None
     if body_end == body_start:
-        return tables, [], Block((), crc, 0)
-    # Splitting the whole file rather than a slice of it saves a copy of the mentions; the
-    # tables line holds no newline, so only the first and last pieces need trimming.
-    lines = raw.split(LINE_SEP)
-    lines[0] = lines[0][body_start:]
-    lines[-1] = lines[-1][: -len(MENTIONS_CLOSE)]
-    return tables, lines, Block((body,), crc, len(lines))
+        return tables, list, Block((), crc, 0)
+
+    def lines() -> list[bytes]:
+        # Splitting the whole file rather than a slice of it saves a copy of the mentions; the
+        # tables line holds no newline, so only the first and last pieces need trimming.
+        pieces = raw.split(LINE_SEP)
+        pieces[0] = pieces[0][body_start:]
+        pieces[-1] = pieces[-1][: -len(MENTIONS_CLOSE)]
+        return pieces
+
+    # orjson never writes a raw newline: every LINE_SEP in the body is a seam between two lines
+    return tables, lines, Block((body,), crc, raw.count(LINE_SEP, body_start, body_end) + 1)
 
 
 def parse_heads(lines: list[bytes]) -> dict[str, Any] | None:

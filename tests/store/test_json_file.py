@@ -18,7 +18,8 @@ from tinydb import TinyDB
 from mentionscan.errors import StoreError
 from mentionscan.models import Mention
 from mentionscan.store import MentionFilter, open_store
-from mentionscan.store.jsonfile import AtomicJSONStorage, split_own_file
+from mentionscan.store.docs import ordered
+from mentionscan.store.jsonfile import AtomicJSONStorage, Block, encode, mention_line, split_own_file
 from tests.store.tools import full_mention, make, populate, python, temp_files
 
 
@@ -352,5 +353,40 @@ def test_a_file_with_its_mentions_out_of_order_reads_in_doc_id_order(tmp_path):
         store.put(make(4))
         store.save()
     assert split_own_file(db.read_bytes()) is not None
+    with open_store(db, write=False) as store:
+        assert [m.id for m in store.mentions()] == ["m000001", "m000002", "m000003", "m000004"]
+
+
+def test_a_run_that_only_saves_state_leaves_the_mentions_byte_for_byte_and_still_finds_them(tmp_path):
+    # A run whose feeds all answer 304 looks nothing up: its save writes the mentions as read.
+    db = tmp_path / "db.json"
+    populate(db, 5)
+    before = db.read_bytes()
+    mentions_part = before[before.index(b'"mentions":{') :]
+    with open_store(db) as store:
+        store.set_state("task:blog", {"etag": '"v2"'})
+        store.save()
+        assert store.find_by_keys(["guid:blog:3"]).id == "m000003"
+        assert store.get("m000004").title == "Post 4 about Widget"
+    after = db.read_bytes()
+    assert after[after.index(b'"mentions":{') :] == mentions_part
+    assert split_own_file(after) is not None
+    with open_store(db, write=False) as store:
+        assert store.state("task:blog") == {"etag": '"v2"'}
+        assert store.count() == 5
+
+
+def test_a_file_in_our_layout_whose_lines_are_out_of_order_is_read_whole_when_first_asked(tmp_path):
+    # Its CRC is right, so it is taken as ours; indexing it (at the first lookup) finds otherwise.
+    db = tmp_path / "db.json"
+    docs = {str(n): make(n, keys=("shared",)).to_dict() for n in (3, 1, 2)}
+    lines = [mention_line(doc_id, ordered(doc)) for doc_id, doc in docs.items()]
+    db.write_bytes(b"".join(encode({"_meta": {"1": {"schema": 1}}}, Block.of(lines))))
+    assert split_own_file(db.read_bytes()) is not None
+    with open_store(db) as store:
+        assert store.find_by_keys(["shared"]).id == "m000001"
+        assert [m.id for m in store.mentions()] == ["m000001", "m000002", "m000003"]
+        store.put(make(4))
+        store.save()
     with open_store(db, write=False) as store:
         assert [m.id for m in store.mentions()] == ["m000001", "m000002", "m000003", "m000004"]
