@@ -93,6 +93,9 @@ class Inbox(ReplyKeys):
         self._top()
         self.action_refresh(first=True)
 
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # a script (or a test) that goes on after the inbox collects as before
+
     def on_resize(self) -> None:
         self._layout()
 
