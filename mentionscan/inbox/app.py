@@ -8,33 +8,33 @@ change is shown only once it is saved.
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 import webbrowser
 from collections.abc import Callable
 from datetime import datetime
-from email.message import EmailMessage
 from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, VerticalScroll
+from textual.containers import Container
 from textual.widgets import Footer, Static
 
 from mentionscan.errors import MentionscanError
-from mentionscan.followup.reply import Draft
 from mentionscan.inbox import detail
 from mentionscan.inbox.bars import WAITING_AFTER, status_bar, top_bar
-from mentionscan.inbox.dialogs import Ask, Help, SendOrKeep
-from mentionscan.inbox.editing import edit_draft
+from mentionscan.inbox.detailview import MentionDetail
+from mentionscan.inbox.dialogs import Ask, Help
+from mentionscan.inbox.drawings import Drawings
 from mentionscan.inbox.keys import KEYS
 from mentionscan.inbox.mentionlist import MentionList, heading
+from mentionscan.inbox.replying import ReplyKeys
 from mentionscan.inbox.session import FIRST_PAGE, Session
 from mentionscan.inbox.style import CSS
 from mentionscan.inbox.worker import Worker
-from mentionscan.matching.explain import Explanation
 from mentionscan.models import Mention
 from mentionscan.store.interface import AuthorStats
 from mentionscan.timeutil import utcnow
@@ -44,7 +44,7 @@ SAVING = "saving: the database is busy"  # shown when a save takes long
 NARROW = 110  # below this width the mention is shown under the list, not beside it
 
 
-class Inbox(App[None]):
+class Inbox(ReplyKeys):
     """`mentionscan inbox`."""
 
     TITLE = "mentionscan inbox"
@@ -69,8 +69,9 @@ class Inbox(App[None]):
         self._spin = 0
         self._message: Text = Text()
         self.shown = Text()  # the selected mention as drawn
-        self._explained: dict[str, list[Explanation]] = {}
+        self._shown_id: str | None = None
         self._others: dict[str, Mention | str] = {}  # related mentions not in the list ("": asked)
+        self.drawings = Drawings(session.explanations)
 
     # Layout
 
@@ -80,8 +81,7 @@ class Inbox(App[None]):
             with Container(id="left"):
                 yield Static(id="heading")
                 yield MentionList(id="list")
-            with VerticalScroll(id="detail"):
-                yield Static(Text("Loading…", style="dim"), id="body")
+            yield MentionDetail(Text("Loading…", style="dim"), id="detail")
         yield Static(id="status")
         yield Footer()
 
@@ -92,6 +92,9 @@ class Inbox(App[None]):
         self._layout()
         self._top()
         self.action_refresh(first=True)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # a script (or a test) that goes on after the inbox collects as before
 
     def on_resize(self) -> None:
         self._layout()
@@ -141,13 +144,14 @@ class Inbox(App[None]):
         self._show_current()
 
     def _show_current(self) -> None:
-        body = self.query_one("#body", Static)
+        pane = self.query_one(MentionDetail)
         mention = self.current()
         if mention is None:
             empty = "Nothing here. s: another status, g: refresh, q: quit."
-            body.update(Text("Loading…" if not self.loaded.is_set() else empty, style="dim"))
+            pane.show(Text("Loading…" if not self.loaded.is_set() else empty, style="dim"), top=True)
+            self._shown_id = None
             return
-        related = [self.by_id.get(i) or self._others.get(i) or i for i in mention.related]
+        related = self._related(mention)
         if missing := [i for i in related if isinstance(i, str) and i not in self._others]:
             self._others.update(dict.fromkeys(missing, ""))  # asked once
 
@@ -156,11 +160,23 @@ class Inbox(App[None]):
                 self._show_current()
 
             self.run_db("reading the related mentions", partial(self.session.others, missing), found)
-        if (explained := self._explained.get(mention.id)) is None:  # a matcher is built for it
-            explained = self._explained[mention.id] = self.session.explanations(mention)
-        history = self.histories.get(mention.id)
-        self.shown = detail.render(mention, history, explained, related, self.now())
-        body.update(self.shown)
+        self.shown = self.drawings.of(mention, self.histories.get(mention.id), related, self.now())
+        pane.show(self.shown, top=mention.id != self._shown_id)
+        self._shown_id = mention.id
+        self.call_after_refresh(self._draw_neighbours)
+
+    def _related(self, mention: Mention) -> list[Mention | str]:
+        return [self.by_id.get(i) or self._others.get(i) or i for i in mention.related]
+
+    def _draw_neighbours(self) -> None:
+        """Once the frame is on the screen: the mentions either side, ready for the next key."""
+        listing, pane, now = self.query_one(MentionList), self.query_one(MentionDetail), self.now()
+        for index in (listing.cursor + 1, listing.cursor - 1):
+            if 0 <= index < len(listing.rows):
+                mention = self.by_id.get(listing.rows[index].id, listing.rows[index])
+                pane.prepare(
+                    self.drawings.of(mention, self.histories.get(mention.id), self._related(mention), now)
+                )
 
     def _replace(self, mentions: list[Mention]) -> None:
         """Show these saved versions in place."""
@@ -191,14 +207,21 @@ class Inbox(App[None]):
     # Keys
 
     def action_down(self) -> None:
-        self.query_one(MentionList).move(1)
+        self._move(1)
 
     def action_up(self) -> None:
-        self.query_one(MentionList).move(-1)
+        self._move(-1)
 
     def action_page(self, pages: int) -> None:
+        self._move(pages * max(1, self.query_one(MentionList).scrollable_content_region.height - 1))
+
+    def _move(self, by: int) -> None:
+        """The cursor and the mention it lands on, drawn in the same frame."""
         listing = self.query_one(MentionList)
-        listing.move(pages * max(1, listing.scrollable_content_region.height - 1))
+        before = listing.cursor
+        listing.move(by)
+        if listing.cursor != before:
+            self._show_current()
 
     def action_refresh(self, first: bool = False) -> None:
         session = self.session
@@ -207,7 +230,7 @@ class Inbox(App[None]):
             keep = self._current_id()
             fresh = {m.id for m in mentions} - set(self.by_id)
             self.rows, self.by_id = mentions, {m.id: m for m in mentions}
-            self._explained.clear()  # a fetch may have merged new text into a mention
+            self.drawings.clear()  # a fetch may have merged new text into a mention
             self._others.clear()
             self.selected &= set(self.by_id)
             was_loaded = self.loaded.is_set()
@@ -234,6 +257,11 @@ class Inbox(App[None]):
         def histories(found: dict[str, AuthorStats]) -> None:
             self.histories = found
             self._show_current()
+            # What is read stays until the next refresh: the collector need not walk it again. A
+            # full collection walks every object (0.1 s or more at 10,000 mentions), which would
+            # stall whichever key press it fell on. A list read later is freed as it is replaced
+            # (mentions hold no cycles), frozen or not.
+            gc.freeze()
 
         if first:
             self.run_db("reading the database", session.first_page, show_first)
@@ -366,35 +394,3 @@ class Inbox(App[None]):
             self.say(f"Quitting once this is done: {self.worker.busy_what or 'saving'}.")
             await asyncio.sleep(0.05)
         self.exit()
-
-    # Reply: the draft, $EDITOR, then send or keep
-
-    def action_reply(self) -> None:
-        mention = self.current()
-        if mention is None:
-            return
-        self.run_db("writing the draft", lambda: self.session.draft(mention.id), self._edit)
-
-    def _edit(self, draft: Draft) -> None:
-        message = edit_draft(draft, self.suspend)
-        if isinstance(message, str):
-            self.say(message, "bold red" if message.startswith("Error") else "")
-            return
-        why_not = self.session.can_send()
-
-        def chosen(choice: str | None) -> None:
-            if choice is None:
-                self.say("Reply cancelled: nothing sent or saved.")
-            else:
-                self._answer(draft.mention.id, message, send=choice == "send")
-
-        self.push_screen(SendOrKeep(message, why_not), chosen)
-
-    def _answer(self, mention_id: str, message: EmailMessage, *, send: bool) -> None:
-        def done(result: tuple[Mention, str]) -> None:
-            changed, where = result
-            self._replace([changed])
-            self.say(f"Reply {where}; marked {changed.id[:7]} contacted.")
-
-        answer = partial(self.session.answer_or_keep, mention_id, message, send=send)
-        self.run_db("sending the reply" if send else "saving the reply", answer, done, thread=send)

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from mentionscan.followup.triage import ago, due_cell, timeline_lines
-from mentionscan.matching.explain import Explanation
 from mentionscan.models import Mention
 from mentionscan.store.interface import AuthorStats, sort_time
 from mentionscan.text import clean, one_line
 from mentionscan.timeutil import local_date, local_time
+
+if TYPE_CHECKING:  # the matcher is imported once the first mention is drawn, after the list
+    from mentionscan.matching.explain import Explanation
 
 STATUS_STYLE = {
     "new": "bold",

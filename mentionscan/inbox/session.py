@@ -12,14 +12,14 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from mentionscan.errors import MentionscanError
-from mentionscan.followup.reply import Draft
 from mentionscan.models import OPEN_STATUSES, STATUSES, Mention
 from mentionscan.store.interface import AuthorStats, MentionFilter, sort_time
 from mentionscan.timeutil import to_iso
 from mentionscan.workspace import Workspace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # what the first screen does not need is imported when a key asks for it
     from mentionscan.followup.contact import Found
+    from mentionscan.followup.reply import Draft
     from mentionscan.matching.explain import Explanation
 
 # What `s` steps through: the open ones (as `list` shows), each status alone, then all of them.
