@@ -2,7 +2,7 @@
 
     python bench/inbox.py [--count 10000] [--runs 3]
 
-Each run is a fresh process (as `mentionscan inbox` starts: Python, Textual, the database read),
+Each run is a fresh process (as `mentionscan inbox` starts: Python, the CLI, Textual, the database read),
 running the real app headless (`App.run_test()`, 120×40). Timed, from the moment the process
 is started: until the list is on the screen (its first page of 200, the newest, when there are
 more), and until it holds every open mention (the JSON database of `bench/store.py`'s
@@ -35,6 +35,10 @@ TARGET_KEY = 0.05  # seconds per key press, the slowest of 40
 CHILD = """
 import asyncio, json, sys, time
 started = float(sys.argv[2])
+# What `mentionscan inbox` loads before the command runs: the CLI, and the click commands typer builds
+import typer.main
+import mentionscan.cli
+typer.main.get_command(mentionscan.cli.app)
 from mentionscan.workspace import Workspace
 from mentionscan.inbox.app import Inbox
 from mentionscan.inbox.session import Session

@@ -125,15 +125,14 @@ class Workspace(DatabaseCommands):
         """
         from mentionscan.fetching.run import run_fetch
 
-        config = self.config
-        send_on: Callable[[Store, RunResult], RunResult] = _as_found
+        config, send_on = self.config, None
         if notify or (notify is None and config.settings.notify):
             from mentionscan.delivery.notify import after_fetch
 
             send_on = after_fetch(config, notify, dry_run)  # the channels are checked before a request
         with self.store(write=not dry_run, purpose="fetch", brief=True) as store:
             found = run_fetch(config, store, dry_run=dry_run, only=sources, progress=progress, shard=shard)
-            return send_on(store, found)
+            return send_on(store, found) if send_on else found
 
     def mentions(self, selection: MentionFilter | None = None, **filters: Any) -> Iterator[Mention]:
         """Stored mentions, newest first: `selection`, or the filters `filter()` takes."""
@@ -394,8 +393,3 @@ class Workspace(DatabaseCommands):
                 store.put(changed, rebase=change)
                 store.save()
         return changed
-
-
-def _as_found(store: Store, result: RunResult) -> RunResult:
-    """What a fetch that notifies no one does with its result: nothing."""
-    return result
