@@ -85,13 +85,12 @@ class Writer:
         if new:
             self._insert(new)
         if states:
-            self.conn.cursor().executemany(
-                "INSERT INTO state (name, value) VALUES (%s, %s) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                [
-                    (escape(name), orjson.dumps(value).decode("utf-8"))
-                    for name, value in sorted(states.items())
-                ],
+            names = sorted(states)
+            self.conn.execute(
+                "INSERT INTO state (name, value) "
+                "SELECT name, value FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS s(name, value, n) "
+                "ORDER BY n ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                [[escape(n) for n in names], [orjson.dumps(states[n]).decode("utf-8") for n in names]],
             )
 
     # Changed mentions
@@ -199,25 +198,27 @@ class Writer:
         if not kept:
             return
         records = [(seq, mention_id, change, self.record(change)) for seq, mention_id, change in kept]
-        cursor = self.conn.cursor()
-        cursor.executemany(
-            INSERT,  # type: ignore[arg-type]
-            [(seq, escape(i), c.payload.decode("utf-8"), *columns(m)) for seq, i, c, m in records],
-            returning=True,
-        )
+        rows = []
+        for seq, mention_id, change, mention in records:
+            *cols, words, whole = columns(mention)
+            payload = change.payload.decode("utf-8")
+            rows.append((seq, escape(mention_id), payload, *cols, " ".join(words), whole))
+        # One statement for them all (a statement a row made the server plan and run each apart).
+        by_column = [list(column) for column in zip(*rows, strict=True)]
+        inserted = {seq for (seq,) in self.conn.execute(INSERT, by_column)}
         stored = []
         for seq, mention_id, change, mention in records:
-            if cursor.fetchone() is not None:
+            if seq in inserted:
                 stored.append((seq, mention))
-            else:  # the same id, stored by someone else since we looked
-                self.conn.execute("DELETE FROM dedup_keys WHERE seq = %s", [seq])
-                row = self.conn.execute(
-                    "SELECT seq, doc FROM mentions WHERE id = %s FOR UPDATE", [escape(mention_id)]
-                ).fetchone()
-                if row is None:
-                    raise Conflict(f"mention {mention_id} could not be stored; nothing was saved: try again")
-                self._rebase_into(row[0], row[1], change)
-            cursor.nextset()
+                continue
+            # the same id, stored by someone else since we looked
+            self.conn.execute("DELETE FROM dedup_keys WHERE seq = %s", [seq])
+            row = self.conn.execute(
+                "SELECT seq, doc FROM mentions WHERE id = %s FOR UPDATE", [escape(mention_id)]
+            ).fetchone()
+            if row is None:
+                raise Conflict(f"mention {mention_id} could not be stored; nothing was saved: try again")
+            self._rebase_into(row[0], row[1], change)
         keys = sorted({(escape(key), seq) for seq, mention in stored for key in mention.keys})
         if keys:
             self.conn.execute(
