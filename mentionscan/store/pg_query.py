@@ -28,12 +28,12 @@ class PgWhere(Where):
         """`column` is one of `values`; a value with no UTF-8 form (a lone surrogate) matches nothing."""
         chosen = [escape(v) for v in dict.fromkeys(values) if encodable(v)]
         if chosen:
-            self.add(f"{column} = ANY(%s)", chosen)
+            self.add(f"{column} = ANY(%b::text[])", chosen)
         else:
             self.add("false")
 
     def excluding(self, ids: Collection[str]) -> None:
-        self.add("id <> ALL(%s)", [escape(i) for i in sorted(ids)])
+        self.add("id <> ALL(%b::text[])", [escape(i) for i in sorted(ids)])
 
     def statuses(self, s: MentionFilter) -> None:
         self.within("status", s.statuses)  # the planner has statistics: no hint needed

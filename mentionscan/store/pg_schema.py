@@ -97,12 +97,12 @@ _LEXEMES = "array_to_tsvector(string_to_array(words, ' '))"
 INSERT = (
     f"INSERT INTO mentions ({_NAMES}) "  # noqa: S608
     f"SELECT {_NAMES.replace('words,', _LEXEMES + ',')} "
-    f"FROM unnest({', '.join(f'%s::{t}[]' for t in _ARRAYS)}) AS t({_NAMES}) "
+    f"FROM unnest({', '.join(f'%b::{t}[]' for t in _ARRAYS)}) AS t({_NAMES}) "
     "ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING seq"
 )
 UPDATE = (
     "UPDATE mentions SET doc = %s, version = version + 1, "  # noqa: S608
-    + ", ".join(f"{c} = {'array_to_tsvector(%s::text[])' if c == 'words' else '%s'}" for c in COLUMNS)
+    + ", ".join(f"{c} = {'array_to_tsvector(%b::text[])' if c == 'words' else '%s'}" for c in COLUMNS)
     + " WHERE seq = %s"
 )
 

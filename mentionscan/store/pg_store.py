@@ -48,18 +48,18 @@ if TYPE_CHECKING:
 FETCH = 500  # rows read at a time while a caller iterates
 HOLDERS = (
     "SELECT k.key, k.seq, m.id, m.doc, m.version "
-    "FROM mention_keys AS k JOIN mentions AS m USING (seq) WHERE k.key = ANY(%s)"
+    "FROM mention_keys AS k JOIN mentions AS m USING (seq) WHERE k.key = ANY(%b::text[])"
 )
 # What opening needs, in one round trip: the meta rows (0) and which of our tables are missing (2).
 # No meta table fails it (UndefinedTable), and `_probe` then tells a new database from a foreign one.
 OPEN = (
     "SELECT 0, key, value FROM meta "
-    "UNION ALL SELECT 2, t, '' FROM unnest(%s::text[]) AS t "
+    "UNION ALL SELECT 2, t, '' FROM unnest(%b::text[]) AS t "
     "WHERE to_regclass(quote_ident(current_schema()) || '.' || quote_ident(t)) IS NULL"
 )
 PREFETCH = (
     f"{HOLDERS} UNION ALL "  # noqa: S608  # constants
-    "SELECT NULL, seq, id, doc, version FROM mentions WHERE id = ANY(%s)"
+    "SELECT NULL, seq, id, doc, version FROM mentions WHERE id = ANY(%b::text[])"
 )
 Row = tuple[Any, ...]  # seq, id, doc, version
 RETRIES = 5  # a save that met a deadlock (two workers taking rows in another order) is tried again
