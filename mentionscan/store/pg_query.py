@@ -78,3 +78,16 @@ def count_sql(selection: MentionFilter | None, exclude: Collection[str]) -> tupl
 
 def authors_sql(keys: Collection[str], exclude: Collection[str]) -> tuple[str, list[Any]]:
     return sqlite_query.authors_sql(keys, exclude, PgWhere)
+
+
+def successor(text: str) -> str | None:
+    """The first string after every string that starts with `text` (None: there is none)."""
+    chars = list(text)
+    while chars:
+        last = ord(chars.pop())
+        if last < 0x10FFFF:
+            nxt = last + 1
+            if 0xD800 <= nxt <= 0xDFFF:
+                nxt = 0xE000  # no surrogates in UTF-8
+            return "".join(chars) + chr(nxt)
+    return None

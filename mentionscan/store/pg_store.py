@@ -31,7 +31,7 @@ from mentionscan.errors import StoreError, StoreLocked
 from mentionscan.store.base import BaseStore, Change, Holder, Stored
 from mentionscan.store.docs import encodable, parse_doc, to_mention
 from mentionscan.store.interface import MentionFilter, Team
-from mentionscan.store.pg_connect import connect, shown
+from mentionscan.store.pg_connect import connect, describe, shown
 from mentionscan.store.pg_schema import (
     KIND,
     SCHEMA,
@@ -221,7 +221,7 @@ class PgStore(BaseStore):
 
     def _stored_ids(self, prefix: str) -> list[str]:
         low = escape(prefix)
-        high = successor(low)
+        high = sql.successor(low)
         if high is None:
             rows = self._rows("SELECT id FROM mentions WHERE id >= %s", [low])
         else:
@@ -375,25 +375,6 @@ class PgStore(BaseStore):
             raise StoreError(f"cannot create the tables in database {self.path}: {describe(error)}") from None
         self.schema = SCHEMA
         return made
-
-
-def successor(text: str) -> str | None:
-    """The first string after every string that starts with `text` (None: there is none)."""
-    chars = list(text)
-    while chars:
-        last = ord(chars.pop())
-        if last < 0x10FFFF:
-            nxt = last + 1
-            if 0xD800 <= nxt <= 0xDFFF:
-                nxt = 0xE000  # no surrogates in UTF-8
-            return "".join(chars) + chr(nxt)
-    return None
-
-
-def describe(error: psycopg.Error) -> str:
-    """The server's one-line reason, without the context lines libpq adds."""
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
 
 
 def upgrade_database(location: str, password_env: str | None = None) -> tuple[int, int]:
