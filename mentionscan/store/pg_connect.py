@@ -46,3 +46,9 @@ def connect(location: str, password_env: str | None = None, *, autocommit: bool 
                 why = line.rsplit("failed:", 1)[-1].strip()
                 break
         raise StoreError(f"cannot connect to database {shown(location)}: {why}") from None
+
+
+def describe(error: psycopg.Error) -> str:
+    """The server's one-line reason, without the context lines libpq adds."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

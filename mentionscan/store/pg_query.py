@@ -28,12 +28,12 @@ class PgWhere(Where):
         """`column` is one of `values`; a value with no UTF-8 form (a lone surrogate) matches nothing."""
         chosen = [escape(v) for v in dict.fromkeys(values) if encodable(v)]
         if chosen:
-            self.add(f"{column} = ANY(%s)", chosen)
+            self.add(f"{column} = ANY(%b::text[])", chosen)
         else:
             self.add("false")
 
     def excluding(self, ids: Collection[str]) -> None:
-        self.add("id <> ALL(%s)", [escape(i) for i in sorted(ids)])
+        self.add("id <> ALL(%b::text[])", [escape(i) for i in sorted(ids)])
 
     def statuses(self, s: MentionFilter) -> None:
         self.within("status", s.statuses)  # the planner has statistics: no hint needed
@@ -78,3 +78,16 @@ def count_sql(selection: MentionFilter | None, exclude: Collection[str]) -> tupl
 
 def authors_sql(keys: Collection[str], exclude: Collection[str]) -> tuple[str, list[Any]]:
     return sqlite_query.authors_sql(keys, exclude, PgWhere)
+
+
+def successor(text: str) -> str | None:
+    """The first string after every string that starts with `text` (None: there is none)."""
+    chars = list(text)
+    while chars:
+        last = ord(chars.pop())
+        if last < 0x10FFFF:
+            nxt = last + 1
+            if 0xD800 <= nxt <= 0xDFFF:
+                nxt = 0xE000  # no surrogates in UTF-8
+            return "".join(chars) + chr(nxt)
+    return None

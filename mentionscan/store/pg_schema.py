@@ -86,14 +86,23 @@ COLUMNS = (
     "words",
     "words_whole",
 )
-_VALUES = ", ".join(["%s"] * 8 + ["array_to_tsvector(%s::text[])", "%s"])
+# Many new mentions in one statement, a column of values each (psycopg sends each list as one
+# array): the words of each are one text of space-separated lexemes (letters and digits only).
+_ARRAYS = (
+    "bigint", "text", "text", "text", "text", "bigint", "bigint", "bigint", "text", "bigint",
+    "bigint", "text", "boolean",
+)  # fmt: skip
+_NAMES = f"seq, id, doc, {', '.join(COLUMNS)}"
+_LEXEMES = "array_to_tsvector(string_to_array(words, ' '))"
 INSERT = (
-    f"INSERT INTO mentions (seq, id, doc, {', '.join(COLUMNS)}) VALUES (%s, %s, %s, {_VALUES}) "  # noqa: S608
-    "ON CONFLICT (id) DO NOTHING RETURNING seq"
+    f"INSERT INTO mentions ({_NAMES}) "  # noqa: S608
+    f"SELECT {_NAMES.replace('words,', _LEXEMES + ',')} "
+    f"FROM unnest({', '.join(f'%b::{t}[]' for t in _ARRAYS)}) AS t({_NAMES}) "
+    "ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING seq"
 )
 UPDATE = (
     "UPDATE mentions SET doc = %s, version = version + 1, "  # noqa: S608
-    + ", ".join(f"{c} = {'array_to_tsvector(%s::text[])' if c == 'words' else '%s'}" for c in COLUMNS)
+    + ", ".join(f"{c} = {'array_to_tsvector(%b::text[])' if c == 'words' else '%s'}" for c in COLUMNS)
     + " WHERE seq = %s"
 )
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import psycopg
@@ -31,7 +31,7 @@ from mentionscan.errors import StoreError, StoreLocked
 from mentionscan.store.base import BaseStore, Change, Holder, Stored
 from mentionscan.store.docs import encodable, parse_doc, to_mention
 from mentionscan.store.interface import MentionFilter, Team
-from mentionscan.store.pg_connect import connect, shown
+from mentionscan.store.pg_connect import connect, describe, shown
 from mentionscan.store.pg_schema import (
     KIND,
     SCHEMA,
@@ -39,14 +39,27 @@ from mentionscan.store.pg_schema import (
     escape,
     unescape,
 )
-from mentionscan.store.pg_team import PgTeam
 from mentionscan.store.scan import Pair, Tally
 from mentionscan.store.sqlite_schema import from_micros
+
+if TYPE_CHECKING:
+    from mentionscan.store.pg_team import PgTeam
 
 FETCH = 500  # rows read at a time while a caller iterates
 HOLDERS = (
     "SELECT k.key, k.seq, m.id, m.doc, m.version "
-    "FROM mention_keys AS k JOIN mentions AS m USING (seq) WHERE k.key = ANY(%s)"
+    "FROM mention_keys AS k JOIN mentions AS m USING (seq) WHERE k.key = ANY(%b::text[])"
+)
+# What opening needs, in one round trip: the meta rows (0) and which of our tables are missing (2).
+# No meta table fails it (UndefinedTable), and `_probe` then tells a new database from a foreign one.
+OPEN = (
+    "SELECT 0, key, value FROM meta "
+    "UNION ALL SELECT 2, t, '' FROM unnest(%b::text[]) AS t "
+    "WHERE to_regclass(quote_ident(current_schema()) || '.' || quote_ident(t)) IS NULL"
+)
+PREFETCH = (
+    f"{HOLDERS} UNION ALL "  # noqa: S608  # constants
+    "SELECT NULL, seq, id, doc, version FROM mentions WHERE id = ANY(%b::text[])"
 )
 Row = tuple[Any, ...]  # seq, id, doc, version
 RETRIES = 5  # a save that met a deadlock (two workers taking rows in another order) is tried again
@@ -71,6 +84,7 @@ class PgStore(BaseStore):
         self._rows_by_id: dict[str, Row | None] = {}  # id -> its row (None: not stored), from `prefetch`
         self._team: PgTeam | None = None
         self._password_env = password_env
+        self._states_read: dict[str, dict[str, Any]] | None = {}  # None: not read yet
         self._conn = connect(location, password_env)
         try:
             self._prepare()
@@ -81,6 +95,24 @@ class PgStore(BaseStore):
     # Opening
 
     def _prepare(self) -> None:
+        try:  # autocommit: a failed statement leaves the connection as it was
+            rows = self._conn.execute(OPEN, [list(TABLES)]).fetchall()
+        except (pg_errors.UndefinedTable, pg_errors.UndefinedColumn):
+            rows = None  # no meta table (or not ours): the careful probe says which
+        except psycopg.Error as error:
+            raise StoreError(f"cannot read database {self.path}: {describe(error)}") from None
+        if rows is None:
+            self._probe()
+            return
+        meta = {key: value for part, key, value in rows if part == 0}
+        missing = [key for part, key, _ in rows if part == 2]
+        self._check_meta(meta)
+        if missing:
+            raise StoreError(f"database {self.path} has no table {missing[0]}; is it a mentionscan database?")
+        self._states_read = None  # read when first asked for: `list` and `show` need none
+
+    def _probe(self) -> None:
+        """Which of our tables the database has: none (a new database), or a clear error."""
         with self._reading():
             present = {
                 name
@@ -97,6 +129,13 @@ class PgStore(BaseStore):
                     f"database {self.path} has tables but no meta table: is it a mentionscan database?"
                 )
             meta: dict[str, str] = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+        self._check_meta(meta)
+        missing = [t for t in TABLES if t not in present]
+        if missing:
+            raise StoreError(f"database {self.path} has no table {missing[0]}; is it a mentionscan database?")
+        self._states_read = None  # read when first asked for
+
+    def _check_meta(self, meta: dict[str, str]) -> None:
         if meta.get("kind") != KIND:
             raise StoreError(
                 f"database {self.path} is not a mentionscan database (its meta table says otherwise)"
@@ -108,15 +147,24 @@ class PgStore(BaseStore):
                 f"database {self.path} has schema version {self.schema}; this mentionscan needs {SCHEMA}: "
                 "run `mentionscan db upgrade` once (every worker can go on after it)"
             )
-        missing = [t for t in TABLES if t not in present]
-        if missing:
-            raise StoreError(f"database {self.path} has no table {missing[0]}; is it a mentionscan database?")
-        self._states = self._load_states()
+
+    @property  # type: ignore[override]
+    def _states(self) -> dict[str, dict[str, Any]]:
+        if self._states_read is None:
+            self._states_read = self._load_states() if self.schema is not None else {}
+        return self._states_read
+
+    @_states.setter
+    def _states(self, states: dict[str, dict[str, Any]]) -> None:
+        self._states_read = states
 
     def _load_states(self) -> dict[str, dict[str, Any]]:
-        states: dict[str, dict[str, Any]] = {}
         with self._reading():
             rows = self._conn.execute("SELECT name, value FROM state ORDER BY seq").fetchall()
+        return self._parse_states(rows)
+
+    def _parse_states(self, rows: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+        states: dict[str, dict[str, Any]] = {}
         for name, text in rows:
             try:
                 value = orjson.loads(text)
@@ -160,19 +208,20 @@ class PgStore(BaseStore):
 
     def prefetch(self, keys: Iterable[str], ids: Iterable[str] = ()) -> None:
         wanted = [k for k in dict.fromkeys(keys) if encodable(k)]
-        self._keys_read = {key: [] for key in wanted}
-        for key, *row in self._rows(HOLDERS, [[escape(k) for k in wanted]]):
-            self._keys_read[unescape(key)].append(tuple(row))
         named = [i for i in dict.fromkeys(ids) if encodable(i)]
+        self._keys_read = {key: [] for key in wanted}
         self._rows_by_id = dict.fromkeys(named)
-        for row in self._rows(
-            "SELECT seq, id, doc, version FROM mentions WHERE id = ANY(%s)", [[escape(i) for i in named]]
-        ):
-            self._rows_by_id[unescape(row[1])] = row
+        # One round trip for both (a task's lookups, across a network): the holders of the keys
+        # (key set), then the rows of the ids (key NULL).
+        for key, *row in self._rows(PREFETCH, [[escape(k) for k in wanted], [escape(i) for i in named]]):
+            if key is None:
+                self._rows_by_id[unescape(row[1])] = tuple(row)
+            else:
+                self._keys_read[unescape(key)].append(tuple(row))
 
     def _stored_ids(self, prefix: str) -> list[str]:
         low = escape(prefix)
-        high = successor(low)
+        high = sql.successor(low)
         if high is None:
             rows = self._rows("SELECT id FROM mentions WHERE id >= %s", [low])
         else:
@@ -193,7 +242,11 @@ class PgStore(BaseStore):
         return found
 
     def _stored_mentions(self, selection: MentionFilter, exclude: frozenset[str]) -> Iterable[Pair]:
-        pairs = self._query(*sql.select_sql(selection, exclude))
+        query, params = sql.select_sql(selection, exclude)
+        if selection.limit and selection.limit <= FETCH and not sql.needs_check(selection):
+            # A page (`list --limit 20`): read at once, without a server cursor's three round trips.
+            return self._pairs(self._rows(query, params))
+        pairs = self._query(query, params)
         if sql.needs_check(selection):
             return (pair for pair in pairs if selection.accepts(pair[1]))
         return pairs
@@ -222,10 +275,13 @@ class PgStore(BaseStore):
         with self._reading(), self._conn.cursor(name=f"q{time.monotonic_ns()}", withhold=True) as cursor:
             cursor.execute(query, params)
             while rows := cursor.fetchmany(FETCH):
-                for seq, escaped_id, doc, version in rows:
-                    mention_id = unescape(escaped_id)
-                    self._seen(mention_id, version)
-                    yield seq, to_mention(self.path, parse_doc(self.path, mention_id, doc))  # type: ignore[arg-type]
+                yield from self._pairs(rows)
+
+    def _pairs(self, rows: list[Row]) -> Iterator[Pair]:
+        for seq, escaped_id, doc, version in rows:
+            mention_id = unescape(escaped_id)
+            self._seen(mention_id, version)
+            yield seq, to_mention(self.path, parse_doc(self.path, mention_id, doc))  # type: ignore[arg-type]
 
     # Writing
 
@@ -266,6 +322,8 @@ class PgStore(BaseStore):
     # Sharing the database
 
     def team(self, lease: float) -> Team:
+        from mentionscan.store.pg_team import PgTeam  # fetch's alone
+
         if self.schema is None:
             self.init()
         self._team = PgTeam(connect(self.location, self._password_env), lease=lease, where=str(self.path))
@@ -317,25 +375,6 @@ class PgStore(BaseStore):
             raise StoreError(f"cannot create the tables in database {self.path}: {describe(error)}") from None
         self.schema = SCHEMA
         return made
-
-
-def successor(text: str) -> str | None:
-    """The first string after every string that starts with `text` (None: there is none)."""
-    chars = list(text)
-    while chars:
-        last = ord(chars.pop())
-        if last < 0x10FFFF:
-            nxt = last + 1
-            if 0xD800 <= nxt <= 0xDFFF:
-                nxt = 0xE000  # no surrogates in UTF-8
-            return "".join(chars) + chr(nxt)
-    return None
-
-
-def describe(error: psycopg.Error) -> str:
-    """The server's one-line reason, without the context lines libpq adds."""
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
 
 
 def upgrade_database(location: str, password_env: str | None = None) -> tuple[int, int]:

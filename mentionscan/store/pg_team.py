@@ -27,9 +27,9 @@ from mentionscan.store.pg_schema import escape
 # that a claim which meets another claim's update sees that update's run (a join would not).
 CLAIM = """
 UPDATE fetch_tasks SET run = %(run)s, done = false
-WHERE key = (
+WHERE key IN (
     SELECT t.key FROM fetch_tasks AS t
-    WHERE t.key = %(key)s AND (t.run IS NULL OR NOT EXISTS (
+    WHERE t.key = ANY(%(keys)b::text[]) AND (t.run IS NULL OR NOT EXISTS (
         SELECT 1 FROM fetch_runs AS r WHERE r.id = t.run AND (
             (r.finished_at IS NULL AND (r.expires >= now() OR r.id = %(run)s))
             OR (r.finished_at > %(started)s AND t.done)
@@ -57,6 +57,11 @@ class PgTeam(Team):
         self.where = where
         self._conn = conn  # autocommit: each claim is its own short transaction
         self._done: list[str] = []
+        # Claims are asked together: the fetch threads waiting for the connection put their task
+        # in `_wanted`, and whichever gets it claims them all in one statement (`_decided`).
+        self._wanted: set[str] = set()
+        self._wanted_lock = threading.Lock()  # held only to change `_wanted`, never across I/O
+        self._decided: dict[str, bool] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -89,19 +94,35 @@ class PgTeam(Team):
     def offer(self, keys: list[str]) -> None:
         with self._lock:
             self._conn.execute(
-                "INSERT INTO fetch_tasks (key) SELECT unnest(%s::text[]) ORDER BY 1 ON CONFLICT DO NOTHING",
+                "INSERT INTO fetch_tasks (key) SELECT unnest(%b::text[]) ORDER BY 1 ON CONFLICT DO NOTHING",
                 [sorted(escape(k) for k in keys)],
             )
 
     def claim(self, task_key: str) -> bool:
+        # A claim a task, each a round trip under the one lock of 64 fetch threads, queued them
+        # up behind each other: now the thread that gets the lock claims for those waiting too.
+        with self._wanted_lock:
+            self._wanted.add(task_key)
         try:
             with self._lock:
-                row = self._conn.execute(
-                    CLAIM, {"run": self.run, "key": escape(task_key), "started": self.started}
-                ).fetchone()
+                if task_key not in self._decided:
+                    self._claim_wanted()
+                return self._decided.pop(task_key)
         except psycopg.Error as error:
             raise StoreError(f"cannot claim task {task_key!r} in database {self.where}: {error}") from None
-        return row is not None
+        finally:
+            with self._wanted_lock:
+                self._wanted.discard(task_key)
+
+    def _claim_wanted(self) -> None:
+        with self._wanted_lock:
+            batch = {escape(k): k for k in self._wanted if k not in self._decided}
+        rows = self._conn.execute(
+            CLAIM, {"run": self.run, "keys": sorted(batch), "started": self.started}
+        ).fetchall()
+        won = {batch[key] for (key,) in rows}
+        for key in batch.values():
+            self._decided[key] = key in won
 
     def done(self, task_key: str) -> None:
         self._done.append(escape(task_key))
@@ -114,7 +135,8 @@ class PgTeam(Team):
         """Inside the save's transaction: the tasks finished since the last save are done."""
         if self._done:
             conn.execute(
-                "UPDATE fetch_tasks SET done = true WHERE run = %s AND key = ANY(%s)", [self.run, self._done]
+                "UPDATE fetch_tasks SET done = true WHERE run = %s AND key = ANY(%b::text[])",
+                [self.run, self._done],
             )
             self._done = []
 

@@ -85,13 +85,12 @@ class Writer:
         if new:
             self._insert(new)
         if states:
-            self.conn.cursor().executemany(
-                "INSERT INTO state (name, value) VALUES (%s, %s) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                [
-                    (escape(name), orjson.dumps(value).decode("utf-8"))
-                    for name, value in sorted(states.items())
-                ],
+            names = sorted(states)
+            self.conn.execute(
+                "INSERT INTO state (name, value) "
+                "SELECT name, value FROM unnest(%b::text[], %b::text[]) WITH ORDINALITY AS s(name, value, n) "
+                "ORDER BY n ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                [[escape(n) for n in names], [orjson.dumps(states[n]).decode("utf-8") for n in names]],
             )
 
     # Changed mentions
@@ -128,23 +127,26 @@ class Writer:
         self.conn.execute(UPDATE, [payload.decode("utf-8"), *cols, seq])  # type: ignore[arg-type]
         old, new = {escape(k) for k in old_keys}, {escape(k) for k in mention.keys}
         if removed := sorted(old - new):
-            self.conn.execute("DELETE FROM mention_keys WHERE seq = %s AND key = ANY(%s)", [seq, removed])
+            self.conn.execute(
+                "DELETE FROM mention_keys WHERE seq = %s AND key = ANY(%b::text[])", [seq, removed]
+            )
             gone = self.conn.execute(
-                "DELETE FROM dedup_keys WHERE seq = %s AND key = ANY(%s) RETURNING key", [seq, removed]
+                "DELETE FROM dedup_keys WHERE seq = %s AND key = ANY(%b::text[]) RETURNING key",
+                [seq, removed],
             ).fetchall()
             if gone:  # the next holder of each becomes its first
                 self.conn.execute(
                     "INSERT INTO dedup_keys (key, seq) SELECT key, min(seq) FROM mention_keys "
-                    "WHERE key = ANY(%s) GROUP BY key ON CONFLICT (key) DO NOTHING",
+                    "WHERE key = ANY(%b::text[]) GROUP BY key ON CONFLICT (key) DO NOTHING",
                     [[k for (k,) in gone]],
                 )
         if added := sorted(new - old):
             self.conn.execute(
-                "INSERT INTO mention_keys (key, seq) SELECT unnest(%s::text[]), %s ON CONFLICT DO NOTHING",
+                "INSERT INTO mention_keys (key, seq) SELECT unnest(%b::text[]), %s ON CONFLICT DO NOTHING",
                 [added, seq],
             )
             self.conn.execute(
-                "INSERT INTO dedup_keys (key, seq) SELECT unnest(%s::text[]), %s "
+                "INSERT INTO dedup_keys (key, seq) SELECT unnest(%b::text[]), %s "
                 "ON CONFLICT (key) DO UPDATE SET seq = least(dedup_keys.seq, excluded.seq)",
                 [added, seq],
             )
@@ -165,7 +167,7 @@ class Writer:
         pairs = sorted({(escape(key), seq) for seq, _, change in pending for key in change.keys})
         owners: dict[str, int] = dict(
             self.conn.execute(
-                "INSERT INTO dedup_keys (key, seq) SELECT * FROM unnest(%s::text[], %s::bigint[]) "
+                "INSERT INTO dedup_keys (key, seq) SELECT * FROM unnest(%b::text[], %b::bigint[]) "
                 "ORDER BY 1, 2 ON CONFLICT (key) DO NOTHING RETURNING key, seq",
                 [[k for k, _ in pairs], [s for _, s in pairs]],
             ).fetchall()
@@ -173,7 +175,9 @@ class Writer:
         missing = sorted({k for k, _ in pairs} - owners.keys())
         if missing:
             owners.update(
-                self.conn.execute("SELECT key, seq FROM dedup_keys WHERE key = ANY(%s)", [missing]).fetchall()
+                self.conn.execute(
+                    "SELECT key, seq FROM dedup_keys WHERE key = ANY(%b::text[])", [missing]
+                ).fetchall()
             )
         kept = []
         for seq, mention_id, change in pending:
@@ -199,29 +203,31 @@ class Writer:
         if not kept:
             return
         records = [(seq, mention_id, change, self.record(change)) for seq, mention_id, change in kept]
-        cursor = self.conn.cursor()
-        cursor.executemany(
-            INSERT,  # type: ignore[arg-type]
-            [(seq, escape(i), c.payload.decode("utf-8"), *columns(m)) for seq, i, c, m in records],
-            returning=True,
-        )
+        rows = []
+        for seq, mention_id, change, mention in records:
+            *cols, words, whole = columns(mention)
+            payload = change.payload.decode("utf-8")
+            rows.append((seq, escape(mention_id), payload, *cols, " ".join(words), whole))
+        # One statement for them all (a statement a row made the server plan and run each apart).
+        by_column = [list(column) for column in zip(*rows, strict=True)]
+        inserted = {seq for (seq,) in self.conn.execute(INSERT, by_column)}
         stored = []
         for seq, mention_id, change, mention in records:
-            if cursor.fetchone() is not None:
+            if seq in inserted:
                 stored.append((seq, mention))
-            else:  # the same id, stored by someone else since we looked
-                self.conn.execute("DELETE FROM dedup_keys WHERE seq = %s", [seq])
-                row = self.conn.execute(
-                    "SELECT seq, doc FROM mentions WHERE id = %s FOR UPDATE", [escape(mention_id)]
-                ).fetchone()
-                if row is None:
-                    raise Conflict(f"mention {mention_id} could not be stored; nothing was saved: try again")
-                self._rebase_into(row[0], row[1], change)
-            cursor.nextset()
+                continue
+            # the same id, stored by someone else since we looked
+            self.conn.execute("DELETE FROM dedup_keys WHERE seq = %s", [seq])
+            row = self.conn.execute(
+                "SELECT seq, doc FROM mentions WHERE id = %s FOR UPDATE", [escape(mention_id)]
+            ).fetchone()
+            if row is None:
+                raise Conflict(f"mention {mention_id} could not be stored; nothing was saved: try again")
+            self._rebase_into(row[0], row[1], change)
         keys = sorted({(escape(key), seq) for seq, mention in stored for key in mention.keys})
         if keys:
             self.conn.execute(
-                "INSERT INTO mention_keys (key, seq) SELECT * FROM unnest(%s::text[], %s::bigint[]) "
+                "INSERT INTO mention_keys (key, seq) SELECT * FROM unnest(%b::text[], %b::bigint[]) "
                 "ON CONFLICT DO NOTHING",
                 [[k for k, _ in keys], [s for _, s in keys]],
             )
@@ -231,6 +237,6 @@ class Writer:
         rows = [(seq, escape(q)) for seq, mention in stored for q in dict.fromkeys(mention.queries)]
         if rows:
             self.conn.execute(
-                "INSERT INTO mention_queries (seq, query) SELECT * FROM unnest(%s::bigint[], %s::text[])",
+                "INSERT INTO mention_queries (seq, query) SELECT * FROM unnest(%b::bigint[], %b::text[])",
                 [[s for s, _ in rows], [q for _, q in rows]],
             )
