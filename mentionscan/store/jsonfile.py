@@ -113,24 +113,25 @@ def signature(status: os.stat_result) -> Signature:
 
 @dataclass(frozen=True)
 class Block:
-    """The mentions part of a file: its bytes (in pieces, to spare copying them), CRC and line count."""
+    """The mentions part of a file: its bytes (in pieces, to spare copying them), CRC, and whether
+    it holds any line (counting them would read every byte again)."""
 
     pieces: tuple[bytes | memoryview, ...]
     crc: int
-    lines: int
+    has_lines: bool
 
     @classmethod
     def of(cls, lines: Iterable[bytes]) -> Block:
         lines = list(lines)
         body = LINE_SEP.join(lines)
-        return cls((body,), zlib.crc32(body), len(lines))
+        return cls((body,), zlib.crc32(body), bool(lines))
 
     def extended(self, lines: list[bytes]) -> Block:
         """This block with `lines` after it, without reading its bytes again."""
         if not lines:
             return self
-        tail = (LINE_SEP if self.lines else b"") + LINE_SEP.join(lines)
-        return Block((*self.pieces, tail), zlib.crc32(tail, self.crc), self.lines + len(lines))
+        tail = (LINE_SEP if self.has_lines else b"") + LINE_SEP.join(lines)
+        return Block((*self.pieces, tail), zlib.crc32(tail, self.crc), True)
 
 
 def encode(tables: Tables, block: Block) -> list[bytes | memoryview]:
@@ -167,7 +168,7 @@ def split_own_file(raw: bytes) -> tuple[Tables, Callable[[], list[bytes]], Block
     if not all(isinstance(table, dict) for table in tables.values()):
         return None
     if body_end == body_start:
-        return tables, list, Block((), crc, 0)
+        return tables, list, Block((), crc, False)
 
     def lines() -> list[bytes]:
         # Splitting the whole file rather than a slice of it saves a copy of the mentions; the
@@ -177,8 +178,7 @@ def split_own_file(raw: bytes) -> tuple[Tables, Callable[[], list[bytes]], Block
         pieces[-1] = pieces[-1][: -len(MENTIONS_CLOSE)]
         return pieces
 
-    # orjson never writes a raw newline: every LINE_SEP in the body is a seam between two lines
-    return tables, lines, Block((body,), crc, raw.count(LINE_SEP, body_start, body_end) + 1)
+    return tables, lines, Block((body,), crc, True)
 
 
 def parse_heads(lines: list[bytes]) -> dict[str, Any] | None:
