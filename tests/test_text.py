@@ -1,3 +1,6 @@
+import re
+import sys
+
 import pytest
 
 from mentionscan.text import clean, html_to_text, one_line, snippet, truncate
@@ -38,3 +41,22 @@ def test_snippet_is_centred_on_the_match() -> None:
     assert "acme" in cut
     assert len(cut) <= 242
     assert cut.startswith("…") and cut.endswith("…")
+
+
+# Every code point Python's `re` calls white space (\s): one_line folds with str.split, which must agree.
+WHITE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if re.fullmatch(r"\s", c))
+
+
+def test_every_kind_of_white_space_folds_to_one_space() -> None:
+    assert len(WHITE) > 20  # tabs, newlines, NBSP, the Unicode spaces, the line and paragraph separators
+    assert all(c.isspace() for c in WHITE)
+    text = f"{WHITE}Acme{WHITE}widgets{WHITE}"
+
+    assert one_line(text) == "Acme widgets"
+    assert html_to_text(f"<p>{text}</p>") == "Acme widgets"
+
+
+def test_what_only_looks_like_white_space_stays() -> None:
+    assert one_line("Acme\u200bwidgets") == "Acmewidgets"  # a zero-width space is invisible: dropped
+    assert one_line("Acme\u2800widgets") == "Acme\u2800widgets"  # braille blank
+    assert one_line("Acme\u3164widgets") == "Acme\u3164widgets"  # Hangul filler
