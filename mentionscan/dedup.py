@@ -48,6 +48,12 @@ def page_key(url: str) -> str:
     return "u:" + canonical_url(url)
 
 
+def about_key(link: str | None, url: str | None) -> str | None:
+    """What `related` looks up for an item: the mention of the page a discussion links to
+    (`page_key(link)`), else the discussions of this page (`link_key(url)`)."""
+    return page_key(link) if link else link_key(url) if url else None
+
+
 def content_key(entry: Entry) -> str:
     """`c:<source>:<hash>` of the author, title and text, folded: what an item is when its link and
     GUID change on every fetch (a random GUID, a `?sid=` in the link), as rss2email and Huginn do.

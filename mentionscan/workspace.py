@@ -126,7 +126,7 @@ class Workspace(DatabaseCommands):
         from mentionscan.fetching.run import run_fetch
 
         config, send_on = self.config, None
-        if notify or (notify is None and config.settings.notify):
+        if config.settings.notify if notify is None else notify:  # importing notify costs 15 ms
             from mentionscan.delivery.notify import after_fetch
 
             send_on = after_fetch(config, notify, dry_run)  # the channels are checked before a request

@@ -180,13 +180,13 @@ def _save(store: Store, delivered: bool) -> None:
 def after_fetch(
     config: Config, notify: bool | None, dry_run: bool
 ) -> Callable[[Store, RunResult], RunResult]:
-    """What a fetch does with its stored result: with `notify` (default: `notify` of [settings]), send
-    the instant channels what they have not had. The channels are checked now, before any request.
+    """What a fetch that notifies (`notify`, else `notify` of [settings]: `Workspace.fetch` asks
+    only then) does with its stored result: send the instant channels what they have not had.
+    The channels are checked now, before any request.
     """
-    wanted = config.settings.notify if notify is None else notify
     if notify and dry_run:
         raise ConfigError("--notify needs a fetch that stores what it finds: drop --dry-run")
-    if not wanted or dry_run:
+    if dry_run:
         return lambda store, result: result
     channels, start = _channels(config, None), utcnow()
 

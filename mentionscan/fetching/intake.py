@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from mentionscan.dedup import entry_keys, link_key, mention_id, page_key
+from mentionscan.dedup import about_key, entry_keys, link_key, mention_id
 from mentionscan.matching.language import language_tag
 from mentionscan.matching.matcher import Document, Hit, Matcher
 from mentionscan.models import Entry, Event, Mention
@@ -79,7 +79,7 @@ class Intake:
         if not hits:
             return NOT_A_MATCH
         linked = (link_key(entry.link),) if entry.link else ()
-        about = page_key(entry.link) if entry.link else link_key(entry.url) if entry.url else None
+        about = about_key(entry.link, entry.url)
         return Candidate(entry, published, tuple(entry_keys(entry)), tuple(hits), linked, about)
 
     def merge(self, existing: Mention, seen: Candidate) -> Mention | None:

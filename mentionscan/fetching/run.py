@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from mentionscan.config.model import Config, SourceSpec
-from mentionscan.dedup import is_content_key, link_key, mention_id, page_key
+from mentionscan.dedup import about_key, is_content_key, mention_id
 from mentionscan.errors import ConfigError, MentionscanError
 from mentionscan.fetching.health import SourceHealth
 from mentionscan.fetching.intake import TOO_OLD, Candidate, Intake, fresh_id
@@ -362,8 +362,7 @@ class _Run:
         Only the first discussion found is linked to a page stored after it; every discussion
         stored after its page links itself. `key`: what to look up, when the screening worked it out.
         """
-        if key is None:
-            key = page_key(mention.link) if mention.link else link_key(mention.url) if mention.url else None
+        key = key or about_key(mention.link, mention.url)
         other = self.store.find_by_keys([key]) if key else None
         if other is None or other.id == mention.id or other.id in mention.related:
             return

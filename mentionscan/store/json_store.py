@@ -120,7 +120,7 @@ class JSONStore(BaseStore):
         return self._next_id
 
     def _commit(self, changes: list[tuple[str, Change]], states: dict[str, dict[str, Any]]) -> None:
-        if changes or self._block is None:
+        if changes:  # a save of state alone writes the block as read, indexed or not
             self._indexed()
         # Built aside and swapped in only once the file is written: a failed save changes nothing.
         lines, block, appended = dict(self._lines), self._block, []

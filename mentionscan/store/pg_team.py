@@ -99,8 +99,8 @@ class PgTeam(Team):
             )
 
     def claim(self, task_key: str) -> bool:
-        # A claim a task, each a round trip under the one lock of 64 fetch threads, queued them
-        # up behind each other: now the thread that gets the lock claims for those waiting too.
+        # One claim per task, each a round trip under the one lock of 64 fetch threads, queued
+        # them behind each other: the thread that gets the lock claims for those waiting too.
         with self._wanted_lock:
             self._wanted.add(task_key)
         try:
