@@ -13,6 +13,7 @@ import collections
 import contextlib
 import os
 import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +26,9 @@ from mentionscan.sources.interface import TaskResult
 
 SIGNAL_CHECK = 0.25  # seconds the run's thread waits at most before it looks for a Ctrl-C
 PARSE_IN_PROCESSES_AFTER = 8  # documents to parse before a process pool pays for itself
+# Documents that may wait for a parse worker beyond one per fetch thread: enough to keep the
+# workers busy while the next answers are on their way, few enough to hold little memory.
+PARSE_AHEAD = 64
 # What the parse workers need, imported once in the fork server rather than in each worker.
 # The first makes the fork server die with the run that started it.
 PARSER_MODULES = [
@@ -81,13 +85,18 @@ def run_tasks(
 
     parsers = _Parsers(screening)
     in_processes = documents > PARSE_IN_PROCESSES_AFTER
-    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, total)), thread_name_prefix="fetch")
+    threads = max(1, min(workers, total))
+    # A cold run fetches faster than the workers parse: unbounded, most of its documents waited in
+    # memory for a worker (378 of 500 in bench/fetch.py). A fetch takes a slot before its request
+    # and gives it back once its document is parsed, or at once when it brought none.
+    slots = _Slots(threads + PARSE_AHEAD) if in_processes else None
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fetch")
     try:
         with _stopped_at_once_on_error(pool, stop):
             if progress:
                 progress("", 0, total)
             for index in range(total):
-                watch(pool.submit(_guarded, fetch, index), "fetch", index)
+                watch(pool.submit(_guarded, _in_turn(fetch, slots), index), "fetch", index)
             if in_processes and sure > PARSE_IN_PROCESSES_AFTER:
                 # A cold run: its workers start while the first answers are on their way, not after.
                 parsers.start()
@@ -101,6 +110,8 @@ def run_tasks(
                         watch(again, "parse", other)
                     if not final:
                         continue
+                    if slots is not None:
+                        slots.give()
                     result = parsing.pop(index)
                     outcome = killed_parser() if broken else with_parsed(result, future.result)
                 else:
@@ -117,6 +128,8 @@ def run_tasks(
                             watch(parsers.submit(index, work), "parse", index)
                             continue
                         outcome = with_parsed(outcome, job)
+                    if slots is not None:
+                        slots.give()
                 ready[index] = outcome
                 done += 1
                 if progress:
@@ -125,6 +138,8 @@ def run_tasks(
                     finish(next_index, ready.pop(next_index))
                     next_index += 1
     finally:
+        if slots is not None:
+            slots.close()  # a fetch still waiting for a slot ends (the run failed or was stopped)
         parsers.shutdown()
     if next_index != total:
         raise MentionscanError("internal error: a task was lost (please report this)")
@@ -194,6 +209,36 @@ class _Parsers:
         for pool in (self.pool, self.careful):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Slots:
+    """A bound on the fetches whose document is not yet parsed; closed when the run ends."""
+
+    def __init__(self, count: int) -> None:
+        self._free = threading.Semaphore(count)
+        self._closed = threading.Event()
+
+    def take(self) -> None:
+        while not self._free.acquire(timeout=SIGNAL_CHECK):
+            if self._closed.is_set():
+                raise MentionscanError("not fetched: the run ended first")
+
+    def give(self) -> None:
+        self._free.release()
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+def _in_turn(fetch: Callable[[int], Outcome], slots: _Slots | None) -> Callable[[int], Outcome]:
+    if slots is None:
+        return fetch
+
+    def in_turn(index: int) -> Outcome:
+        slots.take()
+        return fetch(index)
+
+    return in_turn
 
 
 def _next(arrived: queue.SimpleQueue[Any]) -> Any:
