@@ -29,6 +29,7 @@ from mentionscan.fetching.addresses import Guard, RedirectPolicy, Resolver, addr
 from mentionscan.fetching.body import ACCEPT_ENCODING, read_body, too_slow
 from mentionscan.fetching.deadline import Adapter, Budget, Watch, current
 from mentionscan.fetching.responses import Response, connection_error, said, status_error
+from mentionscan.fetching.session import Session
 from mentionscan.urls import redact
 
 MAX_REDIRECTS = 5
@@ -103,7 +104,7 @@ class HttpClient:
         self.per_host = settings.per_host
         self.redirects = RedirectPolicy(settings.allow_private_redirects, resolver, classify)
         self.retry_delays = retry_delays
-        self.session = requests.Session()
+        self.session = Session()
         self.session.headers["User-Agent"] = settings.user_agent
         self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
         self.session.max_redirects = MAX_REDIRECTS
