@@ -3,8 +3,10 @@
     python bench/team.py [--feeds 2000] [--latency 0.2] [--workers 1,2,4] [--mentions 1000000]
 
 - 2,000 feeds (10 entries each) at 200 ms latency, fetched by 1, 2 and 4 `mentionscan fetch`
-  processes started at once on one database: the wall time until the last one ends (each run on
-  a new database; the server checks that every feed was asked once in all).
+  processes started at once on one database: the wall time until the last one ends (each count
+  on a new database; the server checks that every feed was asked once in all). Then the same
+  workers again, every feed answering 304: little work per feed, so the network's floor
+  (feeds / 64 requests at once / workers x latency) shows rather than the CPU's.
 - `mentionscan list --limit 20` at 1,000,000 mentions: the command's wall time, median of 5.
 - a run adding 1,000 mentions (and looking up 1,000 known ones) to those 1,000,000: time per new
   mention, dedup included (bench/store.py's run, on PostgreSQL); the added rows are deleted after.
@@ -34,6 +36,7 @@ from common import PYTHON, Row, feed_server, median, say, seconds, under_hosts
 from fetch import mentionscan_config
 from store import CACHE_VERSION, fill_sqlite, kept_sqlite, mention, save_states
 
+from mentionscan.config.model import Settings
 from mentionscan.store import open_store
 from mentionscan.store.docs import ordered, serialise
 from mentionscan.store.interface import MentionFilter
@@ -42,6 +45,7 @@ from mentionscan.store.pg_schema import COLUMNS, CREATE, columns, escape
 TARGET_LIST = 0.3  # seconds for `list --limit 20` at 1,000,000 mentions
 TARGET_PER_MENTION = 1e-3  # seconds per new mention at 1,000,000
 ENTRIES_PER_TASK = 20  # entries a feed gives in a run, looked up together
+FETCH_THREADS = Settings().concurrency  # each worker's requests at once
 KEPT = "mentionscan_bench"
 KEPT_VERSION = "2"  # of the kept database's contents: change it when `mention` or the schema changes
 
@@ -109,9 +113,11 @@ def database(url: str, name: str, *, fresh: bool) -> str:
 
 
 def workers(url: str, feeds: int, latency: float, counts: list[int]) -> list[Row]:
+    """Each count of workers on a new database: a cold round (every feed answers 200 with its
+    entries: parsed, matched, stored) and a round that follows it (every feed answers 304), whose
+    work per feed is so light that the network's floor shows."""
     say(f"team: {feeds:,} feeds at {latency * 1000:.0f} ms, fetched by {counts} workers at once")
-    rows = []
-    walls: dict[int, float] = {}
+    walls: dict[tuple[str, int], float] = {}
     with (
         feed_server(feeds=feeds, entries=10, latency=latency) as feeds_server,
         tempfile.TemporaryDirectory() as folder,
@@ -121,38 +127,52 @@ def workers(url: str, feeds: int, latency: float, counts: list[int]) -> list[Row
         for count in counts:
             location = database(url, "mentionscan_bench_fetch", fresh=True)
             env = {**os.environ, "MENTIONSCAN_HOME": folder, "MENTIONSCAN_DB": location}
-            command = under_hosts(
-                "mentionscan.cli:main", "fetch", "--config", str(path), "--quiet", "--format", "json"
-            )
             subprocess.run(
                 [PYTHON, "-m", "mentionscan", "db", "init"], env=env, check=True, capture_output=True
             )
-            started = time.perf_counter()
-            running = [
-                subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                for _ in range(count)
-            ]
-            errors = [p.communicate()[1] for p in running]
-            walls[count] = time.perf_counter() - started
-            if any(p.returncode != 0 for p in running):
-                raise SystemExit(f"a worker failed: {errors}")
-            stats = feeds_server.stats()
-            if stats.get("200") != feeds:
-                raise SystemExit(f"{count} workers: expected {feeds} answers 200, the server counted {stats}")
-            feeds_server.reset()
-            say(f"  {count} worker{'s' if count > 1 else ''}: {seconds(walls[count])}")
-    one = walls[counts[0]]
-    for count in counts:
-        rows.append(
-            Row(
-                f"team: {feeds:,} feeds at {latency * 1000:.0f} ms, {count} worker "
-                f"process{'es' if count > 1 else ''} at once",
-                f"{seconds(walls[count])} ({one / walls[count]:.2f}x of one worker)",
-                "falls with workers" if count > counts[0] else "",
-                None if count == counts[0] else walls[count] < one,
+            for kind, status in (("cold", "200"), ("304", "304")):
+                walls[kind, count] = wall = _round(path, env, count)
+                stats = feeds_server.stats()
+                if stats.get(status) != feeds:
+                    raise SystemExit(
+                        f"{count} workers, {kind}: expected {feeds} answers {status}, "
+                        f"the server counted {stats}"
+                    )
+                feeds_server.reset()
+                say(f"  {count} worker{'s' if count > 1 else ''}, {kind}: {seconds(wall)}")
+    rows = []
+    floor = feeds / FETCH_THREADS * latency
+    for kind, what in (("cold", "cold"), ("304", "every feed answering 304")):
+        one = walls[kind, counts[0]]
+        for count in counts:
+            wall = walls[kind, count]
+            rows.append(
+                Row(
+                    f"team: {feeds:,} feeds at {latency * 1000:.0f} ms, {what}, {count} worker "
+                    f"process{'es' if count > 1 else ''} at once (network floor {floor / count:.1f} s)",
+                    f"{seconds(wall)} ({one / wall:.2f}x of one worker)",
+                    "falls with workers" if count > counts[0] else "",
+                    None if count == counts[0] else wall < walls[kind, counts[counts.index(count) - 1]],
+                )
             )
-        )
     return rows
+
+
+def _round(config: Path, env: dict[str, str], count: int) -> float:
+    """`count` fetch processes started at once on one database: the wall time until the last ends."""
+    command = under_hosts(
+        "mentionscan.cli:main", "fetch", "--config", str(config), "--quiet", "--format", "json"
+    )
+    started = time.perf_counter()
+    running = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(count)
+    ]
+    errors = [p.communicate()[1] for p in running]
+    wall = time.perf_counter() - started
+    if any(p.returncode != 0 for p in running):
+        raise SystemExit(f"a worker failed: {errors}")
+    return wall
 
 
 # A million mentions
