@@ -42,6 +42,7 @@ from mentionscan.timeutil import utcnow
 REFRESH_SECONDS = 60
 SAVING = "saving: the database is busy"  # shown when a save takes long
 NARROW = 110  # below this width the mention is shown under the list, not beside it
+FIRST_FRAME_WAIT = 0.5  # for the page read ahead: a "Loading…" frame would only slow the reading
 
 
 class Inbox(ReplyKeys):
@@ -263,10 +264,12 @@ class Inbox(ReplyKeys):
             # (mentions hold no cycles), frozen or not.
             gc.freeze()
 
-        if first:
-            self.run_db("reading the database", session.first_page, show_first)
-        else:
+        if not first:
             self.run_db("reading the database", session.load, show)
+        elif session.page_read(FIRST_FRAME_WAIT):  # read while Textual started: in the first frame
+            self.worker.run_here(session.first_page, show_first)
+        else:
+            self.run_db("reading the database", session.first_page, show_first)
 
     def _chosen(self) -> list[str]:
         if self.selected:
