@@ -21,10 +21,16 @@ if TYPE_CHECKING:
 
 def start(workspace: Workspace, selection: MentionFilter, *, now: Callable[[], datetime] = utcnow) -> Inbox:
     """The inbox over `selection` (not running yet), its first page already being read."""
+    from mentionscan.inbox import collector
     from mentionscan.inbox.session import Session
 
-    session = Session(workspace, selection)
-    session.read_ahead()
-    from mentionscan.inbox.app import Inbox  # Textual: imported while the first page is read
+    collector.pause()  # until the list is on the screen (the app resumes it)
+    try:
+        session = Session(workspace, selection)
+        session.read_ahead()
+        from mentionscan.inbox.app import Inbox  # Textual: imported while the first page is read
 
-    return Inbox(session, now=now)
+        return Inbox(session, now=now)
+    except BaseException:
+        collector.resume()
+        raise

@@ -58,6 +58,23 @@ async def test_the_first_frame_drawn_already_shows_the_list(tmp_path) -> None:
 
 
 @pytest.mark.asyncio
+async def test_the_collector_is_off_only_until_the_list_is_shown(tmp_path) -> None:
+    import gc
+
+    config = write_database(tmp_path)
+    app = inbox(config)
+    assert not gc.isenabled()  # from the command on: start-up makes little garbage and much to walk
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert gc.isenabled()
+    (tmp_path / "mentions.json").write_bytes(b"")
+    app = inbox(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert app.error is not None and gc.isenabled()  # no list: on again when it ends
+
+
+@pytest.mark.asyncio
 async def test_a_database_it_cannot_read_ends_it_before_the_first_frame(tmp_path) -> None:
     config = write_database(tmp_path)
     (tmp_path / "mentions.json").write_bytes(b"")
