@@ -6,7 +6,6 @@ opened for writing waits while a fetch saves) and shows a change once it is save
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -59,22 +58,13 @@ class Session:
         self.words = ""
 
     def read_ahead(self) -> Future[list[Mention] | None]:
-        """Start reading the first page now, on a thread of its own; `first_page` gives it.
+        """Start reading the first page now, on another core where it can (`ahead.py`); `first_page`
+        gives it. Started before Textual is imported: the screen gets ready meanwhile, and shows
+        the list in its first frame instead of drawing "Loading…" first."""
+        from mentionscan.inbox.ahead import read_ahead
 
-        Started before Textual is imported: the page is read while the screen gets ready, which
-        then shows the list in its first frame instead of drawing "Loading…" first.
-        """
-        ahead: Future[list[Mention] | None] = Future()
-
-        def read() -> None:
-            try:
-                ahead.set_result(self._first_page())
-            except BaseException as error:  # handed on as it is: `first_page` raises it
-                ahead.set_exception(error)
-
-        self._ahead = ahead
-        threading.Thread(target=read, name="inbox-first-page", daemon=True).start()
-        return ahead
+        self._ahead = read_ahead(self._first_page)
+        return self._ahead
 
     def page_read(self, wait: float) -> bool:
         """Whether the first page read ahead is in (or failed), waiting up to `wait` seconds for it."""
