@@ -33,19 +33,21 @@ TARGET_START = 1.0  # seconds, process start to the list on the screen
 TARGET_KEY = 0.05  # seconds per key press, the slowest of 40
 
 CHILD = """
-import asyncio, json, sys, time
+import json, sys, time
 started = float(sys.argv[2])
 # What `mentionscan inbox` loads before the command runs: the CLI, and the click commands typer builds
 import typer.main
 import mentionscan.cli
 typer.main.get_command(mentionscan.cli.app)
 from mentionscan.workspace import Workspace
-from mentionscan.inbox.app import Inbox
-from mentionscan.inbox.session import Session
+from mentionscan.inbox import start
+
+# What the command does: the screen made (its first page read meanwhile), then run.
+ws = Workspace.open(sys.argv[1])
+app = start(ws, ws.filter(status=["new", "todo"]))
+import asyncio
 
 async def main():
-    ws = Workspace.open(sys.argv[1])
-    app = Inbox(Session(ws, ws.filter(status=["new", "todo"])))
     painted = []  # (wall time, the list's first page shown, the whole list shown): each frame drawn
     display = app._display
 

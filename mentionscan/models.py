@@ -10,8 +10,10 @@ Times are ISO 8601 UTC strings (`2026-11-23T07:00:00Z`), missing values are `nul
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from mentionscan.text import fold, one_line
@@ -93,6 +95,46 @@ class Event:
         return cls(at=at, kind=str(data.get("kind", "")), text=str(data.get("text", "")))
 
 
+def _time(name: str) -> Callable[[dict[str, Any]], datetime | None]:
+    return lambda data: parse_time(data.get(name))
+
+
+def _strings(name: str) -> Callable[[dict[str, Any]], tuple[str, ...]]:
+    return lambda data: tuple(data.get(name) or ())
+
+
+# How each field of a `Mention` reads from its JSON form (`to_dict`), defined once: `from_dict`
+# reads them all, and a store that filters thousands of stored documents reads only the few
+# fields its filter and order ask for (`store/docs.py`'s `DocumentView`).
+MENTION_FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "id": itemgetter("id"),
+    "url": itemgetter("url"),
+    "title": itemgetter("title"),
+    "snippet": itemgetter("snippet"),
+    "author": itemgetter("author"),
+    "author_url": itemgetter("author_url"),
+    "author_email": itemgetter("author_email"),
+    "published": _time("published"),
+    "found_at": lambda data: parse_time(data.get("found_at")) or utcnow(),
+    "source": itemgetter("source"),
+    "source_type": itemgetter("source_type"),
+    "queries": _strings("queries"),
+    "status": lambda data: data.get("status", "new"),
+    "link": lambda data: data.get("link"),
+    "related": _strings("related"),
+    "keys": _strings("keys"),
+    "text": lambda data: data.get("text", ""),
+    "tags": _strings("tags"),
+    "authors": _strings("authors"),
+    "timeline": lambda data: tuple(Event.from_dict(e) for e in data.get("timeline") or ()),
+    "due": _time("due"),
+    "digested_at": _time("digested_at"),
+    "contacts": lambda data: tuple(dict(c) for c in data.get("contacts") or ()),
+    "extra": lambda data: dict(data.get("extra") or {}),
+    "language": lambda data: str(data.get("language") or ""),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Mention:
     """A stored mention: the public record fields, plus what the program and the user added."""
@@ -164,35 +206,8 @@ class Mention:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Mention:
-        # Spelled out, not `cls(**filtered)`: every list, export and digest reads thousands of these.
-        get = data.get
-        return cls(
-            id=data["id"],
-            url=data["url"],
-            link=get("link"),
-            title=data["title"],
-            snippet=data["snippet"],
-            status=get("status", "new"),
-            author=data["author"],
-            author_url=data["author_url"],
-            author_email=data["author_email"],
-            published=parse_time(get("published")),
-            found_at=parse_time(get("found_at")) or utcnow(),
-            source=data["source"],
-            source_type=data["source_type"],
-            queries=tuple(get("queries") or ()),
-            related=tuple(get("related") or ()),
-            keys=tuple(get("keys") or ()),
-            text=get("text", ""),
-            tags=tuple(get("tags") or ()),
-            authors=tuple(get("authors") or ()),
-            timeline=tuple(Event.from_dict(e) for e in get("timeline") or ()),
-            due=parse_time(get("due")),
-            digested_at=parse_time(get("digested_at")),
-            contacts=tuple(dict(c) for c in get("contacts") or ()),
-            extra=dict(get("extra") or {}),
-            language=str(get("language") or ""),
-        )
+        # Positional, in the order of the fields: every list, export and digest reads thousands of these.
+        return cls(*[read(data) for read in _READERS])
 
     @property
     def author_key(self) -> str:
@@ -214,3 +229,6 @@ class Mention:
         """A copy with `changes` applied and one more timeline event."""
         event = Event(at=at or utcnow(), kind=kind, text=text)
         return replace(self, timeline=(*self.timeline, event), **changes)
+
+
+_READERS = tuple(MENTION_FIELDS[f.name] for f in fields(Mention))  # in `Mention(...)`'s order

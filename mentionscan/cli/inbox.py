@@ -22,12 +22,11 @@ def inbox(selection: Selection, config: ConfigOption = None, db: DbOption = None
     """
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise ConfigError("inbox needs a terminal; `mentionscan list` prints the same mentions")
-    from mentionscan.inbox.app import Inbox
-    from mentionscan.inbox.session import Session
+    from mentionscan.inbox import start
 
     ws = workspace(config, db)
     ws.notice = None  # the screen is Textual's: nothing may print under it
-    screen = Inbox(Session(ws, selection.filter(open_only=True)))
+    screen = start(ws, selection.filter(open_only=True))
     screen.run()
     if screen.error is not None:
         raise screen.error

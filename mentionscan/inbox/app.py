@@ -24,7 +24,7 @@ from textual.containers import Container
 from textual.widgets import Footer, Static
 
 from mentionscan.errors import MentionscanError
-from mentionscan.inbox import detail
+from mentionscan.inbox import collector, detail
 from mentionscan.inbox.bars import WAITING_AFTER, status_bar, top_bar
 from mentionscan.inbox.detailview import MentionDetail
 from mentionscan.inbox.dialogs import Ask, Help
@@ -42,6 +42,7 @@ from mentionscan.timeutil import utcnow
 REFRESH_SECONDS = 60
 SAVING = "saving: the database is busy"  # shown when a save takes long
 NARROW = 110  # below this width the mention is shown under the list, not beside it
+FIRST_FRAME_WAIT = 0.5  # for the page read ahead: a "Loading…" frame would only slow the reading
 
 
 class Inbox(ReplyKeys):
@@ -94,6 +95,7 @@ class Inbox(ReplyKeys):
         self.action_refresh(first=True)
 
     def on_unmount(self) -> None:
+        collector.resume()
         gc.unfreeze()  # a script (or a test) that goes on after the inbox collects as before
 
     def on_resize(self) -> None:
@@ -112,6 +114,7 @@ class Inbox(ReplyKeys):
         listing.selected = self.selected
         listing.show(self.rows, self.now(), keep)
         self._show_current()
+        collector.resume()  # the list is on the screen (`inbox.start` paused it)
 
     def _top(self) -> None:
         count = len(self.rows) if self.loaded.is_set() else None
@@ -257,16 +260,16 @@ class Inbox(ReplyKeys):
         def histories(found: dict[str, AuthorStats]) -> None:
             self.histories = found
             self._show_current()
-            # What is read stays until the next refresh: the collector need not walk it again. A
-            # full collection walks every object (0.1 s or more at 10,000 mentions), which would
-            # stall whichever key press it fell on. A list read later is freed as it is replaced
-            # (mentions hold no cycles), frozen or not.
+            # What is read stays until the next refresh: a full collection would walk it again (0.1 s
+            # at 10,000, on a key press). A list read later is freed as it is replaced, frozen or not.
             gc.freeze()
 
-        if first:
-            self.run_db("reading the database", session.first_page, show_first)
-        else:
+        if not first:
             self.run_db("reading the database", session.load, show)
+        elif session.page_read(FIRST_FRAME_WAIT):  # read while Textual started: in the first frame
+            self.worker.run_here(session.first_page, show_first)
+        else:
+            self.run_db("reading the database", session.first_page, show_first)
 
     def _chosen(self) -> list[str]:
         if self.selected:

@@ -7,6 +7,7 @@ opened for writing waits while a fetch saves) and shows a change once it is save
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ class Session:
     selection: MentionFilter  # the command line's filters (statuses: `list`'s default)
     words: str = ""  # a search (`/`): every status, the filters aside
     undo_stack: list[list[Mention]] = field(default_factory=list)  # each: the mentions before a change
+    _ahead: Future[list[Mention] | None] | None = field(default=None, init=False, repr=False)
 
     @property
     def statuses(self) -> tuple[str, ...]:
@@ -55,12 +57,35 @@ class Session:
         self.selection = replace(self.selection, statuses=VIEWS[index % len(VIEWS)])
         self.words = ""
 
+    def read_ahead(self) -> Future[list[Mention] | None]:
+        """Start reading the first page now, on another core where it can (`ahead.py`); `first_page`
+        gives it. Started before Textual is imported: the screen gets ready meanwhile, and shows
+        the list in its first frame instead of drawing "Loading…" first."""
+        from mentionscan.inbox.ahead import read_ahead
+
+        self._ahead = read_ahead(self._first_page)
+        return self._ahead
+
+    def page_read(self, wait: float) -> bool:
+        """Whether the first page read ahead is in (or failed), waiting up to `wait` seconds for it."""
+        if self._ahead is None:
+            return False
+        try:
+            self._ahead.exception(timeout=wait)
+        except TimeoutError:
+            return False
+        return True
+
     def first_page(self) -> list[Mention] | None:
         """The top of the list, read at once (a screenful and more): None when it must be read whole.
 
         The store reads the newest first under a limit without reading the rest, which is the
         inbox's own order while only open mentions are shown.
         """
+        ahead, self._ahead = self._ahead, None
+        return ahead.result() if ahead is not None else self._first_page()
+
+    def _first_page(self) -> list[Mention] | None:
         limit = self.selection.limit
         if self.words or not self.statuses or not set(self.statuses) <= set(OPEN_STATUSES):
             return None

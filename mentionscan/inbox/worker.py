@@ -57,6 +57,15 @@ class Worker:
         else:
             self._jobs.put(job)
 
+    def run_here(self, call: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        """`run` on the screen's own thread, for a call that does not wait (its result is in)."""
+        try:
+            result = call()
+        except MentionscanError as error:
+            self._failed(error)
+        else:
+            done(result)
+
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
             job()

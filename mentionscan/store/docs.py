@@ -8,12 +8,14 @@ nothing is seen by comparing two documents.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from mentionscan.models import Mention
+from mentionscan.errors import StoreError
+from mentionscan.models import MENTION_FIELDS, Mention
 from mentionscan.store.files import unreadable
 
 SURROGATE = re.compile("[\ud800-\udfff]")
@@ -63,8 +65,57 @@ def parse_doc(path: Path, mention_id: object, payload: bytes | str) -> dict[str,
 def to_mention(path: Path, doc: dict[str, Any]) -> Mention:
     try:
         return Mention.from_dict(doc)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise unreadable(path, f"mention {doc.get('id')!r} is malformed ({error})") from error
+    except MALFORMED as error:
+        raise _malformed(path, doc, error) from error
+
+
+class DocumentView:
+    """A stored document read as its `Mention` one field at a time, each converted when first read.
+
+    A filter and an order read a few fields of each of thousands of documents: a query with a
+    limit reads just those through views, and builds whole only the mentions it returns
+    (`mention()`). Every field reads as `Mention.from_dict` reads it (`MENTION_FIELDS`), and
+    the properties a filter asks for are the Mention's own.
+    """
+
+    author_key = Mention.author_key
+    last_contacted = Mention.last_contacted
+
+    def __init__(self, path: Path, doc: dict[str, Any]) -> None:
+        self._path, self._doc = path, doc  # underscored: no field of a Mention is
+
+    def mention(self) -> Mention:
+        """The whole mention (its fields read again: a view keeps only what a few are asked)."""
+        return to_mention(self._path, self._doc)
+
+
+class _Field:
+    """A field of `DocumentView`: read from the document when first asked for, then kept by the view
+    (in its `__dict__`, which a later read finds before this)."""
+
+    __slots__ = ("name", "read")
+
+    def __init__(self, name: str, read: Callable[[dict[str, Any]], Any]) -> None:
+        self.name, self.read = name, read
+
+    def __get__(self, view: DocumentView, owner: type | None = None) -> Any:
+        try:
+            value = self.read(view._doc)
+        except MALFORMED as error:
+            raise _malformed(view._path, view._doc, error) from error
+        view.__dict__[self.name] = value
+        return value
+
+
+for _name, _read in MENTION_FIELDS.items():
+    setattr(DocumentView, _name, _Field(_name, _read))
+
+
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError)  # what reading a malformed document raises
+
+
+def _malformed(path: Path, doc: dict[str, Any], error: Exception) -> StoreError:
+    return unreadable(path, f"mention {doc.get('id')!r} is malformed ({error})")
 
 
 def _replace_surrogates(value: Any) -> Any:

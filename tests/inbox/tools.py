@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from mentionscan.inbox import start
 from mentionscan.inbox.app import Inbox
-from mentionscan.inbox.session import Session
 from mentionscan.models import Event, Mention
 from mentionscan.store import open_store
 from mentionscan.workspace import Workspace
@@ -72,9 +72,10 @@ def stored(config: Path, mention_id: str) -> Mention:
 
 
 def inbox(config: Path, **filters: Any) -> Inbox:
+    """The inbox as `mentionscan inbox` makes it (its first page read at once), at `NOW`."""
     ws = Workspace.open(config)
     selection = ws.filter(status=filters.pop("status", ("new", "todo")), **filters)
-    return Inbox(Session(ws, selection), now=lambda: NOW)
+    return start(ws, selection, now=lambda: NOW)
 
 
 async def settle(pilot: Any, app: Inbox, until: Any = None, timeout: float = 20.0) -> None:

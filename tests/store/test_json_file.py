@@ -8,6 +8,8 @@ import signal
 import subprocess
 import tempfile
 import time
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,11 @@ from tinydb import TinyDB
 
 from mentionscan.errors import StoreError
 from mentionscan.models import Mention
-from mentionscan.store import MentionFilter, open_store
+from mentionscan.store import MentionFilter, Order, open_store
 from mentionscan.store.docs import ordered
+from mentionscan.store.interface import select
 from mentionscan.store.jsonfile import AtomicJSONStorage, Block, encode, mention_line, split_own_file
-from tests.store.tools import full_mention, make, populate, python, temp_files
+from tests.store.tools import T0, full_mention, make, populate, python, store_all, temp_files
 
 
 def test_saves_that_add_replace_or_add_nothing_all_leave_an_exact_file(tmp_path):
@@ -343,6 +346,47 @@ def test_opening_parses_only_ids_and_keys(tmp_path, monkeypatch):
         assert len(parsed) == 2 + 501
 
 
+def test_a_query_with_a_limit_builds_only_the_mentions_it_returns(tmp_path, monkeypatch):
+    # The inbox's first page: the 200 newest open mentions of 10,000 in a second would be 10,000
+    # mentions built to keep 200. Views of the documents read what the filter and order ask.
+    db = tmp_path / "db.json"
+    statuses = ("new", "todo", "resolved")
+    mentions = [make(i, status=statuses[i % 3], published=T0 - timedelta(hours=i % 7)) for i in range(300)]
+    store_all(str(db), mentions)
+    page = MentionFilter(statuses=("new", "todo"), limit=20)
+    expected = select(mentions, page)
+    built = []
+    real = Mention.from_dict
+    monkeypatch.setattr(
+        Mention, "from_dict", classmethod(lambda cls, doc: built.append(doc["id"]) or real(doc))
+    )
+    with open_store(db, write=False) as store:
+        assert list(store.mentions(page)) == expected
+        assert built == [m.id for m in expected]  # 20 of 300
+        assert list(store.mentions(replace(page, order=Order.DUE))) == select(
+            mentions, replace(page, order=Order.DUE)
+        )
+        assert store.get("m000007") == mentions[7]  # a lookup after it, as the fast load answers it
+        assert list(store.mentions(page)) == expected  # and a query after the lookup
+
+
+def test_a_query_after_a_save_reads_what_was_saved(tmp_path):
+    db = tmp_path / "db.json"
+    populate(str(db), 5)
+    with open_store(db) as store:
+        store.set_state("task:blog", {"etag": '"v2"'})
+        store.save()  # state alone: the mentions are still the file's as read
+        assert [m.id for m in store.mentions(MentionFilter(limit=2))] == ["m000004", "m000003"]
+        store.put(make(3, title="Edited", found_at=T0 + timedelta(days=1)))
+        store.save()
+        assert [m.title for m in store.mentions(MentionFilter(limit=1))] == ["Edited"]
+        assert [m.id for m in store.mentions(MentionFilter(limit=3, order=Order.STORED))] == [
+            "m000000",
+            "m000001",
+            "m000002",
+        ]
+
+
 def test_a_file_with_its_mentions_out_of_order_reads_in_doc_id_order(tmp_path):
     db = tmp_path / "db.json"
     docs = {str(n): {**make(n, keys=("shared",)).to_dict()} for n in (3, 1, 2)}
@@ -390,3 +434,18 @@ def test_a_file_in_our_layout_whose_lines_are_out_of_order_is_read_whole_when_fi
         store.save()
     with open_store(db, write=False) as store:
         assert [m.id for m in store.mentions()] == ["m000001", "m000002", "m000003", "m000004"]
+
+
+def test_a_file_in_our_layout_whose_lines_are_out_of_order_is_queried_in_doc_id_order(tmp_path):
+    db = tmp_path / "db.json"
+    docs = {str(n): make(n).to_dict() for n in (3, 1, 2)}
+    lines = [mention_line(doc_id, ordered(doc)) for doc_id, doc in docs.items()]
+    db.write_bytes(b"".join(encode({"_meta": {"1": {"schema": 1}}}, Block.of(lines))))
+    stored_order = MentionFilter(limit=2, order=Order.STORED)
+    with open_store(db, write=False) as store:  # a query first, before any lookup
+        assert [m.id for m in store.mentions(stored_order)] == ["m000001", "m000002"]
+        assert [m.id for m in store.mentions(replace(stored_order, limit=None))] == [
+            "m000001",
+            "m000002",
+            "m000003",
+        ]

@@ -127,3 +127,50 @@ def test_every_backend_answers_as_the_reference(backend, history, selections):
                 theirs = [m for m in expected if m.author_key == key]
                 contacts = [m.last_contacted for m in theirs if m.last_contacted is not None]
                 assert (stats.mentions, stats.last_contacted) == (len(theirs), max(contacts, default=None))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories(), selections=st.lists(filters(), min_size=1, max_size=3))
+def test_a_database_opened_afresh_answers_as_the_reference(backend, history, selections):
+    # The JSON backend answers a query of a file it has only read (no lookup yet, no save) from
+    # the file as read, and one with a limit through views of its documents.
+    saved, changed = history
+    with tempfile.TemporaryDirectory() as folder:
+        location = location_in(Path(folder), backend)
+        for batch in (saved, changed):
+            with open_store(location) as store:
+                for mention in batch:
+                    store.put(mention)
+                store.save()
+        expected = as_stored(saved, changed)
+        for selection in selections:
+            with open_store(location, write=False) as store:
+                assert list(store.mentions(selection)) == select(expected, selection)
+
+
+@given(mention=mentions(0), published=st.sampled_from([None, "2026-11-23T07:00:00+01:00", 1795000000, "?"]))
+def test_a_document_view_reads_every_field_as_its_mention(mention, published):
+    from mentionscan.store.docs import DocumentView
+
+    doc = {**mention.to_dict(), "published": published}  # also as other programs write a time
+    whole = Mention.from_dict(doc)
+    view = DocumentView(Path("db.json"), doc)
+    for name in [*Mention.__dataclass_fields__, "author_key", "last_contacted"]:
+        assert getattr(view, name) == getattr(whole, name), name
+    assert view.mention() == whole
+
+
+def test_a_document_view_of_a_malformed_mention_says_what_to_mention_does():
+    from mentionscan.errors import StoreError
+    from mentionscan.store.docs import DocumentView, to_mention
+
+    doc = {**make(1).to_dict(), "published": 5, "queries": 7}
+    view = DocumentView(Path("db.json"), doc)
+    assert view.published is not None  # epoch seconds, as `parse_time` reads them
+    with pytest.raises(StoreError) as whole:
+        to_mention(Path("db.json"), doc)
+    with pytest.raises(StoreError) as one:
+        view.queries  # noqa: B018 - the read is what is tested
+    assert str(one.value) == str(whole.value)
+    assert "mention 'm000001' is malformed" in str(one.value)
