@@ -57,10 +57,13 @@ class Session:
         self.selection = replace(self.selection, statuses=VIEWS[index % len(VIEWS)])
         self.words = ""
 
-    def read_ahead(self) -> Future[list[Mention] | None]:
+    def read_ahead(self) -> Future[list[Mention] | None] | None:
         """Start reading the first page now, on another core where it can (`ahead.py`); `first_page`
         gives it. Started before Textual is imported: the screen gets ready meanwhile, and shows
-        the list in its first frame instead of drawing "Loading…" first."""
+        the list in its first frame instead of drawing "Loading…" first. None when the list has
+        no first page to read apart (it is read whole, once shown)."""
+        if self._page() is None:
+            return None
         from mentionscan.inbox.ahead import read_ahead
 
         self._ahead = read_ahead(self._first_page)
@@ -86,12 +89,17 @@ class Session:
         return ahead.result() if ahead is not None else self._first_page()
 
     def _first_page(self) -> list[Mention] | None:
+        page = self._page()
+        return None if page is None else list(self.workspace.mentions(page))
+
+    def _page(self) -> MentionFilter | None:
+        """What the first page holds, or None when the list must be read whole to be in order."""
         limit = self.selection.limit
         if self.words or not self.statuses or not set(self.statuses) <= set(OPEN_STATUSES):
             return None
         if limit is not None and limit <= FIRST_PAGE:
             return None
-        return list(self.workspace.mentions(replace(self.selection, limit=FIRST_PAGE)))
+        return replace(self.selection, limit=FIRST_PAGE)
 
     def load(self) -> list[Mention]:
         """What the inbox lists: open mentions first, newest first."""

@@ -86,3 +86,17 @@ def test_a_database_the_copy_cannot_read_is_reported_here_as_a_read_here_would(t
     assert found["error"].startswith("StoreError: cannot read database ")
     assert "mentions.json: it is not valid JSON" in found["error"]
     assert found["elsewhere"] == [True, False]  # the copy failed: read again here, for the error
+
+
+def test_a_list_read_whole_is_not_read_ahead(tmp_path):
+    from mentionscan.inbox.session import Session
+    from mentionscan.workspace import Workspace
+
+    ws = Workspace.open(write_database(tmp_path))
+    every = Session(ws, ws.filter())  # every status
+    assert every.read_ahead() is None  # no copy forked, no thread started: shown, then read whole
+    assert every.first_page() is None
+    opened = Session(ws, ws.filter(status=["new", "todo"]))
+    page = opened.read_ahead()
+    assert page is not None
+    assert [m.id for m in page.result(timeout=30)] == OPEN
