@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from common import Row, feed_server, median, run_program, say, seconds, show, under_hosts
-from fetch import mentionscan_config
+from fetch import ENTRY, mentionscan_config
 from store import fill_sqlite, mention
 
 from mentionscan.store import open_store
@@ -35,9 +35,7 @@ def json_database(path: Path, count: int) -> None:
 
 def fetch(config: Path, database: str) -> float:
     args = ("fetch", "--config", str(config), "--db", database, "--format", "json", "--quiet")
-    run = run_program(
-        under_hosts("mentionscan.cli:main", *args), env={"MENTIONSCAN_HOME": str(config.parent)}
-    )
+    run = run_program(under_hosts(ENTRY, *args), env={"MENTIONSCAN_HOME": str(config.parent)})
     if run.returncode != 0:
         raise SystemExit(f"mentionscan fetch failed ({run.returncode}): {run.stderr[-2000:]}")
     return run.wall

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from common import PYTHON, Row, feed_server, median, say, seconds, under_hosts
-from fetch import mentionscan_config
+from fetch import ENTRY, mentionscan_config
 from store import CACHE_VERSION, fill_sqlite, kept_sqlite, mention, save_states
 
 from mentionscan.config.model import Settings
@@ -160,9 +160,7 @@ def workers(url: str, feeds: int, latency: float, counts: list[int]) -> list[Row
 
 def _round(config: Path, env: dict[str, str], count: int) -> float:
     """`count` fetch processes started at once on one database: the wall time until the last ends."""
-    command = under_hosts(
-        "mentionscan.cli:main", "fetch", "--config", str(config), "--quiet", "--format", "json"
-    )
+    command = under_hosts(ENTRY, "fetch", "--config", str(config), "--quiet", "--format", "json")
     started = time.perf_counter()
     running = [
         subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mentionscan.store import open_store
 from tests.hardening_tools import run_mentionscan
+from tests.store.tools import make
 
 
 def test_a_command_runs_with_its_own_options_and_help(isolated_home: Path) -> None:
@@ -42,3 +44,19 @@ def test_shell_completion_offers_every_command(isolated_home: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert sorted(completed.stdout.split()) == [b"fetch", b"followups"]
+
+
+def test_a_command_ends_with_its_database_closed(isolated_home: Path) -> None:
+    """The process leaves its objects to the OS at exit (no collection): whatever must be
+    written is written by the command itself, so SQLite's log is folded back, as on any exit."""
+    path = isolated_home / "m.db"
+    with open_store(f"sqlite:///{path}") as store:
+        store.put(make(1))
+        store.save()
+    marked = run_mentionscan("mark", "m000001", "todo", "--db", f"sqlite:///{path}", home=isolated_home)
+    assert marked.returncode == 0, marked.stderr
+    assert not [p.name for p in isolated_home.glob("m.db-*")]  # no -wal, no -shm
+    with open_store(f"sqlite:///{path}", write=False) as store:
+        assert [m.status for m in store.mentions()] == ["todo"]
+    missing = run_mentionscan("show", "nope", "--db", f"sqlite:///{path}", home=isolated_home)
+    assert missing.returncode == 2 and missing.stderr == b"Error: no mention with id 'nope'\n"
