@@ -127,9 +127,14 @@ def lexeme(word: str) -> str:
 
 def word_list(mention: Mention) -> tuple[list[str], bool]:
     """The lexemes of `mention` (each folded word of its `search_text`, once), and whether all fit."""
+    words = list(dict.fromkeys(words_of(search_text(mention))))  # once each, before the work on each
+    if any(len(w) > LEXEME_CHARS for w in words):
+        words = list(dict.fromkeys(map(lexeme, words)))
+    if 8 * len(words) + sum(map(len, words)) * 4 <= WORDS_BYTES:  # all fit, whatever their UTF-8
+        return words, True
     kept: list[str] = []
     size = 0
-    for word in dict.fromkeys(lexeme(w) for w in words_of(search_text(mention))):
+    for word in words:
         size += len(word.encode("utf-8")) + 8
         if size > WORDS_BYTES:
             return kept, False
