@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -75,6 +76,18 @@ def test_json_and_jsonl_carry_every_status(cli: Cli, stored) -> None:
     assert {r["title"] for r in records} >= {HOSTILE_TITLE, FORMULA}
     lines = cli("export", "--format", "jsonl", *cfg).stdout.splitlines()
     assert [json.loads(line) for line in lines] == records
+
+
+def test_json_is_indented_as_python_writes_it(cli: Cli, stored) -> None:
+    """Scripts that diff or grep the output see the same text whichever encoder made it."""
+    cfg, _ids = stored
+    with open_store(Path(cfg[1]).parent / "mentions.json") as store:
+        store.put(replace(next(iter(store.mentions())), title="tab\there\x01 \u2028 caf\u00e9 \U0001f600"))
+        store.save()
+    shown = cli("export", *cfg)
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout == json.dumps(json.loads(shown.stdout), ensure_ascii=False, indent=2) + "\n"
+    assert "tab\\there\\u0001 \u2028 caf\u00e9 \U0001f600" in shown.stdout
 
 
 def test_csv_cells_cannot_run_as_formulas(cli: Cli, stored) -> None:
