@@ -13,7 +13,6 @@ environment names the run that started it. Each worker calls `die_with_parent(ru
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import sys
@@ -31,6 +30,8 @@ def die_with_parent(run: int) -> None:
     """
     parent = _server or run
     if sys.platform.startswith("linux"):
+        import ctypes  # here: the run imports this module too, and only its workers call this
+
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     else:
         threading.Thread(target=_watch, args=(parent,), daemon=True, name="parent-watch").start()

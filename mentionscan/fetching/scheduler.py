@@ -13,10 +13,10 @@ import collections
 import contextlib
 import os
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 from mentionscan.errors import MentionscanError
@@ -104,7 +104,7 @@ def run_tasks(
                 kind, index, future = _next(arrived)
                 outstanding -= 1
                 if kind == "parse":
-                    broken = future.cancelled() or isinstance(future.exception(), BrokenProcessPool)
+                    broken = _broken(future)
                     final, started = parsers.settle(index, broken)
                     for other, again in started:
                         watch(again, "parse", other)
@@ -274,6 +274,19 @@ def _submit(
     return None, done
 
 
+def _broken(future: Future[Any]) -> bool:
+    """Whether a parse ended with its pool broken (a worker killed), not with its own outcome.
+
+    Only a process pool breaks so, and its module is loaded once one is made: a run that never
+    made one (a run of 304s, a few documents parsed here) never pays for importing it and
+    multiprocessing (20-30 ms).
+    """
+    process = sys.modules.get("concurrent.futures.process")
+    return future.cancelled() or (
+        process is not None and isinstance(future.exception(), process.BrokenProcessPool)
+    )
+
+
 def _retire(pool: Executor) -> None:
     """Let a broken pool go, and end every worker it still has.
 
@@ -336,6 +349,7 @@ def internal_error(exc: Exception) -> MentionscanError:
 
 def _process_pool(screening: Screening | None, workers: int = 0) -> Executor:
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     from mentionscan.fetching.parentdeath import PARENT
 
