@@ -137,10 +137,14 @@ def run_tasks(
                 while next_index in ready:
                     finish(next_index, ready.pop(next_index))
                     next_index += 1
-    finally:
+    except BaseException:
         if slots is not None:
             slots.close()  # a fetch still waiting for a slot ends (the run failed or was stopped)
-        parsers.shutdown()
+        # Not waited for: a Ctrl-C or SIGTERM can land while the pool starts its workers, and a
+        # worker it started then never gets the word to end, so a shutdown would wait for ever.
+        parsers.retire()
+        raise
+    parsers.shutdown()
     if next_index != total:
         raise MentionscanError("internal error: a task was lost (please report this)")
 
@@ -209,6 +213,13 @@ class _Parsers:
         for pool in (self.pool, self.careful):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+
+    def retire(self) -> None:
+        """End both pools now, their workers killed: what they were parsing is dropped."""
+        for pool in (self.pool, self.careful):
+            if pool is not None:
+                _retire(pool)
+        self.pool = self.careful = None
 
 
 class _Slots:
@@ -288,7 +299,7 @@ def _broken(future: Future[Any]) -> bool:
 
 
 def _retire(pool: Executor) -> None:
-    """Let a broken pool go, and end every worker it still has.
+    """Let a pool go at once (broken, or the run stopped), and end every worker it still has.
 
     CPython's cleanup of a broken pool waits for each of its workers after asking them to end,
     and misses one started at that moment: it would wait for that worker for ever, and the run
