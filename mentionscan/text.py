@@ -40,6 +40,7 @@ _BLOCK_TAGS = frozenset(
 # A tag (or comment) cut off at the end of a fragment that was shortened before we saw it:
 # `…#golang <a href="https:` must not leak into a title.
 _CUT_TAG = re.compile(r"<(?:/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?|!--(?:(?!-->).)*|![^<>]*)$", re.DOTALL)
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
 _INVISIBLE_BLOCK = re.compile(r"<(script|style|template|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
@@ -51,7 +52,12 @@ def clean(value: object) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    if text.isprintable():
+    if len(text) > 64 and text.isascii():
+        # isprintable looks each character up in Unicode's tables: over a post's text, asking
+        # whether its bytes are all 0x20 to 0x7e is three times faster, and the same answer
+        if not text.encode("ascii").translate(None, _PRINTABLE_ASCII):
+            return text
+    elif text.isprintable():
         return text
     return _INVISIBLE.sub(_visible_or_meant, _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text)))
 
@@ -80,8 +86,20 @@ def _within(char: str, ranges: tuple[tuple[int, int], ...]) -> bool:
 
 def one_line(value: object) -> str:
     """`clean`, with every run of white space (newlines included) folded to one space."""
-    # str.split and re's \s agree on what is white space; the split is ten times faster
-    return " ".join(clean(value).split())
+    return _one_spaced(clean(value))
+
+
+def _one_spaced(text: str) -> str:
+    """`text` (clean: its only ASCII white space is spaces, tabs and newlines) with every run of
+    white space one space, and none at either end."""
+    if text.isascii() and "\t" not in text and "\n" not in text:
+        # Only spaces: their runs fold at C speed (str.split would make an object of each word)
+        if "  " in text:
+            text = text.replace("  ", " ")
+            while "  " in text:
+                text = text.replace("  ", " ")
+        return text.strip(" ")
+    return " ".join(text.split())  # str.split and re's \s agree on white space; split is 10x faster
 
 
 def html_to_text(value: object) -> str:
@@ -91,15 +109,24 @@ def html_to_text(value: object) -> str:
     """
     text = clean(value)
     if "<" in text:
-        text = _TAG.sub(_tag_replacement, _INVISIBLE_BLOCK.sub(" ", _CUT_TAG.sub("", text.rstrip())))
+        text = _TAG.sub(_tag_replacement, _INVISIBLE_BLOCK.sub(" ", _without_cut_end(text.rstrip())))
     if "&" in text:
         text = html.unescape(text)
         if "&" in text and re.search(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);", text):
             text = html.unescape(text)
         text = clean(text)  # entities may have spelled out control characters
         if "<" in text:  # markup escaped once more than it should be: cut off the same way
-            text = _CUT_TAG.sub("", text.rstrip())
-    return " ".join(text.split())
+            text = _without_cut_end(text.rstrip())
+    return _one_spaced(text)
+
+
+def _without_cut_end(text: str) -> str:
+    """`text` less a tag or comment cut off at its end (`_CUT_TAG`)."""
+    # Such a tag is the last "<" with no ">" after it, unless it is a comment: most HTML ends
+    # with a whole tag, and this says so without trying the pattern at each "<"
+    if "<!--" in text or text.rfind("<") > text.rfind(">"):
+        return _CUT_TAG.sub("", text)
+    return text
 
 
 # In plain text only a tag with an attribute counts: "a<b" is text, `<a href="https:` is not.
