@@ -30,7 +30,7 @@ _JOINING_SCRIPTS = ((0x0600, 0x08FF), (0x0900, 0x0DFF), (0x1000, 0x109F), (0x178
 _EMOJI = ((0x00A9, 0x00A9), (0x00AE, 0x00AE), (0x203C, 0x3299), (0xFE0F, 0xFE0F), (0x1F000, 0x1FAFF))
 _BLACK_FLAG, _CANCEL_TAG = "\U0001f3f4", "\U000e007f"  # 🏴 + tags + cancel: a region's flag
 # Only real tags: "5 < 6 and 7 > 3" in text is not markup.
-_TAG = re.compile(r"<(?:(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*|!--.*?--|![^>]*)>", re.DOTALL)
+_TAG = re.compile(r"<(?:/?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*|!--.*?--|![^>]*)>", re.DOTALL)
 # Tags that separate words; any other tag (b, em, a, span) sits inside a word's run of text.
 _BLOCK_TAGS = frozenset(
     {"address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption"}
@@ -109,7 +109,7 @@ def html_to_text(value: object) -> str:
     """
     text = clean(value)
     if "<" in text:
-        text = _TAG.sub(_tag_replacement, _INVISIBLE_BLOCK.sub(" ", _without_cut_end(text.rstrip())))
+        text = _without_tags(_INVISIBLE_BLOCK.sub(" ", _without_cut_end(text.rstrip())))
     if "&" in text:
         text = html.unescape(text)
         if "&" in text and re.search(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);", text):
@@ -138,9 +138,12 @@ def without_cut_tag(text: str) -> str:
     return _CUT_TAG_IN_TEXT.sub("", text) if "<" in text else text
 
 
-def _tag_replacement(match: re.Match[str]) -> str:
-    name = (match.group(2) or "").lower()
-    return " " if not name or name in _BLOCK_TAGS else ""
+def _without_tags(text: str) -> str:
+    """`text` with each tag a space where it separates words (a block, a comment), else nothing."""
+    # re.split leaves each tag's name (None for a comment) between the texts: no call per tag
+    parts = _TAG.split(text)
+    parts[1::2] = [" " if not name or name.lower() in _BLOCK_TAGS else "" for name in parts[1::2]]
+    return "".join(parts)
 
 
 def truncate(text: str, limit: int) -> str:
