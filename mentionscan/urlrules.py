@@ -151,11 +151,12 @@ def unwrap(url: str) -> str:
 
 
 def _target(url: str) -> str:
-    lowered = url.lower() if isinstance(url, str) else None
-    if lowered is not None and not any(h in lowered for h in _HINTS) and not any(c in url for c in "\t\r\n"):
-        # No wrapper's host in it: most links, said without urlsplit's 10 µs. urlsplit drops tabs
-        # and newlines anywhere ("goo<tab>gle.com" is google.com), so a link with one is split.
-        return ""
+    if isinstance(url, str) and url.isprintable():
+        lowered = url.lower()
+        if not any(hint in lowered for hint in _HINTS):
+            # No wrapper's host in it: most links, said without urlsplit's 10 µs. urlsplit drops
+            # tabs and newlines anywhere ("goo<tab>gle.com" is google.com): a link with one is split.
+            return ""
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower().rstrip(".")
