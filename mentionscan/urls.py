@@ -58,6 +58,7 @@ def host_of(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+@functools.lru_cache(maxsize=_SEEN)  # a candidate's page and discussion keys are both of its URL
 def canonical_url(url: str) -> str:
     """The form two links to the same page share; used only as a key, never shown.
 
