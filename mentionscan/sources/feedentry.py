@@ -7,7 +7,6 @@ faster parser put in front of feedparser only has to produce that shape to share
 from __future__ import annotations
 
 import calendar
-import contextlib
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -59,16 +58,22 @@ def date_of(raw: Mapping[str, Any], *keys: str) -> datetime | None:
         # dict.get skips FeedParserDict's deprecated updated->published alias and its warning.
         value = dict.get(raw, key) if isinstance(raw, dict) else raw.get(key)
         if value:
-            if type(value) is struct_time:
-                # A time whose every field is in range is the datetime of its fields (what timegm
-                # and fromtimestamp make of it, in a third of the time); the others are normalised
-                with contextlib.suppress(ValueError):
-                    return datetime(*value[:6], tzinfo=UTC)
+            if type(value) is struct_time and (fields := _in_range(value)):
+                return fields
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), UTC)
             except (TypeError, ValueError, OverflowError):
                 continue
     return None
+
+
+def _in_range(value: struct_time) -> datetime | None:
+    """The UTC time of a tuple whose every field is in range, as timegm and fromtimestamp make it
+    in three times as long; None for one they normalise (a 61st second, April 31st)."""
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 # RFC 822 dates written in another language ("mer, 16 nov 2022 00:38:15 +0100"): the month's
@@ -99,10 +104,16 @@ def foreign_date(raw: Mapping[str, Any], *keys: str) -> datetime | None:
 
 def person(name: object, email: object = None) -> tuple[str | None, str | None]:
     """A (name, email) pair from what a feed wrote for a person, in any of the usual forms."""
+    if (name is None or type(name) is str) and (email is None or type(email) is str):
+        return _written_person(name, email)
     return _person(one_line(name), one_line(email))
 
 
 @functools.lru_cache(maxsize=1024)  # a feed names the same few people in every entry
+def _written_person(name: str | None, email: str | None) -> tuple[str | None, str | None]:
+    return _person(one_line(name), one_line(email))
+
+
 def _person(written: str, email: str) -> tuple[str | None, str | None]:
     address = email or None
     if address:
@@ -169,7 +180,13 @@ def feed_entry(
         return None
     written_by = authors_of(raw, feed_authors)
     people = [person(a.get("name"), a.get("email")) for a in written_by]
-    names = tuple(dict.fromkeys(name for name, _ in people if name))
+    names: tuple[str, ...]
+    if len(people) == 1:  # most entries
+        name, email = people[0]
+        names, email = ((name,) if name else ()), email or None
+    else:
+        names = tuple(dict.fromkeys(name for name, _ in people if name))
+        email = next((address for _, address in people if address), None)
     tags = tuple(
         t for t in (one_line(tag.get("term") or tag.get("label")) for tag in raw.get("tags") or []) if t
     )
@@ -184,7 +201,7 @@ def feed_entry(
         author=names[0] if names else None,
         authors=names if len(names) > 1 else (),
         author_url=(link_on(base, written_by[0].get("href")) or None) if written_by else None,
-        author_email=next((address for _, address in people if address), None),
+        author_email=email,
         published=date_of(raw, "published_parsed", "updated_parsed", "created_parsed")
         or foreign_date(raw, "published", "updated"),
         tags=tags,
