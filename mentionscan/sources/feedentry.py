@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 from mentionscan.models import Entry
 from mentionscan.text import html_to_text, one_line, without_cut_tag
 from mentionscan.timeutil import parse_time
-from mentionscan.urls import is_http_url, safe_link
+from mentionscan.urls import is_http_url, is_plain_link, safe_link
 
 MAX_TEXT = 20_000  # characters of body text kept per entry: enough to match and quote
 # Dublin Core's "Name (mailto:address)", and feedparser's own "Name (address)" for Atom.
@@ -37,6 +37,8 @@ def link_on(base: str, link: object) -> str:
     if link is None:
         return ""
     written = one_line(link)
+    if is_plain_link(written):  # most links, whole and plain
+        return written
     if not written:
         return ""
     if not is_http_url(written) and is_http_url(base) and ":" not in written.split("/", 1)[0]:
