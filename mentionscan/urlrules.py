@@ -139,9 +139,20 @@ _GOOGLE_AMP = re.compile(r"^/amp/(s/)?(.+)$")
 _MAX_WRAPS = 4  # a Google link to an AMP page of a Facebook link is three deep; more is a loop
 
 
-@functools.lru_cache(maxsize=4096)  # asked of each link several times (see urls._SEEN)
 def unwrap(url: str) -> str:
     """The page a redirector or cache link leads to (Google, Facebook, AMP, ...), else `url` itself."""
+    # No wrapper's host in it: most links, said without urlsplit's 10 µs (or a cache: most links
+    # are new to it). urlsplit drops tabs and newlines anywhere ("goo<tab>gle.com" is google.com):
+    # a link with one, or with any unprintable character, is split.
+    if isinstance(url, str) and url.isprintable():
+        lowered = url.lower()
+        if not any(hint in lowered for hint in _HINTS):
+            return url
+    return _unwrapped(url)
+
+
+@functools.lru_cache(maxsize=4096)  # asked of each link several times (see urls._SEEN)
+def _unwrapped(url: str) -> str:
     for _ in range(_MAX_WRAPS):
         target = _target(url)
         if not target:
@@ -151,12 +162,6 @@ def unwrap(url: str) -> str:
 
 
 def _target(url: str) -> str:
-    if isinstance(url, str) and url.isprintable():
-        lowered = url.lower()
-        if not any(hint in lowered for hint in _HINTS):
-            # No wrapper's host in it: most links, said without urlsplit's 10 µs. urlsplit drops
-            # tabs and newlines anywhere ("goo<tab>gle.com" is google.com): a link with one is split.
-            return ""
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower().rstrip(".")
