@@ -128,15 +128,31 @@ _PARAM_WRAPPERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("t.umblr.com", "/redirect", ("z",)),
 )
 _WRAPPER_HOSTS = frozenset(host for host, _, _ in _PARAM_WRAPPERS)
+# A wrapper's link holds one of these in lower case (its host does; urlsplit lowers it). A host
+# that holds another (l.facebook.com) need not be asked.
+_HINTS = tuple(
+    h for h in sorted({*_WRAPPER_HOSTS, "ampproject.org"}) if not any(o in h for o in _WRAPPER_HOSTS - {h})
+)
 # AMP caches: /c/s/example.com/page is https://example.com/page (c: content, v: viewer, ...).
 _AMP_CACHE = re.compile(r"^/(?:c|v|i|wp|r)/(s/)?(.+)$")
 _GOOGLE_AMP = re.compile(r"^/amp/(s/)?(.+)$")
 _MAX_WRAPS = 4  # a Google link to an AMP page of a Facebook link is three deep; more is a loop
 
 
-@functools.lru_cache(maxsize=4096)  # asked of each link several times (see urls._SEEN)
 def unwrap(url: str) -> str:
     """The page a redirector or cache link leads to (Google, Facebook, AMP, ...), else `url` itself."""
+    # No wrapper's host in it: most links, said without urlsplit's 10 µs (or a cache: most links
+    # are new to it). urlsplit drops tabs and newlines anywhere ("goo<tab>gle.com" is google.com):
+    # a link with one, or with any unprintable character, is split.
+    if isinstance(url, str) and url.isprintable():
+        lowered = url.lower()
+        if not any(hint in lowered for hint in _HINTS):
+            return url
+    return _unwrapped(url)
+
+
+@functools.lru_cache(maxsize=4096)  # asked of each link several times (see urls._SEEN)
+def _unwrapped(url: str) -> str:
     for _ in range(_MAX_WRAPS):
         target = _target(url)
         if not target:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+from typing import TypeGuard
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from mentionscan.text import clean
@@ -37,11 +38,29 @@ def is_http_url(url: str | None) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
-@functools.lru_cache(maxsize=_SEEN)
 def safe_link(url: str | None) -> str:
     """`url` if it may be rendered as a link (http or https, at most MAX_URL characters), else "";
     control characters and any `user:password@` removed (a credential is never stored or shown,
     and `https://bank.example@evil` then reads as where it goes)."""
+    # Most links are new to the cache, and keeping them costs more than saying they are plain
+    return url if is_plain_link(url) else _safe_link(url)
+
+
+def is_plain_link(url: object) -> TypeGuard[str]:
+    """Whether `url` is an http(s) link that `safe_link` and `is_http_url` keep as it is: printable,
+    a plain host name, no space and no `@`, at most MAX_URL characters (most links are)."""
+    return (
+        type(url) is str
+        and len(url) <= MAX_URL
+        and url.isprintable()
+        and " " not in url
+        and "@" not in url
+        and _PLAIN_HTTP.match(url) is not None
+    )
+
+
+@functools.lru_cache(maxsize=_SEEN)
+def _safe_link(url: str | None) -> str:
     if not url:
         return ""
     url = clean(url).strip()
@@ -58,6 +77,7 @@ def host_of(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+@functools.lru_cache(maxsize=_SEEN)  # a candidate's page and discussion keys are both of its URL
 def canonical_url(url: str) -> str:
     """The form two links to the same page share; used only as a key, never shown.
 

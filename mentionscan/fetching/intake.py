@@ -166,23 +166,51 @@ def clean_entry(entry: Entry) -> Entry:
     A redirector's link (Google, Facebook, an AMP cache) becomes the page it leads to, so that
     `site:` and the reader see the real host.
     """
-    cleaned = dict(
-        url=safe_link(unwrap(entry.url)),
-        title=truncate(clean(entry.title), MAX_TITLE),
-        text=truncate(clean(entry.text), MAX_TEXT),
-        author=truncate(clean(entry.author), MAX_NAME) or None,
-        author_url=safe_link(entry.author_url) or None,
-        author_email=_short(clean(entry.author_email)) or None,
-        link=safe_link(unwrap(entry.link)),
-        authors=tuple(a for a in (truncate(clean(name), MAX_NAME) for name in entry.authors[:MAX_TAGS]) if a),
-        tags=tuple(t for t in (truncate(clean(tag), MAX_NAME) for tag in entry.tags[:MAX_TAGS]) if t),
-        native_id=_short(clean(entry.native_id), MAX_URL) or None,
-        language=language_tag(entry.language),
-    )
+    url = safe_link(unwrap(entry.url))
+    title = truncate(clean(entry.title), MAX_TITLE)
+    text = truncate(clean(entry.text), MAX_TEXT)
+    author = truncate(clean(entry.author), MAX_NAME) or None
+    author_url = safe_link(entry.author_url) or None
+    author_email = _short(clean(entry.author_email)) or None
+    link = safe_link(unwrap(entry.link))
+    authors = _names(entry.authors) if entry.authors else ()
+    tags = _names(entry.tags) if entry.tags else ()
+    native_id = _short(clean(entry.native_id), MAX_URL) or None
+    language = language_tag(entry.language)
     # A parser's entry is clean already: most come out as they went in, and stay the same object.
-    if all(getattr(entry, name) == value for name, value in cleaned.items()):
+    if (
+        url == entry.url
+        and title == entry.title
+        and text == entry.text
+        and author == entry.author
+        and author_url == entry.author_url
+        and author_email == entry.author_email
+        and link == entry.link
+        and authors == entry.authors
+        and tags == entry.tags
+        and native_id == entry.native_id
+        and language == entry.language
+    ):
         return entry
-    return replace(entry, **cleaned)  # type: ignore[arg-type]
+    return replace(
+        entry,
+        url=url,
+        title=title,
+        text=text,
+        author=author,
+        author_url=author_url,
+        author_email=author_email,
+        link=link,
+        authors=authors,
+        tags=tags,
+        native_id=native_id,
+        language=language,
+    )
+
+
+def _names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """At most MAX_TAGS of `names` (authors, tags), each clean and cut to MAX_NAME; none empty."""
+    return tuple(n for n in (truncate(clean(name), MAX_NAME) for name in names[:MAX_TAGS]) if n)
 
 
 def _short(value: str, limit: int = MAX_NAME) -> str:

@@ -11,6 +11,7 @@ needs it, and only entries a `lang:` query is about to accept are ever detected.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from typing import Any
@@ -24,7 +25,12 @@ _identifier: Any = None
 
 def language_tag(value: object) -> str:
     """`value` as a BCP 47 language tag in its usual case (`pt-BR`, `zh-Hant`), or "" if it is none."""
-    written = str(value).strip() if isinstance(value, str) else ""
+    return _language_tag(value) if value and isinstance(value, str) else ""
+
+
+@functools.lru_cache(maxsize=256)  # every entry of a feed says the same language, or none
+def _language_tag(value: str) -> str:
+    written = value.strip()
     if not _TAG.match(written):
         return ""
     first, *rest = re.split(r"[-_]", written)
